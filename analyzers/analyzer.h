@@ -1,0 +1,102 @@
+// longtail::analysis — text -> tokens for Chinese product text.
+//
+// Contract used by index/ and engine/ (keep these signatures stable):
+//   * Analyzer is immutable after construction and safe to call from many threads.
+//   * analyze(text, Mode::Index) gives the terms a title is indexed under;
+//     analyze(text, Mode::Query) gives the terms of a user query. A query term must be found
+//     among the index terms of any title that contains that word whole or as a sub-word.
+//   * Mode::Plain gives a segmentation of the original text (surface forms, no normalization).
+// This module depends on ICU only (never on Xapian).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace longtail::analysis {
+
+// Raised for unreadable or corrupt lexicon files and ICU set-up failures (a data/environment
+// problem, not a caller mistake).
+class AnalysisError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class Mode : uint8_t { Plain, Index, Query };
+
+enum class TokenKind : uint8_t {
+  Word,        // dictionary word (Han) or whole Latin word
+  SubWord,     // in-dictionary part of a longer word (index mode)
+  HanGram,     // single character or bigram from a Han run the dictionary does not know
+  Number,      // digits, possibly with a decimal point
+  Alnum,       // mixed letters+digits kept whole: iphone15, adb98377, o-50csc
+  NumberUnit,  // number + unit kept whole: 500ml, 1.5m, 64g, 320*400mm
+  Part,        // a part of an Alnum/NumberUnit token also emitted as a term: iphone, 15
+  Other,       // anything else kept (symbols in plain mode)
+};
+
+struct Token {
+  std::string text;        // normalized term (Index/Query) or original surface (Plain)
+  uint32_t position = 0;   // word position; sub-words and parts share their parent's position
+  uint32_t start = 0;      // byte offset of the token in the ORIGINAL input
+  uint32_t end = 0;        // one past the last byte, in the ORIGINAL input
+  TokenKind kind = TokenKind::Word;
+};
+
+// The word list the segmenter uses: base dictionary (jieba) plus catalog-learned words.
+// Immutable once built; share it between analyzers with shared_ptr.
+class Lexicon {
+ public:
+  struct Entry {
+    std::string word;      // normalized form
+    uint32_t freq = 0;     // corpus frequency (jieba units)
+    std::string tag;       // part of speech or a longtail tag: "brand", "attr", "cat", "learned"
+  };
+
+  // The jieba base dictionary found at build time (LONGTAIL_JIEBA_DICT) or at the path in the
+  // LONGTAIL_DICT environment variable. Throws AnalysisError if it cannot be read.
+  static std::shared_ptr<const Lexicon> load_default();
+  // A lexicon file written by save() (for example the one stored in an index directory).
+  static std::shared_ptr<const Lexicon> load(const std::string& path);
+  // A copy of `base` with extra entries added (existing words keep the larger frequency).
+  static std::shared_ptr<const Lexicon> extend(const Lexicon& base, const std::vector<Entry>& extra);
+
+  void save(const std::string& path) const;  // throws AnalysisError on I/O failure
+  std::string checksum() const;             // stable hex digest of the content
+  size_t size() const;
+
+  // Implementation detail, public so the segmenter can reach it without friendship.
+  struct Data;
+  explicit Lexicon(std::shared_ptr<const Data> d) : d_(std::move(d)) {}
+  const Data& data() const { return *d_; }
+
+ private:
+  std::shared_ptr<const Data> d_;
+};
+
+class Analyzer {
+ public:
+  static constexpr const char* kName = "longtail-zh";
+  static constexpr int kVersion = 1;  // bump whenever index-mode output changes
+
+  explicit Analyzer(std::shared_ptr<const Lexicon> lexicon);
+  ~Analyzer();
+  Analyzer(Analyzer&&) noexcept;
+  Analyzer& operator=(Analyzer&&) noexcept;
+
+  // Thread-safe. Never throws on any input bytes (invalid UTF-8 is replaced, not rejected).
+  std::vector<Token> analyze(std::string_view text, Mode mode) const;
+  // The normalization index and query share: NFKC, case fold, width fold, traditional->simplified.
+  std::string normalize(std::string_view text) const;
+
+  const Lexicon& lexicon() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace longtail::analysis

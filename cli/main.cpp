@@ -1,0 +1,33 @@
+#include <cstdio>
+#include <exception>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"longtail — search and ranking for long-tail marketplaces"};
+  app.set_version_flag("--version", std::string("longtail ") + longtail::version());
+  app.require_subcommand(1);
+  int rc = 0;
+  longtail::cli::register_build(app, rc);
+  longtail::cli::register_search(app, rc);
+  longtail::cli::register_inspect(app, rc);
+  longtail::cli::register_segment(app, rc);
+  longtail::cli::register_gen(app, rc);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  } catch (const longtail::IndexMismatchError& e) {
+    std::fprintf(stderr, "longtail: %s\n", e.what());
+    return 3;
+  } catch (const longtail::UsageError& e) {
+    std::fprintf(stderr, "longtail: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "longtail: %s\n", e.what());
+    return 1;
+  }
+  return rc;
+}

@@ -1,0 +1,165 @@
+// longtail — the embeddable search library. This is the only header an embedder includes:
+//
+//   #include <longtail/longtail.h>
+//   target_link_libraries(app PRIVATE longtail::longtail)
+//
+// It uses only the C++ standard library: no Xapian, ICU or simdjson types appear here.
+//
+// Errors come in two kinds (as in Xapian): UsageError for a caller's mistake (bad argument,
+// missing file the caller named), DataError for a problem in data or environment (malformed
+// catalog, damaged index, index built by another schema or analyzer). Both derive from Error.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace longtail {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+// The caller asked for something invalid (bad option value, missing catalog file, ...).
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+// Data or environment: malformed input, damaged or foreign index, I/O failure.
+class DataError : public Error {
+ public:
+  using Error::Error;
+};
+// The index was built with another schema version or analyzer than this library's.
+class IndexMismatchError : public DataError {
+ public:
+  using DataError::DataError;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Building
+
+// One rejected input record: printed as "FILE:LINE: field: reason".
+struct RecordError {
+  std::string file;
+  uint64_t line = 0;   // 1-based
+  std::string field;   // JSON field name, or "json" / "utf8" / "line" for whole-record problems
+  std::string reason;
+  std::string to_string() const { return file + ":" + std::to_string(line) + ": " + field + ": " + reason; }
+};
+
+enum class OnError : uint8_t {
+  Fail,  // Default. Stop at the first rejected record; the live index is not touched.
+  Skip,  // Skip rejected records (and write them to BuildOptions::rejects_file if set).
+};
+
+struct BuildProgress {
+  uint64_t records = 0;       // records read so far (all catalog files)
+  uint64_t bytes = 0;         // bytes read so far
+  uint64_t total_bytes = 0;   // size of all catalog files (0 if unknown, e.g. a pipe)
+  double elapsed_s = 0;
+  const char* phase = "";     // "scan" (statistics pass) or "index"
+};
+
+struct BuildOptions {
+  std::vector<std::string> catalog_files;  // JSON Lines, one SKU per line. REQUIRES: non-empty.
+  std::string shops_file;                  // JSON Lines seller records. Default: none.
+  std::string index_dir;                   // REQUIRES: non-empty. Replaced atomically on success.
+  int shards = 1;                          // Default: 1. Range 1..256.
+  int threads = 0;                         // Default: 0 = one per core (capped at shards).
+  OnError on_error = OnError::Fail;
+  std::string rejects_file;                // With Skip: each rejected line + its reason.
+  bool learn_lexicon = true;               // add catalog words (brands, attrs, new words)
+  // Called from the build thread about twice a second. Default: none.
+  std::function<void(const BuildProgress&)> progress;
+  // Testing hook: throw a DataError after this many records were indexed (0 = never). Used to
+  // prove that a failed build leaves the previous index intact.
+  uint64_t fail_after_records = 0;
+};
+
+struct BuildSummary {
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  uint64_t items = 0;   // distinct item_id
+  uint64_t shops = 0;   // shop records read
+  int shards = 0;
+  double seconds = 0;
+  std::vector<RecordError> errors;  // the first 100 rejected records
+};
+
+// Builds a complete index from a catalog. Streams the input with bounded memory; writes into a
+// temporary directory next to index_dir and swaps it in only when complete.
+// Throws UsageError (bad options), DataError (bad record with OnError::Fail, I/O).
+BuildSummary build_index(const BuildOptions& options);
+
+// ---------------------------------------------------------------------------------------------
+// Searching
+
+struct SearchRequest {
+  std::string query;                                  // free text, analyzed like the titles
+  std::vector<std::string> categories;                // category path prefixes ("女装/连衣裙"); OR
+  std::vector<std::string> brands;                    // OR
+  std::vector<std::string> shops;                     // shop_id; OR
+  std::vector<std::pair<std::string, std::string>> attrs;  // key=value; AND across keys
+  std::optional<double> price_min, price_max;         // effective price (price + shipping fee)
+  uint32_t offset = 0;
+  uint32_t limit = 10;                                // Default: 10. Range 1..1000.
+  bool collapse = true;                               // one hit per item_id
+};
+
+struct Hit {
+  uint32_t rank = 0;  // 1-based, counting from offset + 1
+  std::string sku_id, item_id, shop_id, title, category, brand;
+  double price = 0, shipping_fee = 0;
+  double score = 0;
+  uint32_t variants = 1;  // SKUs of this item that matched (with collapse)
+};
+
+struct SearchResult {
+  std::string query;
+  uint64_t total_estimated = 0;       // matching items (collapsed) or SKUs, estimated
+  std::vector<std::string> relaxed;   // query terms dropped to find results
+  std::vector<Hit> hits;
+  std::string message;                // e.g. why nothing could be searched
+};
+
+struct IndexInfo {
+  std::string path;
+  int schema_version = 0;
+  std::string analyzer;        // "longtail-zh/1"
+  std::string lexicon_checksum;
+  int shards = 0;
+  uint64_t skus = 0, items = 0, shops = 0;
+  std::string built_at;        // ISO 8601 UTC
+};
+
+// Opens an index for searching. Thread-safe: search() may be called from many threads at once.
+class Searcher {
+ public:
+  // Throws UsageError if the directory is not an index, IndexMismatchError if it was built by
+  // another schema/analyzer version, DataError if it is damaged.
+  explicit Searcher(const std::string& index_dir);
+  ~Searcher();
+  Searcher(Searcher&&) noexcept;
+  Searcher& operator=(Searcher&&) noexcept;
+
+  SearchResult search(const SearchRequest& request) const;
+  // Picks up the latest committed state of the index (cheap when nothing changed).
+  void reopen();
+  IndexInfo info() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// The library version, "MAJOR.MINOR.PATCH".
+const char* version();
+
+}  // namespace longtail

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every Debian package longtail needs to build, test and benchmark.
+# Idempotent: when everything is present it only checks and returns (about a second).
+set -euo pipefail
+PKGS=(
+  build-essential cmake pkg-config git
+  libxapian-dev xapian-tools          # index, matching, remote backend (xapian-tcpsrv)
+  libicu-dev                          # normalization, transliteration, script runs
+  libjemalloc-dev                     # allocator linked into the CLI
+  libcli11-dev                        # CLI parsing
+  catch2                              # unit tests (v2)
+  libsimdjson-dev                     # JSONL ingest
+  libtomlplusplus-dev                 # ranking profiles
+  libxxhash-dev                       # fingerprints, shard routing
+  libbenchmark-dev                    # micro-benchmarks
+  python3-jieba                       # base lexicon (jieba/dict.txt, MIT) + reference segmenter
+  sqlite3 libsqlite3-dev              # FTS5 comparison in perf/
+  clang libclang-rt-14-dev            # libFuzzer targets
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
