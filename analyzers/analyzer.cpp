@@ -1,0 +1,265 @@
+// The analysis pipeline: normalize -> script runs (tokenizer) -> dictionary segmentation per
+// chunk -> mode-specific term emission. Index and query modes differ on purpose:
+//   Index: path words, every lexicon word found anywhere in a chunk (SubWord, at the position of
+//          the path word where it starts), parts of Latin tokens (Part), and for Han characters
+//          the path leaves single: the character itself plus the bigrams it takes part in
+//          (HanGram), so recall never depends on the dictionary.
+//   Query: path words; a run of two or more single Han characters becomes its bigrams (each of
+//          which the index emits for the same run), a lone single character stays itself; Latin
+//          tokens whole (the index has them whole too, and their parts for "iphone 15").
+#include <algorithm>
+#include <cmath>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/lexicon_data.h"
+#include "analyzers/normalizer.h"
+#include "analyzers/segmenter.h"
+#include "analyzers/tokenizer.h"
+
+namespace longtail::analysis {
+
+using detail::CharClass;
+using detail::Edge;
+using detail::SegUnit;
+using detail::Unit;
+using detail::UnitKind;
+
+namespace {
+
+struct Scratch {
+  detail::NormalizedText nt;
+  std::string bytes;           // normalized UTF-8
+  std::vector<uint32_t> cpb;   // byte offset of each code point in `bytes` (+ end)
+  detail::Tokenized tk;
+  std::vector<SegUnit> su;
+  detail::SegmentScratch ss;
+  std::vector<uint32_t> ends;
+  std::vector<Edge> edges;
+  std::vector<uint32_t> unit_pos;
+  std::vector<uint8_t> unit_single;  // unit is a single-Han-character path piece
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+bool is_original_space(std::string_view text, size_t b, size_t& e) {
+  size_t i = b;
+  const char32_t cp = detail::decode_utf8(text, i);
+  e = i;
+  return detail::Normalizer::instance().char_class(cp) == CharClass::Space;
+}
+
+// Plain mode must cover every non-whitespace character of the input exactly once: merge tokens
+// that share original bytes (one character can normalize to several) and give characters no
+// token covers (normalized to nothing, e.g. U+200B) a token of their own.
+void finish_plain(std::string_view text, std::vector<Token>& toks) {
+  std::vector<Token> merged;
+  merged.reserve(toks.size() + 4);
+  for (auto& t : toks) {
+    if (!merged.empty() && t.start < merged.back().end) {
+      merged.back().end = std::max(merged.back().end, t.end);
+      continue;
+    }
+    merged.push_back(std::move(t));
+  }
+  std::vector<Token> out;
+  out.reserve(merged.size() + 4);
+  size_t cur = 0;
+  uint32_t pos = 0;
+  auto fill_gap = [&](size_t from, size_t to) {
+    size_t i = from;
+    while (i < to) {
+      size_t e = i;
+      const bool space = is_original_space(text, i, e);
+      if (!space) {
+        Token g;
+        g.start = static_cast<uint32_t>(i);
+        g.end = static_cast<uint32_t>(e);
+        g.kind = TokenKind::Other;
+        out.push_back(std::move(g));
+      }
+      i = e;
+    }
+  };
+  for (auto& t : merged) {
+    fill_gap(cur, t.start);
+    cur = t.end;
+    out.push_back(std::move(t));
+  }
+  fill_gap(cur, text.size());
+  for (auto& t : out) {
+    t.text.assign(text.substr(t.start, t.end - t.start));
+    t.position = pos++;
+  }
+  toks.swap(out);
+}
+
+}  // namespace
+
+struct Analyzer::Impl {
+  std::shared_ptr<const Lexicon> lexicon;
+  const detail::Normalizer* norm = nullptr;
+};
+
+Analyzer::Analyzer(std::shared_ptr<const Lexicon> lexicon) : impl_(std::make_unique<Impl>()) {
+  if (!lexicon) throw AnalysisError("Analyzer needs a lexicon (got null)");
+  impl_->lexicon = std::move(lexicon);
+  impl_->norm = &detail::Normalizer::instance();
+}
+Analyzer::~Analyzer() = default;
+Analyzer::Analyzer(Analyzer&&) noexcept = default;
+Analyzer& Analyzer::operator=(Analyzer&&) noexcept = default;
+
+const Lexicon& Analyzer::lexicon() const { return *impl_->lexicon; }
+
+std::string Analyzer::normalize(std::string_view text) const { return impl_->norm->normalize(text); }
+
+float Analyzer::informativeness(std::string_view term) const {
+  const Lexicon& lex = *impl_->lexicon;
+  const uint32_t f = lex.frequency(term);
+  const double total = static_cast<double>(lex.total_frequency());
+  if (f == 0 || total <= 1.0) return 1.0f;
+  const double v = std::log(total / static_cast<double>(f)) / std::log(total);
+  return static_cast<float>(std::clamp(v, 0.01, 1.0));
+}
+
+std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
+  Scratch& s = scratch();
+  const Lexicon::Data& lex = impl_->lexicon->data();
+  impl_->norm->normalize(text, s.nt);
+  const auto& nt = s.nt;
+  s.bytes.clear();
+  s.cpb.clear();
+  for (char32_t c : nt.cps) {
+    s.cpb.push_back(static_cast<uint32_t>(s.bytes.size()));
+    detail::append_utf8(c, s.bytes);
+  }
+  s.cpb.push_back(static_cast<uint32_t>(s.bytes.size()));
+  detail::tokenize(nt, mode == Mode::Plain, s.tk);
+  const auto& units = s.tk.units;
+
+  std::vector<Token> out;
+  out.reserve(units.size() * (mode == Mode::Index ? 2 : 1) + 4);
+  uint32_t position = 0;
+
+  auto norm_text = [&](uint32_t cb, uint32_t ce) {
+    return std::string(s.bytes, s.cpb[cb], s.cpb[ce] - s.cpb[cb]);
+  };
+  auto make = [&](uint32_t cb, uint32_t ce, uint32_t pos, TokenKind kind) {
+    Token t;
+    t.position = pos;
+    t.start = nt.src_begin[cb];
+    t.end = nt.src_end[ce - 1];
+    t.kind = kind;
+    if (mode != Mode::Plain) t.text = norm_text(cb, ce);
+    return t;
+  };
+  auto is_word = [&](uint32_t cb, uint32_t ce) {
+    const auto* n = lex.find(std::string_view(s.bytes).substr(s.cpb[cb], s.cpb[ce] - s.cpb[cb]));
+    return n != nullptr && n->is_word;
+  };
+
+  size_t ui = 0;
+  while (ui < units.size()) {
+    if (units[ui].kind == UnitKind::Punct) {  // plain mode only
+      out.push_back(make(units[ui].b, units[ui].e, position++, TokenKind::Other));
+      ++ui;
+      continue;
+    }
+    size_t uj = ui;
+    while (uj < units.size() && units[uj].chunk == units[ui].chunk) ++uj;
+    const size_t n = uj - ui;
+    const Unit* cu = units.data() + ui;
+    s.su.resize(n);
+    for (size_t k = 0; k < n; ++k) s.su[k] = SegUnit{s.cpb[cu[k].b], s.cpb[cu[k].e]};
+    s.ends.clear();
+    s.edges.clear();
+    detail::segment(lex, s.bytes, s.su.data(), n, s.ss, s.ends, mode == Mode::Index ? &s.edges : nullptr);
+    s.unit_pos.assign(n, 0);
+    s.unit_single.assign(n, 0);
+    const size_t chunk_first_token = out.size();
+
+    uint32_t a = 0;
+    for (size_t pi = 0; pi < s.ends.size(); ++pi) {
+      const uint32_t z = s.ends[pi];
+      const uint32_t pos = position++;
+      for (uint32_t k = a; k < z; ++k) s.unit_pos[k] = pos;
+      const uint32_t cb = cu[a].b, ce = cu[z - 1].e;
+      if (z - a == 1 && cu[a].kind == UnitKind::Latin) {
+        out.push_back(make(cb, ce, pos, cu[a].latin_kind));
+        if (mode == Mode::Index) {
+          for (uint32_t p = cu[a].parts_begin; p < cu[a].parts_end; ++p) {
+            const auto& part = s.tk.parts[p];
+            out.push_back(make(part.b, part.e, pos, TokenKind::Part));
+          }
+        }
+      } else if (z - a == 1) {
+        s.unit_single[a] = 1;
+        const TokenKind kind = is_word(cb, ce) ? TokenKind::Word : TokenKind::HanGram;
+        out.push_back(make(cb, ce, pos, kind));
+      } else {
+        out.push_back(make(cb, ce, pos, TokenKind::Word));
+      }
+      a = z;
+    }
+
+    if (mode == Mode::Index) {
+      // Every lexicon word anywhere in the chunk, unless it is itself a path piece.
+      for (const Edge& e : s.edges) {
+        const bool is_piece = (e.from == 0 || s.unit_pos[e.from - 1] != s.unit_pos[e.from]) &&
+                              (e.to == n || s.unit_pos[e.to] != s.unit_pos[e.to - 1]) &&
+                              s.unit_pos[e.from] == s.unit_pos[e.to - 1];
+        if (is_piece) continue;
+        out.push_back(make(cu[e.from].b, cu[e.to - 1].e, s.unit_pos[e.from], TokenKind::SubWord));
+      }
+      // Bigrams touching a single-character piece (unless a lexicon word, emitted above).
+      for (size_t k = 0; k + 1 < n; ++k) {
+        if (cu[k].kind != UnitKind::Han || cu[k + 1].kind != UnitKind::Han) continue;
+        if (!s.unit_single[k] && !s.unit_single[k + 1]) continue;
+        if (is_word(cu[k].b, cu[k + 1].e)) continue;
+        out.push_back(make(cu[k].b, cu[k + 1].e, s.unit_pos[k], TokenKind::HanGram));
+      }
+      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(chunk_first_token), out.end(),
+                       [](const Token& x, const Token& y) { return x.position < y.position; });
+    } else if (mode == Mode::Query) {
+      // Replace runs of >= 2 single Han characters by their bigrams.
+      std::vector<Token> chunk_toks(std::make_move_iterator(out.begin() + static_cast<std::ptrdiff_t>(chunk_first_token)),
+                                    std::make_move_iterator(out.end()));
+      out.resize(chunk_first_token);
+      size_t k = 0;   // unit index
+      size_t t = 0;   // token index (one per piece in query mode)
+      a = 0;
+      for (size_t pi = 0; pi < s.ends.size(); ++pi, ++t) {
+        const uint32_t z = s.ends[pi];
+        if (!s.unit_single[a]) {
+          out.push_back(std::move(chunk_toks[t]));
+          a = z;
+          continue;
+        }
+        // Start of a run of single Han pieces.
+        size_t run_end = a;
+        while (run_end < n && s.unit_single[run_end]) ++run_end;
+        if (run_end - a == 1) {
+          out.push_back(std::move(chunk_toks[t]));
+        } else {
+          for (k = a; k + 1 < run_end; ++k) {
+            const TokenKind kind = is_word(cu[k].b, cu[k + 1].e) ? TokenKind::Word : TokenKind::HanGram;
+            out.push_back(make(cu[k].b, cu[k + 1].e, s.unit_pos[k], kind));
+          }
+          // The run's pieces are consumed; skip their tokens.
+          const size_t pieces = run_end - a;
+          t += pieces - 1;
+          pi += pieces - 1;
+        }
+        a = static_cast<uint32_t>(run_end);
+      }
+    }
+    ui = uj;
+  }
+  if (mode == Mode::Plain) finish_plain(text, out);
+  return out;
+}
+
+}  // namespace longtail::analysis
