@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "analyzers/lexicon_data.h"
 #include "analyzers/normalizer.h"
@@ -24,29 +23,41 @@ size_t pow2_at_least(size_t n) {
 }  // namespace
 
 LexiconBuilder::LexiconBuilder(size_t expected_words) : d_(std::make_shared<Lexicon::Data>()) {
-  // Words plus their prefixes: about 1.7 nodes per word on jieba's dictionary; keep load <= 0.5.
-  d_->slots.assign(pow2_at_least(expected_words * 4), 0);
+  // Words plus their prefixes: about 1.45 nodes per word on jieba's dictionary.
+  d_->slots.assign(pow2_at_least(expected_words * 2), 0);
   d_->nodes.reserve(expected_words * 2);
   d_->words.reserve(expected_words);
   d_->tags.emplace_back();  // tag 0 = ""
 }
 
 uint32_t LexiconBuilder::tag_id(std::string_view tag) {
-  for (size_t i = 0; i < d_->tags.size(); ++i)
-    if (d_->tags[i] == tag) return static_cast<uint32_t>(i);
-  if (d_->tags.size() >= 0xFFFF) return 0;
-  d_->tags.emplace_back(tag);
-  return static_cast<uint32_t>(d_->tags.size() - 1);
+  if (tag == last_tag_) return last_tag_id_;
+  uint32_t id = 0;
+  bool found = false;
+  for (size_t i = 0; i < d_->tags.size(); ++i) {
+    if (d_->tags[i] == tag) {
+      id = static_cast<uint32_t>(i);
+      found = true;
+      break;
+    }
+  }
+  if (!found) {
+    if (d_->tags.size() >= 0xFFFF) return 0;
+    d_->tags.emplace_back(tag);
+    id = static_cast<uint32_t>(d_->tags.size() - 1);
+  }
+  last_tag_.assign(tag);
+  last_tag_id_ = id;
+  return id;
 }
 
 void LexiconBuilder::grow() {
   auto& slots = d_->slots;
-  std::vector<uint32_t> bigger(slots.size() * 2, 0);
+  std::vector<uint64_t> bigger(slots.size() * 2, 0);
   const size_t mask = bigger.size() - 1;
-  for (uint32_t v : slots) {
+  for (uint64_t v : slots) {
     if (v == 0) continue;
-    const auto& n = d_->nodes[v - 1];
-    size_t i = Lexicon::Data::hash(d_->text(n)) & mask;
+    size_t i = Lexicon::Data::mix(Lexicon::Data::hash(d_->text(d_->nodes[(v & 0xFFFFFFFFu) - 1]))) & mask;
     while (bigger[i] != 0) i = (i + 1) & mask;
     bigger[i] = v;
   }
@@ -57,14 +68,18 @@ void LexiconBuilder::grow() {
 // has already appended) when absent.
 uint32_t LexiconBuilder::insert_node(uint64_t h, std::string_view s, bool& created) {
   const size_t mask = d_->slots.size() - 1;
+  h = Lexicon::Data::mix(h);
+  const uint64_t check = h & 0xFFFFFFFF00000000ull;
   size_t i = h & mask;
   for (;; i = (i + 1) & mask) {
-    const uint32_t v = d_->slots[i];
+    const uint64_t v = d_->slots[i];
     if (v == 0) break;
-    const auto& n = d_->nodes[v - 1];
+    if ((v & 0xFFFFFFFF00000000ull) != check) continue;
+    const auto idx = static_cast<uint32_t>(v & 0xFFFFFFFFu) - 1;
+    const auto& n = d_->nodes[idx];
     if (n.len == s.size() && d_->pool.compare(n.off, n.len, s) == 0) {
       created = false;
-      return v - 1;
+      return idx;
     }
   }
   created = true;
@@ -72,50 +87,50 @@ uint32_t LexiconBuilder::insert_node(uint64_t h, std::string_view s, bool& creat
   n.off = static_cast<uint32_t>(s.data() - d_->pool.data());
   n.len = static_cast<uint32_t>(s.size());
   d_->nodes.push_back(n);
-  d_->slots[i] = static_cast<uint32_t>(d_->nodes.size());
-  if (++used_ * 2 > d_->slots.size()) grow();
+  d_->slots[i] = check | static_cast<uint64_t>(d_->nodes.size());
+  if (++used_ * 10 > d_->slots.size() * 7) grow();  // keep load <= 0.7
   return static_cast<uint32_t>(d_->nodes.size() - 1);
 }
 
 void LexiconBuilder::add(std::string_view word, uint32_t freq, std::string_view tag) {
   if (word.empty() || word.size() > 0xFFFF) return;
   const uint64_t h = Lexicon::Data::hash(word);
-  if (const auto* existing = d_->find(h, word); existing && existing->is_word) {
-    auto& n = d_->nodes[static_cast<size_t>(existing - d_->nodes.data())];
-    if (freq > n.freq) {
-      d_->total_freq += freq - n.freq;
-      n.freq = freq;
-      if (!tag.empty()) n.tag = static_cast<uint16_t>(tag_id(tag));
-    }
-    return;
-  }
-  // Append the bytes first so string_views into the pool stay valid across insert_node calls
-  // (the pool is only appended to here, and nodes store offsets, not pointers).
+  // Append the bytes first: nodes store pool offsets, and insert_node takes a view into the
+  // pool (the pool is not modified while insert_node runs).
   const size_t off = d_->pool.size();
   d_->pool.append(word);
   const std::string_view stored(d_->pool.data() + off, word.size());
   bool created = false;
   const uint32_t idx = insert_node(h, stored, created);
-  if (!created) d_->pool.resize(off);  // was a prefix-only node: reuse its bytes
   auto& n = d_->nodes[idx];
+  if (!created) {
+    d_->pool.resize(off);  // the bytes are already stored for this node
+    if (n.is_word) {       // duplicate word: keep the larger frequency
+      if (freq > n.freq) {
+        d_->total_freq += freq - n.freq;
+        n.freq = freq;
+        if (!tag.empty()) n.tag = static_cast<uint16_t>(tag_id(tag));
+      }
+      return;
+    }
+  }
   n.is_word = 1;
   n.freq = freq;
   n.tag = static_cast<uint16_t>(tag_id(tag));
   d_->words.push_back(idx);
   d_->total_freq += freq;
-  if (!created) return;  // its prefixes exist already
-  // Register every code-point prefix.
+  if (!created) return;  // was a prefix of an earlier word: its own prefixes exist already
+  // Register every code-point prefix; stop at the first one already present (its prefixes are).
   const std::string_view w(d_->pool.data() + off, word.size());
-  uint64_t ph = Lexicon::Data::kHashInit;
-  for (size_t i = 0; i < w.size();) {
-    size_t j = i + 1;
-    while (j < w.size() && (static_cast<unsigned char>(w[j]) & 0xC0) == 0x80) ++j;
-    ph = Lexicon::Data::hash_add(ph, w.data() + i, j - i);
-    if (j < w.size()) {
-      bool c = false;
-      insert_node(ph, w.substr(0, j), c);
-    }
-    i = j;
+  size_t cut = w.size();
+  while (cut > 0) {
+    --cut;
+    while (cut > 0 && (static_cast<unsigned char>(w[cut]) & 0xC0) == 0x80) --cut;
+    if (cut == 0) break;
+    bool c = false;
+    const std::string_view prefix = w.substr(0, cut);
+    insert_node(Lexicon::Data::hash(prefix), prefix, c);
+    if (!c) break;
   }
 }
 
@@ -131,15 +146,55 @@ std::shared_ptr<Lexicon::Data> LexiconBuilder::finish() {
 
 namespace {
 
-constexpr char kMagic[8] = {'L', 'T', 'L', 'E', 'X', '0', '0', '1'};
+// File layout (little-endian), version 2: the in-memory table itself, so loading is a read and
+// a checksum pass (no re-hashing):
+//   "LTLEX002" | u64 checksum of the rest | u64 total_freq | u32 ntags, (u16 len, bytes)*
+//   | u64 pool bytes, pool | u64 nodes, Node* | u64 words, u32* | u64 slots, u64*
+constexpr char kMagic[8] = {'L', 'T', 'L', 'E', 'X', '0', '0', '2'};
+
+// Word-at-a-time 64-bit hash for file integrity (FNV byte-at-a-time is too slow for 20 MB).
+uint64_t fast_hash(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = (h ^ Lexicon::Data::mix(w)) * 0x9E3779B97F4A7C15ull;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  h = (h ^ Lexicon::Data::mix(tail)) * 0x9E3779B97F4A7C15ull;
+  return Lexicon::Data::mix(h);
+}
+
+template <typename T>
+void put_vec(std::string& out, const std::vector<T>& v) {
+  const uint64_t n = v.size();
+  out.append(reinterpret_cast<const char*>(&n), 8);
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+template <typename T>
+void get_vec(std::string_view in, size_t& pos, std::vector<T>& v, const std::string& path) {
+  uint64_t n = 0;
+  if (pos + 8 > in.size()) throw AnalysisError("lexicon file truncated: " + path);
+  std::memcpy(&n, in.data() + pos, 8);
+  pos += 8;
+  if (n > (in.size() - pos) / sizeof(T)) throw AnalysisError("lexicon file truncated: " + path);
+  v.resize(n);
+  std::memcpy(v.data(), in.data() + pos, n * sizeof(T));
+  pos += n * sizeof(T);
+}
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw AnalysisError("cannot open lexicon file: " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw AnalysisError("cannot read lexicon file: " + path);
-  return std::move(ss).str();
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw AnalysisError("cannot read lexicon file: " + path);
+  std::string out(static_cast<size_t>(size), '\0');
+  in.seekg(0);
+  if (!in.read(out.data(), size)) throw AnalysisError("cannot read lexicon file: " + path);
+  return out;
 }
 
 template <typename T>
@@ -158,14 +213,24 @@ T get(std::string_view in, size_t& pos, const std::string& path) {
   return v;
 }
 
-// Entry payload shared by save() and checksum(): tags, then (word, freq, tag) in entry order.
+// Entry payload shared by save() and checksum(): tags (in order of first use, so the bytes do
+// not depend on how the table was built), then (word, freq, tag) in entry order.
 std::string serialize(const Lexicon::Data& d) {
+  std::vector<int32_t> remap(d.tags.size(), -1);
+  std::vector<uint32_t> order;
+  for (uint32_t idx : d.words) {
+    const uint16_t t = d.nodes[idx].tag;
+    if (remap[t] < 0) {
+      remap[t] = static_cast<int32_t>(order.size());
+      order.push_back(t);
+    }
+  }
   std::string out;
   out.reserve(d.pool.size() + d.words.size() * 8 + 64);
-  put<uint32_t>(out, static_cast<uint32_t>(d.tags.size()));
-  for (const auto& t : d.tags) {
-    put<uint16_t>(out, static_cast<uint16_t>(t.size()));
-    out += t;
+  put<uint32_t>(out, static_cast<uint32_t>(order.size()));
+  for (uint32_t t : order) {
+    put<uint16_t>(out, static_cast<uint16_t>(d.tags[t].size()));
+    out += d.tags[t];
   }
   put<uint32_t>(out, static_cast<uint32_t>(d.words.size()));
   for (uint32_t idx : d.words) {
@@ -173,18 +238,37 @@ std::string serialize(const Lexicon::Data& d) {
     put<uint16_t>(out, static_cast<uint16_t>(n.len));
     out.append(d.pool, n.off, n.len);
     put<uint32_t>(out, n.freq);
-    put<uint16_t>(out, n.tag);
+    put<uint16_t>(out, static_cast<uint16_t>(remap[n.tag]));
   }
   return out;
 }
 
 uint64_t fnv64(std::string_view s) { return Lexicon::Data::hash(s); }
 
+bool is_binary_lexicon(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[sizeof(kMagic)] = {};
+  return in.read(head, sizeof head) && std::memcmp(head, kMagic, sizeof kMagic) == 0;
+}
+
 }  // namespace
 
 std::shared_ptr<const Lexicon> Lexicon::load_default() {
   const char* env = std::getenv("LONGTAIL_DICT");
-  const std::string path = (env && *env) ? env : LONGTAIL_JIEBA_DICT;
+  if (env && *env) return is_binary_lexicon(env) ? load(env) : load_text(env);
+#ifdef LONGTAIL_JIEBA_LEX
+  if (is_binary_lexicon(LONGTAIL_JIEBA_LEX)) {
+    try {
+      return load(LONGTAIL_JIEBA_LEX);
+    } catch (const AnalysisError&) {
+      // A damaged build artefact: fall back to the text dictionary it was compiled from.
+    }
+  }
+#endif
+  return load_text(LONGTAIL_JIEBA_DICT);
+}
+
+std::shared_ptr<const Lexicon> Lexicon::load_text(const std::string& path) {
   const std::string text = read_file(path);
   const auto& norm = detail::Normalizer::instance();
   detail::LexiconBuilder b(text.size() / 12 + 16);
@@ -222,8 +306,7 @@ std::shared_ptr<const Lexicon> Lexicon::load_default() {
       freq = static_cast<uint32_t>(v);
       if (s2 != std::string_view::npos) tag = rest.substr(s2 + 1);
     }
-    // Fast path: plain CJK/lower-case words are their own normalization.
-    normalized = norm.normalize(word);
+    norm.normalize_into(word, normalized);
     b.add(normalized, freq, tag);
   }
   return std::make_shared<const Lexicon>(b.finish());
@@ -233,34 +316,44 @@ std::shared_ptr<const Lexicon> Lexicon::load(const std::string& path) {
   const std::string bytes = read_file(path);
   const std::string_view in(bytes);
   if (in.size() < sizeof(kMagic) + 8 || std::memcmp(in.data(), kMagic, sizeof(kMagic)) != 0)
-    throw AnalysisError("not a longtail lexicon file (bad magic): " + path);
-  const std::string_view payload = in.substr(sizeof(kMagic), in.size() - sizeof(kMagic) - 8);
+    throw AnalysisError("not a longtail lexicon file (bad magic or old version): " + path);
   uint64_t stored = 0;
-  std::memcpy(&stored, in.data() + in.size() - 8, 8);
-  if (stored != fnv64(payload)) throw AnalysisError("lexicon file corrupt (checksum mismatch): " + path);
+  std::memcpy(&stored, in.data() + sizeof(kMagic), 8);
+  const std::string_view payload = in.substr(sizeof(kMagic) + 8);
+  if (stored != fast_hash(payload)) throw AnalysisError("lexicon file corrupt (checksum mismatch): " + path);
+  auto d = std::make_shared<Data>();
   size_t pos = 0;
+  d->total_freq = get<uint64_t>(payload, pos, path);
   const uint32_t ntags = get<uint32_t>(payload, pos, path);
-  std::vector<std::string> tags;
-  tags.reserve(ntags);
   for (uint32_t i = 0; i < ntags; ++i) {
     const uint16_t len = get<uint16_t>(payload, pos, path);
     if (pos + len > payload.size()) throw AnalysisError("lexicon file truncated: " + path);
-    tags.emplace_back(payload.substr(pos, len));
+    d->tags.emplace_back(payload.substr(pos, len));
     pos += len;
   }
-  const uint32_t nwords = get<uint32_t>(payload, pos, path);
-  detail::LexiconBuilder b(nwords + 16);
-  for (uint32_t i = 0; i < nwords; ++i) {
-    const uint16_t len = get<uint16_t>(payload, pos, path);
-    if (pos + len > payload.size()) throw AnalysisError("lexicon file truncated: " + path);
-    const std::string_view w = payload.substr(pos, len);
-    pos += len;
-    const uint32_t freq = get<uint32_t>(payload, pos, path);
-    const uint16_t tag = get<uint16_t>(payload, pos, path);
-    if (tag >= tags.size()) throw AnalysisError("lexicon file corrupt (tag out of range): " + path);
-    b.add(w, freq, tags[tag]);
+  std::vector<char> pool;
+  get_vec(payload, pos, pool, path);
+  d->pool.assign(pool.data(), pool.size());
+  get_vec(payload, pos, d->nodes, path);
+  get_vec(payload, pos, d->words, path);
+  get_vec(payload, pos, d->slots, path);
+  // Structural checks, so a damaged file can never make look-ups read out of bounds.
+  const size_t nslots = d->slots.size();
+  if (nslots == 0 || (nslots & (nslots - 1)) != 0 || d->tags.empty())
+    throw AnalysisError("lexicon file corrupt (bad table): " + path);
+  for (const auto& n : d->nodes)
+    if (static_cast<uint64_t>(n.off) + n.len > d->pool.size() || n.tag >= d->tags.size())
+      throw AnalysisError("lexicon file corrupt (bad node): " + path);
+  for (uint32_t w : d->words)
+    if (w >= d->nodes.size()) throw AnalysisError("lexicon file corrupt (bad word): " + path);
+  size_t used = 0;
+  for (uint64_t v : d->slots) {
+    if ((v & 0xFFFFFFFFu) > d->nodes.size()) throw AnalysisError("lexicon file corrupt (bad slot): " + path);
+    used += v != 0;
   }
-  return std::make_shared<const Lexicon>(b.finish());
+  if (used >= nslots) throw AnalysisError("lexicon file corrupt (full table): " + path);
+  d->log_total = std::log(static_cast<double>(d->total_freq > 0 ? d->total_freq : 1));
+  return std::make_shared<const Lexicon>(std::move(d));
 }
 
 std::shared_ptr<const Lexicon> Lexicon::extend(const Lexicon& base, const std::vector<Entry>& extra) {
@@ -282,15 +375,27 @@ std::shared_ptr<const Lexicon> Lexicon::extend(const Lexicon& base, const std::v
 }
 
 void Lexicon::save(const std::string& path) const {
-  std::string out(kMagic, sizeof(kMagic));
-  const std::string payload = serialize(*d_);
-  out += payload;
-  put<uint64_t>(out, fnv64(payload));
+  std::string payload;
+  payload.reserve(d_->pool.size() + d_->nodes.size() * sizeof(Data::Node) + d_->slots.size() * 8 +
+                  d_->words.size() * 4 + 1024);
+  put<uint64_t>(payload, d_->total_freq);
+  put<uint32_t>(payload, static_cast<uint32_t>(d_->tags.size()));
+  for (const auto& t : d_->tags) {
+    put<uint16_t>(payload, static_cast<uint16_t>(t.size()));
+    payload += t;
+  }
+  put_vec(payload, std::vector<char>(d_->pool.begin(), d_->pool.end()));
+  put_vec(payload, d_->nodes);
+  put_vec(payload, d_->words);
+  put_vec(payload, d_->slots);
+  std::string head(kMagic, sizeof(kMagic));
+  put<uint64_t>(head, fast_hash(payload));
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw AnalysisError("cannot write lexicon file: " + tmp);
-    f.write(out.data(), static_cast<std::streamsize>(out.size()));
+    f.write(head.data(), static_cast<std::streamsize>(head.size()));
+    f.write(payload.data(), static_cast<std::streamsize>(payload.size()));
     f.flush();
     if (!f) throw AnalysisError("cannot write lexicon file: " + tmp);
   }

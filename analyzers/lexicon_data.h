@@ -29,7 +29,9 @@ struct Lexicon::Data {
   std::string pool;
   std::vector<Node> nodes;
   std::vector<uint32_t> words;   // node indices of the words, in entry order
-  std::vector<uint32_t> slots;   // node index + 1; 0 = empty; size is a power of two
+  // (hash >> 32) << 32 | (node index + 1); 0 = empty; size is a power of two. The stored hash
+  // half lets probes skip non-matching slots without touching the node or the pool.
+  std::vector<uint64_t> slots;
   std::vector<std::string> tags;
   uint64_t total_freq = 0;
   double log_total = 0.0;        // ln(total_freq)
@@ -43,14 +45,24 @@ struct Lexicon::Data {
     return h;
   }
   static uint64_t hash(std::string_view s) { return hash_add(kHashInit, s.data(), s.size()); }
+  // Slot position and check bits from an FNV hash (FNV's low bits cluster; mix them first).
+  static uint64_t mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+  }
 
   // The node for exactly `s` (whose hash is h), or nullptr.
   const Node* find(uint64_t h, std::string_view s) const {
     const size_t mask = slots.size() - 1;
+    h = mix(h);
+    const uint64_t check = h & 0xFFFFFFFF00000000ull;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-      const uint32_t v = slots[i];
+      const uint64_t v = slots[i];
       if (v == 0) return nullptr;
-      const Node& n = nodes[v - 1];
+      if ((v & 0xFFFFFFFF00000000ull) != check) continue;
+      const Node& n = nodes[(v & 0xFFFFFFFFu) - 1];
       if (n.len == s.size() && pool.compare(n.off, n.len, s) == 0) return &n;
     }
   }
@@ -75,6 +87,8 @@ class LexiconBuilder {
   void grow();
   std::shared_ptr<Lexicon::Data> d_;
   size_t used_ = 0;
+  std::string last_tag_;  // tag_id cache: dictionaries list words of one tag in long runs
+  uint32_t last_tag_id_ = 0;
 };
 
 }  // namespace detail

@@ -204,15 +204,34 @@ void Normalizer::normalize(std::string_view s, NormalizedText& out) const {
 
 std::string Normalizer::normalize(std::string_view s) const {
   std::string out;
-  out.reserve(s.size());
-  std::u32string tmp;
+  normalize_into(s, out);
+  return out;
+}
+
+void Normalizer::normalize_into(std::string_view s, std::string& out) const {
+  out.clear();
   size_t i = 0;
   while (i < s.size()) {
-    tmp.clear();
-    map(decode_utf8(s, i), tmp);
+    const size_t b = i;
+    const char32_t cp = decode_utf8(s, i);
+    if (cp < 0x10000 && cp != 0xFFFD && (bmp_[cp] >> 24) == kIdentity) {
+      out.append(s.data() + b, i - b);  // maps to itself (and was valid UTF-8)
+      continue;
+    }
+    char32_t buf_inline[8];
+    std::u32string tmp;
+    if (cp < 0x10000) {
+      const uint32_t e = bmp_[cp];
+      const uint32_t n = e >> 24;
+      for (uint32_t k = 0; k < n && k < 8; ++k) buf_inline[k] = pool_[(e & 0xFFFFFF) + k];
+      if (n <= 8) {
+        for (uint32_t k = 0; k < n; ++k) append_utf8(buf_inline[k], out);
+        continue;
+      }
+    }
+    map(cp, tmp);
     for (char32_t c : tmp) append_utf8(c, out);
   }
-  return out;
 }
 
 }  // namespace longtail::analysis::detail

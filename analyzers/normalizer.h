@@ -53,6 +53,8 @@ class Normalizer {
   void normalize(std::string_view utf8, NormalizedText& out) const;
   // Normalized UTF-8 of a whole string (no offsets).
   std::string normalize(std::string_view utf8) const;
+  // Same, into a caller-owned buffer (cleared first); no allocation once it has grown.
+  void normalize_into(std::string_view utf8, std::string& out) const;
 
   CharClass char_class(char32_t cp) const;
 
