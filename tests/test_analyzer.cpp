@@ -1,0 +1,318 @@
+// Golden tests for the Chinese analyzer (analyzers/): slash-joined like cppjieba's
+// segments_test. One case per behaviour the issue names and per normalization rule.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "analyzers/analyzer.h"
+
+using longtail::analysis::AnalysisError;
+using longtail::analysis::Analyzer;
+using longtail::analysis::Lexicon;
+using longtail::analysis::Mode;
+using longtail::analysis::Token;
+using longtail::analysis::TokenKind;
+
+namespace {
+
+std::shared_ptr<const Lexicon> base_lexicon() {
+  static const auto lex = Lexicon::load_default();
+  return lex;
+}
+
+const Analyzer& base() {
+  static const Analyzer a(base_lexicon());
+  return a;
+}
+
+std::string join(const std::vector<Token>& toks) {
+  std::string out;
+  for (const auto& t : toks) {
+    if (!out.empty()) out += '/';
+    out += t.text;
+  }
+  return out;
+}
+
+std::string seg(const Analyzer& a, std::string_view text, Mode mode) { return join(a.analyze(text, mode)); }
+
+std::set<std::string> terms(const Analyzer& a, std::string_view text, Mode mode) {
+  std::set<std::string> out;
+  for (const auto& t : a.analyze(text, mode)) out.insert(t.text);
+  return out;
+}
+
+// Index terms with a given kind, slash-joined in emission order.
+std::string kind_terms(const Analyzer& a, std::string_view text, TokenKind kind) {
+  std::vector<Token> sel;
+  for (auto& t : a.analyze(text, Mode::Index))
+    if (t.kind == kind) sel.push_back(t);
+  return join(sel);
+}
+
+bool subset(const std::set<std::string>& small, const std::set<std::string>& big) {
+  return std::includes(big.begin(), big.end(), small.begin(), small.end());
+}
+
+std::string strip_ws(std::string_view s) {
+  std::string out;
+  for (char c : s)
+    if (c != ' ' && c != '\t') out += c;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("normalize: NFKC compatibility forms", "[analyzer][normalize]") {
+  CHECK(base().normalize("㎏①Ⅻ") == "kg1xii");
+  CHECK(seg(base(), "500㎖", Mode::Query) == "500ml");
+}
+
+TEST_CASE("normalize: case folding", "[analyzer][normalize]") {
+  CHECK(base().normalize("iPhone PRO Max") == "iphone pro max");
+  CHECK(seg(base(), "OPPO闪充", Mode::Query) == "oppo/闪充");
+}
+
+TEST_CASE("normalize: full-width to half-width", "[analyzer][normalize]") {
+  CHECK(base().normalize("ＡＢＣ１２３，（）") == "abc123,()");
+  CHECK(seg(base(), "ｉＰｈｏｎｅ１５", Mode::Query) == "iphone15");
+}
+
+TEST_CASE("normalize: traditional to simplified", "[analyzer][normalize]") {
+  CHECK(base().normalize("臺灣電腦") == "台湾电脑");
+  CHECK(seg(base(), "無線藍牙耳機", Mode::Query) == seg(base(), "无线蓝牙耳机", Mode::Query));
+}
+
+TEST_CASE("index and query share normalization", "[analyzer][normalize]") {
+  const auto idx = terms(base(), "ＮＩＫＥ耐克運動鞋", Mode::Index);
+  const auto q = terms(base(), "nike耐克运动鞋", Mode::Query);
+  CHECK(subset(q, idx));
+}
+
+TEST_CASE("dictionary words ICU word break cuts stay whole", "[analyzer][segment]") {
+  CHECK(seg(base(), "华为新款耐克运动鞋", Mode::Plain) == "华为/新款/耐克/运动鞋");
+}
+
+TEST_CASE("mixed scripts: brand, model and product word", "[analyzer][segment]") {
+  // 手机壳 is a catalog word (category name); the base jieba dictionary lacks it.
+  const auto lex = Lexicon::extend(*base_lexicon(), {{"手机壳", 2000, "cat"}});
+  const Analyzer a(lex);
+  CHECK(seg(a, "苹果iPhone15 Pro Max手机壳", Mode::Query) == "苹果/iphone15/pro/max/手机壳");
+  CHECK(seg(a, "苹果iPhone15 Pro Max手机壳", Mode::Plain) == "苹果/iPhone15/Pro/Max/手机壳");
+}
+
+TEST_CASE("mixed letter+digit tokens stay whole, parts are index terms", "[analyzer][latin]") {
+  CHECK(seg(base(), "iphone15 adb98377 O-50CSC", Mode::Query) == "iphone15/adb98377/o-50csc");
+  CHECK(seg(base(), "iphone15 adb98377 O-50CSC", Mode::Index) ==
+        "iphone15/iphone/15/adb98377/adb/98377/o-50csc/o/50/csc");
+  const auto toks = base().analyze("iPhone15", Mode::Index);
+  REQUIRE(toks.size() == 3);
+  CHECK(toks[0].kind == TokenKind::Alnum);
+  CHECK(toks[1].kind == TokenKind::Part);
+  CHECK(toks[1].position == toks[0].position);
+}
+
+TEST_CASE("number + unit stays whole", "[analyzer][latin]") {
+  CHECK(seg(base(), "500ml 1.5m 64g 320*400mm", Mode::Query) == "500ml/1.5m/64g/320*400mm");
+  CHECK(kind_terms(base(), "500ml 1.5m 64g 320*400mm", TokenKind::NumberUnit) == "500ml/1.5m/64g/320*400mm");
+  CHECK(kind_terms(base(), "500ml 1.5m 64g 320*400mm", TokenKind::Part) == "500/ml/1.5/m/64/g/320/400/mm");
+  CHECK(seg(base(), "宽50x厚1.5mm", Mode::Query) == "宽/50x/厚/1.5mm");
+  CHECK(seg(base(), "2.4充电头", Mode::Query) == "2.4/充电/头");
+}
+
+TEST_CASE("query iphone15 and iphone 15 both match a title iPhone15", "[analyzer][match]") {
+  const auto title = terms(base(), "Apple/苹果 iPhone15 256G", Mode::Index);
+  CHECK(subset(terms(base(), "iphone15", Mode::Query), title));
+  CHECK(subset(terms(base(), "iphone 15", Mode::Query), title));
+  CHECK(subset(terms(base(), "IPHONE１５", Mode::Query), title));
+}
+
+TEST_CASE("brand aliases split at the slash", "[analyzer][latin]") {
+  CHECK(seg(base(), "CHANDO/自然堂", Mode::Plain) == "CHANDO///自然/堂");
+  CHECK(seg(base(), "CHANDO/自然堂", Mode::Query) == "chando/自然/堂");
+  const auto lex = Lexicon::extend(*base_lexicon(), {{"自然堂", 5000, "brand"}});
+  CHECK(seg(Analyzer(lex), "CHANDO/自然堂", Mode::Query) == "chando/自然堂");
+}
+
+TEST_CASE("index mode adds in-dictionary sub-words (search mode)", "[analyzer][index]") {
+  CHECK(seg(base(), "保护套", Mode::Index) == "保护套/护套/保护");
+  const auto toks = base().analyze("保护套", Mode::Index);
+  for (const auto& t : toks) CHECK(t.position == 0);
+  CHECK(toks[1].kind == TokenKind::SubWord);
+}
+
+TEST_CASE("index mode adds every lexicon word found anywhere in a chunk", "[analyzer][index]") {
+  // Path: 套包/邮 — 包邮 crosses the path boundary and is still an index term.
+  CHECK(seg(base(), "五十套包邮", Mode::Query) == "五十/套包/邮");
+  CHECK(terms(base(), "五十套包邮", Mode::Index).count("包邮") == 1);
+}
+
+TEST_CASE("unknown Han runs: singles and bigrams in the index, bigrams in the query", "[analyzer][unknown]") {
+  // 雪域精粹 known; 堂/雪 are single-character pieces of the path.
+  CHECK(seg(base(), "雅诗兰黛小棕瓶", Mode::Query) == "雅诗兰黛/小棕/棕瓶");
+  CHECK(seg(base(), "雅诗兰黛小棕瓶", Mode::Index) == "雅诗兰黛/黛小/小/小棕/棕/棕瓶/瓶");
+  CHECK(kind_terms(base(), "雅诗兰黛小棕瓶", TokenKind::HanGram) == "黛小/小棕/棕瓶");
+  CHECK(subset(terms(base(), "小棕瓶", Mode::Query), terms(base(), "雅诗兰黛小棕瓶精华液", Mode::Index)));
+}
+
+TEST_CASE("query 大落地窗 matches title …内开内倒落地窗…", "[analyzer][match]") {
+  // Matching rule: every query term of two or more characters (and every Latin/number term)
+  // must be an index term of the title; single-character Han terms (大) are modifiers whose
+  // informativeness is low and which the engine treats as optional.
+  const auto q = base().analyze("大落地窗", Mode::Query);
+  CHECK(join(q) == "大/落地窗");
+  const auto title = terms(base(), "断桥铝合金窗内开内倒落地窗隔音", Mode::Index);
+  for (const auto& t : q) {
+    if (t.text.size() > 3) CHECK(title.count(t.text) == 1);
+  }
+  CHECK(base().informativeness("大") < 0.5f);
+  CHECK(base().informativeness("落地窗") > base().informativeness("大"));
+  CHECK(base().informativeness("x9070") == 1.0f);
+}
+
+TEST_CASE("a query word matches titles that contain it whole or as a sub-word", "[analyzer][match]") {
+  const auto title = terms(base(), "手机保护套硅胶防摔", Mode::Index);
+  CHECK(subset(terms(base(), "保护套", Mode::Query), title));
+  CHECK(subset(terms(base(), "护套", Mode::Query), title));
+  CHECK(subset(terms(base(), "硅胶保护套", Mode::Query), title));
+}
+
+TEST_CASE("punctuation is not a term in index and query modes", "[analyzer][punct]") {
+  CHECK(seg(base(), "【包邮】清香型，铁观音！", Mode::Query) == "包邮/清香/型/铁观音");
+  // jieba's frequencies prefer 包/邮 on the path; the query's run of singles becomes 包邮.
+  CHECK(seg(base(), "【包邮】清香型，铁观音！", Mode::Plain) == "【/包/邮/】/清香/型/，/铁观音/！");
+}
+
+TEST_CASE("plain mode offsets point into the original bytes", "[analyzer][offsets]") {
+  const std::string text = "ＡＢＣ１２３ 臺灣電腦";
+  const auto toks = base().analyze(text, Mode::Plain);
+  REQUIRE(toks.size() == 3);
+  for (const auto& t : toks) CHECK(text.substr(t.start, t.end - t.start) == t.text);
+  CHECK(toks[0].text == "ＡＢＣ１２３");
+  const auto idx = base().analyze(text, Mode::Index);
+  CHECK(idx[0].text == "abc123");
+  CHECK(idx[0].start == 0);
+  CHECK(idx[0].end == 18);  // six full-width characters, 3 bytes each
+}
+
+TEST_CASE("plain mode joined gives the non-whitespace input", "[analyzer][offsets]") {
+  for (const std::string text : {"苹果 iPhone15\tPro　Max手机壳", "a\u200bb ¼ ㎏ x", "\xff\xfe 坏字节\xe4\xb8",
+                                 "  ", "", "1/2 + 3 = ①"}) {
+    const auto toks = base().analyze(text, Mode::Plain);
+    std::string joined;
+    for (const auto& t : toks) {
+      CHECK(t.text.find(' ') == std::string::npos);
+      joined += t.text;
+    }
+    std::string expect;
+    // Remove ASCII whitespace and U+3000 (the only whitespace in these inputs).
+    for (size_t i = 0; i < text.size();) {
+      if (text.compare(i, 3, "\u3000") == 0) {
+        i += 3;
+        continue;
+      }
+      if (text[i] != ' ' && text[i] != '\t') expect += text[i];
+      ++i;
+    }
+    CHECK(joined == expect);
+  }
+}
+
+TEST_CASE("invalid UTF-8 never throws", "[analyzer][robust]") {
+  const std::string bad = "\xff\xfe\xe4\xb8 \xc0\xaf 手机\xed\xa0\x80";
+  for (Mode m : {Mode::Plain, Mode::Index, Mode::Query}) CHECK_NOTHROW(base().analyze(bad, m));
+  // Invalid bytes become U+FFFD, a symbol: in plain mode it keeps the original byte.
+  CHECK(seg(base(), "\xff手机", Mode::Query) == "手机");
+  CHECK(seg(base(), "\xff手机", Mode::Plain) == "\xff/手机");
+}
+
+TEST_CASE("analyze is safe from several threads", "[analyzer][threads]") {
+  const std::vector<std::string> texts = {"苹果iPhone15 Pro Max手机壳", "臺灣電腦500ml",
+                                          "铝合金窗内开内倒落地窗", "雅诗兰黛小棕瓶"};
+  std::vector<std::string> expect;
+  for (const auto& t : texts) expect.push_back(seg(base(), t, Mode::Index));
+  std::vector<int> bad(4, 0);
+  std::vector<std::thread> pool;
+  for (int th = 0; th < 4; ++th) {
+    pool.emplace_back([&, th] {
+      for (int r = 0; r < 300; ++r)
+        for (size_t i = 0; i < texts.size(); ++i)
+          if (seg(base(), texts[i], Mode::Index) != expect[i]) ++bad[th];
+    });
+  }
+  for (auto& t : pool) t.join();
+  CHECK(bad == std::vector<int>(4, 0));
+}
+
+TEST_CASE("lexicon: save/load round trip keeps content and checksum", "[analyzer][lexicon]") {
+  const auto lex = Lexicon::extend(*base_lexicon(), {{"手机壳", 2000, "cat"}, {"CHANDO", 900, "brand"}});
+  CHECK(lex->size() == base_lexicon()->size() + 2);
+  CHECK(lex->frequency("chando") == 900);  // extra words are normalized
+  CHECK(lex->tag("手机壳") == "cat");
+  const std::string path = "lexicon_roundtrip_test.bin";
+  lex->save(path);
+  const auto back = Lexicon::load(path);
+  CHECK(back->checksum() == lex->checksum());
+  CHECK(back->size() == lex->size());
+  CHECK(back->frequency("手机壳") == 2000);
+  CHECK(lex->checksum() != base_lexicon()->checksum());
+  std::remove(path.c_str());
+}
+
+TEST_CASE("lexicon: extend keeps the larger frequency", "[analyzer][lexicon]") {
+  const uint32_t f = base_lexicon()->frequency("华为");
+  REQUIRE(f > 0);
+  const auto lower = Lexicon::extend(*base_lexicon(), {{"华为", 1, "brand"}});
+  CHECK(lower->frequency("华为") == f);
+  const auto higher = Lexicon::extend(*base_lexicon(), {{"华为", f + 10, "brand"}});
+  CHECK(higher->frequency("华为") == f + 10);
+  CHECK(higher->tag("华为") == "brand");
+}
+
+TEST_CASE("lexicon: damaged or missing files raise AnalysisError", "[analyzer][lexicon]") {
+  const std::string path = "lexicon_damaged_test.bin";
+  Lexicon::extend(*base_lexicon(), {{"手机壳", 2000, "cat"}})->save(path);
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(1000);
+    f.put('\x7f');
+  }
+  CHECK_THROWS_AS(Lexicon::load(path), AnalysisError);
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << "LTLEX002";
+  }
+  CHECK_THROWS_AS(Lexicon::load(path), AnalysisError);
+  std::remove(path.c_str());
+  CHECK_THROWS_AS(Lexicon::load("/nonexistent/lexicon.bin"), AnalysisError);
+  CHECK_THROWS_AS(Lexicon::load_text("/nonexistent/dict.txt"), AnalysisError);
+}
+
+TEST_CASE("real titles: plain covers input, query terms are index terms", "[analyzer][shared-data]") {
+  const char* root = std::getenv("LONGTAIL_SHARED_DATA");
+  const std::string path = std::string(root ? root : "") + "/titles/jd_titles.txt";
+  std::ifstream in(path);
+  if (!root || !in) {
+    WARN("skipped: shared data not found (set LONGTAIL_SHARED_DATA; looked for " << path << ")");
+    return;
+  }
+  std::string line;
+  int n = 0, plain_bad = 0, self_bad = 0;
+  while (n < 3000 && std::getline(in, line)) {
+    ++n;
+    std::string joined;
+    for (const auto& t : base().analyze(line, Mode::Plain)) joined += t.text;
+    if (joined != strip_ws(line)) ++plain_bad;
+    // A title must match a query that is the title itself.
+    if (!subset(terms(base(), line, Mode::Query), terms(base(), line, Mode::Index))) ++self_bad;
+  }
+  CHECK(n == 3000);
+  CHECK(plain_bad == 0);
+  CHECK(self_bad == 0);
+}
