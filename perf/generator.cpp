@@ -294,6 +294,18 @@ class Generator {
     it.shop = static_cast<uint32_t>(s);
   }
 
+  // it.n_colours distinct values of the first variant axis. REQUIRES: n_colours <= axis1 size.
+  static void pick_colours(Rng& r, const TopCategory& top, Item& it) {
+    uint64_t used = 0;
+    for (int k = 0; k < it.n_colours; ++k) {
+      uint32_t c;
+      do c = r.below(top.axis1.size());
+      while (used >> c & 1);
+      used |= 1ULL << c;
+      it.colours[k] = static_cast<uint8_t>(c);
+    }
+  }
+
   // Honest content of an item (after head()).
   void body(Rng& r, Item& it) const {
     ShopInfo shop = shop_info(it.shop);
@@ -320,15 +332,8 @@ class Generator {
     bool single = r.chance(p_.single_sku_share);
     int nc = single ? 1 : 1 + static_cast<int>(r.geometric(0.45, kMaxColours - 1));
     nc = std::min<int>(nc, static_cast<int>(top.axis1.size()));
-    uint64_t used = 0;
-    for (int k = 0; k < nc; ++k) {
-      uint32_t c;
-      do c = r.below(top.axis1.size());
-      while (used >> c & 1);
-      used |= 1ULL << c;
-      it.colours[k] = static_cast<uint8_t>(c);
-    }
     it.n_colours = nc;
+    pick_colours(r, top, it);
     if (top.axis2.empty()) {
       it.n_sizes = 0;
       it.size_start = 0;
@@ -517,14 +522,7 @@ class Generator {
     std::string changes;
     // New colour set (keeps the count), maybe a shifted size run, swapped words, a promo word.
     if (top.axis1.size() > static_cast<size_t>(it.n_colours)) {
-      uint64_t used = 0;
-      for (int k = 0; k < it.n_colours; ++k) {
-        uint32_t c;
-        do c = r.below(top.axis1.size());
-        while (used >> c & 1);
-        used |= 1ULL << c;
-        it.colours[k] = static_cast<uint8_t>(c);
-      }
+      pick_colours(r, top, it);
       changes += "colours";
     }
     if (it.n_sizes > 0 && static_cast<size_t>(it.n_sizes) < top.axis2.size() && r.chance(0.5)) {
@@ -1196,19 +1194,18 @@ std::string summary_json(const GeneratorSummary& r) {
   put_u64(s, r.items);
   s.append(",\"shops\":");
   put_u64(s, r.shops);
-  s.append(",\"abusive_items\":{");
-  for (int k = 0; k < kAbuseKinds; ++k) {
-    if (k) s.push_back(',');
-    s.append("\"").append(abuse_name(static_cast<Abuse>(k + 1))).append("\":");
-    put_u64(s, r.abusive_items[k]);
-  }
-  s.append("},\"abusive_skus\":{");
-  for (int k = 0; k < kAbuseKinds; ++k) {
-    if (k) s.push_back(',');
-    s.append("\"").append(abuse_name(static_cast<Abuse>(k + 1))).append("\":");
-    put_u64(s, r.abusive_skus[k]);
-  }
-  s.append("},\"queries\":{");
+  auto by_kind = [&s](const char* name, const std::array<uint64_t, kAbuseKinds>& counts) {
+    s.append(",\"").append(name).append("\":{");
+    for (int k = 0; k < kAbuseKinds; ++k) {
+      if (k) s.push_back(',');
+      s.append("\"").append(abuse_name(static_cast<Abuse>(k + 1))).append("\":");
+      put_u64(s, counts[k]);
+    }
+    s.push_back('}');
+  };
+  by_kind("abusive_items", r.abusive_items);
+  by_kind("abusive_skus", r.abusive_skus);
+  s.append(",\"queries\":{");
   for (int k = 0; k < 3; ++k) {
     if (k) s.push_back(',');
     s.append("\"").append(kClassNames[k]).append("\":");
