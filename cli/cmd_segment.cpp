@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -36,25 +35,26 @@ std::string lexicon_path(const std::string& dir) {
 void register_segment(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand("segment", "Segment stdin lines (plain), or print their index or query terms");
   struct Args {
-    analysis::Mode mode = analysis::Mode::Plain;
+    std::string mode = "plain";
     std::string index;
   };
   auto a = std::make_shared<Args>();
-  const std::map<std::string, analysis::Mode> modes = {
-      {"plain", analysis::Mode::Plain}, {"index", analysis::Mode::Index}, {"query", analysis::Mode::Query}};
   cmd->add_option("--mode", a->mode, "plain (default): original tokens; index/query: normalized terms")
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case));
+      ->transform(CLI::IsMember({"plain", "index", "query"}, CLI::ignore_case));
   add_index_option(*cmd, a->index, /*required=*/false);
   cmd->callback([a, &rc] {
     std::shared_ptr<const analysis::Lexicon> lex =
         a->index.empty() ? analysis::Lexicon::load_default() : analysis::Lexicon::load(lexicon_path(a->index));
     const analysis::Analyzer analyzer(lex);
+    const analysis::Mode mode = a->mode == "index"   ? analysis::Mode::Index
+                                : a->mode == "query" ? analysis::Mode::Query
+                                                     : analysis::Mode::Plain;
     std::ios::sync_with_stdio(false);
     std::string line, out;
     while (std::getline(std::cin, line)) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       out.clear();
-      for (const auto& t : analyzer.analyze(line, a->mode)) {
+      for (const auto& t : analyzer.analyze(line, mode)) {
         if (!out.empty()) out += ' ';
         out += t.text;
       }
