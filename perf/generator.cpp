@@ -1089,7 +1089,7 @@ GeneratorSummary Generator::run(const fs::path& dir, std::FILE* progress) {
 
   Writer pw;
   pw.open(dir / "params.json.tmp");
-  pw.buf().append("{\"params\":").append(params_json(p_)).append(",\"result\":").append(summary_json(sum)).append("}\n");
+  pw.buf().append("{\"params\":").append(params_json(p_)).append(",\"result\":").append(summary_json(sum, false)).append("}\n");
   pw.close();
   for (const char* name : {"catalog.jsonl", "shops.jsonl", "labels.jsonl", "queries.tsv", "qrels.tsv", "params.json"})
     fs::rename(dir / (std::string(name) + ".tmp"), dir / name);
@@ -1187,7 +1187,7 @@ std::string params_json(const GeneratorParams& p) {
   return s;
 }
 
-std::string summary_json(const GeneratorSummary& r) {
+std::string summary_json(const GeneratorSummary& r, bool with_time) {
   std::string s = "{\"skus\":";
   put_u64(s, r.skus);
   s.append(",\"items\":");
@@ -1215,7 +1215,7 @@ std::string summary_json(const GeneratorSummary& r) {
   put_u64(s, r.queries_dropped);
   s.append(",\"qrels\":");
   put_u64(s, r.qrels);
-  put_kv(s, "seconds", std::round(r.seconds * 1000) / 1000);
+  if (with_time) put_kv(s, "seconds", std::round(r.seconds * 1000) / 1000);
   s.append("}");
   return s;
 }

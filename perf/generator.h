@@ -95,7 +95,8 @@ std::string params_json(const GeneratorParams& p);
 GeneratorSummary generate_catalog(const GeneratorParams& p, const std::string& out_dir,
                                   std::FILE* progress = nullptr);
 
-// The summary as JSON (the "result" part of params.json).
-std::string summary_json(const GeneratorSummary& s);
+// The summary as JSON (the "result" part of params.json, which leaves out the timing so that the
+// file is byte-identical across runs).
+std::string summary_json(const GeneratorSummary& s, bool with_time = true);
 
 }  // namespace longtail::perf
