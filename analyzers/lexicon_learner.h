@@ -1,0 +1,82 @@
+// Catalog vocabulary for the lexicon: brand names (with their aliases), attribute values,
+// category names, and words discovered from titles.
+//
+// Discovery (unsupervised, over the Han runs of normalized titles): count character n-grams of
+// length 1..max_word_chars+1 in a bounded open-addressing table (rare n-grams are pruned when it
+// fills), then keep n-grams of 2..max_word_chars characters that are
+//   frequent      count >= min_count,
+//   cohesive      pointwise mutual information ln(p(w) / (p(a) p(b))) >= min_pmi for the
+//                 weakest split w = a|b,
+//   free          left and right boundary entropy >= min_entropy (nats; a run boundary counts
+//                 as a distinct neighbour every time),
+// and that the base lexicon does not know and cannot cover with words of two or more
+// characters (so new words fill gaps instead of gluing known words together).
+//
+// Not thread-safe: feed from one thread. Memory: 32 bytes x 2^table_bits (64 MB by default),
+// fixed at construction.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "analyzers/analyzer.h"
+
+namespace longtail::analysis {
+
+class LexiconLearner {
+ public:
+  struct Options {
+    size_t max_titles = 200000;    // titles used for discovery; later titles are ignored
+    size_t max_word_chars = 5;     // longest discovered word, in characters (2..5)
+    uint32_t min_count = 5;        // a discovered word occurs at least this often
+    double min_pmi = 3.0;          // nats
+    double min_entropy = 1.2;      // nats, both sides
+    size_t max_new_words = 50000;  // keep the most frequent discoveries
+    unsigned table_bits = 21;      // n-gram table of 2^table_bits slots (32 bytes each)
+  };
+
+  struct Discovered {
+    std::string word;  // normalized
+    uint32_t count = 0;
+    double pmi = 0, left_entropy = 0, right_entropy = 0;
+  };
+
+  // `base` supplies normalization and the words already known. It must outlive the learner.
+  explicit LexiconLearner(const Analyzer& base);
+  LexiconLearner(const Analyzer& base, Options options);
+  ~LexiconLearner();
+  LexiconLearner(LexiconLearner&&) noexcept;
+  LexiconLearner& operator=(LexiconLearner&&) noexcept;
+
+  // A brand field; "CHANDO/自然堂", "自然堂(CHANDO)" and "自然堂（CHANDO）" give one alias group.
+  void add_brand(std::string_view brand);
+  void add_attribute_value(std::string_view value);
+  void add_category(std::string_view name);  // "手机壳" or a path "手机/手机配件/手机壳"
+  void add_title(std::string_view title);
+
+  // Words to pass to Lexicon::extend: catalog words and discoveries the base lexicon lacks,
+  // each with a frequency high enough that the segmenter keeps it whole, tagged "brand",
+  // "attr", "cat" or "learned". Computes the discovery on each call (seconds for 200k titles).
+  std::vector<Lexicon::Entry> entries() const;
+  // Title discoveries only, most frequent first (for inspection and tests).
+  std::vector<Discovered> discover() const;
+  // Alias groups of the brands seen, normalized: {"chando", "自然堂"}; one group per distinct
+  // set of aliases (in the order first seen).
+  std::vector<std::vector<std::string>> brand_groups() const;
+
+  size_t titles_seen() const;      // all add_title calls
+  size_t titles_used() const;      // the ones counted (<= max_titles)
+  uint32_t prune_threshold() const;  // n-grams with counts up to this were dropped (0: exact)
+
+  // Splits a brand field into its aliases (trimmed, not normalized).
+  static std::vector<std::string> split_brand(std::string_view brand);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace longtail::analysis
