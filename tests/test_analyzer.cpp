@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "analyzers/analyzer.h"
+#include "tests/shared_data.h"
 
 using longtail::analysis::AnalysisError;
 using longtail::analysis::Analyzer;
@@ -295,11 +296,10 @@ TEST_CASE("lexicon: damaged or missing files raise AnalysisError", "[analyzer][l
 }
 
 TEST_CASE("real titles: plain covers input, query terms are index terms", "[analyzer][shared-data]") {
-  const char* root = std::getenv("LONGTAIL_SHARED_DATA");
-  const std::string path = std::string(root ? root : "") + "/titles/jd_titles.txt";
-  std::ifstream in(path);
-  if (!root || !in) {
-    WARN("skipped: shared data not found (set LONGTAIL_SHARED_DATA; looked for " << path << ")");
+  std::ifstream in;
+  std::string why;
+  if (!longtail::test::open_shared_data("titles/jd_titles.txt", in, why)) {
+    WARN(why);
     return;
   }
   std::string line;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "analyzers/analyzer.h"
+#include "tests/shared_data.h"
 #include "analyzers/lexicon_learner.h"
 
 using longtail::analysis::Analyzer;
@@ -130,11 +131,10 @@ TEST_CASE("learner: only the first max_titles titles are counted", "[learner]") 
 }
 
 TEST_CASE("learner: real titles gain product words", "[learner][shared-data]") {
-  const char* root = std::getenv("LONGTAIL_SHARED_DATA");
-  const std::string path = std::string(root ? root : "") + "/titles/jd_titles.txt";
-  std::ifstream in(path);
-  if (!root || !in) {
-    WARN("skipped: shared data not found (set LONGTAIL_SHARED_DATA; looked for " << path << ")");
+  std::ifstream in;
+  std::string why;
+  if (!longtail::test::open_shared_data("titles/jd_titles.txt", in, why)) {
+    WARN(why);
     return;
   }
   LexiconLearner l(base());
