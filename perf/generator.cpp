@@ -56,6 +56,7 @@ constexpr double kSpaceProb = 0.11;       // a space between two title parts (77
                                           // have one, 2.98 space-separated segments on average)
 constexpr double kCodeProbExtra = 0.3;   // added to every top's model-code probability
 constexpr double kBracketProb = 0.35;    // a marketing word in 【】 (real titles: 4.3% punctuation)
+constexpr double kLeafPriceSd = 0.5;     // sd of a leaf's ln-price shift within its top
 constexpr uint64_t kDupWindow = 512;      // a duplicate copies an item at most this far back
 constexpr uint64_t kDupAnchor = 8;        // ... whose index is a multiple of this (bigger clusters)
 
@@ -349,8 +350,10 @@ class Generator {
     // Price: log-normal of the top's price group, shifted per leaf.
     const PriceGroup& g = v_.price_groups[top.price_group];
     Rng leaf_rng(stream_key(p_.seed, kDomLeafPrice, it.top * 256 + it.leaf));
-    double leaf_shift = 0.5 * leaf_rng.normal();
-    double price = std::exp(g.mu + leaf_shift + g.sigma * 0.8 * r.normal());
+    // Leaf shift (sd 0.5) plus item noise together keep the fitted total sd g.sigma.
+    double leaf_shift = kLeafPriceSd * leaf_rng.normal();
+    double item_sd = std::sqrt(std::max(0.01, g.sigma * g.sigma - kLeafPriceSd * kLeafPriceSd));
+    double price = std::exp(g.mu + leaf_shift + item_sd * r.normal());
     it.price = nice_price(std::clamp(price, 1.0, 500000.0));
     it.size_step = r.chance(0.5) ? 0.0 : 0.05 + 0.15 * r.uniform();
     it.shipping = (top.price_group == 9 || r.chance(0.8)) ? 0.0 : static_cast<double>(5 + r.below(16));
@@ -1170,6 +1173,7 @@ std::string params_json(const GeneratorParams& p) {
   put_kv(s, "space_prob", kSpaceProb);
   put_kv(s, "code_prob_extra", kCodeProbExtra);
   put_kv(s, "bracket_prob", kBracketProb);
+  put_kv(s, "leaf_price_sd", kLeafPriceSd);
   put_kv(s, "dup_window", static_cast<double>(kDupWindow));
   s.append(",\"price_lognormal\":{");
   for (size_t k = 0; k < v.price_groups.size(); ++k) {
