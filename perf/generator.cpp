@@ -402,12 +402,20 @@ class Generator {
         brand_form.assign(b.name);
       }
     }
+    // Honest titles never repeat a word: marketing words are drawn without replacement too.
+    uint64_t marketing_mask = 0;
+    auto marketing = [&]() -> std::string_view {
+      uint32_t m = r.below(v_.marketing.size());
+      if (marketing_mask >> m & 1) return {};
+      marketing_mask |= 1ULL << m;
+      return v_.marketing[m];
+    };
     std::string bracket;
     if (r.chance(kBracketProb)) {
-      bracket.append("【").append(v_.marketing[r.below(v_.marketing.size())]).append("】");
+      bracket.append("【").append(marketing()).append("】");
       front[nf++] = bracket;
     } else if (r.chance(0.5)) {
-      front[nf++] = v_.marketing[r.below(v_.marketing.size())];
+      front[nf++] = marketing();
     }
     it.modifier_mask = 0;
     int n_mod = 1 + static_cast<int>(r.below(3));
@@ -459,11 +467,12 @@ class Generator {
       uint32_t kind = r.below(10);
       if (kind < 6) {
         uint32_t m = r.below(top.modifiers.size());
-        if (it.modifier_mask >> m & 1) continue;
+        if ((it.modifier_mask >> m & 1) || t.find(top.modifiers[m]) != std::string::npos) continue;
         it.modifier_mask |= 1ULL << m;
         add(top.modifiers[m]);
       } else if (kind < 8) {
-        add(v_.marketing[r.below(v_.marketing.size())]);
+        std::string_view w = marketing();
+        if (!w.empty() && t.find(w) == std::string::npos) add(w);
       } else {
         uint32_t w = r.below(leaf.words.size());
         if (it.words_mask >> w & 1) continue;

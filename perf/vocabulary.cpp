@@ -411,6 +411,7 @@ Vocabulary build() {
     v.tops.push_back(std::move(t));
   }
   v.marketing = split(kMarketing, ' ');
+  if (v.marketing.size() > 64) throw std::logic_error("vocabulary: more than 64 marketing words");
   v.hot_words = split(kHotWords, ' ');
   v.shop_prefix = split(kShopPrefix, ' ');
   v.shop_suffix = split(kShopSuffix, ' ');
