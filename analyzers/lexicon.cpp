@@ -24,7 +24,7 @@ size_t pow2_at_least(size_t n) {
 
 LexiconBuilder::LexiconBuilder(size_t expected_words) : d_(std::make_shared<Lexicon::Data>()) {
   // Words plus their prefixes: about 1.45 nodes per word on jieba's dictionary.
-  d_->slots.assign(pow2_at_least(expected_words * 2), 0);
+  index_.assign(pow2_at_least(expected_words * 2), 0);
   d_->nodes.reserve(expected_words * 2);
   d_->words.reserve(expected_words);
   d_->tags.emplace_back();  // tag 0 = ""
@@ -52,7 +52,7 @@ uint32_t LexiconBuilder::tag_id(std::string_view tag) {
 }
 
 void LexiconBuilder::grow() {
-  auto& slots = d_->slots;
+  auto& slots = index_;
   std::vector<uint64_t> bigger(slots.size() * 2, 0);
   const size_t mask = bigger.size() - 1;
   for (uint64_t v : slots) {
@@ -67,12 +67,12 @@ void LexiconBuilder::grow() {
 // Returns the node index for s, creating a prefix-only node (pointing at pool bytes the caller
 // has already appended) when absent.
 uint32_t LexiconBuilder::insert_node(uint64_t h, std::string_view s, bool& created) {
-  const size_t mask = d_->slots.size() - 1;
+  const size_t mask = index_.size() - 1;
   h = Lexicon::Data::mix(h);
   const uint64_t check = h & 0xFFFFFFFF00000000ull;
   size_t i = h & mask;
   for (;; i = (i + 1) & mask) {
-    const uint64_t v = d_->slots[i];
+    const uint64_t v = index_[i];
     if (v == 0) break;
     if ((v & 0xFFFFFFFF00000000ull) != check) continue;
     const auto idx = static_cast<uint32_t>(v & 0xFFFFFFFFu) - 1;
@@ -87,8 +87,8 @@ uint32_t LexiconBuilder::insert_node(uint64_t h, std::string_view s, bool& creat
   n.off = static_cast<uint32_t>(s.data() - d_->pool.data());
   n.len = static_cast<uint32_t>(s.size());
   d_->nodes.push_back(n);
-  d_->slots[i] = check | static_cast<uint64_t>(d_->nodes.size());
-  if (++used_ * 10 > d_->slots.size() * 7) grow();  // keep load <= 0.7
+  index_[i] = check | static_cast<uint64_t>(d_->nodes.size());
+  if (++used_ * 10 > index_.size() * 7) grow();  // keep load <= 0.7
   return static_cast<uint32_t>(d_->nodes.size() - 1);
 }
 
@@ -135,7 +135,9 @@ void LexiconBuilder::add(std::string_view word, uint32_t freq, std::string_view 
 }
 
 std::shared_ptr<Lexicon::Data> LexiconBuilder::finish() {
-  d_->log_total = std::log(static_cast<double>(d_->total_freq > 0 ? d_->total_freq : 1));
+  index_.clear();
+  index_.shrink_to_fit();
+  d_->build_slots();
   auto out = std::move(d_);
   out->pool.shrink_to_fit();
   out->nodes.shrink_to_fit();
@@ -144,13 +146,61 @@ std::shared_ptr<Lexicon::Data> LexiconBuilder::finish() {
 
 }  // namespace detail
 
+void Lexicon::Data::build_slots() {
+  log_total = std::log(static_cast<double>(total_freq > 0 ? total_freq : 1));
+  size_t n = 1024;
+  while (n * 5 < nodes.size() * 8) n <<= 1;  // load <= 0.625
+  slots.assign(n, Slot{});
+  const size_t mask = n - 1;
+  // Hash everything first (a sequential pass), then insert while prefetching the home slots of
+  // the entries a few steps ahead: the random writes overlap instead of stalling one by one.
+  std::vector<uint64_t> hashes(nodes.size());
+  for (size_t k = 0; k < nodes.size(); ++k) hashes[k] = mix(hash(text(nodes[k])));
+  constexpr size_t kAhead = 16;
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (k + kAhead < nodes.size()) __builtin_prefetch(&slots[hashes[k + kAhead] & mask], 1);
+    const Node& nd = nodes[k];
+    const uint64_t h = hashes[k];
+    size_t i = h & mask;
+    while (slots[i].len != 0) i = (i + 1) & mask;
+    Slot& sl = slots[i];
+    sl.check = static_cast<uint32_t>(h >> 32);
+    sl.freq = nd.freq;
+    sl.logp = static_cast<float>(std::log(static_cast<double>(nd.freq > 0 ? nd.freq : 1)) - log_total);
+    sl.node = static_cast<uint32_t>(k);
+    sl.len = static_cast<uint16_t>(nd.len);
+    sl.is_word = nd.is_word;
+    if (nd.len <= sizeof(sl.inl)) std::memcpy(sl.inl, pool.data() + nd.off, nd.len);
+  }
+  bloom.assign((size_t{1} << kBloomBits) / 64, 0);
+  constexpr uint64_t m = (uint64_t{1} << kBloomBits) - 1;
+  for (uint64_t h : hashes) {
+    const uint64_t b1 = h & m, b2 = (h >> kBloomBits) & m;
+    bloom[b1 >> 6] |= uint64_t{1} << (b1 & 63);
+    bloom[b2 >> 6] |= uint64_t{1} << (b2 & 63);
+  }
+  bmp.assign(0x10000, CharInfo{});
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    const Node& nd = nodes[k];
+    if (nd.len > 3) continue;
+    size_t i = 0;
+    const std::string_view w = text(nd);
+    const char32_t cp = detail::decode_utf8(w, i);
+    if (i != w.size() || cp >= 0x10000 || cp == 0xFFFD) continue;
+    CharInfo& c = bmp[cp];
+    c.present = 1;
+    c.is_word = nd.is_word;
+    c.logp = static_cast<float>(std::log(static_cast<double>(nd.freq > 0 ? nd.freq : 1)) - log_total);
+  }
+}
+
 namespace {
 
-// File layout (little-endian), version 2: the in-memory table itself, so loading is a read and
-// a checksum pass (no re-hashing):
-//   "LTLEX002" | u64 checksum of the rest | u64 total_freq | u32 ntags, (u16 len, bytes)*
-//   | u64 pool bytes, pool | u64 nodes, Node* | u64 words, u32* | u64 slots, u64*
-constexpr char kMagic[8] = {'L', 'T', 'L', 'E', 'X', '0', '0', '2'};
+// File layout (little-endian), version 3: the in-memory arrays, so loading is a read, a checksum
+// pass and one pass to fill the look-up slots (no parsing, no normalization):
+//   "LTLEX003" | u64 checksum of the rest | u64 total_freq | u32 ntags, (u16 len, bytes)*
+//   | u64 pool bytes, pool | u64 nodes, Node* | u64 words, u32*
+constexpr char kMagic[8] = {'L', 'T', 'L', 'E', 'X', '0', '0', '3'};
 
 // Word-at-a-time 64-bit hash for file integrity (FNV byte-at-a-time is too slow for 20 MB).
 uint64_t fast_hash(std::string_view s) {
@@ -336,23 +386,15 @@ std::shared_ptr<const Lexicon> Lexicon::load(const std::string& path) {
   d->pool.assign(pool.data(), pool.size());
   get_vec(payload, pos, d->nodes, path);
   get_vec(payload, pos, d->words, path);
-  get_vec(payload, pos, d->slots, path);
   // Structural checks, so a damaged file can never make look-ups read out of bounds.
-  const size_t nslots = d->slots.size();
-  if (nslots == 0 || (nslots & (nslots - 1)) != 0 || d->tags.empty())
-    throw AnalysisError("lexicon file corrupt (bad table): " + path);
+  if (d->tags.empty() || pos != payload.size()) throw AnalysisError("lexicon file corrupt (bad table): " + path);
   for (const auto& n : d->nodes)
-    if (static_cast<uint64_t>(n.off) + n.len > d->pool.size() || n.tag >= d->tags.size())
+    if (static_cast<uint64_t>(n.off) + n.len > d->pool.size() || n.len == 0 || n.len > 0xFFFF ||
+        n.tag >= d->tags.size())
       throw AnalysisError("lexicon file corrupt (bad node): " + path);
   for (uint32_t w : d->words)
     if (w >= d->nodes.size()) throw AnalysisError("lexicon file corrupt (bad word): " + path);
-  size_t used = 0;
-  for (uint64_t v : d->slots) {
-    if ((v & 0xFFFFFFFFu) > d->nodes.size()) throw AnalysisError("lexicon file corrupt (bad slot): " + path);
-    used += v != 0;
-  }
-  if (used >= nslots) throw AnalysisError("lexicon file corrupt (full table): " + path);
-  d->log_total = std::log(static_cast<double>(d->total_freq > 0 ? d->total_freq : 1));
+  d->build_slots();
   return std::make_shared<const Lexicon>(std::move(d));
 }
 
@@ -376,8 +418,7 @@ std::shared_ptr<const Lexicon> Lexicon::extend(const Lexicon& base, const std::v
 
 void Lexicon::save(const std::string& path) const {
   std::string payload;
-  payload.reserve(d_->pool.size() + d_->nodes.size() * sizeof(Data::Node) + d_->slots.size() * 8 +
-                  d_->words.size() * 4 + 1024);
+  payload.reserve(d_->pool.size() + d_->nodes.size() * sizeof(Data::Node) + d_->words.size() * 4 + 1024);
   put<uint64_t>(payload, d_->total_freq);
   put<uint32_t>(payload, static_cast<uint32_t>(d_->tags.size()));
   for (const auto& t : d_->tags) {
@@ -387,7 +428,6 @@ void Lexicon::save(const std::string& path) const {
   put_vec(payload, std::vector<char>(d_->pool.begin(), d_->pool.end()));
   put_vec(payload, d_->nodes);
   put_vec(payload, d_->words);
-  put_vec(payload, d_->slots);
   std::string head(kMagic, sizeof(kMagic));
   put<uint64_t>(head, fast_hash(payload));
   const std::string tmp = path + ".tmp";
@@ -411,13 +451,13 @@ std::string Lexicon::checksum() const {
 size_t Lexicon::size() const { return d_->words.size(); }
 
 uint32_t Lexicon::frequency(std::string_view normalized_word) const {
-  const auto* n = d_->find(normalized_word);
-  return (n && n->is_word) ? n->freq : 0;
+  const auto* s = d_->find(normalized_word);
+  return (s && s->is_word) ? s->freq : 0;
 }
 
 std::string Lexicon::tag(std::string_view normalized_word) const {
-  const auto* n = d_->find(normalized_word);
-  return (n && n->is_word) ? d_->tag_of(*n) : std::string();
+  const auto* s = d_->find(normalized_word);
+  return (s && s->is_word) ? d_->tag_of(d_->nodes[s->node]) : std::string();
 }
 
 uint64_t Lexicon::total_frequency() const { return d_->total_freq; }

@@ -16,14 +16,35 @@ void segment(const Lexicon::Data& lex, std::string_view norm, const SegUnit* uni
     double best = -std::numeric_limits<double>::infinity();
     uint32_t best_to = static_cast<uint32_t>(i + 1);
     bool single_seen = false;
-    for (size_t j = i; j < n; ++j) {
+    // Hide the latency of the next iteration's first multi-unit probe.
+    if (i > 0) {
+      const uint64_t h2 = Lexicon::Data::mix(
+          Lexicon::Data::hash_add(Lexicon::Data::kHashInit, norm.data() + units[i - 1].byte_b, units[i].byte_e - units[i - 1].byte_b));
+      if (lex.maybe_present(h2)) __builtin_prefetch(&lex.slots[h2 & (lex.slots.size() - 1)]);
+    }
+    size_t j = i;
+    const uint32_t first_len = units[i].byte_e - units[i].byte_b;
+    if (first_len == 3 && static_cast<unsigned char>(norm[units[i].byte_b]) >= 0xE0) {
+      // A single BMP character (every Han unit): the dense table, no hashing.
+      const auto* p = reinterpret_cast<const unsigned char*>(norm.data() + units[i].byte_b);
+      const char32_t cp = ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+      const auto& ci = lex.bmp[cp];
+      if (ci.is_word) {
+        single_seen = true;
+        best = static_cast<double>(ci.logp) + s.route[i + 1];
+        best_to = static_cast<uint32_t>(i + 1);
+      }
+      if (!ci.present) j = n;  // no word starts with this character
+      h = Lexicon::Data::hash_add(h, norm.data() + units[i].byte_b, first_len);
+      ++j;
+    }
+    for (; j < n; ++j) {
       h = Lexicon::Data::hash_add(h, norm.data() + units[j].byte_b, units[j].byte_e - units[j].byte_b);
       const std::string_view cand = norm.substr(units[i].byte_b, units[j].byte_e - units[i].byte_b);
-      const Lexicon::Data::Node* node = lex.find(h, cand);
+      const Lexicon::Data::Slot* node = lex.find(h, cand);
       if (node == nullptr) break;
       if (!node->is_word) continue;
-      const double f = node->freq > 0 ? static_cast<double>(node->freq) : 1.0;
-      const double score = std::log(f) - log_total + s.route[j + 1];
+      const double score = static_cast<double>(node->logp) + s.route[j + 1];
       if (j == i) single_seen = true;
       if (score > best) {
         best = score;

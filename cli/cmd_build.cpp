@@ -1,0 +1,72 @@
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+namespace longtail::cli {
+
+void register_build(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand("build", "Build an index from a JSON Lines catalog (replaces DIR atomically)");
+  struct Args {
+    BuildOptions o;
+    std::string on_error = "fail";
+    bool quiet = false, json = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--catalog", a->o.catalog_files, "Catalog JSON Lines file(s), one SKU per line")->required();
+  cmd->add_option("--shops", a->o.shops_file, "Shops JSON Lines file (seller records)");
+  add_index_option(*cmd, a->o.index_dir);
+  cmd->add_option("--shards", a->o.shards, "Number of shards")->check(CLI::Range(1, 256));
+  cmd->add_option("--threads", a->o.threads, "Writer threads (0 = one per core)")->check(CLI::Range(0, 256));
+  cmd->add_option("--on-error", a->on_error, "fail: stop at the first bad record; skip: reject it and go on")
+      ->check(CLI::IsMember({"fail", "skip"}));
+  cmd->add_option("--rejects", a->o.rejects_file, "With --on-error skip: write rejected lines and reasons here");
+  cmd->add_flag("--no-learn", [a](int64_t) { a->o.learn_lexicon = false; }, "Do not add catalog words to the lexicon");
+  cmd->add_option("--fail-after", a->o.fail_after_records, "Testing: fail after N records (the old index stays live)");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress line");
+  add_json_flag(*cmd, a->json);
+  cmd->callback([a, &rc] {
+    a->o.on_error = a->on_error == "skip" ? OnError::Skip : OnError::Fail;
+    bool tty = ::isatty(STDERR_FILENO) && !a->quiet;
+    if (tty) {
+      a->o.progress = [](const BuildProgress& p) {
+        double rate = p.elapsed_s > 0 ? double(p.records) / p.elapsed_s : 0;
+        double frac = p.total_bytes ? double(p.bytes) / double(p.total_bytes) : 0;
+        double eta = frac > 0.01 ? p.elapsed_s * (1 - frac) / frac : 0;
+        std::fprintf(stderr, "\r%-5s %12llu records  %9.0f rec/s  %6.1fs elapsed  ETA %6.1fs  ", p.phase,
+                     static_cast<unsigned long long>(p.records), rate, p.elapsed_s, eta);
+      };
+    }
+    BuildSummary s;
+    try {
+      s = build_index(a->o);
+    } catch (...) {
+      if (tty) std::fprintf(stderr, "\n");
+      throw;
+    }
+    if (tty) std::fprintf(stderr, "\n");
+    if (a->json) {
+      std::printf("{\"index\":%s,\"accepted\":%llu,\"rejected\":%llu,\"items\":%llu,\"shops\":%llu,\"shards\":%d,"
+                  "\"seconds\":%s}\n",
+                  json_str(a->o.index_dir).c_str(), static_cast<unsigned long long>(s.accepted),
+                  static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
+                  static_cast<unsigned long long>(s.shops), s.shards, json_num(s.seconds).c_str());
+    } else {
+      for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
+      if (s.rejected > s.errors.size())
+        std::fprintf(stderr, "rejected: ... and %llu more\n", static_cast<unsigned long long>(s.rejected - s.errors.size()));
+      std::printf("built %s: %llu SKUs accepted, %llu rejected, %llu items, %llu shops, %d shards in %.2fs (%.0f SKUs/s)\n",
+                  a->o.index_dir.c_str(), static_cast<unsigned long long>(s.accepted),
+                  static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
+                  static_cast<unsigned long long>(s.shops), s.shards, s.seconds,
+                  s.seconds > 0 ? double(s.accepted) / s.seconds : 0.0);
+    }
+    rc = 0;
+  });
+}
+
+}  // namespace longtail::cli

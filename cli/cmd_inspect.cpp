@@ -1,0 +1,54 @@
+#include <cstdio>
+
+#include <xapian.h>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "engine/index_state.h"
+#include "index/layout.h"
+
+namespace longtail::cli {
+
+void register_inspect(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand("inspect", "Show an index's manifest and counts, or one SKU's fields, terms and values");
+  struct Args {
+    std::string index, sku;
+  };
+  auto a = std::make_shared<Args>();
+  add_index_option(*cmd, a->index);
+  cmd->add_option("--sku", a->sku, "Show this SKU's stored fields, terms and values");
+  cmd->callback([a, &rc] {
+    auto st = engine::open_index_state(a->index);
+    Xapian::Database db = st->open_database();
+    if (a->sku.empty()) {
+      std::printf("index:        %s\ngeneration:   %s\n", a->index.c_str(), st->generation_dir.c_str());
+      std::fputs(st->manifest.to_json().c_str(), stdout);
+      std::printf("documents:    %u (Xapian doccount over %d shards)\n", db.get_doccount(), st->manifest.shards);
+      std::printf("terms/doc:    %.1f (average document length)\n", db.get_avlength());
+      rc = 0;
+      return;
+    }
+    std::string qterm = std::string(index::prefix::kSku) + a->sku;
+    Xapian::PostingIterator p = db.postlist_begin(qterm);
+    if (p == db.postlist_end(qterm)) {
+      std::fprintf(stderr, "longtail: sku_id \"%s\" is not in %s\n", a->sku.c_str(), a->index.c_str());
+      rc = 1;
+      return;
+    }
+    Xapian::Document doc = db.get_document(*p);
+    std::printf("docid: %u\nstored: %s\nterms:", *p, doc.get_data().c_str());
+    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) std::printf(" %s(%u)", (*t).c_str(), t.get_wdf());
+    std::printf("\nvalues:\n");
+    for (auto v = doc.values_begin(); v != doc.values_end(); ++v) {
+      unsigned s = v.get_valueno();
+      bool is_string = s == index::slot::kItemId || s == index::slot::kSkuId || s == index::slot::kShopId;
+      if (is_string) std::printf("  %2u = %s\n", s, (*v).c_str());
+      else std::printf("  %2u = %.6g\n", s, Xapian::sortable_unserialise(*v));
+    }
+    rc = 0;
+  });
+}
+
+}  // namespace longtail::cli

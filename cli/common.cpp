@@ -1,0 +1,62 @@
+#include "cli/common.h"
+
+#include <cstdio>
+
+#include "index/document.h"
+
+namespace longtail::cli {
+
+std::string json_str(std::string_view s) {
+  std::string out;
+  index::append_json_string(out, s);
+  return out;
+}
+
+std::string json_num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+namespace {
+// Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes count as one column.
+char32_t next_cp(std::string_view s, size_t& i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+  if (i + size_t(n) > s.size()) n = 1;
+  char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
+  for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + size_t(k)]) & 0x3F);
+  i += size_t(n);
+  return cp;
+}
+size_t cp_width(char32_t cp) {
+  return (cp >= 0x1100 && (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+                           (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
+                           (cp >= 0xFF00 && cp <= 0xFF60) || (cp >= 0xFFE0 && cp <= 0xFFE6) ||
+                           (cp >= 0x20000 && cp <= 0x3FFFD)))
+             ? 2
+             : 1;
+}
+}  // namespace
+
+size_t display_width(std::string_view s) {
+  size_t w = 0;
+  for (size_t i = 0; i < s.size();) w += cp_width(next_cp(s, i));
+  return w;
+}
+
+std::string fit_width(std::string_view s, size_t cols) {
+  if (display_width(s) <= cols) return std::string(s);
+  size_t w = 0, i = 0, cut = 0;
+  while (i < s.size()) {
+    size_t start = i;
+    size_t cw = cp_width(next_cp(s, i));
+    if (w + cw > cols - 1) break;
+    w += cw;
+    cut = i;
+    (void)start;
+  }
+  return std::string(s.substr(0, cut)) + "…";
+}
+
+}  // namespace longtail::cli

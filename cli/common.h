@@ -1,0 +1,31 @@
+// Argument groups shared by sub-commands, so --index, --json, ... mean the same everywhere,
+// and small output helpers.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+namespace longtail::cli {
+
+inline CLI::Option* add_index_option(CLI::App& cmd, std::string& dir, bool required = true) {
+  auto* o = cmd.add_option("--index", dir, "Index directory");
+  if (required) o->required();
+  return o;
+}
+
+inline CLI::Option* add_json_flag(CLI::App& cmd, bool& json) {
+  return cmd.add_flag("--json", json, "Print JSON instead of a table");
+}
+
+// JSON string literal (RFC 8259 escaping).
+std::string json_str(std::string_view s);
+// A number printed compactly ("%.6g"), valid JSON.
+std::string json_num(double v);
+// Display width of a UTF-8 string on a terminal (CJK characters count as 2 columns).
+size_t display_width(std::string_view s);
+// Cuts a UTF-8 string to at most `cols` display columns, appending "…" when cut.
+std::string fit_width(std::string_view s, size_t cols);
+
+}  // namespace longtail::cli

@@ -1,0 +1,59 @@
+#include "engine/index_state.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include <longtail/longtail.h>
+
+#include "index/builder.h"
+#include "index/catalog.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail::engine {
+
+Xapian::Database IndexState::open_database() const {
+  Xapian::Database db;
+  for (const auto& shard : manifest.shard_paths) {
+    try {
+      if (shard.rfind("tcp ", 0) == 0) {
+        std::istringstream in(shard.substr(4));
+        std::string host;
+        unsigned port = 0;
+        if (!(in >> host >> port) || port == 0 || port > 65535)
+          throw DataError(generation_dir + "/manifest.json: bad remote shard \"" + shard + "\"");
+        db.add_database(Xapian::Remote::open(host, port, 10000, 10000));
+      } else {
+        db.add_database(Xapian::Database((fs::path(generation_dir) / shard).string(), Xapian::DB_BACKEND_GLASS));
+      }
+    } catch (const Xapian::Error& e) {
+      throw DataError(index_dir + ": cannot open shard \"" + shard + "\": " + e.get_description());
+    }
+  }
+  return db;
+}
+
+std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir) {
+  auto st = std::make_shared<IndexState>();
+  st->index_dir = index_dir;
+  st->generation_dir = index::live_generation(index_dir);
+  st->manifest = index::read_manifest(st->generation_dir);
+  index::check_compatible(st->manifest, index_dir);
+  std::shared_ptr<const analysis::Lexicon> lexicon;
+  try {
+    lexicon = analysis::Lexicon::load(st->generation_dir + "/lexicon.bin");
+  } catch (const analysis::AnalysisError& e) {
+    throw DataError(index_dir + ": lexicon: " + e.what());
+  }
+  if (lexicon->checksum() != st->manifest.lexicon_checksum)
+    throw DataError(index_dir + ": lexicon.bin does not match the manifest's checksum (damaged index)");
+  st->analyzer = std::make_shared<const analysis::Analyzer>(lexicon);
+  std::string shops = st->generation_dir + "/shops.jsonl";
+  if (fs::exists(shops)) {
+    index::RejectSink sink(OnError::Fail, "");
+    st->shops = index::read_shops(shops, sink);
+  }
+  return st;
+}
+
+}  // namespace longtail::engine

@@ -1,0 +1,33 @@
+// An opened index generation: manifest, lexicon, analyzer and shop table, shared read-only by all
+// queries on it. Searcher swaps to a new IndexState on reopen() when CURRENT changed.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <xapian.h>
+
+#include "analyzers/analyzer.h"
+#include "index/index_dir.h"
+#include "index/schema.h"
+
+namespace longtail::engine {
+
+struct IndexState {
+  std::string index_dir;
+  std::string generation_dir;
+  index::Manifest manifest;
+  std::shared_ptr<const analysis::Analyzer> analyzer;
+  std::unordered_map<std::string, index::ShopRecord> shops;
+
+  // Opens all shards as one Xapian::Database (local paths or "tcp HOST PORT" remotes).
+  // Throws DataError naming the shard if one cannot be opened.
+  Xapian::Database open_database() const;
+};
+
+// Opens and checks the live generation of an index: UsageError (not an index),
+// IndexMismatchError (other schema/analyzer), DataError (damaged).
+std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir);
+
+}  // namespace longtail::engine

@@ -1,0 +1,103 @@
+// longtail::Searcher: a pool of Xapian handles over the live IndexState (Xapian::Database is not
+// thread-safe, so each concurrent query borrows its own handle).
+#include <mutex>
+#include <vector>
+
+#include <longtail/longtail.h>
+
+#include "engine/index_state.h"
+#include "engine/search.h"
+
+namespace longtail {
+
+using engine::IndexState;
+
+struct Searcher::Impl {
+  std::string dir;
+  mutable std::mutex mu;
+  std::shared_ptr<const IndexState> state;  // guarded by mu
+  // Free handles for `state`; handles of an older state are dropped when returned.
+  mutable std::vector<std::pair<std::shared_ptr<const IndexState>, std::unique_ptr<Xapian::Database>>> pool;
+
+  struct Lease {
+    const Impl* impl;
+    std::shared_ptr<const IndexState> state;
+    std::unique_ptr<Xapian::Database> db;
+    ~Lease() {
+      std::lock_guard lk(impl->mu);
+      if (state == impl->state && impl->pool.size() < 64) impl->pool.emplace_back(state, std::move(db));
+    }
+  };
+
+  Lease lease() const {
+    std::unique_lock lk(mu);
+    auto st = state;
+    while (!pool.empty()) {
+      auto entry = std::move(pool.back());
+      pool.pop_back();
+      if (entry.first == st) return Lease{this, st, std::move(entry.second)};
+    }
+    lk.unlock();
+    return Lease{this, st, std::make_unique<Xapian::Database>(st->open_database())};
+  }
+};
+
+Searcher::Searcher(const std::string& index_dir) : impl_(std::make_shared<Impl>()) {
+  impl_->dir = index_dir;
+  impl_->state = engine::open_index_state(index_dir);
+}
+
+Searcher::~Searcher() = default;
+Searcher::Searcher(Searcher&&) noexcept = default;
+Searcher& Searcher::operator=(Searcher&&) noexcept = default;
+
+SearchResult Searcher::search(const SearchRequest& request) const {
+  auto lease = impl_->lease();
+  try {
+    return engine::run_search(*lease.state, *lease.db, request);
+  } catch (const Xapian::DatabaseModifiedError&) {
+    lease.db->reopen();  // a writer committed meanwhile: retry once on the new revision
+    return engine::run_search(*lease.state, *lease.db, request);
+  } catch (const Xapian::Error& e) {
+    lease.db.reset();  // do not return a possibly broken handle to the pool
+    throw DataError(impl_->dir + ": " + e.get_description());
+  }
+}
+
+void Searcher::reopen() {
+  std::string gen = index::live_generation(impl_->dir);
+  {
+    std::lock_guard lk(impl_->mu);
+    if (impl_->state && gen == impl_->state->generation_dir) {
+      for (auto& [st, db] : impl_->pool) db->reopen();  // same generation: pick up new commits
+      return;
+    }
+  }
+  auto fresh = engine::open_index_state(impl_->dir);
+  std::lock_guard lk(impl_->mu);
+  impl_->state = std::move(fresh);
+  impl_->pool.clear();
+}
+
+IndexInfo Searcher::info() const {
+  std::shared_ptr<const IndexState> st;
+  {
+    std::lock_guard lk(impl_->mu);
+    st = impl_->state;
+  }
+  IndexInfo i;
+  i.path = impl_->dir;
+  i.schema_version = st->manifest.schema_version;
+  i.analyzer = st->manifest.analyzer;
+  i.lexicon_checksum = st->manifest.lexicon_checksum;
+  i.shards = st->manifest.shards;
+  i.skus = st->manifest.skus;
+  i.items = st->manifest.items;
+  i.shops = st->manifest.shops;
+  i.built_at = st->manifest.built_at;
+  return i;
+}
+
+const char* version() { return LONGTAIL_VERSION; }
+
+}  // namespace longtail

@@ -1,0 +1,470 @@
+// longtail::build_index: two streaming passes over the catalog.
+//   pass 1 (scan):  validate every record, gather per-category statistics, catalog vocabulary
+//                   for the lexicon, and (item-independent) duplicate sku_id detection through
+//                   hash buckets on disk;
+//   pass 2 (index): analyze and write documents, routed by item_id to shard writers running in
+//                   parallel threads, into a new generation directory that is published only
+//                   when complete.
+#include "index/builder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include <xapian.h>
+#include <xxhash.h>
+
+#include "analyzers/analyzer.h"
+#include "index/catalog.h"
+#include "index/document.h"
+#include "index/index_dir.h"
+#include "index/layout.h"
+#include "index/lexicon_build.h"
+#include "index/signals.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail::index {
+
+// ------------------------------------------------------------------------------------------
+// RejectSink
+
+RejectSink::RejectSink(OnError mode, const std::string& rejects_file) : mode_(mode) {
+  if (!rejects_file.empty()) {
+    out_ = std::fopen(rejects_file.c_str(), "wb");
+    if (!out_) throw UsageError(rejects_file + ": cannot write rejects file: " + std::strerror(errno));
+  }
+}
+
+RejectSink::~RejectSink() {
+  if (out_) std::fclose(out_);
+}
+
+void RejectSink::reject(RecordError err, std::string_view raw_line) {
+  ++count_;
+  if (mode_ == OnError::Fail) throw DataError(err.to_string());
+  if (out_) {
+    std::string head = "# " + err.to_string() + "\n";
+    std::fwrite(head.data(), 1, head.size(), out_);
+    std::fwrite(raw_line.data(), 1, raw_line.size(), out_);
+    std::fputc('\n', out_);
+  }
+  if (errors_.size() < 100) errors_.push_back(std::move(err));
+}
+
+// ------------------------------------------------------------------------------------------
+// Shops
+
+std::string shop_to_json(const ShopRecord& s) {
+  std::string o = "{\"shop_id\":";
+  append_json_string(o, s.shop_id);
+  o += ",\"name\":";
+  append_json_string(o, s.name);
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                ",\"dsr\":{\"description\":%g,\"service\":%g,\"shipping\":%g,\"delivery\":%g},"
+                "\"ratings_6m\":%lld,\"violations\":%lld,\"blocked\":%s}",
+                s.dsr_description, s.dsr_service, s.dsr_shipping, s.dsr_delivery,
+                static_cast<long long>(s.ratings_6m), static_cast<long long>(s.violations),
+                s.blocked ? "true" : "false");
+  o += buf;
+  return o;
+}
+
+std::unordered_map<std::string, ShopRecord> read_shops(const std::string& path, RejectSink& sink) {
+  std::unordered_map<std::string, ShopRecord> shops;
+  LineReader reader(path);
+  RecordParser parser;
+  LineReader::Line line;
+  while (reader.next(line)) {
+    RecordError err{path, line.number, "", ""};
+    if (line.too_long) {
+      err.field = "line";
+      err.reason = "longer than " + std::to_string(kMaxLineBytes) + " bytes";
+      sink.reject(std::move(err), "");
+      continue;
+    }
+    if (line.text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+    ShopRecord shop;
+    if (!parser.parse_shop(line.text, shop, err)) {
+      sink.reject(std::move(err), line.text);
+      continue;
+    }
+    if (shops.count(shop.shop_id)) {
+      err.field = "shop_id";
+      err.reason = "duplicate shop_id \"" + shop.shop_id + "\"";
+      sink.reject(std::move(err), line.text);
+      continue;
+    }
+    std::string id = shop.shop_id;
+    shops.emplace(std::move(id), std::move(shop));
+  }
+  return shops;
+}
+
+int shard_of(std::string_view item_id, int shards) {
+  return int(XXH3_64bits(item_id.data(), item_id.size()) % uint64_t(shards));
+}
+
+// ------------------------------------------------------------------------------------------
+// Duplicate sku_id detection in bounded memory: (hash, ordinal) pairs go to kBuckets files by
+// hash; each bucket is sorted alone. Memory: one bucket (about 1/64 of 16 bytes per SKU).
+
+namespace {
+
+constexpr int kBuckets = 64;
+
+struct HashRec {
+  uint64_t hash;
+  uint64_t ordinal;  // file index << 40 | line number
+};
+
+class DupDetector {
+ public:
+  explicit DupDetector(const std::string& dir) : dir_(dir) {
+    fs::create_directories(dir_);
+    for (int i = 0; i < kBuckets; ++i) {
+      std::string p = dir_ + "/b" + std::to_string(i);
+      files_[i] = std::fopen(p.c_str(), "w+b");
+      if (!files_[i]) throw DataError(p + ": cannot create temporary file");
+    }
+  }
+  ~DupDetector() {
+    for (auto* f : files_)
+      if (f) std::fclose(f);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  static uint64_t hash(std::string_view id) { return XXH3_64bits(id.data(), id.size()); }
+  void add(uint64_t h, uint64_t ordinal) {
+    HashRec r{h, ordinal};
+    std::fwrite(&r, sizeof r, 1, files_[h >> 58]);
+  }
+  // After all adds: the hashes seen more than once, with the ordinal of their first record.
+  void finish() {
+    std::vector<HashRec> recs;
+    for (auto* f : files_) {
+      std::fflush(f);
+      long size = std::ftell(f);
+      std::rewind(f);
+      recs.resize(size_t(size) / sizeof(HashRec));
+      if (!recs.empty() && std::fread(recs.data(), sizeof(HashRec), recs.size(), f) != recs.size())
+        throw DataError("duplicate detection: temporary file read failed");
+      std::sort(recs.begin(), recs.end(), [](const HashRec& a, const HashRec& b) {
+        return a.hash != b.hash ? a.hash < b.hash : a.ordinal < b.ordinal;
+      });
+      for (size_t i = 1; i < recs.size(); ++i)
+        if (recs[i].hash == recs[i - 1].hash && !first_.count(recs[i].hash)) first_[recs[i].hash] = recs[i - 1].ordinal;
+    }
+  }
+  // The first ordinal of a duplicated hash, or 0 if the hash occurs once.
+  uint64_t first_of(uint64_t h) const {
+    auto it = first_.find(h);
+    return it == first_.end() ? 0 : it->second;
+  }
+  bool any() const { return !first_.empty(); }
+
+ private:
+  std::string dir_;
+  std::FILE* files_[kBuckets] = {};
+  std::unordered_map<uint64_t, uint64_t> first_;
+};
+
+uint64_t make_ordinal(size_t file_index, uint64_t line) { return (uint64_t(file_index) << 40) | line; }
+
+// ------------------------------------------------------------------------------------------
+// Shard writers
+
+struct Batch {
+  int shard = 0;
+  std::vector<SkuRecord> records;
+};
+
+class BatchQueue {
+ public:
+  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
+  void push(Batch b) {
+    std::unique_lock lk(m_);
+    not_full_.wait(lk, [&] { return q_.size() < capacity_ || aborted_; });
+    if (aborted_) return;
+    q_.push_back(std::move(b));
+    not_empty_.notify_one();
+  }
+  bool pop(Batch& b) {
+    std::unique_lock lk(m_);
+    not_empty_.wait(lk, [&] { return !q_.empty() || closed_ || aborted_; });
+    if (aborted_ || q_.empty()) return false;
+    b = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+  void close() {
+    std::lock_guard lk(m_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  void abort() {
+    std::lock_guard lk(m_);
+    aborted_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Batch> q_;
+  size_t capacity_;
+  bool closed_ = false, aborted_ = false;
+};
+
+constexpr size_t kBatchSize = 256;
+
+}  // namespace
+
+}  // namespace longtail::index
+
+namespace longtail {
+
+using namespace longtail::index;
+
+BuildSummary build_index(const BuildOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  if (o.catalog_files.empty()) throw UsageError("build: no catalog file given");
+  if (o.index_dir.empty()) throw UsageError("build: no index directory given");
+  if (o.shards < 1 || o.shards > 256) throw UsageError("build: --shards must be between 1 and 256");
+  if (o.threads < 0) throw UsageError("build: --threads must not be negative");
+  for (const auto& f : o.catalog_files)
+    if (f != "-" && !fs::is_regular_file(f)) throw UsageError(f + ": no such catalog file");
+  for (const auto& f : o.catalog_files)
+    if (f == "-") throw UsageError("build: the catalog is read twice; give a file, not standard input");
+  if (!o.shops_file.empty() && !fs::is_regular_file(o.shops_file))
+    throw UsageError(o.shops_file + ": no such shops file");
+
+  int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  threads = std::min(threads, o.shards);
+
+  WriterLock lock(o.index_dir);
+  const std::string gen_name = new_generation_name();
+  const std::string gen_dir = (fs::path(o.index_dir) / gen_name).string();
+  fs::create_directories(gen_dir);
+  // Anything below failing removes the half-built generation; CURRENT still names the old one.
+  struct Cleanup {
+    std::string dir;
+    bool keep = false;
+    ~Cleanup() {
+      if (!keep) {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+      }
+    }
+  } cleanup{gen_dir};
+
+  RejectSink sink(o.on_error, o.rejects_file);
+  BuildSummary summary;
+  summary.shards = o.shards;
+
+  std::unordered_map<std::string, ShopRecord> shops;
+  if (!o.shops_file.empty()) shops = read_shops(o.shops_file, sink);
+  summary.shops = shops.size();
+
+  uint64_t total_bytes = 0;
+  for (const auto& f : o.catalog_files) total_bytes += fs::file_size(f);
+
+  // ---- pass 1: scan ---------------------------------------------------------------------
+  SignalModel signals;
+  CatalogVocabulary vocab;
+  DupDetector dups(gen_dir + "/tmp-dups");
+  RecordParser parser;
+  uint64_t records_seen = 0, bytes_done = 0;
+  auto last_progress = std::chrono::steady_clock::now();
+  auto report = [&](const char* phase, uint64_t bytes_now) {
+    if (!o.progress) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_progress < std::chrono::milliseconds(500)) return;
+    last_progress = now;
+    o.progress(BuildProgress{records_seen, bytes_now, total_bytes * 2, elapsed(), phase});
+  };
+  {
+    for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
+      const auto& file = o.catalog_files[fi];
+      LineReader reader(file);
+      LineReader::Line line;
+      SkuRecord rec;
+      while (reader.next(line)) {
+        ++records_seen;
+        RecordError err{file, line.number, "", ""};
+        if (line.too_long) {
+          err.field = "line";
+          err.reason = "longer than " + std::to_string(kMaxLineBytes) + " bytes";
+          sink.reject(std::move(err), "");
+          continue;
+        }
+        if (line.text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
+        if (!parser.parse_sku(line.text, rec, err)) {
+          sink.reject(std::move(err), line.text);
+          continue;
+        }
+        if (rec.deleted) {
+          err.field = "deleted";
+          err.reason = "deletions belong in `longtail update`, not in a build";
+          sink.reject(std::move(err), line.text);
+          continue;
+        }
+        dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
+        signals.observe(rec);
+        if (o.learn_lexicon) vocab.observe(rec);
+        report("scan", bytes_done + reader.bytes_read());
+      }
+      bytes_done += reader.bytes_read();
+    }
+  }
+  dups.finish();
+  signals.finish();
+
+  // ---- lexicon --------------------------------------------------------------------------
+  auto base = analysis::Lexicon::load_default();
+  std::shared_ptr<const analysis::Lexicon> lexicon = base;
+  if (o.learn_lexicon) lexicon = vocab.extend(*base);
+  lexicon->save(gen_dir + "/lexicon.bin");
+  const analysis::Analyzer analyzer(lexicon);
+
+  // ---- pass 2: index --------------------------------------------------------------------
+  std::vector<std::unique_ptr<BatchQueue>> queues;
+  for (int t = 0; t < threads; ++t) queues.push_back(std::make_unique<BatchQueue>(8));
+  std::vector<std::string> shard_names;
+  for (int s = 0; s < o.shards; ++s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "shard-%03d", s);
+    shard_names.emplace_back(buf);
+  }
+  std::mutex err_mu;
+  std::exception_ptr worker_error;
+  std::atomic<uint64_t> items_total{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      try {
+        std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
+        for (int s = t; s < o.shards; s += threads)
+          dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
+              gen_dir + "/" + shard_names[size_t(s)],
+              Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS);
+        Batch b;
+        while (queues[size_t(t)]->pop(b)) {
+          auto& db = *dbs[size_t(b.shard)];
+          for (const auto& r : b.records) db.add_document(make_document(analyzer, r, signals.static_prior(r)));
+        }
+        for (auto& db : dbs) {
+          if (!db) continue;
+          db->commit();
+          uint64_t items = 0;
+          for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
+            ++items;
+          items_total += items;
+          db->close();
+        }
+      } catch (...) {
+        std::lock_guard lk(err_mu);
+        if (!worker_error) worker_error = std::current_exception();
+        for (auto& q : queues) q->abort();
+      }
+    });
+  }
+  auto stop_workers = [&] {
+    for (auto& q : queues) q->close();
+    for (auto& w : workers) w.join();
+  };
+  try {
+    std::vector<Batch> pending(size_t(o.shards));
+    for (int s = 0; s < o.shards; ++s) pending[size_t(s)].shard = s;
+    auto flush = [&](int s) {
+      auto& b = pending[size_t(s)];
+      if (b.records.empty()) return;
+      Batch out{s, std::move(b.records)};
+      b.records.clear();
+      b.records.reserve(kBatchSize);
+      queues[size_t(s % threads)]->push(std::move(out));
+    };
+    bytes_done = 0;
+    for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
+      const auto& file = o.catalog_files[fi];
+      LineReader reader(file);
+      LineReader::Line line;
+      SkuRecord rec;
+      while (reader.next(line)) {
+        if (line.too_long || line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+        RecordError err{file, line.number, "", ""};
+        if (!parser.parse_sku(line.text, rec, err) || rec.deleted) continue;  // reported in pass 1
+        uint64_t h = DupDetector::hash(rec.sku_id);
+        if (uint64_t first = dups.any() ? dups.first_of(h) : 0; first != 0 && first != make_ordinal(fi, line.number)) {
+          err.field = "sku_id";
+          err.reason = "duplicate sku_id \"" + rec.sku_id + "\" (first at " + o.catalog_files[first >> 40] + ":" +
+                       std::to_string(first & ((uint64_t(1) << 40) - 1)) + ")";
+          sink.reject(std::move(err), line.text);
+          continue;
+        }
+        {
+          std::lock_guard lk(err_mu);
+          if (worker_error) break;
+        }
+        int s = shard_of(rec.item_id, o.shards);
+        pending[size_t(s)].records.push_back(std::move(rec));
+        if (pending[size_t(s)].records.size() >= kBatchSize) flush(s);
+        ++summary.accepted;
+        if (o.fail_after_records && summary.accepted >= o.fail_after_records)
+          throw DataError("build: injected failure after " + std::to_string(summary.accepted) + " records");
+        report("index", total_bytes + bytes_done + reader.bytes_read());
+      }
+      bytes_done += reader.bytes_read();
+    }
+    for (int s = 0; s < o.shards; ++s) flush(s);
+  } catch (...) {
+    for (auto& q : queues) q->abort();
+    for (auto& w : workers) w.join();
+    throw;
+  }
+  stop_workers();
+  if (worker_error) std::rethrow_exception(worker_error);
+
+  // ---- publish --------------------------------------------------------------------------
+  {
+    std::string shops_out;
+    for (const auto& [id, s] : shops) shops_out += shop_to_json(s) + "\n";
+    write_file_atomic(gen_dir + "/shops.jsonl", shops_out);
+    write_file_atomic(gen_dir + "/signals.json", signals.to_json());
+  }
+  Manifest m;
+  m.schema_version = kSchemaVersion;
+  m.analyzer = std::string(analysis::Analyzer::kName) + "/" + std::to_string(analysis::Analyzer::kVersion);
+  m.lexicon_checksum = lexicon->checksum();
+  m.shards = o.shards;
+  m.shard_paths = shard_names;
+  m.skus = summary.accepted;
+  m.items = items_total.load();
+  m.shops = summary.shops;
+  m.rejected = sink.count();
+  m.built_at = format_iso_time(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count());
+  write_manifest(gen_dir, m);
+  publish_generation(o.index_dir, gen_name);
+  cleanup.keep = true;
+
+  summary.items = m.items;
+  summary.rejected = sink.count();
+  summary.errors = sink.take_errors();
+  summary.seconds = elapsed();
+  return summary;
+}
+
+}  // namespace longtail

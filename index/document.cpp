@@ -1,0 +1,185 @@
+#include "index/document.h"
+
+#include <cstdio>
+
+#include <simdjson.h>
+
+#include "index/layout.h"
+
+namespace longtail::index {
+
+namespace {
+constexpr size_t kMaxTermBytes = 240;  // Xapian's limit is 245 bytes including the prefix
+
+void add_text_terms(const analysis::Analyzer& analyzer, Xapian::Document& doc, std::string_view text) {
+  for (const auto& t : analyzer.analyze(text, analysis::Mode::Index)) {
+    if (t.kind == analysis::TokenKind::Other || t.text.empty() || t.text.size() > kMaxTermBytes) continue;
+    doc.add_term(t.text);
+  }
+}
+
+void add_bool(Xapian::Document& doc, std::string_view prefix, const std::string& key) {
+  if (key.empty() || key.size() + prefix.size() > kMaxTermBytes) return;
+  std::string term(prefix);
+  term += key;
+  doc.add_boolean_term(term);
+}
+
+void set_number(Xapian::Document& doc, unsigned slot, double v) {
+  doc.add_value(slot, Xapian::sortable_serialise(v));
+}
+
+void append_number(std::string& out, double v) {
+  char buf[32];
+  int n = std::snprintf(buf, sizeof buf, "%.15g", v);
+  out.append(buf, size_t(n));
+}
+}  // namespace
+
+std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s) {
+  std::string n = analyzer.normalize(s);
+  std::string out;
+  out.reserve(n.size());
+  for (char c : n)
+    if (c != ' ' && c != '\t') out += c;
+  return out;
+}
+
+Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
+                               double static_prior) {
+  Xapian::Document doc;
+  add_bool(doc, prefix::kSku, r.sku_id);
+  add_bool(doc, prefix::kItem, r.item_id);
+  add_bool(doc, prefix::kShop, r.shop_id);
+
+  add_text_terms(analyzer, doc, r.title);
+  if (!r.brand.empty()) {
+    add_bool(doc, prefix::kBrand, filter_key(analyzer, r.brand));
+    // "CHANDO/自然堂": each alias is a filter key too.
+    if (r.brand.find('/') != std::string::npos)
+      for (const auto& alias : category_levels(r.brand)) {
+        size_t slash = alias.rfind('/');
+        add_bool(doc, prefix::kBrand, filter_key(analyzer, slash == std::string::npos ? alias : alias.substr(slash + 1)));
+      }
+    add_text_terms(analyzer, doc, r.brand);
+  }
+  auto levels = category_levels(r.category);
+  for (const auto& level : levels) add_bool(doc, prefix::kCategory, filter_key(analyzer, level));
+  if (!levels.empty()) {
+    const std::string& leaf = levels.back();
+    size_t slash = leaf.rfind('/');
+    add_text_terms(analyzer, doc, slash == std::string::npos ? leaf : leaf.substr(slash + 1));
+  }
+  for (const auto& [k, v] : r.attrs) {
+    add_bool(doc, prefix::kAttr, filter_key(analyzer, k) + "=" + filter_key(analyzer, v));
+    add_text_terms(analyzer, doc, v);
+  }
+
+  doc.add_value(slot::kItemId, r.item_id);
+  doc.add_value(slot::kSkuId, r.sku_id);
+  doc.add_value(slot::kShopId, r.shop_id);
+  set_number(doc, slot::kPrice, r.price);
+  set_number(doc, slot::kShippingFee, r.shipping_fee);
+  set_number(doc, slot::kEffectivePrice, r.effective_price());
+  set_number(doc, slot::kSales30d, double(r.sales_30d));
+  set_number(doc, slot::kReviews, double(r.reviews));
+  set_number(doc, slot::kGoodReviews, double(r.good_reviews));
+  set_number(doc, slot::kListedAt, double(r.listed_at));
+  set_number(doc, slot::kStaticPrior, static_prior);
+  doc.set_data(encode_stored(r));
+  return doc;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += char(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string encode_stored(const SkuRecord& r) {
+  std::string out;
+  out.reserve(256 + r.title.size());
+  auto field = [&](const char* name) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += name;
+    out += "\":";
+  };
+  out += '{';
+  field("sku_id"); append_json_string(out, r.sku_id);
+  field("item_id"); append_json_string(out, r.item_id);
+  field("shop_id"); append_json_string(out, r.shop_id);
+  field("title"); append_json_string(out, r.title);
+  field("category"); append_json_string(out, r.category);
+  field("brand"); append_json_string(out, r.brand);
+  field("attrs");
+  out += '{';
+  for (size_t i = 0; i < r.attrs.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, r.attrs[i].first);
+    out += ':';
+    append_json_string(out, r.attrs[i].second);
+  }
+  out += '}';
+  field("price"); append_number(out, r.price);
+  field("shipping_fee"); append_number(out, r.shipping_fee);
+  field("sales_30d"); append_number(out, double(r.sales_30d));
+  field("reviews"); append_number(out, double(r.reviews));
+  field("good_reviews"); append_number(out, double(r.good_reviews));
+  field("listed_at"); append_number(out, double(r.listed_at));
+  out += '}';
+  return out;
+}
+
+bool decode_stored(std::string_view data, SkuRecord& out) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(data);
+  simdjson::dom::element doc;
+  if (parser.parse(padded).get(doc)) return false;
+  out = SkuRecord{};
+  simdjson::dom::object obj;
+  if (doc.get(obj)) return false;
+  for (auto [k, v] : obj) {
+    if (k == "sku_id") out.sku_id = std::string(v.get_string().value_unsafe());
+    else if (k == "item_id") out.item_id = std::string(v.get_string().value_unsafe());
+    else if (k == "shop_id") out.shop_id = std::string(v.get_string().value_unsafe());
+    else if (k == "title") out.title = std::string(v.get_string().value_unsafe());
+    else if (k == "category") out.category = std::string(v.get_string().value_unsafe());
+    else if (k == "brand") out.brand = std::string(v.get_string().value_unsafe());
+    else if (k == "attrs") {
+      simdjson::dom::object attrs = v.get_object().value_unsafe();
+      for (auto [ak, av] : attrs)
+        out.attrs.emplace_back(std::string(ak), std::string(av.get_string().value_unsafe()));
+    } else {
+      double d = 0;
+      if (v.is_double()) d = v.get_double().value_unsafe();
+      else if (v.is_int64()) d = double(v.get_int64().value_unsafe());
+      else if (v.is_uint64()) d = double(v.get_uint64().value_unsafe());
+      if (k == "price") out.price = d;
+      else if (k == "shipping_fee") out.shipping_fee = d;
+      else if (k == "sales_30d") out.sales_30d = int64_t(d);
+      else if (k == "reviews") out.reviews = int64_t(d);
+      else if (k == "good_reviews") out.good_reviews = int64_t(d);
+      else if (k == "listed_at") out.listed_at = int64_t(d);
+    }
+  }
+  return true;
+}
+
+}  // namespace longtail::index

@@ -1,0 +1,30 @@
+// SkuRecord <-> Xapian::Document: terms, values and the stored fields.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <xapian.h>
+
+#include "analyzers/analyzer.h"
+#include "index/schema.h"
+
+namespace longtail::index {
+
+// Normalized filter key for brands, categories, attribute keys/values and shop ids: the
+// analyzer's normalization with whitespace removed, so "Nike " and "ＮＩＫＥ" filter alike.
+std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s);
+
+// Builds the document of one SKU (terms, values, data). Thread-safe for distinct outputs.
+// `static_prior` goes into slot::kStaticPrior.
+Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
+                               double static_prior);
+
+// The stored fields (document data) as compact JSON, and back.
+std::string encode_stored(const SkuRecord& r);
+bool decode_stored(std::string_view data, SkuRecord& out);
+
+// JSON string escaping (RFC 8259) appended to out, with the surrounding quotes.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace longtail::index

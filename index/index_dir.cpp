@@ -1,0 +1,229 @@
+#include "index/index_dir.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <simdjson.h>
+
+#include <longtail/longtail.h>
+
+#include "analyzers/analyzer.h"
+#include "index/document.h"
+#include "index/layout.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail::index {
+
+std::string Manifest::to_json() const {
+  std::string o = "{\n";
+  auto str = [&](const char* k, const std::string& v, bool comma = true) {
+    o += "  \"";
+    o += k;
+    o += "\": ";
+    append_json_string(o, v);
+    o += comma ? ",\n" : "\n";
+  };
+  auto num = [&](const char* k, uint64_t v) {
+    o += "  \"";
+    o += k;
+    o += "\": " + std::to_string(v) + ",\n";
+  };
+  str("format", format);
+  num("schema_version", uint64_t(schema_version));
+  str("analyzer", analyzer);
+  str("lexicon_checksum", lexicon_checksum);
+  num("shards", uint64_t(shards));
+  o += "  \"shard_paths\": [";
+  for (size_t i = 0; i < shard_paths.size(); ++i) {
+    if (i) o += ", ";
+    append_json_string(o, shard_paths[i]);
+  }
+  o += "],\n";
+  num("skus", skus);
+  num("items", items);
+  num("shops", shops);
+  num("rejected", rejected);
+  str("built_at", built_at, false);
+  o += "}\n";
+  return o;
+}
+
+namespace {
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void fsync_path(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+}  // namespace
+
+std::string live_generation(const std::string& index_dir) {
+  fs::path dir(index_dir);
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw UsageError(index_dir + ": no such index directory");
+  fs::path current = dir / "CURRENT";
+  if (!fs::exists(current, ec))
+    throw UsageError(index_dir + ": not a longtail index (no CURRENT file; build one with `longtail build`)");
+  std::string name = read_file(current.string());
+  while (!name.empty() && (name.back() == '\n' || name.back() == '\r' || name.back() == ' ')) name.pop_back();
+  if (name.empty() || name.find('/') != std::string::npos || name.rfind("gen-", 0) != 0)
+    throw DataError(index_dir + "/CURRENT: damaged (does not name a generation)");
+  fs::path gen = dir / name;
+  if (!fs::is_directory(gen, ec)) throw DataError(index_dir + "/CURRENT names missing generation " + name);
+  return fs::absolute(gen).string();
+}
+
+Manifest read_manifest(const std::string& generation_dir) {
+  std::string path = generation_dir + "/manifest.json";
+  std::string text = read_file(path);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(text).get(doc) || !doc.is_object())
+    throw DataError(path + ": damaged (not a JSON object)");
+  Manifest m;
+  auto get_str = [&](const char* k, std::string& out) {
+    std::string_view sv;
+    if (doc[k].get(sv)) throw DataError(path + ": damaged (missing \"" + std::string(k) + "\")");
+    out = std::string(sv);
+  };
+  auto get_u = [&](const char* k, uint64_t& out) {
+    if (doc[k].get(out)) throw DataError(path + ": damaged (missing \"" + std::string(k) + "\")");
+  };
+  get_str("format", m.format);
+  if (m.format != "longtail-index") throw DataError(path + ": not a longtail manifest");
+  uint64_t sv = 0, shards = 0;
+  get_u("schema_version", sv);
+  m.schema_version = int(sv);
+  get_str("analyzer", m.analyzer);
+  get_str("lexicon_checksum", m.lexicon_checksum);
+  get_u("shards", shards);
+  m.shards = int(shards);
+  simdjson::dom::array arr;
+  if (doc["shard_paths"].get(arr)) throw DataError(path + ": damaged (missing \"shard_paths\")");
+  for (auto e : arr) {
+    std::string_view s;
+    if (e.get(s)) throw DataError(path + ": damaged (shard_paths)");
+    m.shard_paths.emplace_back(s);
+  }
+  if (m.shard_paths.size() != size_t(m.shards) || m.shards < 1)
+    throw DataError(path + ": damaged (shard count does not match shard_paths)");
+  get_u("skus", m.skus);
+  get_u("items", m.items);
+  get_u("shops", m.shops);
+  get_u("rejected", m.rejected);
+  get_str("built_at", m.built_at);
+  return m;
+}
+
+void write_manifest(const std::string& generation_dir, const Manifest& m) {
+  write_file_atomic(generation_dir + "/manifest.json", m.to_json());
+}
+
+void check_compatible(const Manifest& m, const std::string& index_dir) {
+  if (m.schema_version != kSchemaVersion)
+    throw IndexMismatchError(index_dir + ": index schema version " + std::to_string(m.schema_version) +
+                             ", this longtail reads version " + std::to_string(kSchemaVersion) +
+                             "; rebuild the index with `longtail build`");
+  std::string ours = std::string(analysis::Analyzer::kName) + "/" + std::to_string(analysis::Analyzer::kVersion);
+  if (m.analyzer != ours)
+    throw IndexMismatchError(index_dir + ": index built with analyzer " + m.analyzer + ", this longtail uses " +
+                             ours + "; rebuild the index with `longtail build`");
+}
+
+WriterLock::WriterLock(const std::string& index_dir) {
+  fs::path dir(index_dir);
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) throw UsageError(index_dir + ": exists and is not a directory");
+    bool is_index = fs::exists(dir / "CURRENT", ec) || fs::exists(dir / "LOCK", ec);
+    if (!is_index && !fs::is_empty(dir, ec))
+      throw UsageError(index_dir + ": directory is not empty and not a longtail index; refusing to write there");
+  } else {
+    fs::create_directories(dir, ec);
+    if (ec) throw UsageError(index_dir + ": cannot create: " + ec.message());
+  }
+  std::string lock = (dir / "LOCK").string();
+  fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw DataError(lock + ": cannot open: " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw DataError(index_dir + ": another build or update holds the index lock");
+  }
+}
+
+WriterLock::~WriterLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+std::string new_generation_name() {
+  static std::atomic<unsigned> counter{0};
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "gen-%016llx-%d-%u", static_cast<unsigned long long>(us), int(::getpid()),
+                counter.fetch_add(1));
+  return buf;
+}
+
+void write_file_atomic(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw DataError(tmp + ": cannot write: " + std::strerror(errno));
+  const char* p = content.data();
+  size_t left = content.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      throw DataError(tmp + ": write failed: " + std::strerror(e));
+    }
+    p += n;
+    left -= size_t(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    throw DataError(path + ": cannot replace: " + std::strerror(errno));
+}
+
+void publish_generation(const std::string& index_dir, const std::string& generation) {
+  fs::path dir(index_dir);
+  fs::path gen = dir / generation;
+  std::error_code ec;
+  // Flush the new generation's files and directories before it becomes reachable.
+  for (auto it = fs::recursive_directory_iterator(gen, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec))
+    fsync_path(it->path().string());
+  fsync_path(gen.string());
+  write_file_atomic((dir / "CURRENT").string(), generation + "\n");
+  fsync_path(dir.string());
+  // Old generations: open readers keep their files (POSIX unlink semantics) until they reopen.
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("gen-", 0) == 0 && name != generation) fs::remove_all(e.path(), ec);
+  }
+}
+
+}  // namespace longtail::index

@@ -1,0 +1,64 @@
+// The on-disk index directory:
+//
+//   DIR/CURRENT          one line: the name of the live generation ("gen-...")
+//   DIR/LOCK             flock()ed by a builder or updater (one writer at a time)
+//   DIR/gen-*/manifest.json, lexicon.bin, shops.jsonl, shard-000/ ... (Xapian glass databases)
+//
+// A build writes a new generation and then replaces CURRENT with rename(2), so a reader sees
+// either the old or the new generation, and a build killed at any moment leaves the old one live.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace longtail::index {
+
+struct Manifest {
+  std::string format = "longtail-index";
+  int schema_version = 0;
+  std::string analyzer;           // "longtail-zh/1"
+  std::string lexicon_checksum;
+  int shards = 0;
+  // One entry per shard: a path relative to the generation directory ("shard-000"), or a
+  // remote shard "tcp HOST PORT" served by xapian-tcpsrv.
+  std::vector<std::string> shard_paths;
+  uint64_t skus = 0, items = 0, shops = 0, rejected = 0;
+  std::string built_at;           // ISO 8601 UTC
+  std::string to_json() const;
+};
+
+// Reads DIR/CURRENT and returns the absolute path of the live generation.
+// Throws UsageError if DIR is not a longtail index, DataError if CURRENT is damaged.
+std::string live_generation(const std::string& index_dir);
+
+Manifest read_manifest(const std::string& generation_dir);   // throws DataError
+void write_manifest(const std::string& generation_dir, const Manifest& m);
+
+// Checks schema and analyzer identity; throws IndexMismatchError with a clear message.
+void check_compatible(const Manifest& m, const std::string& index_dir);
+
+// Makes DIR (or checks that it is empty or already an index) and takes its write lock.
+// Throws UsageError if DIR holds something else, DataError if another writer holds the lock.
+class WriterLock {
+ public:
+  explicit WriterLock(const std::string& index_dir);
+  ~WriterLock();
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// A fresh, unique generation directory name inside DIR (not yet created).
+std::string new_generation_name();
+
+// Makes `generation` (a name inside DIR) live: fsyncs, replaces CURRENT atomically, then removes
+// every other generation directory. Requires the WriterLock.
+void publish_generation(const std::string& index_dir, const std::string& generation);
+
+// Writes a whole file atomically (temp file + fsync + rename).
+void write_file_atomic(const std::string& path, const std::string& content);
+
+}  // namespace longtail::index

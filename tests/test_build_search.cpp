@@ -1,0 +1,269 @@
+// Build then search end to end, through the public API (<longtail/longtail.h>) and the CLI.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include <longtail/longtail.h>
+
+#include "index/index_dir.h"
+#include "tests/test_util.h"
+
+using namespace longtail;
+namespace fs = std::filesystem;
+
+namespace {
+
+BuildSummary build_mini(const std::string& dir, int shards, int threads = 2) {
+  BuildOptions o;
+  o.catalog_files = {test::fixture("mini_catalog.jsonl")};
+  o.shops_file = test::fixture("mini_shops.jsonl");
+  o.index_dir = dir;
+  o.shards = shards;
+  o.threads = threads;
+  return build_index(o);
+}
+
+std::vector<std::string> skus(const SearchResult& r) {
+  std::vector<std::string> out;
+  for (const auto& h : r.hits) out.push_back(h.sku_id);
+  return out;
+}
+
+std::vector<std::string> items(const SearchResult& r) {
+  std::vector<std::string> out;
+  for (const auto& h : r.hits) out.push_back(h.item_id);
+  return out;
+}
+
+void write(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+const std::vector<std::string> kQueries = {"连衣裙", "手机壳", "iphone15", "保温杯 500ml", "跑步鞋", "钥匙包",
+                                           "自然堂", "落地窗", "华为 保护套", "钥匙扣 创意"};
+
+}  // namespace
+
+TEST_CASE("build then search finds the matching listings", "[build][search]") {
+  test::TempDir tmp;
+  auto s = build_mini(tmp.path + "/idx", 1);
+  CHECK(s.accepted == 20);
+  CHECK(s.rejected == 0);
+  CHECK(s.items == 17);
+  CHECK(s.shops == 12);
+  Searcher searcher(tmp.path + "/idx");
+  auto info = searcher.info();
+  CHECK(info.skus == 20);
+  CHECK(info.items == 17);
+  CHECK(info.analyzer == "longtail-zh/1");
+
+  SearchRequest req;
+  req.query = "保温杯 500ml";
+  auto r = searcher.search(req);
+  REQUIRE_FALSE(r.hits.empty());
+  CHECK(r.hits[0].item_id == "cup1");
+
+  req.query = "连衣裙";
+  r = searcher.search(req);
+  // Four SKUs of dress1 collapse into one hit that counts the variants.
+  CHECK(items(r).size() == 3);
+  for (const auto& h : r.hits)
+    if (h.item_id == "dress1") CHECK(h.variants == 4);
+  req.collapse = false;
+  r = searcher.search(req);
+  CHECK(r.hits.size() == 6);
+}
+
+TEST_CASE("filters restrict results: category, brand, shop, attribute, price", "[build][search]") {
+  test::TempDir tmp;
+  build_mini(tmp.path + "/idx", 2);
+  Searcher searcher(tmp.path + "/idx");
+  SearchRequest req;
+  req.query = "手机壳";
+  req.brands = {"华为"};  // an alias of "HUAWEI/华为"
+  CHECK(items(searcher.search(req)) == std::vector<std::string>{"case2"});
+  req.brands.clear();
+  req.shops = {"shop_d"};
+  auto r = searcher.search(req);
+  CHECK(r.hits.size() == 2);
+  req.shops.clear();
+  req.price_max = 25.0;
+  CHECK(items(searcher.search(req)) == std::vector<std::string>{"case3"});
+  req = SearchRequest{};
+  req.query = "连衣裙";
+  req.collapse = false;
+  req.attrs = {{"颜色", "红色"}};
+  CHECK(searcher.search(req).hits.size() == 2);
+  req.attrs.push_back({"尺码", "M"});
+  CHECK(skus(searcher.search(req)) == std::vector<std::string>{"dress1-1"});
+  req = SearchRequest{};
+  req.query = "壳";
+  req.categories = {"数码"};
+  for (const auto& h : searcher.search(req).hits) CHECK(h.category.rfind("数码", 0) == 0);
+  // Effective price = price + shipping fee: cup2 costs 49 + 8.
+  req = SearchRequest{};
+  req.query = "保温杯";
+  req.price_min = 50;
+  req.price_max = 60;
+  CHECK(items(searcher.search(req)) == std::vector<std::string>{"cup2"});
+}
+
+TEST_CASE("1 shard and 4 shards return the same hits", "[build][search][shards]") {
+  test::TempDir tmp;
+  build_mini(tmp.path + "/one", 1, 1);
+  build_mini(tmp.path + "/four", 4, 2);
+  Searcher one(tmp.path + "/one"), four(tmp.path + "/four");
+  CHECK(four.info().shards == 4);
+  for (const auto& q : kQueries) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 20;
+    auto a = one.search(req), b = four.search(req);
+    INFO("query: " << q);
+    CHECK(skus(a) == skus(b));
+    CHECK(a.total_estimated == b.total_estimated);
+    for (size_t i = 0; i < a.hits.size() && i < b.hits.size(); ++i) CHECK(a.hits[i].score == Approx(b.hits[i].score));
+  }
+}
+
+TEST_CASE("a build that fails midway leaves the previous index searchable", "[build][atomic]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path + "/idx";
+  build_mini(dir, 2);
+  std::string gen_before = index::live_generation(dir);
+  BuildOptions o;
+  o.catalog_files = {test::fixture("mini_catalog.jsonl")};
+  o.index_dir = dir;
+  o.shards = 2;
+  o.fail_after_records = 7;
+  CHECK_THROWS_AS(build_index(o), DataError);
+  CHECK(index::live_generation(dir) == gen_before);
+  // Only the live generation remains: the half-built one was removed.
+  int gens = 0;
+  for (auto& e : fs::directory_iterator(dir)) gens += e.path().filename().string().rfind("gen-", 0) == 0;
+  CHECK(gens == 1);
+  Searcher s(dir);
+  SearchRequest req;
+  req.query = "连衣裙";
+  CHECK(s.search(req).hits.size() == 3);
+}
+
+TEST_CASE("a build killed by a signal leaves the previous index searchable", "[build][atomic]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path + "/idx";
+  build_mini(dir, 1);
+  // A catalog large enough that the build is still running when it is killed.
+  std::string big = tmp.path + "/big.jsonl";
+  {
+    std::ofstream f(big);
+    for (int i = 0; i < 200000; ++i)
+      f << R"({"sku_id":"k)" << i << R"(","title":"测试商品 编号)" << i << R"( 保温杯","price":10})" << "\n";
+  }
+  std::string cmd = std::string(LONGTAIL_CLI_PATH) + " build -q --catalog " + big + " --index " + dir +
+                    " > /dev/null 2>&1 & pid=$!; sleep 0.6; kill -9 $pid; wait $pid";
+  int rc = std::system(cmd.c_str());
+  (void)rc;
+  Searcher s(dir);
+  CHECK(s.info().skus == 20);
+  SearchRequest req;
+  req.query = "保温杯";
+  auto found = items(s.search(req));
+  std::sort(found.begin(), found.end());
+  CHECK(found == std::vector<std::string>{"cup1", "cup2"});
+  // The next build succeeds and clears the leftovers.
+  build_mini(dir, 1);
+  int gens = 0;
+  for (auto& e : fs::directory_iterator(dir)) gens += e.path().filename().string().rfind("gen-", 0) == 0;
+  CHECK(gens == 1);
+}
+
+TEST_CASE("bad input: fail stops before the live index is touched; skip writes rejects", "[build][errors]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path + "/idx";
+  build_mini(dir, 1);
+  std::string bad = tmp.path + "/bad.jsonl";
+  write(bad, R"({"sku_id":"a1","title":"好商品"})" "\n"
+             R"({"sku_id":"a2","title":"坏价格","price":-3})" "\n"
+             "not json\n"
+             R"({"sku_id":"a1","title":"重复"})" "\n"
+             R"({"sku_id":"a3","title":"最后一行没有换行"})");
+  BuildOptions o;
+  o.catalog_files = {bad};
+  o.index_dir = dir;
+  CHECK_THROWS_WITH(build_index(o), bad + ":2: price: must not be negative");
+  CHECK(Searcher(dir).info().skus == 20);
+
+  o.on_error = OnError::Skip;
+  o.rejects_file = tmp.path + "/rejects.txt";
+  auto s = build_index(o);
+  CHECK(s.accepted == 2);
+  CHECK(s.rejected == 3);
+  REQUIRE(s.errors.size() == 3);
+  CHECK(s.errors[0].to_string() == bad + ":2: price: must not be negative");
+  CHECK(s.errors[1].to_string().rfind(bad + ":3: json: invalid JSON", 0) == 0);
+  CHECK(s.errors[2].to_string() == bad + ":4: sku_id: duplicate sku_id \"a1\" (first at " + bad + ":1)");
+  std::ifstream rj(o.rejects_file);
+  std::string all((std::istreambuf_iterator<char>(rj)), std::istreambuf_iterator<char>());
+  CHECK(all.find("# " + bad + ":2: price: must not be negative\n{\"sku_id\":\"a2\"") != std::string::npos);
+  CHECK(all.find("not json\n") != std::string::npos);
+  Searcher after(dir);
+  CHECK(after.info().skus == 2);
+}
+
+TEST_CASE("an index built by another schema or analyzer is refused with a clear message", "[build][errors]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path + "/idx";
+  build_mini(dir, 1);
+  std::string gen = index::live_generation(dir);
+  auto m = index::read_manifest(gen);
+  m.analyzer = "longtail-zh/0";
+  index::write_manifest(gen, m);
+  CHECK_THROWS_AS(Searcher(dir), IndexMismatchError);
+  CHECK_THROWS_WITH(Searcher(dir), Catch::Contains("built with analyzer longtail-zh/0"));
+  m.analyzer = "longtail-zh/1";
+  m.schema_version = 99;
+  index::write_manifest(gen, m);
+  CHECK_THROWS_WITH(Searcher(dir), Catch::Contains("schema version 99"));
+  CHECK_THROWS_AS(Searcher(tmp.path + "/nope"), UsageError);
+}
+
+TEST_CASE("build refuses a directory that is not an index", "[build][errors]") {
+  test::TempDir tmp;
+  write(tmp.path + "/precious.txt", "keep me");
+  BuildOptions o;
+  o.catalog_files = {test::fixture("mini_catalog.jsonl")};
+  o.index_dir = tmp.path;
+  CHECK_THROWS_AS(build_index(o), UsageError);
+  CHECK(fs::exists(tmp.path + "/precious.txt"));
+}
+
+TEST_CASE("CLI: build, search --json and inspect", "[cli]") {
+  test::TempDir tmp;
+  std::string dir = tmp.path + "/idx";
+  auto b = test::run_cli("build -q --catalog " + test::fixture("mini_catalog.jsonl") + " --shops " +
+                         test::fixture("mini_shops.jsonl") + " --index " + dir + " --shards 2");
+  REQUIRE(b.status == 0);
+  CHECK(b.out.find("20 SKUs accepted") != std::string::npos);
+  auto s = test::run_cli("search --index " + dir + " --json 保温杯 500ml");
+  REQUIRE(s.status == 0);
+  CHECK(s.out.rfind("{\"query\":\"保温杯 500ml\",\"total_estimated\":", 0) == 0);
+  CHECK(s.out.find("\"relaxed\":[]") != std::string::npos);
+  CHECK(s.out.find("\"hits\":[{\"rank\":1,\"sku_id\":\"cup1-0\",\"item_id\":\"cup1\",\"shop_id\":\"shop_h\",\"title\":") !=
+        std::string::npos);
+  CHECK(std::count(s.out.begin(), s.out.end(), '\n') == 1);  // exactly one JSON object
+  auto t = test::run_cli("search --index " + dir + " 连衣裙 --attr 颜色=红色 --no-collapse");
+  REQUIRE(t.status == 0);
+  CHECK(t.out.find("dress1-0") != std::string::npos);
+  CHECK(t.out.find("dress1-2") == std::string::npos);
+  auto i = test::run_cli("inspect --index " + dir + " --sku cup1-0");
+  REQUIRE(i.status == 0);
+  CHECK(i.out.find("XI cup1") == std::string::npos);
+  CHECK(i.out.find("XIcup1") != std::string::npos);
+  CHECK(i.out.find("\"title\":\"膳魔师 保温杯 500ml 不锈钢 便携水杯\"") != std::string::npos);
+  auto bad = test::run_cli("search --index " + tmp.path + "/missing 连衣裙 2>/dev/null");
+  CHECK(bad.status == 2);
+  auto badcat = test::run_cli("build -q --catalog /nonexistent.jsonl --index " + dir + " 2>/dev/null");
+  CHECK(badcat.status == 2);
+}
