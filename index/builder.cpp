@@ -60,6 +60,14 @@ void RejectSink::reject(RecordError err, std::string_view raw_line) {
   if (errors_.size() < 100) errors_.push_back(std::move(err));
 }
 
+bool RejectSink::screen(const std::string& file, const LineReader::Line& line) {
+  if (line.too_long) {
+    reject(RecordError{file, line.number, "line", "longer than " + std::to_string(kMaxLineBytes) + " bytes"}, "");
+    return false;
+  }
+  return line.text.find_first_not_of(" \t") != std::string_view::npos;  // blank lines are skipped
+}
+
 // ------------------------------------------------------------------------------------------
 // Shops
 
@@ -85,14 +93,8 @@ std::unordered_map<std::string, ShopRecord> read_shops(const std::string& path, 
   RecordParser parser;
   LineReader::Line line;
   while (reader.next(line)) {
+    if (!sink.screen(path, line)) continue;
     RecordError err{path, line.number, "", ""};
-    if (line.too_long) {
-      err.field = "line";
-      err.reason = "longer than " + std::to_string(kMaxLineBytes) + " bytes";
-      sink.reject(std::move(err), "");
-      continue;
-    }
-    if (line.text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
     ShopRecord shop;
     if (!parser.parse_shop(line.text, shop, err)) {
       sink.reject(std::move(err), line.text);
@@ -303,14 +305,8 @@ BuildSummary build_index(const BuildOptions& o) {
       SkuRecord rec;
       while (reader.next(line)) {
         ++records_seen;
+        if (!sink.screen(file, line)) continue;
         RecordError err{file, line.number, "", ""};
-        if (line.too_long) {
-          err.field = "line";
-          err.reason = "longer than " + std::to_string(kMaxLineBytes) + " bytes";
-          sink.reject(std::move(err), "");
-          continue;
-        }
-        if (line.text.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank
         if (!parser.parse_sku(line.text, rec, err)) {
           sink.reject(std::move(err), line.text);
           continue;

@@ -9,6 +9,7 @@
 
 #include <longtail/longtail.h>
 
+#include "index/catalog.h"
 #include "index/schema.h"
 
 namespace longtail::index {
@@ -21,6 +22,8 @@ class RejectSink {
   RejectSink(OnError mode, const std::string& rejects_file);
   ~RejectSink();
   void reject(RecordError err, std::string_view raw_line);
+  // False for a line not to parse: blank (skipped) or over the length limit (rejected).
+  bool screen(const std::string& file, const LineReader::Line& line);
   uint64_t count() const { return count_; }
   std::vector<RecordError> take_errors() { return std::move(errors_); }
 
