@@ -33,7 +33,20 @@ inline constexpr unsigned kGoodReviews = 7;
 inline constexpr unsigned kListedAt = 8;        // Unix seconds
 inline constexpr unsigned kStaticPrior = 9;     // query-independent quality in [0, 1]
 inline constexpr unsigned kShopId = 10;         // string: shop diversity in stage 2
-inline constexpr unsigned kFirstSignal = 16;    // 16.. : signals (index/signals.h)
+// 16-19: ranking signals written at build/update time (index/signals.h, docs/ranking.md).
+inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1]
+inline constexpr unsigned kRatingSignal = 17;   // smoothed good-review rate in [0, 1]
+inline constexpr unsigned kShopSignal = 18;     // shop reputation (DSR vs category, violations) in [0, 1]
+inline constexpr unsigned kSignalSpare = 19;
+// 20-27: listing integrity written at build/update time (index/integrity.h, docs/integrity.md).
+inline constexpr unsigned kPenalty = 20;        // product of detector penalties in (0, 1]; 1 = clean
+inline constexpr unsigned kDupCluster = 21;     // string: near-duplicate cluster id; empty = none
+inline constexpr unsigned kDupKind = 22;        // string: "S" same-shop cluster, "X" cross-shop; empty = none
+inline constexpr unsigned kSalesTrust = 23;     // in [0, 1]: how far sales are trusted (sham trades damp it)
+inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (many duplicate clusters, ...)
+inline constexpr unsigned kShopViolations = 25; // the shop's violations count
+inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0
+inline constexpr unsigned kIntegritySpare = 27;
 }  // namespace slot
 
 }  // namespace longtail::index
