@@ -181,11 +181,22 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
     s.unit_single.assign(n, 0);
     const size_t chunk_first_token = out.size();
 
+    // Positions: one per path piece; sub-words, parts and grams share their piece's position.
     uint32_t a = 0;
+    const uint32_t first_pos = position;
+    for (const uint32_t z : s.ends) {
+      for (uint32_t k = a; k < z; ++k) s.unit_pos[k] = position;
+      if (z - a == 1 && cu[a].kind == UnitKind::Han) s.unit_single[a] = 1;
+      ++position;
+      a = z;
+    }
+    // segment() lists words by descending start; walk them by ascending start.
+    std::reverse(s.edges.begin(), s.edges.end());
+    size_t ei = 0;
+    a = 0;
     for (size_t pi = 0; pi < s.ends.size(); ++pi) {
       const uint32_t z = s.ends[pi];
-      const uint32_t pos = position++;
-      for (uint32_t k = a; k < z; ++k) s.unit_pos[k] = pos;
+      const uint32_t pos = first_pos + static_cast<uint32_t>(pi);
       const uint32_t cb = cu[a].b, ce = cu[z - 1].e;
       if (z - a == 1 && cu[a].kind == UnitKind::Latin) {
         out.push_back(make(cb, ce, pos, cu[a].latin_kind));
@@ -196,34 +207,31 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
           }
         }
       } else if (z - a == 1) {
-        s.unit_single[a] = 1;
         const TokenKind kind = is_word(cb, ce) ? TokenKind::Word : TokenKind::HanGram;
         out.push_back(make(cb, ce, pos, kind));
       } else {
         out.push_back(make(cb, ce, pos, TokenKind::Word));
       }
+      if (mode == Mode::Index) {
+        // Every lexicon word starting in this piece (except the piece itself): sub-words of
+        // the piece and words that cross into the next pieces.
+        for (; ei < s.edges.size() && s.edges[ei].from < z; ++ei) {
+          const Edge& e = s.edges[ei];
+          if (e.from == a && e.to == z) continue;
+          out.push_back(make(cu[e.from].b, cu[e.to - 1].e, pos, TokenKind::SubWord));
+        }
+        // Bigrams touching a single-character piece (unless a lexicon word, emitted above).
+        for (uint32_t k = a; k < z && k + 1 < n; ++k) {
+          if (cu[k].kind != UnitKind::Han || cu[k + 1].kind != UnitKind::Han) continue;
+          if (!s.unit_single[k] && !s.unit_single[k + 1]) continue;
+          if (is_word(cu[k].b, cu[k + 1].e)) continue;
+          out.push_back(make(cu[k].b, cu[k + 1].e, pos, TokenKind::HanGram));
+        }
+      }
       a = z;
     }
 
-    if (mode == Mode::Index) {
-      // Every lexicon word anywhere in the chunk, unless it is itself a path piece.
-      for (const Edge& e : s.edges) {
-        const bool is_piece = (e.from == 0 || s.unit_pos[e.from - 1] != s.unit_pos[e.from]) &&
-                              (e.to == n || s.unit_pos[e.to] != s.unit_pos[e.to - 1]) &&
-                              s.unit_pos[e.from] == s.unit_pos[e.to - 1];
-        if (is_piece) continue;
-        out.push_back(make(cu[e.from].b, cu[e.to - 1].e, s.unit_pos[e.from], TokenKind::SubWord));
-      }
-      // Bigrams touching a single-character piece (unless a lexicon word, emitted above).
-      for (size_t k = 0; k + 1 < n; ++k) {
-        if (cu[k].kind != UnitKind::Han || cu[k + 1].kind != UnitKind::Han) continue;
-        if (!s.unit_single[k] && !s.unit_single[k + 1]) continue;
-        if (is_word(cu[k].b, cu[k + 1].e)) continue;
-        out.push_back(make(cu[k].b, cu[k + 1].e, s.unit_pos[k], TokenKind::HanGram));
-      }
-      std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(chunk_first_token), out.end(),
-                       [](const Token& x, const Token& y) { return x.position < y.position; });
-    } else if (mode == Mode::Query) {
+    if (mode == Mode::Query) {
       // Replace runs of >= 2 single Han characters by their bigrams.
       std::vector<Token> chunk_toks(std::make_move_iterator(out.begin() + static_cast<std::ptrdiff_t>(chunk_first_token)),
                                     std::make_move_iterator(out.end()));

@@ -1,0 +1,374 @@
+// Segmentation measurements for analyzers/README.md (reproduces every figure there).
+//
+//   longtail_segment_eval spans NER_DIR [--jieba FILE]... [--learn TITLES[:COL]]...
+//       Brand/product spans of NER_DIR/{train,dev,test}.tsv (text \t TYPE:start:end:surface ...):
+//       share of spans that are exactly one token ("whole") and share no token cuts across
+//       ("not cut": a token boundary at both span edges), for longtail (base lexicon, and
+//       with words learned from --learn titles), ICU's word break, and each --jieba FILE: one
+//       line per text, tokens separated by tabs (scripts/segment_eval_jieba.py writes it).
+//   longtail_segment_eval speed TITLES[:COL]...
+//       Single-thread throughput (MB of UTF-8 input per second) in plain, index and query mode.
+//   longtail_segment_eval coverage TITLES[:COL]... [--brands DIC]...
+//       Share of Han characters inside words of two or more characters on the segmentation
+//       path, with the base lexicon and after catalog learning over the same titles (plus the
+//       brand lists given as the catalog's brands).
+// TITLES[:COL] reads one text a line, or column COL (1-based) of a tab-separated file with a
+// header line. Exit code 0, or 2 on bad usage / unreadable files.
+#include <unicode/brkiter.h>
+#include <unicode/locid.h>
+#include <unicode/unistr.h>
+#include <unicode/uscript.h>
+#include <unicode/utf8.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "analyzers/analyzer.h"
+#include "analyzers/lexicon_learner.h"
+
+using namespace longtail::analysis;
+
+namespace {
+
+[[noreturn]] void usage(const std::string& msg) {
+  std::fprintf(stderr, "segment_eval: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+std::vector<std::string> read_texts(const std::string& spec) {
+  std::string path = spec;
+  int col = 0;
+  if (auto c = spec.rfind(':'); c != std::string::npos && c + 1 < spec.size() &&
+                                 spec.find_first_not_of("0123456789", c + 1) == std::string::npos) {
+    path = spec.substr(0, c);
+    col = std::stoi(spec.substr(c + 1));
+  }
+  std::ifstream in(path);
+  if (!in) usage("cannot read " + path);
+  std::vector<std::string> out;
+  std::string line;
+  bool header = col > 0;
+  while (std::getline(in, line)) {
+    if (header) {
+      header = false;
+      continue;
+    }
+    if (col == 0) {
+      out.push_back(line);
+      continue;
+    }
+    std::stringstream ss(line);
+    std::string field;
+    for (int i = 0; i < col && std::getline(ss, field, '\t'); ++i) {
+    }
+    out.push_back(field);
+  }
+  return out;
+}
+
+// Code-point index of every byte offset that starts a code point (and of the end).
+std::vector<int> byte_to_char(const std::string& s) {
+  std::vector<int> m(s.size() + 1, -1);
+  int c = 0;
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) m[i] = c++;
+  m[s.size()] = c;
+  return m;
+}
+
+struct Span {
+  int b, e;
+};
+
+struct Item {
+  std::string text;
+  std::vector<Span> spans;
+};
+
+std::vector<Item> read_ner(const std::string& dir, size_t& bad_spans) {
+  std::vector<Item> items;
+  for (const char* part : {"train", "dev", "test"}) {
+    std::ifstream in(dir + "/" + part + ".tsv");
+    if (!in) usage("cannot read " + dir + "/" + part + ".tsv");
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto tab = line.find('\t');
+      Item it;
+      it.text = line.substr(0, tab);
+      const icu::UnicodeString u = icu::UnicodeString::fromUTF8(it.text);
+      std::stringstream ss(tab == std::string::npos ? "" : line.substr(tab + 1));
+      std::string f;
+      while (ss >> f) {
+        // TYPE:start:end:surface (code-point offsets, end exclusive)
+        const auto c1 = f.find(':'), c2 = f.find(':', c1 + 1), c3 = f.find(':', c2 + 1);
+        if (c3 == std::string::npos) {
+          ++bad_spans;
+          continue;
+        }
+        const int b = std::stoi(f.substr(c1 + 1, c2 - c1 - 1)), e = std::stoi(f.substr(c2 + 1, c3 - c2 - 1));
+        const std::string surface = f.substr(c3 + 1);
+        std::string got;
+        if (b >= 0 && e > b && e <= u.countChar32()) {
+          const int32_t ub = u.moveIndex32(0, b), ue = u.moveIndex32(0, e);
+          u.tempSubStringBetween(ub, ue).toUTF8String(got);
+        }
+        if (got != surface) {  // noisy annotation: offsets do not match the surface
+          ++bad_spans;
+          continue;
+        }
+        it.spans.push_back(Span{b, e});
+      }
+      items.push_back(std::move(it));
+    }
+  }
+  return items;
+}
+
+// Token boundaries as [start, end) code-point pairs.
+using Tokens = std::vector<Span>;
+
+// whole: one token is exactly the span. not cut: token boundaries at both span edges.
+// crossed: some token overlaps the span partially (starts inside and ends outside, or the
+// reverse); the cut spans that are not crossed lie inside one longer token (金属支架 ⊃ 支架),
+// which index mode still matches through its sub-words.
+struct Score {
+  size_t spans = 0, whole = 0, not_cut = 0, crossed = 0, lines_failed = 0;
+  void add(const Item& it, const Tokens& toks) {
+    std::set<int> bounds;
+    std::set<std::pair<int, int>> exact;
+    for (const auto& t : toks) {
+      bounds.insert(t.b);
+      bounds.insert(t.e);
+      exact.insert({t.b, t.e});
+    }
+    for (const auto& s : it.spans) {
+      ++spans;
+      whole += exact.count({s.b, s.e});
+      not_cut += bounds.count(s.b) && bounds.count(s.e);
+      bool cross = false;
+      for (const auto& t : toks)
+        cross |= (t.b < s.b && t.e > s.b && t.e < s.e) || (t.b > s.b && t.b < s.e && t.e > s.e);
+      crossed += cross;
+    }
+  }
+  void print(const std::string& name) const {
+    std::printf("| %-44s | %5.1f%% | %5.1f%% | %5.1f%% |%s\n", name.c_str(), 100.0 * whole / spans,
+                100.0 * not_cut / spans, 100.0 * crossed / spans,
+                lines_failed ? (" (" + std::to_string(lines_failed) + " lines unaligned)").c_str() : "");
+  }
+};
+
+Tokens longtail_tokens(const Analyzer& a, const std::string& text) {
+  const auto map = byte_to_char(text);
+  Tokens out;
+  for (const auto& t : a.analyze(text, Mode::Plain)) out.push_back(Span{map[t.start], map[t.end]});
+  return out;
+}
+
+Tokens icu_tokens(icu::BreakIterator& bi, const std::string& text) {
+  const icu::UnicodeString u = icu::UnicodeString::fromUTF8(text);
+  bi.setText(u);
+  Tokens out;
+  int32_t prev = bi.first();
+  for (int32_t p = bi.next(); p != icu::BreakIterator::DONE; prev = p, p = bi.next()) {
+    const icu::UnicodeString piece = u.tempSubStringBetween(prev, p);
+    bool space = true;
+    for (int32_t i = 0; i < piece.length(); ++i) space &= u_isUWhiteSpace(piece.char32At(i)) != 0;
+    if (space) continue;
+    out.push_back(Span{u.countChar32(0, prev), u.countChar32(0, p)});
+  }
+  return out;
+}
+
+// Aligns tab-separated tokens with the text (whitespace between tokens is skipped).
+bool align(const std::string& text, const std::string& line, Tokens& out) {
+  const auto map = byte_to_char(text);
+  size_t pos = 0;
+  std::stringstream ss(line);
+  std::string tok;
+  while (std::getline(ss, tok, '\t')) {
+    if (tok.empty()) continue;
+    while (pos < text.size()) {  // skip Unicode whitespace (U+3000, U+0085, ...)
+      UChar32 c;
+      int32_t next = static_cast<int32_t>(pos);
+      U8_NEXT(text.data(), next, static_cast<int32_t>(text.size()), c);
+      if (c < 0 || !u_isUWhiteSpace(c)) break;
+      pos = static_cast<size_t>(next);
+    }
+    if (text.compare(pos, tok.size(), tok) != 0) return false;
+    out.push_back(Span{map[pos], map[pos + tok.size()]});
+    pos += tok.size();
+  }
+  return true;
+}
+
+// Base lexicon + LexiconLearner entries from title files (specs), in-memory titles, brand lists
+// (one brand a line) and product-word lists (fed as category names).
+std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::vector<std::string>& specs,
+                                               const std::vector<std::string>& titles,
+                                               const std::vector<std::string>& brand_dics,
+                                               const std::vector<std::string>& product_dics) {
+  LexiconLearner learner(base);
+  for (const auto& s : specs)
+    for (const auto& t : read_texts(s)) learner.add_title(t);
+  for (const auto& t : titles) learner.add_title(t);
+  for (const auto& d : brand_dics)
+    for (const auto& b : read_texts(d)) learner.add_brand(b);
+  for (const auto& d : product_dics)
+    for (const auto& p : read_texts(d)) learner.add_category(p);
+  const auto entries = learner.entries();
+  std::fprintf(stderr, "learned %zu entries from %zu titles, %zu brand and %zu product lists\n", entries.size(),
+               learner.titles_used(), brand_dics.size(), product_dics.size());
+  return Lexicon::extend(base.lexicon(), entries);
+}
+
+int spans_cmd(int argc, char** argv) {
+  if (argc < 3) usage("spans NER_DIR [--jieba FILE]... [--learn TITLES[:COL]]...");
+  std::vector<std::pair<std::string, std::string>> jieba;
+  std::vector<std::string> learn, brands, products;
+  for (int i = 3; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--jieba") == 0) jieba.emplace_back(std::string("jieba: ") + argv[i + 1], argv[i + 1]);
+    else if (std::strcmp(argv[i], "--learn") == 0) learn.emplace_back(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--brands") == 0) brands.emplace_back(argv[i + 1]);
+    else if (std::strcmp(argv[i], "--products") == 0) products.emplace_back(argv[i + 1]);
+    else usage(std::string("unknown option ") + argv[i]);
+  }
+  size_t bad = 0;
+  const auto items = read_ner(argv[2], bad);
+  std::vector<std::string> ner_texts;
+  for (const auto& it : items) ner_texts.push_back(it.text);
+  const Analyzer base(Lexicon::load_default());
+  std::printf("texts: %zu, spans skipped (offsets do not match surface): %zu\n\n", items.size(), bad);
+  size_t nspans = 0;
+  for (const auto& it : items) nspans += it.spans.size();
+  std::printf("spans scored: %zu\n\n| segmenter | whole | not cut | crossed |\n|---|---:|---:|---:|\n", nspans);
+  Score s;
+  for (const auto& it : items) s.add(it, longtail_tokens(base, it.text));
+  s.print("longtail plain (jieba dict)");
+  auto run = [&](const char* name, const Analyzer& a) {
+    Score sc;
+    for (const auto& it : items) sc.add(it, longtail_tokens(a, it.text));
+    sc.print(name);
+  };
+  if (!learn.empty()) run("longtail + words learned from titles", Analyzer(learned_lexicon(base, learn, {}, {}, {})));
+  // As an index build does: learn from the very texts being segmented (they are the catalog).
+  run("longtail + words learned from these texts", Analyzer(learned_lexicon(base, learn, ner_texts, {}, {})));
+  if (!brands.empty() || !products.empty())
+    run("  ... + brand/product lists as catalog", Analyzer(learned_lexicon(base, learn, ner_texts, brands, products)));
+  UErrorCode st = U_ZERO_ERROR;
+  std::unique_ptr<icu::BreakIterator> bi(icu::BreakIterator::createWordInstance(icu::Locale::getChinese(), st));
+  if (U_FAILURE(st)) usage("ICU word break iterator unavailable");
+  Score icu;
+  for (const auto& it : items) icu.add(it, icu_tokens(*bi, it.text));
+  icu.print("ICU word break (zh)");
+  for (const auto& [name, path] : jieba) {
+    std::ifstream in(path);
+    if (!in) usage("cannot read " + path);
+    Score j;
+    std::string line;
+    for (const auto& it : items) {
+      if (!std::getline(in, line)) usage(path + ": fewer lines than texts");
+      Tokens toks;
+      if (!align(it.text, line, toks)) {
+        ++j.lines_failed;
+        j.spans += it.spans.size();
+        continue;
+      }
+      j.add(it, toks);
+    }
+    j.print(name);
+  }
+  return 0;
+}
+
+int speed_cmd(int argc, char** argv) {
+  std::vector<std::string> texts;
+  for (int i = 2; i < argc; ++i)
+    for (auto& t : read_texts(argv[i])) texts.push_back(std::move(t));
+  if (texts.empty()) usage("speed TITLES[:COL]...");
+  size_t bytes = 0;
+  for (const auto& t : texts) bytes += t.size();
+  const auto t0 = std::chrono::steady_clock::now();
+  const Analyzer a(Lexicon::load_default());
+  const double startup = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("texts: %zu, %.2f MB; analyzer start-up (lexicon + normalizer): %.0f ms\n", texts.size(), bytes / 1e6, startup);
+  for (Mode m : {Mode::Plain, Mode::Index, Mode::Query}) {
+    size_t tokens = 0;
+    const int rounds = 3;
+    const auto b = std::chrono::steady_clock::now();
+    for (int r = 0; r < rounds; ++r)
+      for (const auto& t : texts) tokens += a.analyze(t, m).size();
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - b).count();
+    if (tokens == 0) usage("no tokens produced");  // a broken build must not look fast
+    const char* name = m == Mode::Plain ? "plain" : m == Mode::Index ? "index" : "query";
+    std::printf("%-5s: %6.1f MB/s  (%zu tokens/round, %.2f s for %d rounds)\n", name, rounds * bytes / 1e6 / sec,
+                tokens / rounds, sec, rounds);
+  }
+  return 0;
+}
+
+double coverage(const Analyzer& a, const std::vector<std::string>& texts) {
+  size_t han = 0, covered = 0;
+  for (const auto& t : texts) {
+    for (const auto& tok : a.analyze(t, Mode::Plain)) {
+      const icu::UnicodeString u = icu::UnicodeString::fromUTF8(tok.text);
+      size_t n = 0, h = 0;
+      for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) {
+        ++n;
+        UErrorCode st = U_ZERO_ERROR;
+        h += uscript_getScript(u.char32At(i), &st) == USCRIPT_HAN;
+      }
+      han += h;
+      if (n >= 2) covered += h;
+    }
+  }
+  return han ? 100.0 * covered / han : 0.0;
+}
+
+int coverage_cmd(int argc, char** argv) {
+  std::vector<std::string> specs, brands, texts;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--brands") == 0 && i + 1 < argc) brands.emplace_back(argv[++i]);
+    else specs.emplace_back(argv[i]);
+  }
+  for (const auto& s : specs)
+    for (auto& t : read_texts(s)) texts.push_back(std::move(t));
+  if (texts.empty()) usage("coverage TITLES[:COL]... [--brands DIC]...");
+  const Analyzer base(Lexicon::load_default());
+  std::printf("titles: %zu\nbase lexicon (jieba, %zu words): %.1f%% of Han characters in words of >= 2 characters\n",
+              texts.size(), base.lexicon().size(), coverage(base, texts));
+  const auto t0 = std::chrono::steady_clock::now();
+  const Analyzer learned(learned_lexicon(base, specs, {}, {}, {}));
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("+ words learned from these titles (%zu words, learning took %.1f s): %.1f%%\n", learned.lexicon().size(), sec,
+              coverage(learned, texts));
+  if (!brands.empty()) {
+    const Analyzer with_brands(learned_lexicon(base, specs, {}, brands, {}));
+    std::printf("+ learned words + brand lists (%zu words): %.1f%%\n", with_brands.lexicon().size(), coverage(with_brands, texts));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) usage("spans|speed|coverage ...");
+  try {
+    const std::string cmd = argv[1];
+    if (cmd == "spans") return spans_cmd(argc, argv);
+    if (cmd == "speed") return speed_cmd(argc, argv);
+    if (cmd == "coverage") return coverage_cmd(argc, argv);
+    usage("unknown command " + cmd);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "segment_eval: %s\n", e.what());
+    return 1;
+  }
+}
