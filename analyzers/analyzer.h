@@ -25,6 +25,24 @@ class AnalysisError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What each mode emits (analyzers/README.md has examples):
+//   Plain  the segmentation path over the ORIGINAL text: dictionary words, whole Latin/number
+//          tokens, punctuation as Other; whitespace dropped. Joined, the token texts are exactly
+//          the input's non-whitespace characters.
+//   Index  normalized terms, in position order: each path word (Word, HanGram for a single
+//          character the lexicon lacks), every lexicon word found anywhere in the same chunk
+//          (SubWord: 保护套 -> 保护, 护套; also words crossing path boundaries), parts of
+//          Alnum/NumberUnit tokens (Part: iphone15 -> iphone, 15), and for each single-character
+//          piece the Han bigrams it takes part in (HanGram). Punctuation is never a term.
+//   Query  normalized terms of the path; a run of two or more single Han characters becomes
+//          its bigrams (HanGram), a lone single character stays; Latin tokens stay whole.
+// Matching rule (tested in tests/test_analyzer.cpp): a query term that is a lexicon word of two
+// or more characters is an index term of every title containing those characters inside one
+// chunk (whatever the title's own segmentation); a query bigram from an unknown run is an index
+// term of every title where that run is unknown too; Latin/number terms match whole tokens and,
+// through Part terms, the pieces of mixed tokens ("iphone 15" matches "iPhone15"). Single Han
+// query characters (大, 女) are index terms only where the title's path leaves them single, so
+// an engine should treat them as optional (score, not filter); informativeness() ranks them low.
 enum class Mode : uint8_t { Plain, Index, Query };
 
 enum class TokenKind : uint8_t {
@@ -108,8 +126,9 @@ class Analyzer {
   const Lexicon& lexicon() const;
 
   // How specific a NORMALIZED term is, in (0, 1]: ln(total/freq) / ln(total) from the lexicon
-  // frequency; 1 for terms the lexicon does not know (model numbers, rare words). Generic
-  // modifiers score low (大 ~0.34, 新款 ~0.55), product words high (落地窗 ~0.8).
+  // frequency; 1 for terms the lexicon does not know (model numbers, rare words). Single-character
+  // modifiers score low (大 0.34, 女 0.43), product words high (落地窗 0.80). The jieba frequencies
+  // come from general text, so marketplace boilerplate is not yet recognised (新款 0.75).
   float informativeness(std::string_view term) const;
 
  private:

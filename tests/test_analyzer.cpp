@@ -316,3 +316,48 @@ TEST_CASE("real titles: plain covers input, query terms are index terms", "[anal
   CHECK(plain_bad == 0);
   CHECK(self_bad == 0);
 }
+
+TEST_CASE("real titles: a lexicon word in a title matches whatever the title's path", "[analyzer][shared-data]") {
+  std::ifstream in;
+  std::string why;
+  if (!longtail::test::open_shared_data("titles/jd_titles.txt", in, why)) {
+    WARN(why);
+    return;
+  }
+  std::string line;
+  size_t words = 0, missed = 0;
+  for (int n = 0; n < 1000 && std::getline(in, line); ++n) {
+    const auto title = terms(base(), line, Mode::Index);
+    // Every substring of 2..4 characters of a normalized Han run that is a lexicon word.
+    std::u32string u;
+    const std::string norm = base().normalize(line);
+    for (size_t i = 0; i < norm.size();) {
+      const auto c = static_cast<unsigned char>(norm[i]);
+      const size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      u.push_back(len == 3 ? static_cast<char32_t>(((c & 0x0F) << 12) | ((norm[i + 1] & 0x3F) << 6) | (norm[i + 2] & 0x3F)) : U' ');
+      i += len;
+    }
+    for (size_t i = 0; i < u.size(); ++i) {
+      for (size_t l = 2; l <= 4 && i + l <= u.size(); ++l) {
+        std::string w;
+        bool han = true;
+        for (size_t k = i; k < i + l; ++k) {
+          han &= u[k] >= 0x4E00 && u[k] <= 0x9FFF;
+          w += std::string{static_cast<char>(0xE0 | (u[k] >> 12)), static_cast<char>(0x80 | ((u[k] >> 6) & 0x3F)),
+                           static_cast<char>(0x80 | (u[k] & 0x3F))};
+        }
+        if (!han || base().lexicon().frequency(w) == 0) continue;
+        ++words;
+        for (const auto& t : base().analyze(w, Mode::Query)) {
+          if (t.text.size() > 3 && !title.count(t.text)) {
+            ++missed;
+            UNSCOPED_INFO("title " << line << " query " << w << " term " << t.text);
+            break;
+          }
+        }
+      }
+    }
+  }
+  CHECK(words > 10000);
+  CHECK(missed == 0);
+}
