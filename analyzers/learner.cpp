@@ -117,6 +117,7 @@ struct LexiconLearner::Impl {
 
   // Catalog words (normalized) -> (count, tag rank: brand 3, cat 2, attr 1).
   std::unordered_map<std::string, std::pair<uint32_t, int>> catalog;
+  size_t catalog_cap = 0;  // prune when catalog grows past this (starts at max_catalog_words)
   std::vector<std::vector<std::string>> groups;
   std::unordered_set<std::string> group_keys;
 
@@ -175,10 +176,29 @@ struct LexiconLearner::Impl {
     std::string w = base->normalize(raw);
     std::string_view v(w);
     trim(v);
-    if (v.empty()) return;
+    // Long values (descriptions stuffed into attributes) would become monolithic words.
+    const size_t max_chars = rank == 3 ? opt.max_brand_chars : opt.max_catalog_word_chars;
+    if (v.empty() || utf8_chars(v) > max_chars) return;
     auto& e = catalog[std::string(v)];
     ++e.first;
     e.second = std::max(e.second, rank);
+    if (catalog.size() > catalog_cap) prune_catalog();
+  }
+
+  // Bounded memory: drop the rarest attribute values and category names (never brands) until
+  // the map is back to 3/4 of its cap. If brands alone fill it, the cap grows (brands are few
+  // compared with attribute values in any real catalog).
+  void prune_catalog() {
+    for (uint32_t t = 1; catalog.size() * 4 > opt.max_catalog_words * 3; ++t) {
+      size_t others = 0;
+      for (auto it = catalog.begin(); it != catalog.end();) {
+        const bool other = it->second.second < 3;
+        others += other;
+        it = (other && it->second.first <= t) ? catalog.erase(it) : std::next(it);
+      }
+      if (others == 0) break;
+    }
+    catalog_cap = std::max(opt.max_catalog_words, catalog.size() * 4 / 3);
   }
 
   // A frequency (jieba units) that makes the segmenter keep `word` whole against its own
@@ -223,6 +243,7 @@ LexiconLearner::LexiconLearner(const Analyzer& base, Options options) : impl_(st
     throw std::invalid_argument("LexiconLearner: table_bits must be 10..30");
   impl_->base = &base;
   impl_->opt = options;
+  impl_->catalog_cap = options.max_catalog_words;
   impl_->table.assign(size_t{1} << options.table_bits, Slot{});
 }
 

@@ -13,7 +13,8 @@
 // characters (so new words fill gaps instead of gluing known words together).
 //
 // Not thread-safe: feed from one thread. Memory: 32 bytes x 2^table_bits (64 MB by default),
-// fixed at construction.
+// fixed at construction, plus at most max_catalog_words catalog words (rare attribute values and
+// category names are pruned first; brands are kept).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,9 @@ class LexiconLearner {
     double min_entropy = 1.2;      // nats, both sides
     size_t max_new_words = 50000;  // keep the most frequent discoveries
     unsigned table_bits = 21;      // n-gram table of 2^table_bits slots (32 bytes each)
+    size_t max_catalog_words = 1000000;  // distinct brand/attribute/category words kept
+    size_t max_catalog_word_chars = 8;   // longer attribute values / category names are skipped
+    size_t max_brand_chars = 16;         // longer brand aliases are skipped
   };
 
   struct Discovered {

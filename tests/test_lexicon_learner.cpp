@@ -120,6 +120,22 @@ TEST_CASE("learner: memory is bounded by pruning rare n-grams", "[learner]") {
   CHECK(discovered(l, "咔咔鱼"));
 }
 
+TEST_CASE("learner: catalog words are bounded; brands survive pruning", "[learner]") {
+  LexiconLearner::Options opt;
+  opt.max_catalog_words = 100;
+  LexiconLearner l(base(), opt);
+  l.add_brand("CHANDO/自然堂");
+  l.add_attribute_value("雾霾蓝");
+  l.add_attribute_value("雾霾蓝");
+  for (int i = 0; i < 1000; ++i) l.add_attribute_value("型号" + std::to_string(i) + "款");
+  l.add_attribute_value("这是一段被塞进属性里的很长很长的商品描述文字");  // longer than 8 characters
+  const auto es = l.entries();
+  CHECK(es.size() <= 100);
+  CHECK(find_entry(es, "自然堂") != nullptr);
+  CHECK(find_entry(es, "雾霾蓝") != nullptr);  // seen twice: outlives the single ones
+  CHECK(find_entry(es, "这是一段被塞进属性里的很长很长的商品描述文字") == nullptr);
+}
+
 TEST_CASE("learner: only the first max_titles titles are counted", "[learner]") {
   LexiconLearner::Options opt;
   opt.max_titles = 100;
