@@ -33,8 +33,8 @@ class LexiconLearner {
     size_t max_titles = 200000;    // titles used for discovery; later titles are ignored
     size_t max_word_chars = 5;     // longest discovered word, in characters (2..5)
     uint32_t min_count = 5;        // a discovered word occurs at least this often
-    double min_pmi = 3.0;          // nats
-    double min_entropy = 1.2;      // nats, both sides
+    double min_pmi = 4.0;          // nats
+    double min_entropy = 1.5;      // nats, both sides
     size_t max_new_words = 50000;  // keep the most frequent discoveries
     unsigned table_bits = 21;      // n-gram table of 2^table_bits slots (32 bytes each)
     size_t max_catalog_words = 1000000;  // distinct brand/attribute/category words kept

@@ -12,6 +12,7 @@
 //       Share of Han characters inside words of two or more characters on the segmentation
 //       path, with the base lexicon and after catalog learning over the same titles (plus the
 //       brand lists given as the catalog's brands).
+// Learner thresholds can be overridden with LEARN_MIN_PMI, LEARN_MIN_ENTROPY, LEARN_MIN_COUNT.
 // TITLES[:COL] reads one text a line, or column COL (1-based) of a tab-separated file with a
 // header line. Exit code 0, or 2 on bad usage / unreadable files.
 #include <unicode/brkiter.h>
@@ -216,7 +217,11 @@ std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::
                                                const std::vector<std::string>& titles,
                                                const std::vector<std::string>& brand_dics,
                                                const std::vector<std::string>& product_dics) {
-  LexiconLearner learner(base);
+  LexiconLearner::Options opt;
+  if (const char* v = std::getenv("LEARN_MIN_PMI")) opt.min_pmi = std::atof(v);
+  if (const char* v = std::getenv("LEARN_MIN_ENTROPY")) opt.min_entropy = std::atof(v);
+  if (const char* v = std::getenv("LEARN_MIN_COUNT")) opt.min_count = static_cast<uint32_t>(std::atoi(v));
+  LexiconLearner learner(base, opt);
   for (const auto& s : specs)
     for (const auto& t : read_texts(s)) learner.add_title(t);
   for (const auto& t : titles) learner.add_title(t);

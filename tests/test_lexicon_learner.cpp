@@ -42,7 +42,7 @@ bool discovered(const LexiconLearner& l, const std::string& w) {
 
 // Synthetic titles: a planted unknown word 咔咔鱼 between varied known words (seeded LCG).
 // The corpus is tiny (about 11 characters a title, 20 distinct words), so every n-gram is
-// frequent and PMI values are small: tests on it lower min_pmi to 1.0 (real catalogs use 3.0).
+// frequent and PMI values are small: tests on it lower min_pmi to 1.0 (real catalogs use 4.0).
 LexiconLearner::Options synthetic_options() {
   LexiconLearner::Options opt;
   opt.min_pmi = 1.0;
