@@ -1,0 +1,82 @@
+// The `longtail segment` contract other tools depend on (issue 3): one output line per input
+// line; plain mode prints original tokens separated by single spaces that join back to the
+// line's non-whitespace characters; index/query print normalized terms; --index loads the
+// lexicon stored in an index directory.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "analyzers/analyzer.h"
+
+namespace {
+
+#ifdef LONGTAIL_CLI_PATH
+// Runs the CLI with `args`, feeding `input` on stdin; returns stdout and sets rc.
+std::string run_cli(const std::string& args, const std::string& input, int& rc) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string in_path = (dir / "longtail_cli_segment_in.txt").string();
+  const std::string out_path = (dir / "longtail_cli_segment_out.txt").string();
+  {
+    std::ofstream f(in_path, std::ios::binary);
+    f << input;
+  }
+  const std::string cmd = std::string("\"") + LONGTAIL_CLI_PATH + "\" segment " + args + " < \"" + in_path + "\" > \"" +
+                          out_path + "\" 2>/dev/null";
+  const int status = std::system(cmd.c_str());
+  rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream f(out_path, std::ios::binary);
+  std::string out((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::remove(in_path.c_str());
+  std::remove(out_path.c_str());
+  return out;
+}
+#endif
+
+}  // namespace
+
+#ifdef LONGTAIL_CLI_PATH
+
+TEST_CASE("cli segment: plain mode, one line per input line", "[cli][segment]") {
+  int rc = -1;
+  const std::string out = run_cli("", "苹果iPhone15 Pro Max手机壳\n\nCHANDO/自然堂　500ml\n", rc);
+  CHECK(rc == 0);
+  CHECK(out == "苹果 iPhone15 Pro Max 手机 壳\n\nCHANDO / 自然 堂 500ml\n");
+}
+
+TEST_CASE("cli segment: index and query modes print normalized terms", "[cli][segment]") {
+  int rc = -1;
+  CHECK(run_cli("--mode index", "ｉＰｈｏｎｅ15 保护套\n", rc) == "iphone15 iphone 15 保护套 保护 护套\n");
+  CHECK(rc == 0);
+  CHECK(run_cli("--mode query", "臺灣電腦 大落地窗\n", rc) == "台湾 电脑 大 落地窗\n");
+  CHECK(rc == 0);
+}
+
+TEST_CASE("cli segment: --index uses the lexicon stored in the index", "[cli][segment]") {
+  const auto dir = std::filesystem::temp_directory_path() / "longtail_cli_segment_index";
+  std::filesystem::create_directories(dir);
+  const auto base = longtail::analysis::Lexicon::load_default();
+  longtail::analysis::Lexicon::extend(*base, {{"手机壳", 2000, "cat"}})->save((dir / "lexicon.bin").string());
+  int rc = -1;
+  CHECK(run_cli("--mode query --index \"" + dir.string() + "\"", "华为手机壳\n", rc) == "华为 手机壳\n");
+  CHECK(rc == 0);
+  CHECK(run_cli("--mode query", "华为手机壳\n", rc) == "华为 手机 壳\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cli segment: bad usage exits with 2, a missing index with non-zero", "[cli][segment]") {
+  int rc = -1;
+  run_cli("--mode bogus", "x\n", rc);
+  CHECK(rc == 2);
+  run_cli("--index /nonexistent/longtail-index", "x\n", rc);
+  CHECK(rc != 0);
+}
+
+#endif
