@@ -79,7 +79,8 @@ class Lexicon {
   static std::shared_ptr<const Lexicon> load_default();
   // Load order: $LONGTAIL_DICT if set (text, or a file written by save()); else the binary
   // form of the jieba dictionary compiled at build time (LONGTAIL_JIEBA_LEX, ~50 ms to load);
-  // else the text dictionary LONGTAIL_JIEBA_DICT (~170 ms to parse).
+  // else the text dictionary LONGTAIL_JIEBA_DICT (~110 ms to parse). Thread-safe; returns the
+  // same shared instance while any caller still holds it.
   // A lexicon file written by save() (for example the one stored in an index directory).
   static std::shared_ptr<const Lexicon> load(const std::string& path);
   // A word-frequency text file in jieba's format: one "word [freq [tag]]" a line, UTF-8;

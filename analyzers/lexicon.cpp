@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 
 #include "analyzers/lexicon_data.h"
 #include "analyzers/normalizer.h"
@@ -303,19 +304,38 @@ bool is_binary_lexicon(const std::string& path) {
 
 }  // namespace
 
-std::shared_ptr<const Lexicon> Lexicon::load_default() {
-  const char* env = std::getenv("LONGTAIL_DICT");
-  if (env && *env) return is_binary_lexicon(env) ? load(env) : load_text(env);
+namespace {
+
+std::shared_ptr<const Lexicon> load_default_uncached(const std::string& env_path) {
+  if (!env_path.empty()) return is_binary_lexicon(env_path) ? Lexicon::load(env_path) : Lexicon::load_text(env_path);
 #ifdef LONGTAIL_JIEBA_LEX
   if (is_binary_lexicon(LONGTAIL_JIEBA_LEX)) {
     try {
-      return load(LONGTAIL_JIEBA_LEX);
+      return Lexicon::load(LONGTAIL_JIEBA_LEX);
     } catch (const AnalysisError&) {
       // A damaged build artefact: fall back to the text dictionary it was compiled from.
     }
   }
 #endif
-  return load_text(LONGTAIL_JIEBA_DICT);
+  return Lexicon::load_text(LONGTAIL_JIEBA_DICT);
+}
+
+}  // namespace
+
+std::shared_ptr<const Lexicon> Lexicon::load_default() {
+  // One copy per process while anyone holds it (46 MB, ~75 ms to load): builders, searchers
+  // and tests that ask again share it. Keyed by $LONGTAIL_DICT so a changed variable reloads.
+  static std::mutex mu;
+  static std::weak_ptr<const Lexicon> cached;
+  static std::string cached_env;
+  const char* env = std::getenv("LONGTAIL_DICT");
+  const std::string env_path = (env && *env) ? env : "";
+  std::lock_guard<std::mutex> lock(mu);
+  if (auto hit = cached.lock(); hit && cached_env == env_path) return hit;
+  auto lex = load_default_uncached(env_path);
+  cached = lex;
+  cached_env = env_path;
+  return lex;
 }
 
 std::shared_ptr<const Lexicon> Lexicon::load_text(const std::string& path) {
