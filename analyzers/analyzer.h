@@ -43,6 +43,8 @@ class AnalysisError : public std::runtime_error {
 // through Part terms, the pieces of mixed tokens ("iphone 15" matches "iPhone15"). Single Han
 // query characters (大, 女) are index terms only where the title's path leaves them single, so
 // an engine should treat them as optional (score, not filter); informativeness() ranks them low.
+// To relax a query token the index does not know whole (iphone15pro vs a title "iPhone15 Pro"),
+// analyze that token in Index mode and use its Part terms.
 enum class Mode : uint8_t { Plain, Index, Query };
 
 enum class TokenKind : uint8_t {
