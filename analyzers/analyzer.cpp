@@ -179,7 +179,6 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
     detail::segment(lex, s.bytes, s.su.data(), n, s.ss, s.ends, mode == Mode::Index ? &s.edges : nullptr);
     s.unit_pos.assign(n, 0);
     s.unit_single.assign(n, 0);
-    const size_t chunk_first_token = out.size();
 
     // Positions: one per path piece; sub-words, parts and grams share their piece's position.
     uint32_t a = 0;
@@ -207,8 +206,17 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
           }
         }
       } else if (z - a == 1) {
-        const TokenKind kind = is_word(cb, ce) ? TokenKind::Word : TokenKind::HanGram;
-        out.push_back(make(cb, ce, pos, kind));
+        const bool in_run = (a > 0 && s.unit_single[a - 1]) || (a + 1 < n && s.unit_single[a + 1]);
+        if (mode == Mode::Query && in_run) {
+          // A run of >= 2 single characters: its bigrams (the last character starts none).
+          if (a + 1 < n && s.unit_single[a + 1]) {
+            const TokenKind kind = is_word(cb, cu[a + 1].e) ? TokenKind::Word : TokenKind::HanGram;
+            out.push_back(make(cb, cu[a + 1].e, pos, kind));
+          }
+        } else {
+          const TokenKind kind = is_word(cb, ce) ? TokenKind::Word : TokenKind::HanGram;
+          out.push_back(make(cb, ce, pos, kind));
+        }
       } else {
         out.push_back(make(cb, ce, pos, TokenKind::Word));
       }
@@ -231,39 +239,6 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
       a = z;
     }
 
-    if (mode == Mode::Query) {
-      // Replace runs of >= 2 single Han characters by their bigrams.
-      std::vector<Token> chunk_toks(std::make_move_iterator(out.begin() + static_cast<std::ptrdiff_t>(chunk_first_token)),
-                                    std::make_move_iterator(out.end()));
-      out.resize(chunk_first_token);
-      size_t k = 0;   // unit index
-      size_t t = 0;   // token index (one per piece in query mode)
-      a = 0;
-      for (size_t pi = 0; pi < s.ends.size(); ++pi, ++t) {
-        const uint32_t z = s.ends[pi];
-        if (!s.unit_single[a]) {
-          out.push_back(std::move(chunk_toks[t]));
-          a = z;
-          continue;
-        }
-        // Start of a run of single Han pieces.
-        size_t run_end = a;
-        while (run_end < n && s.unit_single[run_end]) ++run_end;
-        if (run_end - a == 1) {
-          out.push_back(std::move(chunk_toks[t]));
-        } else {
-          for (k = a; k + 1 < run_end; ++k) {
-            const TokenKind kind = is_word(cu[k].b, cu[k + 1].e) ? TokenKind::Word : TokenKind::HanGram;
-            out.push_back(make(cu[k].b, cu[k + 1].e, s.unit_pos[k], kind));
-          }
-          // The run's pieces are consumed; skip their tokens.
-          const size_t pieces = run_end - a;
-          t += pieces - 1;
-          pi += pieces - 1;
-        }
-        a = static_cast<uint32_t>(run_end);
-      }
-    }
     ui = uj;
   }
   if (mode == Mode::Plain) finish_plain(text, out);
