@@ -45,6 +45,8 @@ struct Searcher::Impl {
 Searcher::Searcher(const std::string& index_dir) : impl_(std::make_shared<Impl>()) {
   impl_->dir = index_dir;
   impl_->state = engine::open_index_state(index_dir);
+  // Open one handle now so that an unreachable or damaged shard fails here, not at the first query.
+  impl_->pool.emplace_back(impl_->state, std::make_unique<Xapian::Database>(impl_->state->open_database()));
 }
 
 Searcher::~Searcher() = default;

@@ -27,7 +27,7 @@
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
-#include "index/lexicon_build.h"
+#include "analyzers/lexicon_learner.h"
 #include "index/signals.h"
 
 namespace fs = std::filesystem;
@@ -285,7 +285,11 @@ BuildSummary build_index(const BuildOptions& o) {
 
   // ---- pass 1: scan ---------------------------------------------------------------------
   SignalModel signals;
-  CatalogVocabulary vocab;
+  // Catalog vocabulary: brands (alias groups), attribute values, category names and words
+  // discovered in titles (bounded: the learner's table is fixed, it reads the first 200k titles).
+  auto base = analysis::Lexicon::load_default();
+  const analysis::Analyzer base_analyzer(base);
+  analysis::LexiconLearner vocab(base_analyzer);
   DupDetector dups(gen_dir + "/tmp-dups");
   RecordParser parser;
   uint64_t records_seen = 0, bytes_done = 0;
@@ -319,7 +323,12 @@ BuildSummary build_index(const BuildOptions& o) {
         }
         dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
         signals.observe(rec);
-        if (o.learn_lexicon) vocab.observe(rec);
+        if (o.learn_lexicon) {
+          if (!rec.brand.empty()) vocab.add_brand(rec.brand);
+          for (const auto& [k, v] : rec.attrs) vocab.add_attribute_value(v);
+          if (!rec.category.empty()) vocab.add_category(rec.category);
+          vocab.add_title(rec.title);
+        }
         report("scan", bytes_done + reader.bytes_read());
       }
       bytes_done += reader.bytes_read();
@@ -329,9 +338,8 @@ BuildSummary build_index(const BuildOptions& o) {
   signals.finish();
 
   // ---- lexicon --------------------------------------------------------------------------
-  auto base = analysis::Lexicon::load_default();
   std::shared_ptr<const analysis::Lexicon> lexicon = base;
-  if (o.learn_lexicon) lexicon = vocab.extend(*base);
+  if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, vocab.entries());
   lexicon->save(gen_dir + "/lexicon.bin");
   const analysis::Analyzer analyzer(lexicon);
 

@@ -7,28 +7,14 @@
 #include <longtail/longtail.h>
 
 #include "index/index_dir.h"
+#include "tests/search_cases.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
+using test::build_mini;
 namespace fs = std::filesystem;
 
 namespace {
-
-BuildSummary build_mini(const std::string& dir, int shards, int threads = 2) {
-  BuildOptions o;
-  o.catalog_files = {test::fixture("mini_catalog.jsonl")};
-  o.shops_file = test::fixture("mini_shops.jsonl");
-  o.index_dir = dir;
-  o.shards = shards;
-  o.threads = threads;
-  return build_index(o);
-}
-
-std::vector<std::string> skus(const SearchResult& r) {
-  std::vector<std::string> out;
-  for (const auto& h : r.hits) out.push_back(h.sku_id);
-  return out;
-}
 
 std::vector<std::string> items(const SearchResult& r) {
   std::vector<std::string> out;
@@ -41,8 +27,6 @@ void write(const std::string& path, const std::string& text) {
   f << text;
 }
 
-const std::vector<std::string> kQueries = {"连衣裙", "手机壳", "iphone15", "保温杯 500ml", "跑步鞋", "钥匙包",
-                                           "自然堂", "落地窗", "华为 保护套", "钥匙扣 创意"};
 
 }  // namespace
 
@@ -97,7 +81,7 @@ TEST_CASE("filters restrict results: category, brand, shop, attribute, price", "
   req.attrs = {{"颜色", "红色"}};
   CHECK(searcher.search(req).hits.size() == 2);
   req.attrs.push_back({"尺码", "M"});
-  CHECK(skus(searcher.search(req)) == std::vector<std::string>{"dress1-1"});
+  CHECK(test::sku_ids(searcher.search(req)) == std::vector<std::string>{"dress1-1"});
   req = SearchRequest{};
   req.query = "壳";
   req.categories = {"数码"};
@@ -116,16 +100,7 @@ TEST_CASE("1 shard and 4 shards return the same hits", "[build][search][shards]"
   build_mini(tmp.path + "/four", 4, 2);
   Searcher one(tmp.path + "/one"), four(tmp.path + "/four");
   CHECK(four.info().shards == 4);
-  for (const auto& q : kQueries) {
-    SearchRequest req;
-    req.query = q;
-    req.limit = 20;
-    auto a = one.search(req), b = four.search(req);
-    INFO("query: " << q);
-    CHECK(skus(a) == skus(b));
-    CHECK(a.total_estimated == b.total_estimated);
-    for (size_t i = 0; i < a.hits.size() && i < b.hits.size(); ++i) CHECK(a.hits[i].score == Approx(b.hits[i].score));
-  }
+  test::check_same_results(one, four);
 }
 
 TEST_CASE("a build that fails midway leaves the previous index searchable", "[build][atomic]") {

@@ -1,0 +1,92 @@
+// Starts `longtail serve` (xapian-tcpsrv) for one shard on 127.0.0.1 and stops it. The server runs
+// in its own session, so stopping it never signals the test's process group.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace longtail::test {
+
+inline unsigned free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("no free loopback port");
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+inline bool port_accepts(unsigned port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(uint16_t(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+class ShardServer {
+ public:
+  ShardServer(const std::string& index_dir, int shard) : port_(free_loopback_port()) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_), k = std::to_string(shard);
+      ::execl(LONGTAIL_CLI_PATH, "longtail", "serve", "--index", index_dir.c_str(), "--shard", k.c_str(), "--port",
+              port.c_str(), "--interface", "127.0.0.1", static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!port_accepts(port_)) {
+      int st;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        throw std::runtime_error("shard server exited at start-up");
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        stop(SIGKILL);
+        throw std::runtime_error("shard server did not listen within 10 s");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  ~ShardServer() { stop(SIGTERM); }
+  ShardServer(const ShardServer&) = delete;
+  ShardServer& operator=(const ShardServer&) = delete;
+
+  unsigned port() const { return port_; }
+  std::string spec(int shard) const { return std::to_string(shard) + "=127.0.0.1:" + std::to_string(port_); }
+
+  // Stops the server (and any connection-handling children in its session).
+  void stop(int sig) {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, sig);  // its own session/process group
+    ::kill(pid_, sig);
+    int st;
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+
+ private:
+  unsigned port_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace longtail::test
