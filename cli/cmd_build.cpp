@@ -25,6 +25,7 @@ void register_build(CLI::App& app, int& rc) {
   cmd->add_option("--on-error", a->on_error, "fail: stop at the first bad record; skip: reject it and go on")
       ->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--rejects", a->o.rejects_file, "With --on-error skip: write rejected lines and reasons here");
+  add_profile_option(*cmd, a->o.profile);  // its [build] table: signal constants
   cmd->add_flag("--no-learn", [a](int64_t) { a->o.learn_lexicon = false; }, "Do not add catalog words to the lexicon");
   cmd->add_option("--fail-after", a->o.fail_after_records, "Testing: fail after N records (the old index stays live)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress line");

@@ -1,10 +1,13 @@
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <longtail/longtail.h>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "index/catalog.h"
 
 namespace longtail::cli {
 
@@ -19,6 +22,40 @@ std::optional<double> parse_num(const std::string& s, const char* what) {
   return v;
 }
 
+// --now: Unix seconds, or an ISO date / date-time (UTC).
+int64_t parse_now(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 12) return std::stoll(s);
+  auto t = index::parse_iso_time(s);
+  if (!t) throw UsageError("--now: expected Unix seconds or an ISO date (2025-07-01, 2025-07-01T12:00:00Z), got \"" + s + "\"");
+  return *t;
+}
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UsageError(path + ": cannot read " + what);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+void print_explain_table(const Explanation& e) {
+  std::string matched, missing;
+  for (const auto& t : e.matched_terms) matched += " " + t;
+  for (const auto& t : e.missing_terms) missing += " " + t;
+  std::printf("        coverage %.4g of %u terms (matched:%s%s%s)  bm25 %.3f  stage-1 #%u weight %.3f\n", e.coverage,
+              e.query_terms, matched.empty() ? " -" : matched.c_str(), missing.empty() ? "" : "; missing:",
+              missing.c_str(), e.bm25, e.stage1_rank, e.stage1_weight);
+  for (const auto& s : e.signals)
+    std::printf("        %-13s raw %10.4g  norm %6.3f x %5.2f = %6.3f  %s\n", s.name.c_str(), s.raw, s.normalized, s.weight,
+                s.contribution, s.detail.c_str());
+  for (const auto& p : e.penalties) {
+    if (p.factor != 1) std::printf("        %-13s x%.3f  %s\n", p.name.c_str(), p.factor, p.reason.c_str());
+    else std::printf("        %-13s %s\n", p.name.c_str(), p.reason.c_str());
+  }
+  std::printf("        blend %.3f -> score %.4f  (sort %s, profile %s)\n", e.blend, e.final_score, e.sort.c_str(),
+              e.profile.c_str());
+}
+
 void print_table(const SearchResult& r) {
   if (!r.message.empty()) std::printf("%s\n", r.message.c_str());
   std::printf("query: %s   ~%llu matches", r.query.c_str(), static_cast<unsigned long long>(r.total_estimated));
@@ -27,34 +64,85 @@ void print_table(const SearchResult& r) {
     for (const auto& t : r.relaxed) std::printf(" %s", t.c_str());
   }
   std::printf("\n");
+  for (const auto& f : r.facets) {
+    std::printf("facet %s%s:", f.name.c_str(), f.exact ? "" : " (over the top candidates)");
+    for (const auto& v : f.values) std::printf("  %s (%llu)", v.value.c_str(), static_cast<unsigned long long>(v.count));
+    std::printf("\n");
+  }
   if (r.hits.empty()) {
     std::printf("no results\n");
     return;
   }
-  std::printf("%4s  %-16s %-14s %9s %8s  %s\n", "rank", "sku_id", "shop_id", "price", "score", "title");
+  std::printf("%4s  %-16s %-14s %9s %5s %7s  %s\n", "rank", "sku_id", "shop_id", "price", "cov", "score", "title");
   for (const auto& h : r.hits) {
     std::string sku = fit_width(h.sku_id, 16), shop = fit_width(h.shop_id, 14);
-    std::printf("%4u  %-16s %-14s %9.2f %8.3f  %s", h.rank, sku.c_str(), shop.c_str(), h.price + h.shipping_fee,
-                h.score, fit_width(h.title, 60).c_str());
+    std::printf("%4u  %-16s %-14s %9.2f %5.3g %7.4f  %s", h.rank, sku.c_str(), shop.c_str(), h.price + h.shipping_fee,
+                h.coverage, h.score, fit_width(h.title, 60).c_str());
     if (h.variants > 1) std::printf("  (+%u variants)", h.variants - 1);
     std::printf("\n");
+    if (h.explanation) print_explain_table(*h.explanation);
   }
 }
 
-void print_json(const SearchResult& r) {
+std::string strings_json(const std::vector<std::string>& v) {
+  std::string o = "[";
+  for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + json_str(v[i]);
+  return o + "]";
+}
+
+std::string explain_json(const Explanation& e) {
+  std::string o = "{\"coverage\":" + json_num(e.coverage) + ",\"query_terms\":" + std::to_string(e.query_terms) +
+                  ",\"matched_terms\":" + strings_json(e.matched_terms) + ",\"missing_terms\":" + strings_json(e.missing_terms) +
+                  ",\"bm25\":" + json_num(e.bm25) + ",\"stage1_weight\":" + json_num(e.stage1_weight) +
+                  ",\"stage1_rank\":" + std::to_string(e.stage1_rank) + ",\"signals\":[";
+  for (size_t i = 0; i < e.signals.size(); ++i) {
+    const auto& s = e.signals[i];
+    o += (i ? "," : "") + std::string("{\"name\":") + json_str(s.name) + ",\"raw\":" + json_num(s.raw) +
+         ",\"normalized\":" + json_num(s.normalized) + ",\"weight\":" + json_num(s.weight) +
+         ",\"contribution\":" + json_num(s.contribution) + ",\"detail\":" + json_str(s.detail) + "}";
+  }
+  o += "],\"penalties\":[";
+  for (size_t i = 0; i < e.penalties.size(); ++i) {
+    const auto& p = e.penalties[i];
+    o += (i ? "," : "") + std::string("{\"name\":") + json_str(p.name) + ",\"factor\":" + json_num(p.factor) +
+         ",\"reason\":" + json_str(p.reason) + "}";
+  }
+  o += "],\"blend\":" + json_num(e.blend) + ",\"final_score\":" + json_num(e.final_score) + ",\"sort\":" + json_str(e.sort) +
+       ",\"profile\":" + json_str(e.profile) + "}";
+  return o;
+}
+
+void print_json(const SearchResult& r, bool explain) {
   std::string o = "{\"query\":" + json_str(r.query) + ",\"total_estimated\":" + std::to_string(r.total_estimated) +
-                  ",\"relaxed\":[";
-  for (size_t i = 0; i < r.relaxed.size(); ++i) o += (i ? "," : "") + json_str(r.relaxed[i]);
-  o += "],\"hits\":[";
+                  ",\"relaxed\":" + strings_json(r.relaxed) + ",\"hits\":[";
   for (size_t i = 0; i < r.hits.size(); ++i) {
     const auto& h = r.hits[i];
     if (i) o += ",";
     o += "{\"rank\":" + std::to_string(h.rank) + ",\"sku_id\":" + json_str(h.sku_id) + ",\"item_id\":" + json_str(h.item_id) +
          ",\"shop_id\":" + json_str(h.shop_id) + ",\"title\":" + json_str(h.title) + ",\"price\":" + json_num(h.price) +
          ",\"shipping_fee\":" + json_num(h.shipping_fee) + ",\"score\":" + json_num(h.score) +
-         ",\"variants\":" + std::to_string(h.variants) + "}";
+         ",\"coverage\":" + json_num(h.coverage) + ",\"variants\":" + std::to_string(h.variants) +
+         ",\"category\":" + json_str(h.category) + ",\"brand\":" + json_str(h.brand);
+    if (h.explanation) o += ",\"explain\":" + explain_json(*h.explanation);
+    o += "}";
   }
-  o += "]";
+  o += "],\"terms\":" + strings_json(r.terms);
+  if (!r.facets.empty()) {
+    o += ",\"facets\":[";
+    for (size_t i = 0; i < r.facets.size(); ++i) {
+      const auto& f = r.facets[i];
+      o += (i ? "," : "") + std::string("{\"name\":") + json_str(f.name) + ",\"exact\":" + (f.exact ? "true" : "false") +
+           ",\"values\":[";
+      for (size_t k = 0; k < f.values.size(); ++k)
+        o += (k ? "," : "") + std::string("{\"value\":") + json_str(f.values[k].value) +
+             ",\"count\":" + std::to_string(f.values[k].count) + "}";
+      o += "]}";
+    }
+    o += "]";
+  }
+  if (explain)
+    o += ",\"candidates\":" + std::to_string(r.candidates) + ",\"stage1_ms\":" + json_num(r.stage1_ms) +
+         ",\"stage2_ms\":" + json_num(r.stage2_ms);
   if (!r.message.empty()) o += ",\"message\":" + json_str(r.message);
   o += "}\n";
   std::fwrite(o.data(), 1, o.size(), stdout);
@@ -67,7 +155,7 @@ void register_search(CLI::App& app, int& rc) {
   struct Args {
     std::string index;
     std::vector<std::string> words, attrs;
-    std::string price;
+    std::string price, sort = "relevance", user, now;
     SearchRequest req;
     bool json = false, no_collapse = false;
   };
@@ -82,6 +170,12 @@ void register_search(CLI::App& app, int& rc) {
   cmd->add_option("-n,--limit", a->req.limit, "Hits per page")->check(CLI::Range(1, 1000));
   cmd->add_option("--offset", a->req.offset, "Hits to skip");
   cmd->add_flag("--no-collapse", a->no_collapse, "Show every matching SKU, not one per item");
+  cmd->add_option("--sort", a->sort, "relevance (default), sales, newness, price-asc, price-desc, rating");
+  cmd->add_option("--facets", a->req.facets, "Facet counts over items: category,brand,price")->delimiter(',');
+  cmd->add_flag("--explain", a->req.explain, "Explain every hit: coverage, signals, weights, penalties, score");
+  cmd->add_option("--user", a->user, "Shopper preferences (JSON: categories, brands, price_band)")->check(CLI::ExistingFile);
+  cmd->add_option("--now", a->now, "Time for newness: Unix seconds or ISO date (default: now)");
+  add_profile_option(*cmd, a->req.profile);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
     for (size_t i = 0; i < a->words.size(); ++i) a->req.query += (i ? " " : "") + a->words[i];
@@ -97,10 +191,19 @@ void register_search(CLI::App& app, int& rc) {
       a->req.price_min = parse_num(a->price.substr(0, dots), "minimum");
       a->req.price_max = parse_num(a->price.substr(dots + 2), "maximum");
     }
+    a->req.sort = parse_sort_order(a->sort);
+    if (!a->now.empty()) a->req.now = parse_now(a->now);
+    if (!a->user.empty()) {
+      try {
+        a->req.user = UserPreferences::from_json(read_file(a->user, "user preferences"));
+      } catch (const UsageError& e) {
+        throw UsageError(a->user + ": " + e.what());
+      }
+    }
     a->req.collapse = !a->no_collapse;
     Searcher s(a->index);
     SearchResult r = s.search(a->req);
-    if (a->json) print_json(r);
+    if (a->json) print_json(r, a->req.explain);
     else print_table(r);
     rc = 0;
   });

@@ -15,6 +15,12 @@ inline CLI::Option* add_index_option(CLI::App& cmd, std::string& dir, bool requi
   return o;
 }
 
+// A ranking profile (TOML; profiles/default.toml documents every key). Default: built-in.
+inline CLI::Option* add_profile_option(CLI::App& cmd, std::string& path) {
+  return cmd.add_option("--profile", path, "Ranking profile (TOML); default: the built-in profiles/default.toml")
+      ->check(CLI::ExistingFile);
+}
+
 inline CLI::Option* add_json_flag(CLI::App& cmd, bool& json) {
   return cmd.add_flag("--json", json, "Print JSON instead of a table");
 }

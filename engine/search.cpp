@@ -1,9 +1,15 @@
 #include "engine/search.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <map>
 #include <unordered_set>
 
+#include <simdjson.h>
+
+#include "engine/query_plan.h"
+#include "engine/ranking.h"
 #include "index/document.h"
 #include "index/layout.h"
 
@@ -60,39 +66,243 @@ Xapian::Query build_filter(const IndexState& state, const SearchRequest& req) {
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+// A term that counts towards coverage: its BM25 weight plus a fixed weight `w`.
+Xapian::Query counted(const std::string& term, double w) {
+  return Xapian::Query(Xapian::Query::OP_AND, Xapian::Query(term),
+                       Xapian::Query((new Xapian::FixedWeightPostingSource(w))->release()));
+}
+
+double num_value(const std::string& v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(v); }
+
+// Reads what stage 2 needs from one match: the stage-1 weight and the document's values. On a
+// remote shard the document (values and data) was fetched in the MSet::fetch() batch.
+Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool collapse) {
+  Candidate c;
+  c.stage1_rank = rank;
+  c.weight = it.get_weight();
+  c.variants = collapse ? uint32_t(it.get_collapse_count() + 1) : 1;
+  Xapian::Document d = it.get_document();
+  for (auto v = d.values_begin(); v != d.values_end(); ++v) {
+    const std::string val = *v;
+    switch (v.get_valueno()) {
+      case slot::kItemId: c.item = val; break;
+      case slot::kSkuId: c.sku = val; break;
+      case slot::kShopId: c.shop = val; break;
+      case slot::kCategory: c.category = val; break;
+      case slot::kBrand: c.brand = val; break;
+      case slot::kEffectivePrice: c.effective_price = num_value(val, 0); break;
+      case slot::kSales30d: c.sales_30d = num_value(val, 0); break;
+      case slot::kReviews: c.reviews = num_value(val, 0); break;
+      case slot::kGoodReviews: c.good_reviews = num_value(val, 0); break;
+      case slot::kListedAt: c.listed_at = int64_t(num_value(val, 0)); break;
+      case slot::kStaticPrior: c.prior = num_value(val, 0); break;
+      case slot::kSalesSignal: c.sales_signal = num_value(val, 0); break;
+      case slot::kRatingSignal: c.rating_signal = num_value(val, 0); break;
+      case slot::kShopSignal: c.shop_signal = num_value(val, 0.5); break;
+      case slot::kPenalty: c.penalty = num_value(val, 1); break;
+      case slot::kDupCluster: c.dup_cluster = val; break;
+      case slot::kDupKind: c.dup_kind = val; break;
+      case slot::kSalesTrust: c.sales_trust = num_value(val, 1); break;
+      case slot::kShopPenalty: c.shop_penalty = num_value(val, 1); break;
+      case slot::kShopViolations: c.shop_violations = num_value(val, 0); break;
+      case slot::kShopBlocked: c.shop_blocked = num_value(val, 0) >= 0.5; break;
+      default: break;
+    }
+  }
+  return c;
+}
+
+// "integrity":{"penalty":x,"reasons":[{"name":..,"score":..,"explanation":..}]} in the stored data.
+void integrity_reasons(std::string_view data, std::vector<ExplainPenalty>& out) {
+  if (data.find("\"integrity\"") == std::string_view::npos) return;
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(data);
+  simdjson::dom::element doc;
+  if (parser.parse(padded).get(doc)) return;
+  simdjson::dom::array reasons;
+  if (doc["integrity"]["reasons"].get(reasons)) return;
+  for (auto r : reasons) {
+    std::string_view name, expl;
+    double score = 0;
+    if (r["name"].get(name)) continue;
+    if (r["explanation"].get(expl)) expl = "";
+    if (r["score"].get(score)) score = 0;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, " (detector score %.3g)", score);
+    out.push_back({"integrity:" + std::string(name), 1, std::string(expl) + buf});
+  }
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string o;
+  for (size_t i = 0; i < v.size(); ++i) o += (i ? " " : "") + v[i];
+  return o;
+}
+
+}  // namespace
+
 SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req) {
+  return run_search(state, db, req, *default_profile());
+}
+
+SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
+                        const RankingProfile& p) {
   if (req.limit < 1 || req.limit > 1000) throw UsageError("search: limit must be between 1 and 1000");
   if (req.price_min && req.price_max && *req.price_min > *req.price_max)
     throw UsageError("search: price range minimum is above its maximum");
+  for (const auto& f : req.facets)
+    if (f != "category" && f != "brand" && f != "price")
+      throw UsageError("search: unknown facet \"" + f + "\" (category, brand, price)");
+  const auto t_start = Clock::now();
   SearchResult res;
   res.query = req.query;
-  auto terms = query_terms(*state.analyzer, req.query);
+  QueryPlan plan = plan_query(*state.analyzer, req.query, p.max_query_terms, p.relax_max_parts);
+  for (const auto& t : plan.terms) res.terms.push_back(t.text);
   bool has_filter = !req.categories.empty() || !req.brands.empty() || !req.shops.empty() || !req.attrs.empty() ||
                     req.price_min || req.price_max;
-  if (terms.empty() && !has_filter) {
+  if (plan.terms.empty() && !has_filter) {
     res.message = "the query has no searchable words (only spaces, punctuation or stop words)";
+    if (!plan.stop_words.empty()) res.message += ": " + join(plan.stop_words);
     return res;
   }
-  Xapian::Query text = terms.empty() ? Xapian::Query::MatchAll
-                                     : Xapian::Query(Xapian::Query::OP_AND, terms.begin(), terms.end());
+
+  // ---- stage 1 ------------------------------------------------------------------------
+  const uint32_t K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
+  const double unit = coverage_unit(p);
+  const double term_w = unit * double(kUnitsPerTerm);
   Xapian::Query filter = build_filter(state, req);
-  Xapian::Query q = filter.get_type() == Xapian::Query::LEAF_MATCH_ALL ? text
-                                                                        : Xapian::Query(Xapian::Query::OP_FILTER, text, filter);
+  const bool filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
   Xapian::Enquire enq(db);
-  enq.set_query(q);
-  enq.set_weighting_scheme(Xapian::BM25Weight());
+  enq.set_weighting_scheme(Xapian::BM25Weight(p.bm25_k1, p.bm25_k2, p.bm25_k3, p.bm25_b, p.bm25_min_normlen));
   if (req.collapse) enq.set_collapse_key(slot::kItemId);
-  // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
-  enq.set_sort_by_relevance_then_value(slot::kSkuId, false);
-  Xapian::MSet mset = enq.get_mset(req.offset, req.limit, req.offset + req.limit + 100);
+  switch (req.sort) {
+    // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
+    case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(slot::kSkuId, false); break;
+    case SortOrder::Sales: enq.set_sort_by_value_then_relevance(slot::kSales30d, true); break;
+    case SortOrder::Newness: enq.set_sort_by_value_then_relevance(slot::kListedAt, true); break;
+    case SortOrder::PriceAsc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, false); break;
+    case SortOrder::PriceDesc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, true); break;
+    case SortOrder::Rating: enq.set_sort_by_value_then_relevance(slot::kRatingSignal, true); break;
+  }
+  Xapian::Query last_query;
+  auto run = [&](Xapian::Query text) {
+    Xapian::Query q = std::move(text);
+    if (filtered) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
+    if (p.prior_weight > 0)
+      q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
+                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                                      Xapian::Query((new Xapian::ValueWeightPostingSource(slot::kStaticPrior))->release()),
+                                      p.prior_weight));
+    enq.set_query(q);
+    last_query = q;
+    return enq.get_mset(0, K);
+  };
+  std::vector<Xapian::Query> soft;
+  for (const auto& t : plan.terms)
+    if (t.role == TermRole::Soft) soft.emplace_back(t.text);
+
+  Xapian::MSet mset;
+  Xapian::Query chosen;  // the query whose MSet is used (explain asks the Enquire which terms matched)
+  double min_cov_units = 0;
+  if (plan.terms.empty()) {
+    mset = run(Xapian::Query::MatchAll);  // filters only: browse by the prior
+    chosen = last_query;
+  } else {
+    // Relaxation steps: step k makes the first k terms of drop_order optional.
+    const size_t n = plan.drop_order.size();
+    for (size_t step = 0; step < n; ++step) {
+      std::vector<Xapian::Query> req_q, opt_q = soft;
+      for (size_t k = 0; k < n; ++k) {
+        const auto& t = plan.terms[plan.drop_order[k]];
+        (k < step ? opt_q : req_q).push_back(counted(t.text, term_w));
+      }
+      Xapian::Query text(Xapian::Query::OP_AND, req_q.begin(), req_q.end());
+      if (!opt_q.empty())
+        text = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text, Xapian::Query(Xapian::Query::OP_OR, opt_q.begin(), opt_q.end()));
+      mset = run(text);
+      chosen = last_query;
+      if (mset.size() >= p.relax_min_items || step + 1 == n) break;
+      res.relaxed.push_back(plan.terms[plan.drop_order[step]].text);
+    }
+    // Sub-word / character fallback: every term matches whole (a full term's weight) or by its
+    // parts (each 1/m of it); a listing must cover at least min_part_share of a term.
+    if (mset.size() < p.relax_min_items && n > 0) {
+      std::vector<Xapian::Query> any = soft;
+      for (size_t k = 0; k < n; ++k) {
+        const auto& t = plan.terms[plan.drop_order[k]];
+        std::vector<Xapian::Query> parts;
+        // A part is worth 1/(m+1) of its term (m <= 5 parts: 30, 20, 15, 12 or 10 units), so
+        // all parts together stay below the whole word.
+        const double part_w = term_w / double(t.parts.size() + 1);
+        for (const auto& part : t.parts) parts.push_back(counted(part, part_w));
+        if (parts.empty()) {
+          any.push_back(counted(t.text, term_w));
+        } else {
+          any.emplace_back(Xapian::Query::OP_MAX, counted(t.text, term_w),
+                           Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()));
+        }
+      }
+      Xapian::MSet fb = run(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()));
+      double floor_units = std::ceil(p.relax_min_part_share * double(kUnitsPerTerm) - 1e-9);
+      uint32_t usable = 0;
+      fb.fetch();
+      for (auto it = fb.begin(); it != fb.end(); ++it) {
+        double prior = num_value(it.get_document().get_value(slot::kStaticPrior), 0);
+        if (std::floor((it.get_weight() - p.prior_weight * prior) / unit + 1e-9) >= floor_units) ++usable;
+      }
+      if (usable > mset.size()) {
+        mset = fb;
+        chosen = last_query;
+        min_cov_units = floor_units;
+        for (size_t k = res.relaxed.size(); k < n; ++k) res.relaxed.push_back(plan.terms[plan.drop_order[k]].text);
+      }
+    }
+  }
+  enq.set_query(chosen);
   res.total_estimated = mset.get_matches_estimated();
-  uint32_t rank = req.offset;
-  for (auto it = mset.begin(); it != mset.end(); ++it) {
+  mset.fetch();
+  std::vector<Candidate> cands;
+  cands.reserve(mset.size());
+  uint32_t rank = 0;
+  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, req.collapse));
+  res.stage1_ms = ms_since(t_start);
+
+  // ---- stage 2 ------------------------------------------------------------------------
+  const auto t2 = Clock::now();
+  RankContext ctx;
+  ctx.profile = &p;
+  ctx.shops = &state.shops;
+  ctx.analyzer = state.analyzer.get();
+  ctx.user = req.user && !req.user->empty() ? &*req.user : nullptr;
+  ctx.sort = req.sort;
+  ctx.now = req.now != 0 ? req.now
+                         : std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  ctx.page_size = req.limit;
+  ctx.needed = req.offset + req.limit;
+  ctx.min_coverage_units = min_cov_units;
+  prepare_preferences(ctx);
+  Ranked ranked = rank_candidates(std::move(cands), ctx);
+  res.candidates = uint32_t(ranked.order.size());
+  if (!req.facets.empty()) res.facets = count_facets(ranked.order, req.facets, p, mset.size() < K);
+  if (!res.relaxed.empty())
+    res.message = "no listing matches every word of the query; relaxed: " + join(res.relaxed);
+
+  const size_t end = std::min<size_t>(ranked.order.size(), size_t(req.offset) + req.limit);
+  for (size_t i = req.offset; i < end; ++i) {
+    Candidate& c = ranked.order[i];
+    Xapian::MSetIterator it = mset[c.stage1_rank];
+    Xapian::Document doc = it.get_document();
+    const std::string data = doc.get_data();
     index::SkuRecord r;
-    if (!index::decode_stored(it.get_document().get_data(), r))
+    if (!index::decode_stored(data, r))
       throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
     Hit h;
-    h.rank = ++rank;
+    h.rank = uint32_t(i + 1);
     h.sku_id = std::move(r.sku_id);
     h.item_id = std::move(r.item_id);
     h.shop_id = std::move(r.shop_id);
@@ -101,10 +311,39 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     h.brand = std::move(r.brand);
     h.price = r.price;
     h.shipping_fee = r.shipping_fee;
-    h.score = it.get_weight();
-    h.variants = req.collapse ? uint32_t(it.get_collapse_count() + 1) : 1;
+    h.score = c.score;
+    h.coverage = double(c.cov_units) / double(kUnitsPerTerm);
+    h.variants = c.variants;
+    if (req.explain) {
+      Explanation ex;
+      ex.coverage = h.coverage;
+      ex.query_terms = uint32_t(plan.counted());
+      std::unordered_set<std::string> matched;
+      for (auto t = enq.get_matching_terms_begin(it); t != enq.get_matching_terms_end(it); ++t) matched.insert(*t);
+      for (const auto& t : plan.terms) {
+        if (matched.count(t.text)) {
+          ex.matched_terms.push_back(t.text);
+        } else {
+          std::vector<std::string> got;
+          for (const auto& part : t.parts)
+            if (matched.count(part)) got.push_back(part);
+          if (!got.empty()) ex.matched_terms.push_back(t.text + "(" + join(got) + ")");
+          else if (t.role != TermRole::Soft) ex.missing_terms.push_back(t.text);
+        }
+      }
+      ex.bm25 = c.bm25;
+      ex.stage1_weight = c.weight;
+      ex.stage1_rank = c.stage1_rank + 1;
+      score_candidate(c, ctx, &ex);
+      integrity_reasons(data, ex.penalties);
+      for (const auto& m : c.moves) ex.penalties.push_back(m);
+      ex.sort = sort_order_name(req.sort);
+      ex.profile = p.source;
+      h.explanation = std::move(ex);
+    }
     res.hits.push_back(std::move(h));
   }
+  res.stage2_ms = ms_since(t2);
   return res;
 }
 

@@ -1,4 +1,10 @@
-// Query analysis, filters and retrieval over one opened index.
+// Query analysis, filters and the two ranking stages over one opened index.
+//
+// Stage 1 (run by Xapian, locally or on remote shards, with built-in pieces only): BM25 text
+// weight + a fixed coverage weight per matched query term (FixedWeightPostingSource) + the
+// static prior (ValueWeightPostingSource over slot 9, scaled), boolean filters, collapse by
+// item_id; relaxation steps re-run it with fewer required terms. Stage 2 (engine/ranking.h)
+// re-ranks the top candidates with the full profile. docs/ranking.md.
 #pragma once
 
 #include <string>
@@ -9,6 +15,7 @@
 #include <longtail/longtail.h>
 
 #include "engine/index_state.h"
+#include "engine/profile.h"
 
 namespace longtail::engine {
 
@@ -18,7 +25,12 @@ std::vector<std::string> query_terms(const analysis::Analyzer& analyzer, const s
 // The boolean filter of a request (category, brand, shop, attributes, price); MatchAll if none.
 Xapian::Query build_filter(const IndexState& state, const SearchRequest& req);
 
-// Runs a request. `db` is used by this call only (Xapian handles are not thread-safe).
+// Runs a request with a ranking profile. `db` is used by this call only (Xapian handles are not
+// thread-safe).
+SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
+                        const RankingProfile& profile);
+
+// With the built-in default profile.
 SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req);
 
 }  // namespace longtail::engine

@@ -1,11 +1,14 @@
 // longtail::Searcher: a pool of Xapian handles over the live IndexState (Xapian::Database is not
 // thread-safe, so each concurrent query borrows its own handle).
+#include <filesystem>
+#include <map>
 #include <mutex>
 #include <vector>
 
 #include <longtail/longtail.h>
 
 #include "engine/index_state.h"
+#include "engine/profile.h"
 #include "engine/search.h"
 
 namespace longtail {
@@ -28,6 +31,27 @@ struct Searcher::Impl {
       if (state == impl->state && impl->pool.size() < 64) impl->pool.emplace_back(state, std::move(db));
     }
   };
+
+  // Ranking profiles loaded from files, by path; reloaded when the file's mtime changes.
+  mutable std::mutex profiles_mu;
+  mutable std::map<std::string, std::pair<std::filesystem::file_time_type, std::shared_ptr<const engine::RankingProfile>>>
+      profiles;
+
+  std::shared_ptr<const engine::RankingProfile> profile(const std::string& path) const {
+    if (path.empty()) return engine::default_profile();
+    std::error_code ec;
+    auto mtime = std::filesystem::last_write_time(path, ec);
+    if (ec) throw UsageError(path + ": cannot read ranking profile");
+    {
+      std::lock_guard lk(profiles_mu);
+      auto it = profiles.find(path);
+      if (it != profiles.end() && it->second.first == mtime) return it->second.second;
+    }
+    auto p = std::make_shared<const engine::RankingProfile>(engine::load_profile_file(path));
+    std::lock_guard lk(profiles_mu);
+    profiles[path] = {mtime, p};
+    return p;
+  }
 
   Lease lease() const {
     std::unique_lock lk(mu);
@@ -54,12 +78,13 @@ Searcher::Searcher(Searcher&&) noexcept = default;
 Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 
 SearchResult Searcher::search(const SearchRequest& request) const {
+  auto profile = impl_->profile(request.profile);  // before the lease: a bad profile is a UsageError
   auto lease = impl_->lease();
   try {
-    return engine::run_search(*lease.state, *lease.db, request);
+    return engine::run_search(*lease.state, *lease.db, request, *profile);
   } catch (const Xapian::DatabaseModifiedError&) {
     lease.db->reopen();  // a writer committed meanwhile: retry once on the new revision
-    return engine::run_search(*lease.state, *lease.db, request);
+    return engine::run_search(*lease.state, *lease.db, request, *profile);
   } catch (const Xapian::Error& e) {
     lease.db.reset();  // do not return a possibly broken handle to the pool
     throw DataError(impl_->dir + ": " + e.get_description());

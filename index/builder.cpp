@@ -256,6 +256,10 @@ BuildSummary build_index(const BuildOptions& o) {
   int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min(threads, o.shards);
 
+  // Build-time signal constants from the profile's [build] table (a bad profile is a usage error
+  // raised before anything is touched).
+  const SignalParams signal_params = o.profile.empty() ? SignalParams{} : SignalParams::from_profile_file(o.profile);
+
   WriterLock lock(o.index_dir);
   const std::string gen_name = new_generation_name();
   const std::string gen_dir = (fs::path(o.index_dir) / gen_name).string();
@@ -284,7 +288,7 @@ BuildSummary build_index(const BuildOptions& o) {
   for (const auto& f : o.catalog_files) total_bytes += fs::file_size(f);
 
   // ---- pass 1: scan ---------------------------------------------------------------------
-  SignalModel signals;
+  SignalModel signals(signal_params, &shops);
   // Catalog vocabulary: brands (alias groups), attribute values, category names and words
   // discovered in titles (bounded: the learner's table is fixed, it reads the first 200k titles).
   auto base = analysis::Lexicon::load_default();
@@ -367,7 +371,11 @@ BuildSummary build_index(const BuildOptions& o) {
         Batch b;
         while (queues[size_t(t)]->pop(b)) {
           auto& db = *dbs[size_t(b.shard)];
-          for (const auto& r : b.records) db.add_document(make_document(analyzer, r, signals.static_prior(r)));
+          for (const auto& r : b.records) {
+            Xapian::Document doc = make_document(analyzer, r, signals.static_prior(r));
+            signals.add_values(doc, r);  // ranking signals, category and brand (index/signals.h)
+            db.add_document(doc);
+          }
         }
         for (auto& db : dbs) {
           if (!db) continue;

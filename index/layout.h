@@ -33,6 +33,8 @@ inline constexpr unsigned kGoodReviews = 7;
 inline constexpr unsigned kListedAt = 8;        // Unix seconds
 inline constexpr unsigned kStaticPrior = 9;     // query-independent quality in [0, 1]
 inline constexpr unsigned kShopId = 10;         // string: shop diversity in stage 2
+inline constexpr unsigned kCategory = 11;       // string: leaf category path (facets, preferences)
+inline constexpr unsigned kBrand = 12;          // string: brand as listed (facets, preferences)
 // 16-19: ranking signals written at build/update time (index/signals.h, docs/ranking.md).
 inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1]
 inline constexpr unsigned kRatingSignal = 17;   // smoothed good-review rate in [0, 1]

@@ -2,78 +2,316 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+
+#include <fstream>
+#include <sstream>
 
 #include <simdjson.h>
+#include <toml++/toml.h>
 
 #include <longtail/longtail.h>
 
 #include "index/document.h"
+#include "index/layout.h"
 
 namespace longtail::index {
+
+namespace {
+
+std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// The four DSRs of a shop with ratings, or false when it has none.
+bool shop_dsr(const ShopRecord& s, std::array<double, 4>& out) {
+  out = {s.dsr_description, s.dsr_service, s.dsr_shipping, s.dsr_delivery};
+  return s.ratings_6m > 0 && std::any_of(out.begin(), out.end(), [](double d) { return d > 0; });
+}
+
+}  // namespace
+
+std::string SignalParams::to_json() const {
+  return "{\"sales_quantile\":" + num(sales_quantile) + ",\"sales_category_prior\":" + num(sales_category_prior) +
+         ",\"sales_min_reference\":" + num(sales_min_reference) + ",\"wilson_z\":" + num(wilson_z) +
+         ",\"dsr_prior_ratings\":" + num(dsr_prior_ratings) + ",\"dsr_scale\":" + num(dsr_scale) +
+         ",\"dsr_category_prior\":" + num(dsr_category_prior) + ",\"violation_step\":" + num(violation_step) +
+         ",\"prior_sales\":" + num(prior_sales) + ",\"prior_rating\":" + num(prior_rating) +
+         ",\"prior_shop\":" + num(prior_shop) + "}";
+}
+
+SignalParams SignalParams::from_profile(std::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
+                     std::string(e.description()));
+  }
+  SignalParams p;
+  const toml::table* t = root["build"].as_table();
+  if (!t) return p;
+  struct Key {
+    const char* name;
+    double SignalParams::*field;
+    double lo, hi;
+  };
+  static const Key kKeys[] = {
+      {"sales_quantile", &SignalParams::sales_quantile, 0.5, 1},
+      {"sales_category_prior", &SignalParams::sales_category_prior, 0, 1e9},
+      {"sales_min_reference", &SignalParams::sales_min_reference, 0, 1e9},
+      {"wilson_z", &SignalParams::wilson_z, 0, 10},
+      {"dsr_prior_ratings", &SignalParams::dsr_prior_ratings, 0, 1e9},
+      {"dsr_scale", &SignalParams::dsr_scale, 0.001, 5},
+      {"dsr_category_prior", &SignalParams::dsr_category_prior, 0, 1e9},
+      {"violation_step", &SignalParams::violation_step, 0, 100},
+      {"prior_sales", &SignalParams::prior_sales, 0, 1000},
+      {"prior_rating", &SignalParams::prior_rating, 0, 1000},
+      {"prior_shop", &SignalParams::prior_shop, 0, 1000},
+  };
+  for (const auto& [k, v] : *t) {
+    std::string key = "build." + std::string(k.str());
+    const Key* def = nullptr;
+    for (const auto& d : kKeys)
+      if (k.str() == d.name) def = &d;
+    if (!def) throw UsageError(source + ": " + key + ": unknown key (see profiles/default.toml for the keys)");
+    std::optional<double> d = v.value<double>();
+    if (!d || v.is_boolean()) throw UsageError(source + ": " + key + ": expected a number");
+    if (!std::isfinite(*d) || *d < def->lo || *d > def->hi) {
+      std::ostringstream o;
+      o << source << ": " << key << ": " << *d << " is out of range [" << def->lo << ", " << def->hi << "]";
+      throw UsageError(o.str());
+    }
+    p.*(def->field) = *d;
+  }
+  if (p.prior_sales + p.prior_rating + p.prior_shop <= 0)
+    throw UsageError(source + ": build.prior_*: the static prior weights are all 0");
+  return p;
+}
+
+SignalParams SignalParams::from_profile_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UsageError(path + ": cannot read ranking profile");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return from_profile(ss.str(), path);
+}
 
 double wilson_lower_bound(int64_t good, int64_t total, double z) {
   if (total <= 0) return 0;
   const double n = double(total);
-  const double p = double(std::min(good, total)) / n;
+  const double p = double(std::clamp<int64_t>(good, 0, total)) / n;
   const double z2 = z * z;
-  return (p + z2 / (2 * n) - z * std::sqrt((p * (1 - p) + z2 / (4 * n)) / n)) / (1 + z2 / n);
+  return std::max(0.0, (p + z2 / (2 * n) - z * std::sqrt((p * (1 - p) + z2 / (4 * n)) / n)) / (1 + z2 / n));
+}
+
+SignalModel::SignalModel(SignalParams params, const std::unordered_map<std::string, ShopRecord>* shops)
+    : params_(params), shops_(shops) {
+  global_.hist.assign(kBins, 0);
 }
 
 void SignalModel::observe(const SkuRecord& r) {
   auto& c = categories_[r.category];
+  if (c.hist.empty()) c.hist.assign(kBins, 0);
+  int bin = std::min(kBins - 1, int(std::log1p(double(std::max<int64_t>(0, r.sales_30d))) / kBinWidth));
+  ++c.hist[size_t(bin)];
+  ++global_.hist[size_t(bin)];
   ++c.skus;
-  double ls = std::log1p(double(r.sales_30d));
-  c.max_log_sales = std::max(c.max_log_sales, ls);
-  global_max_log_sales_ = std::max(global_max_log_sales_, ls);
+  ++global_.skus;
+  if (shops_) {
+    auto it = shops_->find(r.shop_id);
+    std::array<double, 4> d;
+    if (it != shops_->end() && shop_dsr(it->second, d)) {
+      for (int k = 0; k < 4; ++k) {
+        c.dsr_sum[size_t(k)] += d[size_t(k)];
+        global_.dsr_sum[size_t(k)] += d[size_t(k)];
+      }
+      ++c.dsr_n;
+      ++global_.dsr_n;
+    }
+  }
 }
 
-void SignalModel::finish() {}
+// Upper edge of the histogram bin holding quantile q (the conservative reference).
+double SignalModel::quantile_of(const std::vector<uint32_t>& hist, uint64_t n) const {
+  if (n == 0) return 0;
+  const double target = params_.sales_quantile * double(n);
+  uint64_t acc = 0;
+  for (int b = 0; b < kBins; ++b) {
+    acc += hist[size_t(b)];
+    if (double(acc) >= target) return b == 0 ? 0 : (b + 1) * kBinWidth;
+  }
+  return kBins * kBinWidth;
+}
+
+void SignalModel::finish() {
+  const double floor_ref = std::log1p(params_.sales_min_reference);
+  global_.sales_ref = std::max(floor_ref, quantile_of(global_.hist, global_.skus));
+  for (int k = 0; k < 4; ++k)
+    global_.dsr_avg[size_t(k)] = global_.dsr_n ? global_.dsr_sum[size_t(k)] / double(global_.dsr_n) : 0;
+  const double ms = params_.sales_category_prior, md = params_.dsr_category_prior;
+  for (auto& [name, c] : categories_) {
+    double n = double(c.skus);
+    double own = quantile_of(c.hist, c.skus);
+    c.sales_ref = std::max(floor_ref, (n * own + ms * global_.sales_ref) / (n + ms));
+    double dn = double(c.dsr_n);
+    for (int k = 0; k < 4; ++k) {
+      double own_avg = c.dsr_n ? c.dsr_sum[size_t(k)] / dn : 0;
+      c.dsr_avg[size_t(k)] = (dn * own_avg + md * global_.dsr_avg[size_t(k)]) / (dn + md);
+    }
+    c.hist.clear();
+    c.hist.shrink_to_fit();
+  }
+  global_.hist.clear();
+  finished_ = true;
+}
+
+const SignalModel::Category* SignalModel::category_of(const SkuRecord& r) const {
+  auto it = categories_.find(r.category);
+  return it != categories_.end() ? &it->second : &global_;
+}
 
 double SignalModel::sales_signal(const SkuRecord& r) const {
-  double ls = std::log1p(double(r.sales_30d));
-  auto it = categories_.find(r.category);
-  double denom = it != categories_.end() ? it->second.max_log_sales : global_max_log_sales_;
-  if (denom <= 0) return 0;
-  return std::clamp(ls / denom, 0.0, 1.0);
+  double ls = std::log1p(double(std::max<int64_t>(0, r.sales_30d)));
+  double ref = category_of(r)->sales_ref;
+  if (ref <= 0) ref = std::log1p(params_.sales_min_reference);
+  return std::clamp(ls / ref, 0.0, 1.0);
 }
 
 double SignalModel::rating_signal(const SkuRecord& r) const {
-  return wilson_lower_bound(r.good_reviews, r.reviews);
+  return wilson_lower_bound(r.good_reviews, r.reviews, params_.wilson_z);
+}
+
+double SignalModel::shop_signal(const SkuRecord& r) const {
+  if (!shops_) return 0.5;
+  auto it = shops_->find(r.shop_id);
+  if (it == shops_->end()) return 0.5;
+  const ShopRecord& s = it->second;
+  double rel = 0.5;
+  std::array<double, 4> d;
+  if (shop_dsr(s, d)) {
+    const Category* c = category_of(r);
+    double diff = 0;
+    int used = 0;
+    for (int k = 0; k < 4; ++k) {
+      if (d[size_t(k)] <= 0 || c->dsr_avg[size_t(k)] <= 0) continue;
+      diff += d[size_t(k)] - c->dsr_avg[size_t(k)];
+      ++used;
+    }
+    if (used) {
+      diff /= used;
+      double n = double(s.ratings_6m);
+      double conf = n / (n + params_.dsr_prior_ratings);
+      rel = 0.5 + 0.5 * std::tanh(conf * diff / params_.dsr_scale);
+    }
+  }
+  double viol = 1.0 / (1.0 + params_.violation_step * double(std::max<int64_t>(0, s.violations)));
+  return std::clamp(rel * viol, 0.0, 1.0);
 }
 
 double SignalModel::static_prior(const SkuRecord& r) const {
-  return 0.6 * sales_signal(r) + 0.4 * rating_signal(r);
+  double ws = params_.prior_sales, wr = params_.prior_rating, wh = params_.prior_shop;
+  double sum = ws + wr + wh;
+  if (sum <= 0) return 0;
+  return std::clamp((ws * sales_signal(r) + wr * rating_signal(r) + wh * shop_signal(r)) / sum, 0.0, 1.0);
+}
+
+void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r) const {
+  double sales = sales_signal(r), rating = rating_signal(r), shop = shop_signal(r);
+  doc.add_value(slot::kSalesSignal, Xapian::sortable_serialise(sales));
+  doc.add_value(slot::kRatingSignal, Xapian::sortable_serialise(rating));
+  doc.add_value(slot::kShopSignal, Xapian::sortable_serialise(shop));
+  double ws = params_.prior_sales, wr = params_.prior_rating, wh = params_.prior_shop;
+  double sum = ws + wr + wh;
+  double prior = sum > 0 ? std::clamp((ws * sales + wr * rating + wh * shop) / sum, 0.0, 1.0) : 0.0;
+  doc.add_value(slot::kStaticPrior, Xapian::sortable_serialise(prior));
+  if (!r.category.empty()) doc.add_value(slot::kCategory, r.category);
+  if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
 }
 
 std::string SignalModel::to_json() const {
-  std::string o = "{\"global_max_log_sales\":" + std::to_string(global_max_log_sales_) + ",\"categories\":[";
+  auto cat_json = [](const Category& c) {
+    std::string o = "\"skus\":" + std::to_string(c.skus) + ",\"sales_ref\":" + num(c.sales_ref) +
+                    ",\"dsr_n\":" + std::to_string(c.dsr_n) + ",\"dsr_avg\":[";
+    for (int k = 0; k < 4; ++k) o += (k ? "," : "") + num(c.dsr_avg[size_t(k)]);
+    return o + "]";
+  };
+  std::string o = "{\"version\":2,\"params\":" + params_.to_json() + ",\"global\":{" + cat_json(global_) +
+                  "},\"categories\":[";
+  // Sorted by name so the file is deterministic.
+  std::vector<const std::pair<const std::string, Category>*> sorted;
+  for (const auto& e : categories_) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
   bool first = true;
-  for (const auto& [name, c] : categories_) {
+  for (const auto* e : sorted) {
     if (!first) o += ',';
     first = false;
     o += "{\"name\":";
-    append_json_string(o, name);
-    o += ",\"skus\":" + std::to_string(c.skus) + ",\"max_log_sales\":" + std::to_string(c.max_log_sales) + "}";
+    append_json_string(o, e->first);
+    o += "," + cat_json(e->second) + "}";
   }
   o += "]}\n";
   return o;
 }
 
-SignalModel SignalModel::from_json(const std::string& json) {
+SignalModel SignalModel::from_json(const std::string& json, const std::unordered_map<std::string, ShopRecord>* shops) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(json).get(doc)) throw DataError("signals.json: damaged");
-  SignalModel m;
-  if (doc["global_max_log_sales"].get(m.global_max_log_sales_)) throw DataError("signals.json: damaged");
+  SignalParams p;
+  simdjson::dom::object po;
+  if (!doc["params"].get(po)) {  // absent in indexes built before signals.json version 2: defaults
+    auto getp = [&](const char* k, double& v) {
+      double d;
+      if (!po[k].get(d)) v = d;
+    };
+    getp("sales_quantile", p.sales_quantile);
+    getp("sales_category_prior", p.sales_category_prior);
+    getp("sales_min_reference", p.sales_min_reference);
+    getp("wilson_z", p.wilson_z);
+    getp("dsr_prior_ratings", p.dsr_prior_ratings);
+    getp("dsr_scale", p.dsr_scale);
+    getp("dsr_category_prior", p.dsr_category_prior);
+    getp("violation_step", p.violation_step);
+    getp("prior_sales", p.prior_sales);
+    getp("prior_rating", p.prior_rating);
+    getp("prior_shop", p.prior_shop);
+  }
+  SignalModel m(p, shops);
+  // Version 1 entries carry only skus and max_log_sales: the reference is then the maximum.
+  auto read_cat = [](simdjson::dom::element e, Category& c) {
+    if (e["skus"].get(c.skus)) throw DataError("signals.json: damaged category entry");
+    if (e["sales_ref"].get(c.sales_ref) && e["max_log_sales"].get(c.sales_ref))
+      throw DataError("signals.json: damaged category entry");
+    simdjson::dom::array avg;
+    if (e["dsr_n"].get(c.dsr_n) || e["dsr_avg"].get(avg)) return;
+    size_t k = 0;
+    for (auto v : avg) {
+      if (k >= 4 || v.get(c.dsr_avg[k])) throw DataError("signals.json: damaged dsr_avg");
+      ++k;
+    }
+  };
+  simdjson::dom::element g;
+  if (!doc["global"].get(g)) {
+    read_cat(g, m.global_);
+  } else {
+    double gmax = 0;
+    if (!doc["global_max_log_sales"].get(gmax)) m.global_.sales_ref = gmax;
+  }
+  m.global_.sales_ref = std::max(m.global_.sales_ref, std::log1p(p.sales_min_reference));
   simdjson::dom::array cats;
   if (doc["categories"].get(cats)) throw DataError("signals.json: damaged");
   for (auto c : cats) {
     std::string_view name;
+    if (c["name"].get(name)) throw DataError("signals.json: damaged category entry");
     Category cat;
-    if (c["name"].get(name) || c["skus"].get(cat.skus) || c["max_log_sales"].get(cat.max_log_sales))
-      throw DataError("signals.json: damaged category entry");
-    m.categories_[std::string(name)] = cat;
+    read_cat(c, cat);
+    m.categories_[std::string(name)] = std::move(cat);
   }
+  m.finished_ = true;
   return m;
 }
 

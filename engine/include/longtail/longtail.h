@@ -76,6 +76,9 @@ struct BuildOptions {
   OnError on_error = OnError::Fail;
   std::string rejects_file;                // With Skip: each rejected line + its reason.
   bool learn_lexicon = true;               // add catalog words (brands, attrs, new words)
+  // Ranking profile (TOML) whose [build] table sets the build-time signal constants
+  // (docs/ranking.md). Default: empty = the built-in default profile.
+  std::string profile;
   // Called from the build thread about twice a second. Default: none.
   std::function<void(const BuildProgress&)> progress;
   // Testing hook: throw a DataError after this many records were indexed (0 = never). Used to
@@ -101,6 +104,32 @@ BuildSummary build_index(const BuildOptions& options);
 // ---------------------------------------------------------------------------------------------
 // Searching
 
+// Result orders. Every order requires the query to match; integrity removals and demotions
+// apply to all of them (docs/ranking.md).
+enum class SortOrder : uint8_t {
+  Relevance,  // Default. Coverage tiers, then the profile's blend of text and signals.
+  Sales,      // sales_30d (damped by sales trust), descending
+  Newness,    // listed_at, newest first
+  PriceAsc,   // effective price (price + shipping fee), cheapest first
+  PriceDesc,  // effective price, dearest first
+  Rating,     // smoothed good-review rate (Wilson lower bound), descending
+};
+// "relevance", "sales", "newness", "price-asc", "price-desc", "rating"; throws UsageError.
+SortOrder parse_sort_order(const std::string& name);
+const char* sort_order_name(SortOrder s);
+
+// A shopper's preferences (`--user FILE`). They reorder listings within a coverage tier only.
+// JSON form: {"categories": {"女装/连衣裙": 1.0}, "brands": {"优衣库": 0.8},
+//             "price_band": [50, 200]}
+struct UserPreferences {
+  std::map<std::string, double> categories;  // category path prefix -> weight in [-1, 1]
+  std::map<std::string, double> brands;      // brand or one of its aliases -> weight in [-1, 1]
+  std::optional<double> price_min, price_max;  // usual effective price band
+  bool empty() const { return categories.empty() && brands.empty() && !price_min && !price_max; }
+  // Parses the JSON form; throws UsageError naming the problem.
+  static UserPreferences from_json(const std::string& json);
+};
+
 struct SearchRequest {
   std::string query;                                  // free text, analyzed like the titles
   std::vector<std::string> categories;                // category path prefixes ("女装/连衣裙"); OR
@@ -111,22 +140,84 @@ struct SearchRequest {
   uint32_t offset = 0;
   uint32_t limit = 10;                                // Default: 10. Range 1..1000.
   bool collapse = true;                               // one hit per item_id
+  SortOrder sort = SortOrder::Relevance;
+  std::vector<std::string> facets;                    // any of "category", "brand", "price"
+  bool explain = false;                               // fill Hit::explanation
+  int64_t now = 0;                                    // Unix seconds for newness. Default: 0 = current time
+  // Ranking profile: a TOML file (profiles/default.toml documents every key). Default: empty =
+  // the built-in default profile. Loaded once per path and cached by the Searcher (reloaded
+  // when the file's modification time changes).
+  std::string profile;
+  std::optional<UserPreferences> user;
+};
+
+// One signal of a hit's explanation: its raw value, the normalized value the blend uses, the
+// profile weight and the contribution (normalized * weight, before penalties).
+struct ExplainSignal {
+  std::string name;      // "text", "sales", "rating", "shop", "newness", "new_listing", "pref_category", ...
+  double raw = 0;
+  double normalized = 0;
+  double weight = 0;
+  double contribution = 0;
+  std::string detail;    // human-readable raw inputs ("sales_30d 120, category reference 6.9")
+};
+
+// A factor or move applied to a hit, with its reason.
+struct ExplainPenalty {
+  std::string name;      // "integrity", "shop_penalty", "sales_trust", "duplicate", "diversity", ...
+  double factor = 1;     // multiplier applied (1 for moves that only change position)
+  std::string reason;
+};
+
+struct Explanation {
+  double coverage = 0;                       // query terms the listing covers (tier)
+  uint32_t query_terms = 0;                  // meaningful terms of the (analyzed) query
+  std::vector<std::string> matched_terms;    // terms (or, after fallback, parts) it matches
+  std::vector<std::string> missing_terms;
+  double bm25 = 0;                           // stage-1 text score (Xapian BM25)
+  double stage1_weight = 0;                  // full stage-1 weight (coverage + BM25 + prior)
+  uint32_t stage1_rank = 0;                  // 1-based position among stage-1 candidates
+  std::vector<ExplainSignal> signals;        // text first, then each signal and preference
+  std::vector<ExplainPenalty> penalties;     // integrity factors, reasons, demotions, moves
+  double blend = 0;                          // sum of contributions before penalties
+  double final_score = 0;                    // == Hit::score
+  std::string sort;                          // the order used
+  std::string profile;                       // the profile's path or "built-in default"
 };
 
 struct Hit {
   uint32_t rank = 0;  // 1-based, counting from offset + 1
   std::string sku_id, item_id, shop_id, title, category, brand;
   double price = 0, shipping_fee = 0;
-  double score = 0;
-  uint32_t variants = 1;  // SKUs of this item that matched (with collapse)
+  double score = 0;        // within-tier score in [0, 1] (hits are ordered by coverage, then score)
+  double coverage = 0;     // query terms covered (fractional after sub-word fallback)
+  uint32_t variants = 1;   // SKUs of this item that matched (with collapse)
+  std::optional<Explanation> explanation;  // with SearchRequest::explain
+};
+
+struct FacetValue {
+  std::string value;       // category path, brand, or price band "MIN..MAX" ("500.." for the last)
+  uint64_t count = 0;      // items (not SKUs)
+};
+
+struct Facet {
+  std::string name;        // "category", "brand", "price"
+  std::vector<FacetValue> values;  // by count descending, then value (price bands in price order)
+  // True when the counts cover every matched item; false when they were counted over the
+  // stage-2 candidates only (the top `stage1.candidates` items of a larger match set).
+  bool exact = true;
 };
 
 struct SearchResult {
   std::string query;
   uint64_t total_estimated = 0;       // matching items (collapsed) or SKUs, estimated
-  std::vector<std::string> relaxed;   // query terms dropped to find results
+  std::vector<std::string> relaxed;   // query terms dropped to find results (in drop order)
   std::vector<Hit> hits;
   std::string message;                // e.g. why nothing could be searched
+  std::vector<std::string> terms;     // the query's meaningful terms, as matched
+  std::vector<Facet> facets;          // in the order requested
+  uint32_t candidates = 0;            // items re-ranked by stage 2
+  double stage1_ms = 0, stage2_ms = 0;  // time in Xapian's matcher (+ value fetch) and in re-ranking
 };
 
 struct IndexInfo {

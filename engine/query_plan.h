@@ -1,0 +1,49 @@
+// Query analysis for ranking: which of the user's words are meaningful, what role each plays
+// (product word, brand, model, modifier, ...), how informative it is, in which order terms are
+// relaxed, and the sub-word parts used by the last relaxation step. docs/ranking.md, "Query".
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "analyzers/analyzer.h"
+
+namespace longtail::engine {
+
+enum class TermRole : uint8_t {
+  Product,   // the product word: a catalog category word, or the query's last noun
+  Brand,     // a catalog brand (lexicon tag "brand")
+  Model,     // a mixed letters+digits token (iphone15, tr90)
+  Word,      // another noun or an unknown word/run (often a niche, specific word)
+  Spec,      // numbers and number+unit (500ml, 42)
+  Modifier,  // attribute values, adjectives, colours, generic words
+  Soft,      // a lone single Han character: matched only for scoring, never counted or required
+};
+const char* term_role_name(TermRole r);
+
+struct PlannedTerm {
+  std::string text;              // normalized index term
+  TermRole role = TermRole::Word;
+  float informativeness = 1;     // Analyzer::informativeness, in (0, 1]
+  double keep = 0;               // relaxation priority: the lowest is dropped first
+  std::vector<std::string> parts;  // sub-words / bigrams / characters for the fallback step
+};
+
+struct QueryPlan {
+  std::vector<PlannedTerm> terms;        // meaningful terms, in query order (deduplicated)
+  std::vector<std::string> stop_words;   // terms removed as stop words
+  std::vector<std::string> overflow;     // terms beyond max_terms, removed (least informative)
+  // Indexes into `terms` of the counted (non-soft) terms, in the order relaxation makes them
+  // optional: drop_order.front() first. The last entry is the product word (never dropped by
+  // the term steps; only the sub-word fallback relaxes it).
+  std::vector<size_t> drop_order;
+  size_t counted() const { return drop_order.size(); }
+};
+
+// Analyzes `query` (Mode::Query), removes stop words and punctuation, keeps at most `max_terms`
+// counted terms and computes roles, priorities and fallback parts (at most `max_parts` a term).
+QueryPlan plan_query(const analysis::Analyzer& analyzer, const std::string& query, uint32_t max_terms,
+                     uint32_t max_parts);
+
+}  // namespace longtail::engine

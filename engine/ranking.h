@@ -1,0 +1,91 @@
+// Stage 2 of ranking: re-ranks the stage-1 candidates with the full profile. It reads only what
+// the match set carries (the stage-1 weight and document values), never document data, so it
+// costs the same for local and remote shards. docs/ranking.md gives every formula.
+//
+//   order (relevance):  coverage tier desc, score desc, sku_id asc
+//   score = integrity * max(0, blend) / max_blend, integrity = penalty * shop_penalty
+//   then: removals (blocked shops, too many violations), same-shop duplicates below the first
+//   pages, shop diversity and cross-shop duplicates per page.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <longtail/longtail.h>
+
+#include "engine/profile.h"
+#include "index/schema.h"
+
+namespace longtail::analysis {
+class Analyzer;
+}
+
+namespace longtail::engine {
+
+// What stage 2 knows of one candidate (from the MSet: weight, collapse count, values).
+struct Candidate {
+  uint32_t stage1_rank = 0;     // 0-based position in the MSet
+  double weight = 0;            // stage-1 weight
+  uint32_t variants = 1;
+  std::string sku, item, shop, category, brand;
+  double effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0;
+  int64_t listed_at = 0;
+  double prior = 0, sales_signal = 0, rating_signal = 0, shop_signal = 0.5;
+  // Integrity values (issue 5); absent = clean.
+  double penalty = 1, sales_trust = 1, shop_penalty = 1;
+  std::optional<double> shop_violations;
+  std::optional<bool> shop_blocked;
+  std::string dup_cluster, dup_kind;
+
+  // Computed by stage 2.
+  int64_t cov_units = 0;        // coverage in units (kUnitsPerTerm per whole query term)
+  double bm25 = 0;
+  double text = 0;              // bm25 / best bm25 of the tier
+  double blend = 0, integrity = 1, score = 0;
+  double sort_key = 0;
+  bool sort_demoted = false;    // non-relevance sorts: integrity below the threshold
+  std::vector<ExplainPenalty> moves;  // position changes (duplicates, diversity)
+};
+
+inline constexpr int64_t kUnitsPerTerm = 60;  // divisible by 2..6: a part of a term with m parts is 60/(m+1) units
+
+// The coverage unit of stage-1 weights for a profile: larger than any BM25 sum a query can get,
+// so weight = units * unit + bm25 + prior_weight * prior decomposes exactly.
+double coverage_unit(const RankingProfile& p);
+
+struct RankContext {
+  const RankingProfile* profile = nullptr;
+  const std::unordered_map<std::string, index::ShopRecord>* shops = nullptr;
+  const analysis::Analyzer* analyzer = nullptr;
+  const UserPreferences* user = nullptr;   // may be null
+  // Normalized preference keys (filled by prepare_preferences()).
+  std::vector<std::pair<std::string, double>> pref_categories, pref_brands;
+  SortOrder sort = SortOrder::Relevance;
+  int64_t now = 0;                         // Unix seconds
+  uint32_t page_size = 10;
+  uint32_t needed = 10;                    // offset + limit: positions that must be final
+  double min_coverage_units = 0;           // fallback: candidates below are dropped
+};
+
+struct Ranked {
+  std::vector<Candidate> order;   // final order (only the first `needed` are guaranteed final)
+  uint64_t removed = 0;           // removed by integrity rules (blocked shops, violations)
+};
+
+// Normalizes ctx.user's categories and brands into ctx.pref_categories / pref_brands.
+void prepare_preferences(RankContext& ctx);
+
+// Stage 2. Consumes the candidates.
+Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx);
+
+// The blend of one candidate; with `ex`, also its explanation (signals and penalties).
+void score_candidate(Candidate& c, const RankContext& ctx, Explanation* ex);
+
+// Facet counts over the ranked candidates (items).
+std::vector<Facet> count_facets(const std::vector<Candidate>& cands, const std::vector<std::string>& names,
+                                const RankingProfile& p, bool exact);
+
+}  // namespace longtail::engine
