@@ -23,7 +23,7 @@ struct RankingProfile {
   // [bm25]
   double bm25_k1 = 1.0, bm25_k2 = 0.0, bm25_k3 = 1.0, bm25_b = 0.5, bm25_min_normlen = 0.5;
   // [blend]
-  double text_weight = 1.0;
+  double text_weight = 2.0;
   double sales_weight = 0.6;
   double rating_weight = 0.3;
   double shop_weight = 0.3;

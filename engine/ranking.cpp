@@ -7,6 +7,8 @@
 #include <set>
 #include <unordered_set>
 
+#include <simdjson.h>
+
 #include "analyzers/analyzer.h"
 #include "index/catalog.h"
 #include "index/document.h"
@@ -84,69 +86,74 @@ double coverage_unit(const RankingProfile& p) {
 
 void score_candidate(Candidate& c, const RankContext& ctx, Explanation* ex) {
   const RankingProfile& p = *ctx.profile;
-  auto add = [&](const char* name, double raw, double norm, double weight, std::string detail) {
+  // `detail` is only evaluated when explaining: scoring 1,000 candidates formats no strings.
+  auto add = [&](const char* name, double raw, double norm, double weight, auto&& detail) {
     double contrib = norm * weight;
-    if (ex) ex->signals.push_back(ExplainSignal{name, raw, norm, weight, contrib, std::move(detail)});
+    if (ex) ex->signals.push_back(ExplainSignal{name, raw, norm, weight, contrib, detail()});
     return contrib;
   };
   double blend = 0;
   blend += add("text", c.bm25, c.text, p.text_weight,
-               "BM25 " + fmt("%.3f", c.bm25) + " / best BM25 of its coverage tier");
+               [&] { return "BM25 " + fmt("%.3f", c.bm25) + " / best BM25 of its coverage tier"; });
   double trust = std::clamp(c.sales_trust, 0.0, 1.0);
-  blend += add("sales", c.sales_30d, c.sales_signal * trust, p.sales_weight,
-               "sales_30d " + fmt("%.0f", c.sales_30d) + ", category-relative damped sales " +
-                   fmt("%.3f", c.sales_signal) + (trust < 1 ? " x sales trust " + fmt("%.2f", trust) : ""));
-  blend += add("rating", c.reviews > 0 ? c.good_reviews / c.reviews : 0, c.rating_signal, p.rating_weight,
-               fmt("%.0f", c.good_reviews) + " good of " + fmt("%.0f", c.reviews) + " reviews, Wilson lower bound");
-  {
+  blend += add("sales", c.sales_30d, c.sales_signal * trust, p.sales_weight, [&] {
+    return "sales_30d " + fmt("%.0f", c.sales_30d) + ", category-relative damped sales " + fmt("%.3f", c.sales_signal) +
+           (trust < 1 ? " x sales trust " + fmt("%.2f", trust) : "");
+  });
+  blend += add("rating", c.reviews > 0 ? c.good_reviews / c.reviews : 0, c.rating_signal, p.rating_weight, [&] {
+    return fmt("%.0f", c.good_reviews) + " good of " + fmt("%.0f", c.reviews) + " reviews, Wilson lower bound";
+  });
+  blend += add("shop", c.shop_signal, c.shop_signal, p.shop_weight, [&] {
     std::string d = "shop " + c.shop;
-    if (ctx.shops) {
-      auto it = ctx.shops->find(c.shop);
-      if (it != ctx.shops->end()) {
-        const auto& s = it->second;
-        char buf[200];
-        std::snprintf(buf, sizeof buf, ": DSR %.2f/%.2f/%.2f/%.2f on %lld ratings, %lld violations", s.dsr_description,
-                      s.dsr_service, s.dsr_shipping, s.dsr_delivery, static_cast<long long>(s.ratings_6m),
-                      static_cast<long long>(s.violations));
-        d += buf;
-      } else {
-        d += ": no shop record (neutral 0.5)";
-      }
-    }
-    blend += add("shop", c.shop_signal, c.shop_signal, p.shop_weight, d);
-  }
+    if (!ctx.shops) return d;
+    auto it = ctx.shops->find(c.shop);
+    if (it == ctx.shops->end()) return d + ": no shop record (neutral 0.5)";
+    const auto& s = it->second;
+    char buf[200];
+    std::snprintf(buf, sizeof buf, ": DSR %.2f/%.2f/%.2f/%.2f on %lld ratings, %lld violations", s.dsr_description,
+                  s.dsr_service, s.dsr_shipping, s.dsr_delivery, static_cast<long long>(s.ratings_6m),
+                  static_cast<long long>(s.violations));
+    return d + buf;
+  });
   double age_days = c.listed_at > 0 ? std::max(0.0, double(ctx.now - c.listed_at) / 86400.0) : -1;
   double newness = age_days >= 0 ? std::exp2(-age_days / p.newness_half_life_days) : 0;
-  blend += add("newness", age_days, newness, p.newness_weight,
-               age_days >= 0 ? "listed " + fmt_date(c.listed_at) + ", " + fmt("%.0f", age_days) + " days before now, half-life " +
-                                   fmt("%.0f", p.newness_half_life_days) + " days"
-                             : "listing date unknown");
+  blend += add("newness", age_days, newness, p.newness_weight, [&] {
+    return age_days >= 0 ? "listed " + fmt_date(c.listed_at) + ", " + fmt("%.0f", age_days) + " days before now, half-life " +
+                               fmt("%.0f", p.newness_half_life_days) + " days"
+                         : std::string("listing date unknown");
+  });
   double fresh = 0;
   if (age_days >= 0 && p.new_listing_days > 0 && c.sales_30d <= p.new_listing_max_sales)
     fresh = std::max(0.0, 1.0 - age_days / p.new_listing_days);
-  if (fresh > 0 || ex)
-    blend += add("new_listing", age_days, fresh, p.new_listing_boost,
-                 fresh > 0 ? "new listing without sales: boost fades to 0 at " + fmt("%.0f", p.new_listing_days) + " days"
-                           : "no boost (older than " + fmt("%.0f", p.new_listing_days) + " days or has sales)");
+  blend += add("new_listing", age_days, fresh, p.new_listing_boost, [&] {
+    return fresh > 0 ? "new listing without sales: boost fades to 0 at " + fmt("%.0f", p.new_listing_days) + " days"
+                     : "no boost (older than " + fmt("%.0f", p.new_listing_days) + " days or has sales)";
+  });
   if (ctx.user && !ctx.user->empty()) {
-    std::string cat_key = ctx.analyzer ? index::filter_key(*ctx.analyzer, c.category) : c.category;
-    std::string brand_key = ctx.analyzer ? index::filter_key(*ctx.analyzer, c.brand) : c.brand;
     std::string which_cat, which_brand;
-    double wc = category_pref(ctx.pref_categories, cat_key, &which_cat);
-    double wb = brand_pref(ctx.pref_brands, brand_key, &which_brand);
-    if (!ctx.pref_categories.empty())
-      blend += add("pref_category", wc, wc, p.pref_category_weight,
-                   wc != 0 ? "category " + c.category + " matches preferred " + which_cat : "category not in preferences");
-    if (!ctx.pref_brands.empty())
-      blend += add("pref_brand", wb, wb, p.pref_brand_weight,
-                   wb != 0 ? "brand " + c.brand + " matches preferred " + which_brand : "brand not in preferences");
+    if (!ctx.pref_categories.empty()) {
+      std::string cat_key = ctx.analyzer ? index::filter_key(*ctx.analyzer, c.category) : c.category;
+      double wc = category_pref(ctx.pref_categories, cat_key, &which_cat);
+      blend += add("pref_category", wc, wc, p.pref_category_weight, [&] {
+        return wc != 0 ? "category " + c.category + " matches preferred " + which_cat : std::string("category not in preferences");
+      });
+    }
+    if (!ctx.pref_brands.empty()) {
+      std::string brand_key = ctx.analyzer ? index::filter_key(*ctx.analyzer, c.brand) : c.brand;
+      double wb = brand_pref(ctx.pref_brands, brand_key, &which_brand);
+      blend += add("pref_brand", wb, wb, p.pref_brand_weight, [&] {
+        return wb != 0 ? "brand " + c.brand + " matches preferred " + which_brand : std::string("brand not in preferences");
+      });
+    }
     if (ctx.user->price_min || ctx.user->price_max) {
       double lo = ctx.user->price_min.value_or(0), hi = ctx.user->price_max.value_or(1e18);
       double price = std::max(c.effective_price, 0.01);
       double d = price < lo ? std::log(lo / price) : price > hi ? std::log(price / hi) : 0;
       double fit = std::exp(-d / p.pref_price_tolerance);
-      blend += add("pref_price", c.effective_price, fit, p.pref_price_weight,
-                   d == 0 ? "price in the usual band" : "price " + fmt("%.2f", c.effective_price) + " outside the usual band");
+      blend += add("pref_price", c.effective_price, fit, p.pref_price_weight, [&] {
+        return d == 0 ? std::string("price in the usual band")
+                      : "price " + fmt("%.2f", c.effective_price) + " outside the usual band";
+      });
     }
   }
   c.blend = blend;
@@ -330,6 +337,26 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
     result.push_back(std::move(c));
   }
   out.order = std::move(result);
+  return out;
+}
+
+std::vector<ExplainPenalty> integrity_reasons(std::string_view data) {
+  std::vector<ExplainPenalty> out;
+  if (data.find("\"integrity\"") == std::string_view::npos) return out;
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(data);
+  simdjson::dom::element doc;
+  if (parser.parse(padded).get(doc)) return out;
+  simdjson::dom::array reasons;
+  if (doc["integrity"]["reasons"].get(reasons)) return out;
+  for (auto r : reasons) {
+    std::string_view name, expl;
+    double score = 0;
+    if (r["name"].get(name)) continue;
+    if (r["explanation"].get(expl)) expl = "";
+    if (r["score"].get(score)) score = 0;
+    out.push_back({"integrity:" + std::string(name), 1, std::string(expl) + " (detector score " + fmt("%.3g", score) + ")"});
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -83,6 +84,12 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx);
 
 // The blend of one candidate; with `ex`, also its explanation (signals and penalties).
 void score_candidate(Candidate& c, const RankContext& ctx, Explanation* ex);
+
+// The detectors' reasons stored in a document's data (docs/integrity.md):
+// "integrity":{"penalty":x,"reasons":[{"name":..,"score":..,"explanation":..}]}. Each becomes a
+// penalty entry "integrity:NAME" (factor 1: the combined factor is slot 20) with its
+// explanation and score. Nothing when the data has no such object.
+std::vector<ExplainPenalty> integrity_reasons(std::string_view data);
 
 // Facet counts over the ranked candidates (items).
 std::vector<Facet> count_facets(const std::vector<Candidate>& cands, const std::vector<std::string>& names,

@@ -6,12 +6,11 @@
 #include <map>
 #include <unordered_set>
 
-#include <simdjson.h>
-
 #include "engine/query_plan.h"
 #include "engine/ranking.h"
 #include "index/document.h"
 #include "index/layout.h"
+#include "index/signals.h"
 
 namespace longtail::engine {
 
@@ -79,14 +78,53 @@ Xapian::Query counted(const std::string& term, double w) {
 
 double num_value(const std::string& v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(v); }
 
+// The integrity values (issue 5, slots 20-26); absent ones keep the clean defaults.
+void set_integrity_value(Candidate& c, unsigned s, const std::string& val) {
+  switch (s) {
+    case slot::kPenalty: c.penalty = num_value(val, 1); break;
+    case slot::kDupCluster: c.dup_cluster = val; break;
+    case slot::kDupKind: c.dup_kind = val; break;
+    case slot::kSalesTrust: c.sales_trust = num_value(val, 1); break;
+    case slot::kShopPenalty: c.shop_penalty = num_value(val, 1); break;
+    case slot::kShopViolations: c.shop_violations = num_value(val, 0); break;
+    case slot::kShopBlocked: c.shop_blocked = num_value(val, 0) >= 0.5; break;
+    default: break;
+  }
+}
+
 // Reads what stage 2 needs from one match: the stage-1 weight and the document's values. On a
-// remote shard the document (values and data) was fetched in the MSet::fetch() batch.
+// remote shard the document (values and data) was fetched in the MSet::fetch() batch; on a local
+// glass shard every value slot read is a B-tree look-up, so the numbers and ids come packed in
+// one value (slot::kRankPack) and only the integrity slots are read besides.
 Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool collapse) {
   Candidate c;
   c.stage1_rank = rank;
   c.weight = it.get_weight();
   c.variants = collapse ? uint32_t(it.get_collapse_count() + 1) : 1;
   Xapian::Document d = it.get_document();
+  index::RankPack pack;
+  if (index::decode_rank_pack(d.get_value(slot::kRankPack), pack)) {
+    c.sku = std::move(pack.sku);
+    c.item = std::move(pack.item);
+    c.shop = std::move(pack.shop);
+    c.category = std::move(pack.category);
+    c.brand = std::move(pack.brand);
+    c.effective_price = pack.effective_price;
+    c.sales_30d = pack.sales_30d;
+    c.reviews = pack.reviews;
+    c.good_reviews = pack.good_reviews;
+    c.listed_at = int64_t(pack.listed_at);
+    c.prior = pack.prior;
+    c.sales_signal = pack.sales_signal;
+    c.rating_signal = pack.rating_signal;
+    c.shop_signal = pack.shop_signal;
+    for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
+      std::string val = d.get_value(s);
+      if (!val.empty()) set_integrity_value(c, s, val);
+    }
+    return c;
+  }
+  // Documents written without the pack: every value slot.
   for (auto v = d.values_begin(); v != d.values_end(); ++v) {
     const std::string val = *v;
     switch (v.get_valueno()) {
@@ -104,38 +142,10 @@ Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool col
       case slot::kSalesSignal: c.sales_signal = num_value(val, 0); break;
       case slot::kRatingSignal: c.rating_signal = num_value(val, 0); break;
       case slot::kShopSignal: c.shop_signal = num_value(val, 0.5); break;
-      case slot::kPenalty: c.penalty = num_value(val, 1); break;
-      case slot::kDupCluster: c.dup_cluster = val; break;
-      case slot::kDupKind: c.dup_kind = val; break;
-      case slot::kSalesTrust: c.sales_trust = num_value(val, 1); break;
-      case slot::kShopPenalty: c.shop_penalty = num_value(val, 1); break;
-      case slot::kShopViolations: c.shop_violations = num_value(val, 0); break;
-      case slot::kShopBlocked: c.shop_blocked = num_value(val, 0) >= 0.5; break;
-      default: break;
+      default: set_integrity_value(c, v.get_valueno(), val); break;
     }
   }
   return c;
-}
-
-// "integrity":{"penalty":x,"reasons":[{"name":..,"score":..,"explanation":..}]} in the stored data.
-void integrity_reasons(std::string_view data, std::vector<ExplainPenalty>& out) {
-  if (data.find("\"integrity\"") == std::string_view::npos) return;
-  thread_local simdjson::dom::parser parser;
-  simdjson::padded_string padded(data);
-  simdjson::dom::element doc;
-  if (parser.parse(padded).get(doc)) return;
-  simdjson::dom::array reasons;
-  if (doc["integrity"]["reasons"].get(reasons)) return;
-  for (auto r : reasons) {
-    std::string_view name, expl;
-    double score = 0;
-    if (r["name"].get(name)) continue;
-    if (r["explanation"].get(expl)) expl = "";
-    if (r["score"].get(score)) score = 0;
-    char buf[48];
-    std::snprintf(buf, sizeof buf, " (detector score %.3g)", score);
-    out.push_back({"integrity:" + std::string(name), 1, std::string(expl) + buf});
-  }
 }
 
 std::string join(const std::vector<std::string>& v) {
@@ -335,7 +345,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       ex.stage1_weight = c.weight;
       ex.stage1_rank = c.stage1_rank + 1;
       score_candidate(c, ctx, &ex);
-      integrity_reasons(data, ex.penalties);
+      for (auto& reason : integrity_reasons(data)) ex.penalties.push_back(std::move(reason));
       for (const auto& m : c.moves) ex.penalties.push_back(m);
       ex.sort = sort_order_name(req.sort);
       ex.profile = p.source;

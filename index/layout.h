@@ -39,7 +39,7 @@ inline constexpr unsigned kBrand = 12;          // string: brand as listed (face
 inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1]
 inline constexpr unsigned kRatingSignal = 17;   // smoothed good-review rate in [0, 1]
 inline constexpr unsigned kShopSignal = 18;     // shop reputation (DSR vs category, violations) in [0, 1]
-inline constexpr unsigned kSignalSpare = 19;
+inline constexpr unsigned kRankPack = 19;       // string: what stage 2 reads, packed (index/signals.h RankPack)
 // 20-27: listing integrity written at build/update time (index/integrity.h, docs/integrity.md).
 inline constexpr unsigned kPenalty = 20;        // product of detector penalties in (0, 1]; 1 = clean
 inline constexpr unsigned kDupCluster = 21;     // string: near-duplicate cluster id; empty = none

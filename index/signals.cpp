@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include <fstream>
 #include <sstream>
@@ -40,6 +41,56 @@ std::string SignalParams::to_json() const {
          ",\"dsr_category_prior\":" + num(dsr_category_prior) + ",\"violation_step\":" + num(violation_step) +
          ",\"prior_sales\":" + num(prior_sales) + ",\"prior_rating\":" + num(prior_rating) +
          ",\"prior_shop\":" + num(prior_shop) + "}";
+}
+
+namespace {
+void put_double(std::string& o, double v) {
+  uint64_t u;
+  std::memcpy(&u, &v, 8);
+  for (int i = 0; i < 8; ++i) o += char((u >> (8 * i)) & 0xFF);
+}
+double get_double(const unsigned char* p) {
+  uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) u |= uint64_t(p[i]) << (8 * i);
+  double v;
+  std::memcpy(&v, &u, 8);
+  return v;
+}
+void put_string(std::string& o, const std::string& s) {
+  size_t n = std::min<size_t>(s.size(), 0xFFFF);
+  o += char(n & 0xFF);
+  o += char(n >> 8);
+  o.append(s, 0, n);
+}
+}  // namespace
+
+std::string encode_rank_pack(const RankPack& p) {
+  std::string o;
+  o.reserve(1 + 9 * 8 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
+  o += char(1);
+  for (double v : {p.effective_price, p.sales_30d, p.reviews, p.good_reviews, p.listed_at, p.prior, p.sales_signal,
+                   p.rating_signal, p.shop_signal})
+    put_double(o, v);
+  for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) put_string(o, *s);
+  return o;
+}
+
+bool decode_rank_pack(std::string_view data, RankPack& out) {
+  const auto* b = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size(), at = 1 + 9 * 8;
+  if (n < at || b[0] != 1) return false;
+  double* nums[] = {&out.effective_price, &out.sales_30d, &out.reviews, &out.good_reviews, &out.listed_at,
+                    &out.prior, &out.sales_signal, &out.rating_signal, &out.shop_signal};
+  for (int i = 0; i < 9; ++i) *nums[i] = get_double(b + 1 + 8 * i);
+  for (std::string* s : {&out.sku, &out.item, &out.shop, &out.category, &out.brand}) {
+    if (at + 2 > n) return false;
+    size_t len = size_t(b[at]) | size_t(b[at + 1]) << 8;
+    at += 2;
+    if (at + len > n) return false;
+    s->assign(data.data() + at, len);
+    at += len;
+  }
+  return at == n;
 }
 
 SignalParams SignalParams::from_profile(std::string_view text, const std::string& source) {
@@ -230,6 +281,22 @@ void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r) const {
   doc.add_value(slot::kStaticPrior, Xapian::sortable_serialise(prior));
   if (!r.category.empty()) doc.add_value(slot::kCategory, r.category);
   if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
+  RankPack p;
+  p.effective_price = r.effective_price();
+  p.sales_30d = double(r.sales_30d);
+  p.reviews = double(r.reviews);
+  p.good_reviews = double(r.good_reviews);
+  p.listed_at = double(r.listed_at);
+  p.prior = prior;
+  p.sales_signal = sales;
+  p.rating_signal = rating;
+  p.shop_signal = shop;
+  p.sku = r.sku_id;
+  p.item = r.item_id;
+  p.shop = r.shop_id;
+  p.category = r.category;
+  p.brand = r.brand;
+  doc.add_value(slot::kRankPack, encode_rank_pack(p));
 }
 
 std::string SignalModel::to_json() const {

@@ -8,6 +8,7 @@
 //                       ratings it rests on, lowered by violations (0.5 = neutral) in [0, 1]
 //   slot::kStaticPrior  a fixed blend of the three, used by stage 1 of ranking   in [0, 1]
 //   slot::kCategory, slot::kBrand: the leaf category path and the brand (facets, preferences).
+//   slot::kRankPack     everything above plus ids and raw numbers, packed (RankPack).
 // Newness is not stored as a signal: it depends on the query's "now" (engine/ computes it from
 // slot::kListedAt).
 //
@@ -19,6 +20,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +29,18 @@
 #include "index/schema.h"
 
 namespace longtail::index {
+
+// What stage 2 of ranking reads of a listing, packed into one value (slot::kRankPack) so the
+// candidates cost one value read each instead of one per field (values live in separate B-tree
+// streams per slot in glass). Binary: a version byte (1), 9 little-endian doubles, then 5
+// strings each prefixed with a 2-byte little-endian length.
+struct RankPack {
+  double effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0, listed_at = 0;
+  double prior = 0, sales_signal = 0, rating_signal = 0, shop_signal = 0.5;
+  std::string sku, item, shop, category, brand;
+};
+std::string encode_rank_pack(const RankPack& p);
+bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damaged or another version
 
 // Build-time constants of the signals. They live in the ranking profile's [build] table
 // (profiles/default.toml); changing them needs a rebuild. The values below are the defaults.
@@ -73,7 +87,8 @@ class SignalModel {
   // prior_sales * sales + prior_rating * rating + prior_shop * shop (weights normalized), [0, 1].
   double static_prior(const SkuRecord& r) const;
 
-  // Writes the signal values (and the category/brand values) of `r` into `doc`.
+  // Writes the signal values (slots 16-18, 9), the category/brand values (11, 12) and the
+  // stage-2 pack (slot::kRankPack) of `r` into `doc`.
   void add_values(Xapian::Document& doc, const SkuRecord& r) const;
 
   const SignalParams& params() const { return params_; }

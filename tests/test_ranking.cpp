@@ -549,6 +549,18 @@ TEST_CASE("blocked shops and shops over max_violations are removed, also from so
   CHECK(ranked({a, b, c}, SortOrder::PriceAsc) == "a");
 }
 
+TEST_CASE("explain shows the detectors' reasons stored with the listing", "[ranking][integrity][explain]") {
+  auto reasons = engine::integrity_reasons(
+      R"({"sku_id":"a","integrity":{"penalty":0.4,"reasons":[{"name":"brand_stuffing","score":0.8,)"
+      R"("explanation":"title names other brands: 耐克, 阿迪达斯"},{"name":"advertisement","score":1,"explanation":"phone number"}]}})");
+  REQUIRE(reasons.size() == 2);
+  CHECK(reasons[0].name == "integrity:brand_stuffing");
+  CHECK(reasons[0].reason == "title names other brands: 耐克, 阿迪达斯 (detector score 0.8)");
+  CHECK(reasons[1].name == "integrity:advertisement");
+  CHECK(engine::integrity_reasons(R"({"sku_id":"a","title":"x"})").empty());
+  CHECK(engine::integrity_reasons("not json \"integrity\"").empty());
+}
+
 TEST_CASE("non-relevance sorts list penalized listings after clean ones", "[ranking][integrity]") {
   auto cheap = cand("cheap_abuser", 1, 0.5), fair = cand("fair", 1, 0.5), dear = cand("dear", 1, 0.5);
   cheap.effective_price = 1;
