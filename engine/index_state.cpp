@@ -14,23 +14,25 @@ namespace longtail::engine {
 
 Xapian::Database IndexState::open_database() const {
   Xapian::Database db;
-  for (const auto& shard : manifest.shard_paths) {
-    try {
-      if (shard.rfind("tcp ", 0) == 0) {
-        std::istringstream in(shard.substr(4));
-        std::string host;
-        unsigned port = 0;
-        if (!(in >> host >> port) || port == 0 || port > 65535)
-          throw DataError(generation_dir + "/manifest.json: bad remote shard \"" + shard + "\"");
-        db.add_database(Xapian::Remote::open(host, port, 10000, 10000));
-      } else {
-        db.add_database(Xapian::Database((fs::path(generation_dir) / shard).string(), Xapian::DB_BACKEND_GLASS));
-      }
-    } catch (const Xapian::Error& e) {
-      throw DataError(index_dir + ": cannot open shard \"" + shard + "\": " + e.get_description());
-    }
-  }
+  for (size_t i = 0; i < manifest.shard_paths.size(); ++i) db.add_database(open_shard(i));
   return db;
+}
+
+Xapian::Database IndexState::open_shard(size_t i) const {
+  const std::string& shard = manifest.shard_paths.at(i);
+  try {
+    if (shard.rfind("tcp ", 0) == 0) {
+      std::istringstream in(shard.substr(4));
+      std::string host;
+      unsigned port = 0;
+      if (!(in >> host >> port) || port == 0 || port > 65535)
+        throw DataError(generation_dir + "/manifest.json: bad remote shard \"" + shard + "\"");
+      return Xapian::Remote::open(host, port, 10000, 10000);
+    }
+    return Xapian::Database((fs::path(generation_dir) / shard).string(), Xapian::DB_BACKEND_GLASS);
+  } catch (const Xapian::Error& e) {
+    throw DataError(index_dir + ": cannot open shard \"" + shard + "\": " + e.get_description());
+  }
 }
 
 std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir) {

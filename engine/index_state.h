@@ -24,6 +24,8 @@ struct IndexState {
   // Opens all shards as one Xapian::Database (local paths or "tcp HOST PORT" remotes).
   // Throws DataError naming the shard if one cannot be opened.
   Xapian::Database open_database() const;
+  // Opens shard i (0-based) alone, the same way.
+  Xapian::Database open_shard(size_t i) const;
 };
 
 // Opens and checks the live generation of an index: UsageError (not an index),

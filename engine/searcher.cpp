@@ -1,5 +1,8 @@
 // longtail::Searcher: a pool of Xapian handles over the live IndexState (Xapian::Database is not
 // thread-safe, so each concurrent query borrows its own handle).
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -10,6 +13,7 @@
 #include "engine/index_state.h"
 #include "engine/profile.h"
 #include "engine/search.h"
+#include "engine/snapshot.h"
 
 namespace longtail {
 
@@ -19,16 +23,23 @@ struct Searcher::Impl {
   std::string dir;
   mutable std::mutex mu;
   std::shared_ptr<const IndexState> state;  // guarded by mu
-  // Free handles for `state`; handles of an older state are dropped when returned.
-  mutable std::vector<std::pair<std::shared_ptr<const IndexState>, std::unique_ptr<Xapian::Database>>> pool;
+  mutable uint64_t batch = 0;               // guarded by mu: newest update batch seen (monotonic)
+  index::Manifest manifest;                 // guarded by mu: latest manifest read (counts for info())
+  // Free snapshots for `state`; snapshots of an older state are dropped when returned.
+  mutable std::vector<std::pair<std::shared_ptr<const IndexState>, std::unique_ptr<engine::ShardSnapshot>>> pool;
+  // reopen()'s own view of the shards and of shops.jsonl, guarded by reopen_mu.
+  std::mutex reopen_mu;
+  std::unique_ptr<engine::ShardSnapshot> probe;
+  struct stat shops_stat {};
 
   struct Lease {
     const Impl* impl;
     std::shared_ptr<const IndexState> state;
-    std::unique_ptr<Xapian::Database> db;
+    std::unique_ptr<engine::ShardSnapshot> snap;
     ~Lease() {
+      if (!snap) return;
       std::lock_guard lk(impl->mu);
-      if (state == impl->state && impl->pool.size() < 64) impl->pool.emplace_back(state, std::move(db));
+      if (state == impl->state && impl->pool.size() < 64) impl->pool.emplace_back(state, std::move(snap));
     }
   };
 
@@ -53,24 +64,49 @@ struct Searcher::Impl {
     return p;
   }
 
+  // A snapshot at least as new as the newest batch this Searcher has seen, so that results never
+  // go back in time once reopen() (or another query) saw a batch.
   Lease lease() const {
     std::unique_lock lk(mu);
     auto st = state;
-    while (!pool.empty()) {
+    const uint64_t want = batch;
+    std::unique_ptr<engine::ShardSnapshot> snap;
+    while (!pool.empty() && !snap) {
       auto entry = std::move(pool.back());
       pool.pop_back();
-      if (entry.first == st) return Lease{this, st, std::move(entry.second)};
+      if (entry.first == st) snap = std::move(entry.second);
     }
     lk.unlock();
-    return Lease{this, st, std::make_unique<Xapian::Database>(st->open_database())};
+    if (!snap) snap = engine::open_snapshot(*st);
+    else if (snap->batch < want) engine::sync_snapshot(*st, *snap);
+    saw(snap->batch);
+    return Lease{this, st, std::move(snap)};
+  }
+
+  void saw(uint64_t b) const {
+    std::lock_guard lk(mu);
+    batch = std::max(batch, b);
+  }
+
+  static struct stat stat_of(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) st = {};
+    return st;
+  }
+  static bool same_file(const struct stat& a, const struct stat& b) {
+    return a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+           a.st_mtim.tv_nsec == b.st_mtim.tv_nsec;
   }
 };
 
 Searcher::Searcher(const std::string& index_dir) : impl_(std::make_shared<Impl>()) {
   impl_->dir = index_dir;
   impl_->state = engine::open_index_state(index_dir);
-  // Open one handle now so that an unreachable or damaged shard fails here, not at the first query.
-  impl_->pool.emplace_back(impl_->state, std::make_unique<Xapian::Database>(impl_->state->open_database()));
+  impl_->manifest = impl_->state->manifest;
+  impl_->shops_stat = Impl::stat_of(impl_->state->generation_dir + "/shops.jsonl");
+  // Opening the shards now reports a damaged shard here rather than at the first query.
+  impl_->probe = engine::open_snapshot(*impl_->state);
+  impl_->batch = impl_->probe->batch;
 }
 
 Searcher::~Searcher() = default;
@@ -81,29 +117,59 @@ SearchResult Searcher::search(const SearchRequest& request) const {
   auto profile = impl_->profile(request.profile);  // before the lease: a bad profile is a UsageError
   auto lease = impl_->lease();
   try {
-    return engine::run_search(*lease.state, *lease.db, request, *profile);
-  } catch (const Xapian::DatabaseModifiedError&) {
-    lease.db->reopen();  // a writer committed meanwhile: retry once on the new revision
-    return engine::run_search(*lease.state, *lease.db, request, *profile);
+    try {
+      return engine::run_search(*lease.state, lease.snap->db, request, *profile);
+    } catch (const Xapian::DatabaseModifiedError&) {
+      // An updater committed twice since this snapshot's revisions: move to the latest complete
+      // batch and retry once.
+      engine::sync_snapshot(*lease.state, *lease.snap);
+      impl_->saw(lease.snap->batch);
+      return engine::run_search(*lease.state, lease.snap->db, request, *profile);
+    }
   } catch (const Xapian::Error& e) {
-    lease.db.reset();  // do not return a possibly broken handle to the pool
+    lease.snap.reset();  // do not return a possibly broken handle to the pool
     throw DataError(impl_->dir + ": " + e.get_description());
+  } catch (const DataError&) {
+    lease.snap.reset();
+    throw;
   }
 }
 
 void Searcher::reopen() {
-  std::string gen = index::live_generation(impl_->dir);
+  std::lock_guard rl(impl_->reopen_mu);
+  const std::string gen = index::live_generation(impl_->dir);
+  std::shared_ptr<const IndexState> st;
   {
     std::lock_guard lk(impl_->mu);
-    if (impl_->state && gen == impl_->state->generation_dir) {
-      for (auto& [st, db] : impl_->pool) db->reopen();  // same generation: pick up new commits
-      return;
-    }
+    st = impl_->state;
   }
-  auto fresh = engine::open_index_state(impl_->dir);
+  auto shops = Impl::stat_of(gen + "/shops.jsonl");
+  if (gen != st->generation_dir || !Impl::same_file(shops, impl_->shops_stat)) {
+    // A new build, or an update changed the shops: open everything afresh.
+    auto fresh = engine::open_index_state(impl_->dir);
+    auto probe = engine::open_snapshot(*fresh);
+    std::lock_guard lk(impl_->mu);
+    impl_->state = std::move(fresh);
+    impl_->manifest = impl_->state->manifest;
+    impl_->shops_stat = shops;
+    impl_->batch = probe->batch;
+    impl_->probe = std::move(probe);
+    impl_->pool.clear();
+    return;
+  }
+  // Same generation: move the probe to the latest complete batch. Pooled snapshots follow when
+  // they are next leased (a cheap reopen of each shard).
+  engine::sync_snapshot(*st, *impl_->probe);
+  const uint64_t b = impl_->probe->batch;
+  index::Manifest m;
+  bool have_manifest = false;
+  if (b > impl_->manifest.batch) {
+    m = index::read_manifest(gen);  // written right after the batch's shards; may lag by one batch
+    have_manifest = true;
+  }
   std::lock_guard lk(impl_->mu);
-  impl_->state = std::move(fresh);
-  impl_->pool.clear();
+  impl_->batch = std::max(impl_->batch, b);
+  if (have_manifest) impl_->manifest = std::move(m);
 }
 
 IndexInfo Searcher::info() const {
@@ -112,15 +178,24 @@ IndexInfo Searcher::info() const {
     std::lock_guard lk(impl_->mu);
     st = impl_->state;
   }
+  index::Manifest m;
+  uint64_t batch = 0;
+  {
+    std::lock_guard lk(impl_->mu);
+    m = impl_->manifest;
+    batch = impl_->batch;
+  }
   IndexInfo i;
   i.path = impl_->dir;
+  i.batch = batch;
+  i.updated_at = m.updated_at;
   i.schema_version = st->manifest.schema_version;
   i.analyzer = st->manifest.analyzer;
   i.lexicon_checksum = st->manifest.lexicon_checksum;
   i.shards = st->manifest.shards;
-  i.skus = st->manifest.skus;
-  i.items = st->manifest.items;
-  i.shops = st->manifest.shops;
+  i.skus = m.skus;
+  i.items = m.items;
+  i.shops = m.shops;
   i.built_at = st->manifest.built_at;
   return i;
 }

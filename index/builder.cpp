@@ -448,6 +448,11 @@ BuildSummary build_index(const BuildOptions& o) {
   }
   stop_workers();
   if (worker_error) std::rethrow_exception(worker_error);
+  // An empty catalog (or one with every record rejected) would replace the live index with an
+  // empty one: almost always a broken upstream export, so it is refused.
+  if (summary.accepted == 0)
+    throw DataError("build: the catalog has no records to index (" + std::to_string(sink.count()) +
+                    " rejected); the live index is left as it was");
 
   // ---- publish --------------------------------------------------------------------------
   {

@@ -305,7 +305,10 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
     } else if (key == "attrs") {
       if (v.type() != element_type::OBJECT) return c.fail("attrs", "must be an object of strings");
       simdjson::dom::object obj_ak = v.get_object().value_unsafe();
+      std::unordered_set<std::string_view> seen_attrs;
       for (auto [ak, av] : obj_ak) {
+        if (!seen_attrs.insert(ak).second)
+          return c.fail("attrs", "duplicate attribute \"" + std::string(ak.substr(0, 64)) + "\"");
         if (out.attrs.size() >= kMaxAttrs)
           return c.fail("attrs", "more than " + std::to_string(kMaxAttrs) + " attributes");
         if (ak.empty() || ak.size() > kMaxFieldBytes || ak.find('=') != std::string_view::npos)

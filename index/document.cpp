@@ -75,6 +75,11 @@ Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuReco
     add_text_terms(analyzer, doc, v);
   }
 
+  set_record_fields(doc, r, static_prior);
+  return doc;
+}
+
+void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_prior) {
   doc.add_value(slot::kItemId, r.item_id);
   doc.add_value(slot::kSkuId, r.sku_id);
   doc.add_value(slot::kShopId, r.shop_id);
@@ -87,7 +92,6 @@ Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuReco
   set_number(doc, slot::kListedAt, double(r.listed_at));
   set_number(doc, slot::kStaticPrior, static_prior);
   doc.set_data(encode_stored(r));
-  return doc;
 }
 
 void append_json_string(std::string& out, std::string_view s) {

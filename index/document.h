@@ -20,6 +20,13 @@ std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s);
 Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
                                double static_prior);
 
+// Sets every part of a SKU's document that does not come from text analysis: the values of the
+// record and its static prior, and the stored data. Terms are left alone, so on a document read
+// back from a shard, replace_document() rewrites only values and data: the update fast path for
+// signal-only changes (index/updater.cpp). make_document() calls it; put new record-derived
+// values here so both paths write them.
+void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_prior);
+
 // The stored fields (document data) as compact JSON, and back.
 std::string encode_stored(const SkuRecord& r);
 bool decode_stored(std::string_view data, SkuRecord& out);

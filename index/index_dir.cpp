@@ -1,12 +1,14 @@
 #include "index/index_dir.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -53,6 +55,8 @@ std::string Manifest::to_json() const {
   num("items", items);
   num("shops", shops);
   num("rejected", rejected);
+  num("batch", batch);
+  str("updated_at", updated_at);
   str("built_at", built_at, false);
   o += "}\n";
   return o;
@@ -131,6 +135,9 @@ Manifest read_manifest(const std::string& generation_dir) {
   get_u("shops", m.shops);
   get_u("rejected", m.rejected);
   get_str("built_at", m.built_at);
+  // Written since updates exist; absent in older manifests.
+  if (doc["batch"].error() != simdjson::NO_SUCH_FIELD) get_u("batch", m.batch);
+  if (doc["updated_at"].error() != simdjson::NO_SUCH_FIELD) get_str("updated_at", m.updated_at);
   return m;
 }
 
@@ -169,10 +176,30 @@ WriterLock::WriterLock(const std::string& index_dir) {
     fd_ = -1;
     throw DataError(index_dir + ": another build or update holds the index lock");
   }
+  // Record the holder for readers (writer_running); a failure here only costs that hint.
+  std::string pid = std::to_string(::getpid()) + "\n";
+  bool hint_written = ::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) == ssize_t(pid.size());
+  (void)hint_written;
+}
+
+bool writer_running(const std::string& index_dir) {
+  std::string lock = (fs::path(index_dir) / "LOCK").string();
+  int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buf[32] = {};
+  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  ::close(fd);
+  if (n <= 0) return false;
+  long pid = std::strtol(buf, nullptr, 10);
+  if (pid <= 0) return false;
+  return ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
 }
 
 WriterLock::~WriterLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+  if (fd_ < 0) return;
+  bool cleared = ::ftruncate(fd_, 0) == 0;  // no writer any more (see writer_running)
+  (void)cleared;
+  ::close(fd_);  // closing releases the flock
 }
 
 std::string new_generation_name() {

@@ -25,6 +25,10 @@ struct Manifest {
   std::vector<std::string> shard_paths;
   uint64_t skus = 0, items = 0, shops = 0, rejected = 0;
   std::string built_at;           // ISO 8601 UTC
+  // Updates (index/updater.h): the id of the last update batch completed on every shard (0 = none)
+  // and when it was applied (ISO 8601 UTC, empty if never). Optional in the file.
+  uint64_t batch = 0;
+  std::string updated_at;
   std::string to_json() const;
 };
 
@@ -50,6 +54,11 @@ class WriterLock {
  private:
   int fd_ = -1;
 };
+
+// True if the process that holds (or last held) DIR's writer lock is still running: the lock
+// file holds the writer's pid. False when no writer ever wrote it or that process is gone (a
+// crashed writer). Used by readers to decide whether an unfinished update batch is in progress.
+bool writer_running(const std::string& index_dir);
 
 // A fresh, unique generation directory name inside DIR (not yet created).
 std::string new_generation_name();

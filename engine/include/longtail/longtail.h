@@ -102,6 +102,69 @@ struct BuildSummary {
 BuildSummary build_index(const BuildOptions& options);
 
 // ---------------------------------------------------------------------------------------------
+// Updating an index in place (docs/index-format.md, "Updates")
+
+struct UpdateOptions {
+  // Delta files (JSON Lines): each line upserts a SKU by sku_id (a complete record, as in a
+  // catalog), or removes one: {"sku_id":"s1","deleted":true}. Applied in order; a later line for
+  // the same sku_id wins. May be empty: then only the shops file is applied (and an interrupted
+  // earlier update is completed, which every update does first).
+  std::vector<std::string> catalog_files;
+  std::string shops_file;             // Shop records upserted by shop_id. Default: none.
+  std::string index_dir;              // REQUIRES: an existing index with local shards.
+  // Fail (default): the whole delta is validated first and a bad record stops the update before
+  // the index is touched. Skip: bad records are reported (and written to rejects_file) and the
+  // rest is applied.
+  OnError on_error = OnError::Fail;
+  std::string rejects_file;
+  // Records per batch. A batch is atomic for readers and for crashes. Default: 10000; 1..10^6.
+  uint32_t batch_size = 10000;
+  // Testing hook: throw a DataError after this many shard commits (0 = never), leaving the
+  // index exactly as a crash between two shard commits would.
+  uint64_t fail_after_shard_commits = 0;
+};
+
+struct UpdateSummary {
+  uint64_t records = 0;         // accepted delta records
+  uint64_t added = 0;           // new SKUs
+  uint64_t reindexed = 0;       // SKUs whose text, category, brand, attributes, item or shop changed
+  uint64_t values_only = 0;     // fast path: only price, fee, sales, reviews or dates changed
+  uint64_t unchanged = 0;       // identical to the indexed record: nothing written
+  uint64_t deleted = 0;
+  uint64_t delete_missing = 0;  // deletions of SKUs the index does not have (no-ops)
+  uint64_t shops_changed = 0;   // shop records added or changed
+  uint64_t shop_skus = 0;       // SKUs re-valued because their shop changed
+  uint64_t rejected = 0;
+  uint64_t batches = 0;         // batches committed by this call
+  bool repaired = false;        // an interrupted earlier update was completed first
+  uint64_t skus = 0, items = 0; // index totals afterwards
+  double seconds = 0;
+  std::vector<RecordError> errors;  // the first 100 rejected records
+};
+
+// Applies a delta to the live index in place, while searches go on (they see the changes after
+// Searcher::reopen()). Takes the index's writer lock. Throws UsageError (bad options, not an
+// index, an index with remote shards), DataError (bad record with OnError::Fail, damaged index,
+// I/O), IndexMismatchError (index of another schema or analyzer).
+UpdateSummary update_index(const UpdateOptions& options);
+
+// ---------------------------------------------------------------------------------------------
+// Verifying an index
+
+struct IndexCheck {
+  bool ok = true;
+  // One line per check, "ok: …" or "FAIL: …" / "WARN: …", in the order they ran.
+  std::vector<std::string> lines;
+  std::vector<std::string> problems;  // the FAIL lines' messages
+};
+
+// Verifies CURRENT, the manifest (identity, shard list, counts), the lexicon checksum, the shops
+// and signal files, every local shard with Xapian's own consistency check, and that all shards
+// agree on the last update batch. Never throws for a damaged index: it reports. Reads every
+// block of every shard (minutes for a large index).
+IndexCheck check_index(const std::string& index_dir);
+
+// ---------------------------------------------------------------------------------------------
 // Searching
 
 // Result orders. Every order requires the query to match; integrity removals and demotions
@@ -228,6 +291,8 @@ struct IndexInfo {
   int shards = 0;
   uint64_t skus = 0, items = 0, shops = 0;
   std::string built_at;        // ISO 8601 UTC
+  uint64_t batch = 0;          // last update batch the Searcher sees (0 = as built)
+  std::string updated_at;      // when the last update was applied (ISO 8601 UTC; empty = never)
 };
 
 // Opens an index for searching. Thread-safe: search() may be called from many threads at once.
@@ -241,7 +306,10 @@ class Searcher {
   Searcher& operator=(Searcher&&) noexcept;
 
   SearchResult search(const SearchRequest& request) const;
-  // Picks up the latest committed state of the index (cheap when nothing changed).
+  // Picks up the latest committed state of the index: a new generation from a build, or the
+  // latest complete update batch. Cheap when nothing changed (it re-reads CURRENT and each
+  // shard's revision: well under a millisecond for a local index). Thread-safe; searches running
+  // meanwhile finish on the state they started with. Queries never see half an update batch.
   void reopen();
   IndexInfo info() const;
 

@@ -1,0 +1,37 @@
+#include <cstdio>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+namespace longtail::cli {
+
+void register_check(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand(
+      "check", "Verify an index: CURRENT, manifest, lexicon, shops, every shard (Xapian's check), update batches");
+  struct Args {
+    std::string dir;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  add_index_option(*cmd, a->dir);
+  add_json_flag(*cmd, a->json);
+  cmd->callback([a, &rc] {
+    IndexCheck c = check_index(a->dir);
+    if (a->json) {
+      std::string out = "{\"index\":" + json_str(a->dir) + ",\"ok\":" + (c.ok ? "true" : "false") + ",\"lines\":[";
+      for (size_t i = 0; i < c.lines.size(); ++i) out += (i ? "," : "") + json_str(c.lines[i]);
+      out += "],\"problems\":[";
+      for (size_t i = 0; i < c.problems.size(); ++i) out += (i ? "," : "") + json_str(c.problems[i]);
+      out += "]}";
+      std::printf("%s\n", out.c_str());
+    } else {
+      for (const auto& l : c.lines) std::printf("%s\n", l.c_str());
+      std::printf("%s: %s\n", a->dir.c_str(), c.ok ? "index is sound" : "index is DAMAGED");
+    }
+    rc = c.ok ? 0 : 1;
+  });
+}
+
+}  // namespace longtail::cli

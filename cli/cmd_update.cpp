@@ -1,0 +1,58 @@
+#include <cstdio>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+namespace longtail::cli {
+
+void register_update(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand(
+      "update", "Apply a delta (upserts by sku_id, {\"deleted\":true} removals) to an index in place, batch by batch");
+  struct Args {
+    UpdateOptions o;
+    std::string on_error = "fail";
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  add_index_option(*cmd, a->o.index_dir);
+  cmd->add_option("--catalog", a->o.catalog_files, "Delta JSON Lines file(s): one SKU record or deletion per line");
+  cmd->add_option("--shops", a->o.shops_file, "Shop records to add or replace (JSON Lines)");
+  cmd->add_option("--on-error", a->on_error, "fail: stop at the first bad record before changing anything; skip: reject it and go on")
+      ->check(CLI::IsMember({"fail", "skip"}));
+  cmd->add_option("--rejects", a->o.rejects_file, "With --on-error skip: write rejected lines and reasons here");
+  cmd->add_option("--batch-size", a->o.batch_size, "Records per atomic batch (default 10000)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--fail-after-commits", a->o.fail_after_shard_commits,
+                  "Testing: fail after N shard commits, as a crash between shards would");
+  add_json_flag(*cmd, a->json);
+  cmd->callback([a, &rc] {
+    if (a->o.catalog_files.empty() && a->o.shops_file.empty())
+      throw UsageError("update: give --catalog DELTA.jsonl and/or --shops FILE");
+    a->o.on_error = a->on_error == "skip" ? OnError::Skip : OnError::Fail;
+    UpdateSummary s = update_index(a->o);
+    auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+    if (a->json) {
+      std::printf("{\"index\":%s,\"records\":%llu,\"added\":%llu,\"reindexed\":%llu,\"values_only\":%llu,"
+                  "\"unchanged\":%llu,\"deleted\":%llu,\"delete_missing\":%llu,\"shops_changed\":%llu,"
+                  "\"shop_skus\":%llu,\"rejected\":%llu,\"batches\":%llu,\"repaired\":%s,\"skus\":%llu,"
+                  "\"items\":%llu,\"seconds\":%s}\n",
+                  json_str(a->o.index_dir).c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only),
+                  u(s.unchanged), u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.rejected),
+                  u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items), json_num(s.seconds).c_str());
+    } else {
+      for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
+      if (s.rejected > s.errors.size()) std::fprintf(stderr, "rejected: ... and %llu more\n", u(s.rejected - s.errors.size()));
+      if (s.repaired) std::printf("completed an interrupted update first\n");
+      std::printf("updated %s: %llu records (%llu added, %llu re-indexed, %llu values only, %llu unchanged, "
+                  "%llu deleted, %llu deletions of absent SKUs), %llu shops changed (%llu SKUs re-valued), "
+                  "%llu rejected, %llu batches in %.2fs; now %llu SKUs, %llu items\n",
+                  a->o.index_dir.c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only), u(s.unchanged),
+                  u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.rejected), u(s.batches),
+                  s.seconds, u(s.skus), u(s.items));
+    }
+    rc = 0;
+  });
+}
+
+}  // namespace longtail::cli

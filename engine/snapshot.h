@@ -1,0 +1,39 @@
+// A consistent view of a generation's shards: every shard at the same update batch
+// (index/updater.h), so a query sees an update batch wholly or not at all. One query thread uses a
+// snapshot at a time (Xapian handles are not thread-safe); Searcher keeps a pool of them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <xapian.h>
+
+#include "engine/index_state.h"
+
+namespace longtail::engine {
+
+struct ShardSnapshot {
+  Xapian::Database db;                   // every shard combined: what queries run on
+  std::vector<Xapian::Database> shards;  // each shard alone, sharing db's open tables
+  uint64_t batch = 0;                    // the update batch the shards are at (the highest if !consistent)
+  bool consistent = true;                // false: shards at different batches (see sync_snapshot)
+};
+
+// How long a reader waits for a running updater to commit the rest of a batch. Batches commit
+// their shards back to back, so a consistent state normally appears within milliseconds.
+inline constexpr std::chrono::milliseconds kSyncTimeout{10000};
+
+// Opens every shard of `state` and syncs them (below). Throws DataError naming the shard if one
+// cannot be opened or read.
+std::unique_ptr<ShardSnapshot> open_snapshot(const IndexState& state);
+
+// Moves every shard to its latest revision such that all agree on the update batch; returns true
+// if any shard moved. While an updater is between its shard commits this waits for it (sleeping
+// 1-20 ms at a time, at most kSyncTimeout). If no updater is running (one crashed mid-batch; the
+// next update completes the batch) or the wait times out, the shards are used as they are and
+// `consistent` is false. Throws DataError if a shard cannot be read.
+bool sync_snapshot(const IndexState& state, ShardSnapshot& snap);
+
+}  // namespace longtail::engine

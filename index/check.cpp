@@ -1,0 +1,157 @@
+// longtail::check_index: verifies an index directory without changing it (`longtail check`).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <xapian.h>
+
+#include <longtail/longtail.h>
+
+#include "analyzers/analyzer.h"
+#include "index/builder.h"
+#include "index/index_dir.h"
+#include "index/signals.h"
+#include "index/updater.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail {
+
+using namespace longtail::index;
+
+IndexCheck check_index(const std::string& index_dir) {
+  IndexCheck c;
+  auto ok = [&](const std::string& m) { c.lines.push_back("ok: " + m); };
+  auto warn = [&](const std::string& m) { c.lines.push_back("WARN: " + m); };
+  auto fail = [&](const std::string& m) {
+    c.ok = false;
+    c.lines.push_back("FAIL: " + m);
+    c.problems.push_back(m);
+  };
+
+  std::string gen;
+  try {
+    gen = live_generation(index_dir);
+    ok("CURRENT names " + fs::path(gen).filename().string());
+  } catch (const Error& e) {
+    fail(e.what());
+    return c;
+  }
+
+  Manifest m;
+  try {
+    m = read_manifest(gen);
+    ok("manifest.json: schema " + std::to_string(m.schema_version) + ", analyzer " + m.analyzer + ", " +
+       std::to_string(m.shards) + " shards, " + std::to_string(m.skus) + " SKUs, " + std::to_string(m.items) +
+       " items, update batch " + std::to_string(m.batch));
+  } catch (const Error& e) {
+    fail(e.what());
+    return c;
+  }
+  try {
+    check_compatible(m, index_dir);
+  } catch (const IndexMismatchError& e) {
+    fail(e.what());
+  }
+
+  try {
+    auto lexicon = analysis::Lexicon::load(gen + "/lexicon.bin");
+    if (lexicon->checksum() != m.lexicon_checksum)
+      fail(gen + "/lexicon.bin: checksum " + lexicon->checksum() + " does not match the manifest's " +
+           m.lexicon_checksum);
+    else
+      ok("lexicon.bin: checksum matches the manifest");
+  } catch (const std::exception& e) {
+    fail(gen + "/lexicon.bin: " + e.what());
+  }
+
+  if (fs::exists(gen + "/shops.jsonl")) {
+    try {
+      RejectSink strict(OnError::Fail, "");
+      auto shops = read_shops(gen + "/shops.jsonl", strict);
+      if (shops.size() != m.shops)
+        fail("shops.jsonl holds " + std::to_string(shops.size()) + " shops, the manifest says " + std::to_string(m.shops));
+      else
+        ok("shops.jsonl: " + std::to_string(shops.size()) + " shops");
+    } catch (const Error& e) {
+      fail(std::string("shops.jsonl: ") + e.what());
+    }
+  }
+  if (fs::exists(gen + "/signals.json")) {
+    try {
+      std::ifstream in(gen + "/signals.json", std::ios::binary);
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      SignalModel::from_json(ss.str());
+      ok("signals.json parses");
+    } catch (const Error& e) {
+      fail(gen + "/" + e.what());
+    }
+  }
+
+  const bool journal = fs::exists(gen + "/" + kJournalFile);
+  const bool writing = writer_running(index_dir);
+  uint64_t docs = 0;
+  std::vector<uint64_t> batches;
+  for (const auto& p : m.shard_paths) {
+    if (p.rfind("tcp ", 0) == 0) {
+      warn("shard \"" + p + "\" is remote: check it where it is served");
+      continue;
+    }
+    const std::string path = fs::path(p).is_absolute() ? p : (fs::path(gen) / p).string();
+    if (!fs::is_directory(path)) {
+      fail("shard " + p + ": missing (" + path + ")");
+      continue;
+    }
+    try {
+      std::ostringstream out;
+      size_t errors = Xapian::Database::check(path, 0, &out);
+      Xapian::Database db(path, Xapian::DB_BACKEND_GLASS);
+      const uint64_t b = shard_batch(db);
+      batches.push_back(b);
+      docs += db.get_doccount();
+      if (errors) {
+        std::string detail = out.str().substr(0, 500);
+        fail("shard " + p + ": Xapian's check found " + std::to_string(errors) + " errors: " + detail);
+      } else {
+        ok("shard " + p + ": Xapian check passed, " + std::to_string(db.get_doccount()) + " documents, update batch " +
+           std::to_string(b));
+      }
+    } catch (const Xapian::Error& e) {
+      fail("shard " + p + ": " + e.get_description());
+    } catch (const Error& e) {
+      fail("shard " + p + ": " + e.what());
+    }
+  }
+  if (!c.ok) return c;
+
+  const bool agree = std::adjacent_find(batches.begin(), batches.end(), std::not_equal_to<>()) == batches.end();
+  if (!agree) {
+    std::string list;
+    for (auto b : batches) list += (list.empty() ? "" : ", ") + std::to_string(b);
+    std::string msg = "shards are at different update batches (" + list + ")";
+    if (writing)
+      warn(msg + ": an update is running");
+    else if (journal)
+      fail(msg + ": an update was interrupted; the next `longtail update --index " + index_dir + "` completes it");
+    else
+      fail(msg + " and no update journal is left: rebuild the index");
+  } else if (journal) {
+    warn(std::string(writing ? "an update is running" : "an interrupted update left its journal") +
+         "; the next `longtail update` finishes it");
+  } else if (!batches.empty() && batches.front() != m.batch) {
+    fail("the shards are at update batch " + std::to_string(batches.front()) + ", the manifest says " +
+         std::to_string(m.batch));
+  } else {
+    ok("all shards at update batch " + std::to_string(m.batch));
+  }
+  if (batches.size() == m.shard_paths.size() && !journal && !writing) {
+    if (docs != m.skus)
+      fail("the shards hold " + std::to_string(docs) + " SKUs, the manifest says " + std::to_string(m.skus));
+    else
+      ok("SKU count matches the manifest");
+  }
+  return c;
+}
+
+}  // namespace longtail

@@ -1,0 +1,510 @@
+// longtail::update_index: applies a delta to the live generation in place, batch by batch.
+//
+// One batch, in this order (docs/index-format.md, "Updates"):
+//   1. the batch (its id, kind and validated input lines) is written to the journal (fsync+rename);
+//   2. every shard whose stored batch id is below the batch's runs one Xapian transaction: the
+//      batch's upserts/deletes that concern it, plus its batch id and item count as metadata;
+//      the shards commit one after another;
+//   3. for a shops batch, the merged shops.jsonl replaces the old one;
+//   4. the manifest gets the batch id and the new counts;
+//   5. the journal is removed.
+// A crash anywhere leaves every shard at the old or the new batch (Xapian commits are atomic) and
+// the journal in place; the next update redoes the batch on the shards still below it (all
+// operations are upserts or deletes by unique term, so redoing is idempotent) and finishes steps
+// 3-5. Readers only combine shard revisions that agree on the batch id (engine/snapshot.h).
+#include "index/updater.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+#include <simdjson.h>
+
+#include <longtail/longtail.h>
+
+#include "analyzers/analyzer.h"
+#include "index/builder.h"
+#include "index/catalog.h"
+#include "index/document.h"
+#include "index/index_dir.h"
+#include "index/layout.h"
+#include "index/signals.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail::index {
+
+uint64_t shard_batch(const Xapian::Database& shard) {
+  std::string v = shard.get_metadata(kMetaBatch);
+  if (v.empty()) return 0;
+  uint64_t id = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+  if (ec != std::errc() || end != v.data() + v.size())
+    throw DataError(std::string("shard metadata ") + kMetaBatch + " is damaged (\"" + v.substr(0, 40) + "\")");
+  return id;
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string now_iso() {
+  return format_iso_time(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+using ShopMap = std::unordered_map<std::string, ShopRecord>;
+
+// Everything the values of a SKU's document depend on besides its own record: the build's signal
+// statistics (frozen at build time so that updated and untouched SKUs are scored alike) and the
+// shop table. Recomputing a changed SKU's values is one call.
+struct ValueModels {
+  SignalModel signals;
+  ShopMap shops;
+  double static_prior(const SkuRecord& r) const { return signals.static_prior(r); }
+};
+
+// Title, category, brand, attributes, item and shop: what terms and routing come from. When these
+// are equal only values and stored data need rewriting (the fast path).
+bool same_terms(const SkuRecord& a, const SkuRecord& b) {
+  return a.title == b.title && a.category == b.category && a.brand == b.brand && a.attrs == b.attrs &&
+         a.item_id == b.item_id && a.shop_id == b.shop_id;
+}
+
+enum class BatchKind { Skus, Shops };
+
+struct Batch {
+  uint64_t id = 0;
+  BatchKind kind = BatchKind::Skus;
+  std::vector<std::string> lines;  // validated input lines (journal content)
+};
+
+// The open shards of the live generation and the batch machinery.
+class Session {
+ public:
+  Session(const std::string& index_dir, const std::string& gen_dir, Manifest manifest, const UpdateOptions& o,
+          UpdateSummary& summary)
+      : index_dir_(index_dir), gen_dir_(gen_dir), manifest_(std::move(manifest)), o_(o), summary_(summary) {
+    for (const auto& p : manifest_.shard_paths) {
+      if (p.rfind("tcp ", 0) == 0 || fs::path(p).is_absolute())
+        throw UsageError(index_dir + ": shard \"" + p +
+                         "\" belongs to another index (remote or attached); update that index instead");
+      try {
+        dbs_.emplace_back((fs::path(gen_dir_) / p).string(), Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+      } catch (const Xapian::Error& e) {
+        throw DataError(index_dir + ": cannot open shard \"" + p + "\" for writing: " + e.get_description());
+      }
+    }
+    std::shared_ptr<const analysis::Lexicon> lexicon;
+    try {
+      lexicon = analysis::Lexicon::load(gen_dir_ + "/lexicon.bin");
+    } catch (const analysis::AnalysisError& e) {
+      throw DataError(index_dir + ": lexicon: " + e.what());
+    }
+    if (lexicon->checksum() != manifest_.lexicon_checksum)
+      throw DataError(index_dir + ": lexicon.bin does not match the manifest's checksum (damaged index)");
+    analyzer_ = std::make_unique<analysis::Analyzer>(lexicon);
+    if (fs::exists(gen_dir_ + "/signals.json")) models_.signals = SignalModel::from_json(slurp(gen_dir_ + "/signals.json"));
+    if (fs::exists(gen_dir_ + "/shops.jsonl")) {
+      RejectSink strict(OnError::Fail, "");
+      models_.shops = read_shops(gen_dir_ + "/shops.jsonl", strict);
+    }
+    for (auto& db : dbs_) batches_.push_back(shard_batch(db));
+  }
+
+  ShopMap& shops() { return models_.shops; }
+  uint64_t last_batch() const { return *std::max_element(batches_.begin(), batches_.end()); }
+  const std::string& gen_dir() const { return gen_dir_; }
+
+  // Completes an interrupted batch from the journal, if there is one. Returns true if it did.
+  bool recover() {
+    const std::string jpath = gen_dir_ + "/" + kJournalFile;
+    if (!fs::exists(jpath)) {
+      if (std::adjacent_find(batches_.begin(), batches_.end(), std::not_equal_to<>()) != batches_.end())
+        throw DataError(index_dir_ + ": shards disagree on the last update batch and no journal is left to repair "
+                        "them (damaged index): rebuild it with `longtail build`");
+      return false;
+    }
+    Batch b = read_journal(jpath);
+    // Every shard must be just before or at the journal's batch; shards already at it are left
+    // alone, the others get the batch now, then the files and the manifest are finished.
+    for (uint64_t have : batches_)
+      if (have + 1 != b.id && have != b.id)
+        throw DataError(jpath + ": journal batch " + std::to_string(b.id) + " does not follow a shard's last batch " +
+                        std::to_string(have) + " (damaged index): rebuild it with `longtail build`");
+    apply(b);
+    return true;
+  }
+
+  // Runs one new batch: journal, shards, files, manifest.
+  void run(BatchKind kind, std::vector<std::string> lines) {
+    Batch b;
+    b.id = std::max(last_batch(), manifest_.batch) + 1;
+    b.kind = kind;
+    b.lines = std::move(lines);
+    write_journal(b);
+    apply(b);
+    ++summary_.batches;
+  }
+
+  void totals(uint64_t& skus, uint64_t& items) const {
+    skus = manifest_.skus;
+    items = manifest_.items;
+  }
+
+ private:
+  // ---- journal ----------------------------------------------------------------------------
+  void write_journal(const Batch& b) {
+    std::string text = "{\"batch\":" + std::to_string(b.id) + ",\"kind\":\"" +
+                       (b.kind == BatchKind::Skus ? "skus" : "shops") + "\",\"records\":" +
+                       std::to_string(b.lines.size()) + "}\n";
+    size_t bytes = text.size();
+    for (const auto& l : b.lines) bytes += l.size() + 1;
+    text.reserve(bytes);
+    for (const auto& l : b.lines) {
+      text += l;
+      text += '\n';
+    }
+    write_file_atomic(gen_dir_ + "/" + kJournalFile, text);
+  }
+
+  Batch read_journal(const std::string& path) {
+    Batch b;
+    LineReader reader(path);
+    LineReader::Line line;
+    auto damaged = [&](const std::string& why) { return DataError(path + ": damaged update journal (" + why + ")"); };
+    if (!reader.next(line) || line.too_long) throw damaged("no header");
+    simdjson::dom::parser parser;
+    simdjson::dom::element head;
+    std::string_view kind;
+    uint64_t records = 0;
+    if (parser.parse(std::string(line.text)).get(head) || head["batch"].get(b.id) || head["kind"].get(kind) ||
+        head["records"].get(records))
+      throw damaged("bad header");
+    if (kind != "skus" && kind != "shops") throw damaged("unknown kind");
+    b.kind = kind == "skus" ? BatchKind::Skus : BatchKind::Shops;
+    while (reader.next(line)) {
+      if (line.too_long) throw damaged("line " + std::to_string(line.number) + " too long");
+      b.lines.emplace_back(line.text);
+    }
+    if (b.lines.size() != records) throw damaged("expected " + std::to_string(records) + " records");
+    return b;
+  }
+
+  // ---- applying ---------------------------------------------------------------------------
+  void apply(const Batch& b) {
+    // Parse first: the journal holds validated lines, so a failure here means damage.
+    std::vector<SkuRecord> skus;
+    std::vector<ShopRecord> shops;
+    RecordParser parser;
+    for (size_t i = 0; i < b.lines.size(); ++i) {
+      RecordError err{gen_dir_ + "/" + kJournalFile, i + 2, "", ""};
+      bool ok = b.kind == BatchKind::Skus ? parser.parse_sku(b.lines[i], skus.emplace_back(), err)
+                                          : parser.parse_shop(b.lines[i], shops.emplace_back(), err);
+      if (!ok) throw DataError("damaged update journal: " + err.to_string());
+    }
+    for (const auto& s : shops) models_.shops[s.shop_id] = s;
+
+    const size_t n = dbs_.size();
+    todo_.assign(n, false);
+    redo_ = false;
+    for (size_t s = 0; s < n; ++s) {
+      todo_[s] = batches_[s] < b.id;
+      if (!todo_[s]) redo_ = true;  // some shards already have this batch: look everywhere
+    }
+    try {
+      for (size_t s = 0; s < n; ++s) {
+        if (!todo_[s]) continue;
+        dbs_[s].begin_transaction(true);
+        if (items_.size() < n) items_.resize(n, -1);
+        if (items_[s] < 0) items_[s] = stored_items(dbs_[s]);
+      }
+      for (const auto& r : skus) apply_sku(r);
+      for (const auto& s : shops) apply_shop(s);
+      for (size_t s = 0; s < n; ++s) {
+        if (!todo_[s]) continue;
+        dbs_[s].set_metadata(kMetaBatch, std::to_string(b.id));
+        dbs_[s].set_metadata(kMetaItems, std::to_string(items_[s]));
+        dbs_[s].commit_transaction();
+        batches_[s] = b.id;
+        if (o_.fail_after_shard_commits && ++commits_ >= o_.fail_after_shard_commits)
+          throw DataError("update: injected failure after " + std::to_string(commits_) + " shard commits");
+      }
+    } catch (const Xapian::Error& e) {
+      cancel(b.id);
+      throw DataError(index_dir_ + ": update batch " + std::to_string(b.id) + " failed: " + e.get_description());
+    } catch (...) {
+      cancel(b.id);
+      throw;
+    }
+    finish(b);
+  }
+
+  // After a failure: shards that did not commit batch `id` drop their open transaction. The
+  // journal stays, so the next update completes the batch.
+  void cancel(uint64_t id) {
+    for (size_t s = 0; s < dbs_.size(); ++s) {
+      if (!todo_[s] || batches_[s] >= id) continue;
+      try {
+        dbs_[s].cancel_transaction();
+      } catch (const Xapian::Error&) {
+        // The failure came before this shard's transaction began: nothing to cancel.
+      }
+    }
+    items_.clear();  // re-read from the shards next time
+  }
+
+  // Steps 3-5: files outside the shards, then the journal goes.
+  void finish(const Batch& b) {
+    if (b.kind == BatchKind::Shops) {
+      std::vector<const ShopRecord*> all;
+      for (const auto& [id, s] : models_.shops) all.push_back(&s);
+      std::sort(all.begin(), all.end(), [](auto* x, auto* y) { return x->shop_id < y->shop_id; });
+      std::string out;
+      for (auto* s : all) out += shop_to_json(*s) + "\n";
+      write_file_atomic(gen_dir_ + "/shops.jsonl", out);
+    }
+    uint64_t skus = 0, items = 0;
+    for (size_t s = 0; s < dbs_.size(); ++s) {
+      skus += dbs_[s].get_doccount();
+      if (items_.size() == dbs_.size() && items_[s] >= 0) items += uint64_t(items_[s]);
+      else items += uint64_t(stored_items(dbs_[s]));
+    }
+    manifest_.batch = std::max(manifest_.batch, b.id);
+    manifest_.skus = skus;
+    manifest_.items = items;
+    manifest_.shops = models_.shops.size();
+    manifest_.updated_at = now_iso();
+    write_manifest(gen_dir_, manifest_);
+    std::error_code ec;
+    fs::remove(gen_dir_ + "/" + kJournalFile, ec);
+  }
+
+  // Distinct items of a shard: its metadata, or counted once (indexes fresh from a build).
+  static int64_t stored_items(Xapian::Database& db) {
+    std::string v = db.get_metadata(kMetaItems);
+    int64_t n = 0;
+    if (!v.empty() && std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc() && n >= 0) return n;
+    n = 0;
+    const std::string pfx(prefix::kItem);
+    for (auto it = db.allterms_begin(pfx); it != db.allterms_end(pfx); ++it) ++n;
+    return n;
+  }
+
+  // Keeps the shard's item count right across a write that may add or remove `item`.
+  template <class F>
+  void write_tracking(size_t s, const std::vector<std::string>& items, F&& write) {
+    std::vector<Xapian::doccount> before;
+    for (const auto& it : items) before.push_back(dbs_[s].get_termfreq(std::string(prefix::kItem) + it));
+    write();
+    for (size_t i = 0; i < items.size(); ++i) {
+      Xapian::doccount after = dbs_[s].get_termfreq(std::string(prefix::kItem) + items[i]);
+      if (before[i] == 0 && after > 0) ++items_[s];
+      if (before[i] > 0 && after == 0) --items_[s];
+    }
+  }
+
+  // Where sku_id is stored: (shard, docid) pairs. Normally one place at most, so the search stops
+  // at the first hit, starting with the shard its item routes to; during a redo a moved SKU may
+  // briefly be in two shards, so every shard is searched.
+  std::vector<std::pair<size_t, Xapian::docid>> locate(const std::string& sku_term, size_t first) {
+    std::vector<std::pair<size_t, Xapian::docid>> found;
+    for (size_t k = 0; k < dbs_.size(); ++k) {
+      size_t s = (first + k) % dbs_.size();
+      auto pl = dbs_[s].postlist_begin(sku_term);
+      if (pl != dbs_[s].postlist_end(sku_term)) {
+        found.emplace_back(s, *pl);
+        if (!redo_) break;
+      }
+    }
+    return found;
+  }
+
+  void remove(size_t s, Xapian::docid did) {
+    std::string item = dbs_[s].get_document(did).get_value(slot::kItemId);
+    write_tracking(s, {item}, [&] { dbs_[s].delete_document(did); });
+  }
+
+  void apply_sku(const SkuRecord& r) {
+    const std::string sku_term = std::string(prefix::kSku) + r.sku_id;
+    const size_t target = size_t(shard_of(r.item_id, int(dbs_.size())));
+    auto where = locate(sku_term, target);
+    if (r.deleted) {
+      if (where.empty()) ++summary_.delete_missing;
+      bool any = false;
+      for (auto [s, did] : where) {
+        if (!todo_[s]) continue;
+        remove(s, did);
+        any = true;
+      }
+      if (any) ++summary_.deleted;
+      return;
+    }
+    // Copies in shards other than the target (the SKU moved to another item) go.
+    bool in_target = false;
+    Xapian::docid target_did = 0;
+    for (auto [s, did] : where) {
+      if (s == target) {
+        in_target = true;
+        target_did = did;
+        continue;
+      }
+      if (todo_[s]) remove(s, did);
+    }
+    if (!todo_[target]) return;  // the target shard already has this batch
+    auto& db = dbs_[target];
+    const double prior = models_.static_prior(r);
+    if (!in_target) {
+      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, make_document(*analyzer_, r, prior)); });
+      ++summary_.added;
+      return;
+    }
+    Xapian::Document doc = db.get_document(target_did);
+    SkuRecord old;
+    const bool decoded = decode_stored(doc.get_data(), old);
+    if (decoded && encode_stored(old) == encode_stored(r)) {  // records, not bytes: data may carry more
+      ++summary_.unchanged;
+    } else if (decoded && same_terms(old, r)) {
+      set_record_fields(doc, r, prior);  // terms untouched: Xapian rewrites values and data only
+      db.replace_document(target_did, doc);
+      ++summary_.values_only;
+    } else {
+      std::string old_item = doc.get_value(slot::kItemId);
+      write_tracking(target, {old_item, r.item_id},
+                     [&] { db.replace_document(target_did, make_document(*analyzer_, r, prior)); });
+      ++summary_.reindexed;
+    }
+  }
+
+  // A shop's record changed: re-value every SKU of the shop (values may depend on the shop).
+  void apply_shop(const ShopRecord& shop) {
+    const std::string term = std::string(prefix::kShop) + shop.shop_id;
+    for (size_t s = 0; s < dbs_.size(); ++s) {
+      if (!todo_[s]) continue;
+      std::vector<Xapian::docid> docs;
+      for (auto it = dbs_[s].postlist_begin(term); it != dbs_[s].postlist_end(term); ++it) docs.push_back(*it);
+      for (Xapian::docid did : docs) {
+        Xapian::Document doc = dbs_[s].get_document(did);
+        SkuRecord r;
+        if (!decode_stored(doc.get_data(), r))
+          throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
+        set_record_fields(doc, r, models_.static_prior(r));
+        dbs_[s].replace_document(did, doc);
+        ++summary_.shop_skus;
+      }
+    }
+  }
+
+  std::string index_dir_, gen_dir_;
+  Manifest manifest_;
+  const UpdateOptions& o_;
+  UpdateSummary& summary_;
+  std::vector<Xapian::WritableDatabase> dbs_;
+  std::vector<uint64_t> batches_;  // per shard: last batch applied
+  std::vector<int64_t> items_;     // per shard: distinct items (-1 = not loaded)
+  std::vector<bool> todo_;         // per shard: the current batch still has to be applied
+  bool redo_ = false;
+  uint64_t commits_ = 0;
+  std::unique_ptr<analysis::Analyzer> analyzer_;
+  ValueModels models_;
+};
+
+}  // namespace
+}  // namespace longtail::index
+
+namespace longtail {
+
+using namespace longtail::index;
+
+UpdateSummary update_index(const UpdateOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (o.index_dir.empty()) throw UsageError("update: no index directory given");
+  if (o.batch_size < 1 || o.batch_size > 1000000) throw UsageError("update: batch size must be between 1 and 1000000");
+  for (const auto& f : o.catalog_files) {
+    if (f == "-") throw UsageError("update: the delta is read twice; give a file, not standard input");
+    if (!fs::is_regular_file(f)) throw UsageError(f + ": no such delta file");
+  }
+  if (!o.shops_file.empty() && !fs::is_regular_file(o.shops_file))
+    throw UsageError(o.shops_file + ": no such shops file");
+  live_generation(o.index_dir);  // UsageError if this is not an index (before the lock makes files)
+
+  WriterLock lock(o.index_dir);
+  const std::string gen = live_generation(o.index_dir);
+  Manifest manifest = read_manifest(gen);
+  check_compatible(manifest, o.index_dir);
+
+  UpdateSummary summary;
+  Session session(o.index_dir, gen, manifest, o, summary);
+  summary.repaired = session.recover();
+
+  // Pass 1: validate everything; with OnError::Fail the first bad record stops us here, before
+  // the index is touched.
+  RejectSink sink(o.on_error, o.rejects_file);
+  ShopMap shop_delta;
+  if (!o.shops_file.empty()) shop_delta = read_shops(o.shops_file, sink);
+  RecordParser parser;
+  for (const auto& file : o.catalog_files) {
+    LineReader reader(file);
+    LineReader::Line line;
+    SkuRecord rec;
+    while (reader.next(line)) {
+      if (!sink.screen(file, line)) continue;
+      RecordError err{file, line.number, "", ""};
+      if (!parser.parse_sku(line.text, rec, err)) sink.reject(std::move(err), line.text);
+    }
+  }
+
+  // Shops first, so SKUs of new shops are valued with them.
+  {
+    std::vector<std::string> changed;
+    for (const auto& [id, s] : shop_delta) {
+      auto it = session.shops().find(id);
+      std::string json = shop_to_json(s);
+      if (it == session.shops().end() || shop_to_json(it->second) != json) changed.push_back(std::move(json));
+    }
+    std::sort(changed.begin(), changed.end());
+    summary.shops_changed = changed.size();
+    for (size_t i = 0; i < changed.size(); i += o.batch_size) {
+      size_t end = std::min(changed.size(), i + o.batch_size);
+      session.run(BatchKind::Shops, std::vector<std::string>(changed.begin() + long(i), changed.begin() + long(end)));
+    }
+  }
+
+  // Pass 2: SKU batches of validated lines, in input order.
+  std::vector<std::string> lines;
+  SkuRecord rec;
+  for (const auto& file : o.catalog_files) {
+    LineReader reader(file);
+    LineReader::Line line;
+    while (reader.next(line)) {
+      if (line.too_long || line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+      RecordError err{file, line.number, "", ""};
+      if (!parser.parse_sku(line.text, rec, err)) continue;  // reported in pass 1
+      lines.emplace_back(line.text);
+      ++summary.records;
+      if (lines.size() >= o.batch_size) {
+        session.run(BatchKind::Skus, std::move(lines));
+        lines.clear();
+      }
+    }
+  }
+  if (!lines.empty()) session.run(BatchKind::Skus, std::move(lines));
+
+  session.totals(summary.skus, summary.items);
+  summary.rejected = sink.count();
+  summary.errors = sink.take_errors();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return summary;
+}
+
+}  // namespace longtail

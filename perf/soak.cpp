@@ -1,0 +1,371 @@
+// longtail_soak: live-update measurements on a seeded synthetic catalog (perf/README.md,
+// "Live updates").
+//
+//   longtail_soak throughput --skus N [--shards S] [--updates M] [--seed X] [--work DIR]
+//       Builds an index of N generated SKUs, then times update_index() on deltas of M records:
+//       values-only changes (price, sales, reviews: the fast path), title changes (full
+//       re-analysis), new SKUs and deletions. Each run is checked (the summary must count M of
+//       its kind) so a broken path cannot look fast.
+//
+//   longtail_soak soak --skus N [--shards S] [--seconds T] [--threads 2] [--delta 2000] [--seed X]
+//       Searches on T threads (queries.tsv of the generated catalog, a reopen() every 50 ms)
+//       while the main thread applies a stream of generated deltas (70% values-only changes, 20%
+//       new SKUs, 10% deletions) for T seconds. Reports QPS, latency percentiles, errors, and
+//       then checks that every acknowledged update is visible: each changed SKU's stored record
+//       equals its last acknowledged version, each deleted SKU is gone, and each new SKU is found
+//       by searching for its unique title word.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <xapian.h>
+
+#include <longtail/longtail.h>
+
+#include "index/catalog.h"
+#include "index/document.h"
+#include "index/index_dir.h"
+#include "index/layout.h"
+#include "perf/generator.h"
+#include "perf/qrels.h"
+
+namespace fs = std::filesystem;
+using namespace longtail;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+struct Setup {
+  std::string work, index, catalog_dir;
+  std::vector<index::SkuRecord> records;  // the generated catalog, in order
+  std::vector<std::string> queries;
+  double build_seconds = 0;
+};
+
+Setup prepare(uint64_t skus, int shards, uint64_t seed, const std::string& work) {
+  Setup s;
+  s.work = work;
+  s.catalog_dir = work + "/catalog";
+  s.index = work + "/index";
+  fs::create_directories(work);
+  perf::GeneratorParams p;
+  p.skus = skus;
+  p.seed = seed;
+  perf::generate_catalog(p, s.catalog_dir);
+  BuildOptions o;
+  o.catalog_files = {s.catalog_dir + "/catalog.jsonl"};
+  o.shops_file = s.catalog_dir + "/shops.jsonl";
+  o.index_dir = s.index;
+  o.shards = shards;
+  o.threads = 2;
+  auto t0 = Clock::now();
+  build_index(o);
+  s.build_seconds = since(t0);
+  index::LineReader reader(o.catalog_files[0]);
+  index::RecordParser parser;
+  index::LineReader::Line line;
+  while (reader.next(line)) {
+    RecordError err;
+    index::SkuRecord r;
+    if (parser.parse_sku(line.text, r, err)) s.records.push_back(std::move(r));
+  }
+  for (const auto& q : perf::read_queries(s.catalog_dir + "/queries.tsv")) s.queries.push_back(q.text);
+  return s;
+}
+
+void write_delta(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  for (const auto& l : lines) f << l << '\n';
+}
+
+std::string deletion(const std::string& sku) {
+  std::string o = "{\"sku_id\":";
+  index::append_json_string(o, sku);
+  return o + ",\"deleted\":true}";
+}
+
+UpdateSummary apply_delta(const std::string& index_dir, const std::string& delta) {
+  UpdateOptions u;
+  u.index_dir = index_dir;
+  u.catalog_files = {delta};
+  return update_index(u);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+int throughput(uint64_t skus, int shards, uint64_t updates, uint64_t seed, const std::string& work) {
+  auto s = prepare(skus, shards, seed, work);
+  std::printf("catalog: %llu generated SKUs (seed %llu), %d shards, built in %.1f s\n",
+              static_cast<unsigned long long>(s.records.size()), static_cast<unsigned long long>(seed), shards,
+              s.build_seconds);
+  std::mt19937_64 rng(seed);
+  const uint64_t m = std::min<uint64_t>(updates, s.records.size());
+  std::vector<size_t> pick(s.records.size());
+  for (size_t i = 0; i < pick.size(); ++i) pick[i] = i;
+  std::shuffle(pick.begin(), pick.end(), rng);
+  const std::string delta = work + "/delta.jsonl";
+  auto run = [&](const char* name, std::vector<std::string> lines, uint64_t UpdateSummary::*counter) {
+    write_delta(delta, lines);
+    auto t0 = Clock::now();
+    UpdateSummary r = apply_delta(s.index, delta);
+    double secs = since(t0);
+    bool ok = r.*counter == lines.size();
+    std::printf("%-34s %8zu records  %7.2f s  %9.0f updates/s  (%llu batches)%s\n", name, lines.size(), secs,
+                double(lines.size()) / secs, static_cast<unsigned long long>(r.batches),
+                ok ? "" : "  COUNT MISMATCH");
+    return ok;
+  };
+  bool ok = true;
+  std::vector<std::string> lines;
+  for (uint64_t i = 0; i < m; ++i) {  // values only: price, sales and reviews move
+    auto r = s.records[pick[i]];
+    r.price = std::round(r.price * (0.8 + 0.4 * double(rng() % 1000) / 1000.0) * 100) / 100 + 0.01;
+    r.sales_30d += 1 + int64_t(rng() % 50);
+    r.reviews += 1;
+    r.good_reviews += 1;
+    lines.push_back(index::encode_stored(r));
+  }
+  ok &= run("values only (fast path)", lines, &UpdateSummary::values_only);
+  ok &= run("same delta again (unchanged)", lines, &UpdateSummary::unchanged);
+  lines.clear();
+  for (uint64_t i = 0; i < m; ++i) {  // title changes: full re-analysis
+    auto r = s.records[pick[i]];
+    r.title += " 新款" + std::to_string(i % 97);
+    lines.push_back(index::encode_stored(r));
+  }
+  ok &= run("title changed (re-analyzed)", lines, &UpdateSummary::reindexed);
+  lines.clear();
+  for (uint64_t i = 0; i < m; ++i) {  // new SKUs: copies of existing ones under new ids
+    auto r = s.records[pick[i]];
+    r.sku_id = "new-" + std::to_string(i);
+    r.item_id = "newitem-" + std::to_string(i / 3);
+    lines.push_back(index::encode_stored(r));
+  }
+  ok &= run("new SKUs (added)", lines, &UpdateSummary::added);
+  lines.clear();
+  for (uint64_t i = 0; i < m; ++i) lines.push_back(deletion("new-" + std::to_string(i)));
+  ok &= run("deletions", lines, &UpdateSummary::deleted);
+  return ok ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+int soak(uint64_t skus, int shards, double seconds, int threads, uint64_t delta_size, uint64_t seed,
+         const std::string& work) {
+  auto s = prepare(skus, shards, seed, work);
+  if (s.queries.empty()) throw DataError("soak: the generated catalog has no queries");
+  std::printf("catalog: %llu generated SKUs (seed %llu), %zu queries, %d shards, built in %.1f s\n",
+              static_cast<unsigned long long>(s.records.size()), static_cast<unsigned long long>(seed),
+              s.queries.size(), shards, s.build_seconds);
+
+  Searcher searcher(s.index);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> errors{0}, reopens{0};
+  std::atomic<uint64_t> reopen_us{0}, reopen_max_us{0};  // time spent in reopen(), microseconds
+  std::mutex lat_mu;
+  std::vector<double> latencies;  // milliseconds
+  std::string first_error;
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      std::mt19937_64 rng(seed * 131 + uint64_t(t));
+      std::vector<double> mine;
+      auto last_reopen = Clock::now();
+      while (!stop) {
+        if (t == 0 && Clock::now() - last_reopen > std::chrono::milliseconds(50)) {
+          try {
+            auto r0 = Clock::now();
+            searcher.reopen();
+            auto us = uint64_t(since(r0) * 1e6);
+            reopen_us += us;
+            if (us > reopen_max_us) reopen_max_us = us;
+            ++reopens;
+          } catch (const std::exception& e) {
+            ++errors;
+            std::lock_guard lk(lat_mu);
+            if (first_error.empty()) first_error = std::string("reopen: ") + e.what();
+          }
+          last_reopen = Clock::now();
+        }
+        SearchRequest req;
+        req.query = s.queries[rng() % s.queries.size()];
+        auto t0 = Clock::now();
+        try {
+          auto r = searcher.search(req);
+          if (r.hits.size() > req.limit) throw DataError("more hits than the limit");
+        } catch (const std::exception& e) {
+          ++errors;
+          std::lock_guard lk(lat_mu);
+          if (first_error.empty()) first_error = e.what();
+        }
+        mine.push_back(since(t0) * 1000);
+      }
+      std::lock_guard lk(lat_mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+
+  // The updater: values-only changes, new SKUs, deletions. `expected` is the last acknowledged
+  // state of every SKU a delta touched ("" = deleted).
+  std::mt19937_64 rng(seed);
+  std::unordered_map<std::string, std::string> expected;
+  std::vector<std::string> added;  // new sku ids, for later deletions and the final search check
+  std::unordered_map<std::string, index::SkuRecord> current;  // latest version of touched SKUs
+  uint64_t acknowledged = 0, batches = 0, new_count = 0, update_calls = 0;
+  double update_seconds = 0;
+  const std::string delta = work + "/delta.jsonl";
+  auto t_start = Clock::now();
+  while (since(t_start) < seconds) {
+    std::vector<std::string> lines;
+    std::unordered_map<std::string, std::string> pending;
+    for (uint64_t i = 0; i < delta_size; ++i) {
+      uint64_t dice = rng() % 100;
+      if (dice < 70) {
+        const auto& base = s.records[rng() % s.records.size()];
+        auto it = current.find(base.sku_id);
+        if (it == current.end() && expected.count(base.sku_id)) continue;  // deleted earlier
+        index::SkuRecord r = it != current.end() ? it->second : base;
+        r.price = double(1 + rng() % 100000) / 100.0;
+        r.sales_30d += int64_t(rng() % 20);
+        current[r.sku_id] = r;
+        lines.push_back(index::encode_stored(r));
+        pending[r.sku_id] = lines.back();
+      } else if (dice < 90 || added.empty()) {
+        index::SkuRecord r = s.records[rng() % s.records.size()];
+        r.sku_id = "soak-" + std::to_string(new_count);
+        r.item_id = "soakitem-" + std::to_string(new_count);
+        r.title += " soakword" + std::to_string(new_count);
+        ++new_count;
+        current[r.sku_id] = r;
+        added.push_back(r.sku_id);
+        lines.push_back(index::encode_stored(r));
+        pending[r.sku_id] = lines.back();
+      } else {
+        size_t k = rng() % added.size();
+        std::string id = added[k];
+        added[k] = added.back();
+        added.pop_back();
+        current.erase(id);
+        lines.push_back(deletion(id));
+        pending[id] = "";
+      }
+    }
+    write_delta(delta, lines);
+    auto t0 = Clock::now();
+    UpdateSummary r = apply_delta(s.index, delta);
+    update_seconds += since(t0);
+    ++update_calls;
+    batches += r.batches;
+    acknowledged += lines.size();
+    for (auto& [k, v] : pending) expected[k] = std::move(v);
+  }
+  double elapsed = since(t_start);
+  stop = true;
+  for (auto& th : pool) th.join();
+
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double q) {
+    return latencies.empty() ? 0.0 : latencies[std::min(latencies.size() - 1, size_t(q * double(latencies.size())))];
+  };
+  std::printf("soak: %.1f s, %d search threads, deltas of %llu records\n", elapsed, threads,
+              static_cast<unsigned long long>(delta_size));
+  std::printf("searches: %zu (%.0f QPS), latency ms p50 %.2f p95 %.2f p99 %.2f max %.2f, reopens %llu "
+              "(mean %.0f us, max %.0f us), errors %llu%s%s\n",
+              latencies.size(), double(latencies.size()) / elapsed, pct(0.50), pct(0.95), pct(0.99),
+              latencies.empty() ? 0.0 : latencies.back(), static_cast<unsigned long long>(reopens.load()),
+              reopens ? double(reopen_us) / double(reopens) : 0.0, double(reopen_max_us.load()),
+              static_cast<unsigned long long>(errors.load()), first_error.empty() ? "" : ": ", first_error.c_str());
+  std::printf("updates: %llu records acknowledged in %llu update calls (%llu batches), %.0f records/s while serving\n",
+              static_cast<unsigned long long>(acknowledged), static_cast<unsigned long long>(update_calls),
+              static_cast<unsigned long long>(batches), double(acknowledged) / update_seconds);
+
+  // Nothing lost: the stored record of every touched SKU is its last acknowledged version.
+  uint64_t lost = 0, checked = 0;
+  {
+    std::string gen = index::live_generation(s.index);
+    auto m = index::read_manifest(gen);
+    Xapian::Database db;
+    for (const auto& p : m.shard_paths) db.add_database(Xapian::Database(gen + "/" + p));
+    for (const auto& [sku, want] : expected) {
+      ++checked;
+      std::string term = std::string(index::prefix::kSku) + sku;
+      auto pl = db.postlist_begin(term);
+      bool present = pl != db.postlist_end(term);
+      if (want.empty() || !present) {
+        lost += want.empty() == present;
+        continue;
+      }
+      index::SkuRecord have, expect;  // compare records, not bytes (stored data may carry more)
+      bool same = index::decode_stored(db.get_document(*pl).get_data(), have) && index::decode_stored(want, expect) &&
+                  index::encode_stored(have) == index::encode_stored(expect);
+      lost += !same;
+    }
+  }
+  // And searchable: a fresh searcher finds new SKUs by their unique word.
+  Searcher fresh(s.index);
+  uint64_t unfound = 0, probed = 0;
+  for (size_t i = 0; i < added.size(); i += std::max<size_t>(1, added.size() / 200)) {
+    SearchRequest req;
+    req.query = "soakword" + added[i].substr(5);
+    ++probed;
+    auto r = fresh.search(req);
+    if (r.hits.size() != 1 || r.hits[0].sku_id != added[i]) ++unfound;
+  }
+  auto c = check_index(s.index);
+  std::printf("verify: %llu SKUs touched, %llu not in their last acknowledged state; %llu of %llu new SKUs probed "
+              "not found by search; check: %s\n",
+              static_cast<unsigned long long>(checked), static_cast<unsigned long long>(lost),
+              static_cast<unsigned long long>(unfound), static_cast<unsigned long long>(probed),
+              c.ok ? "sound" : c.problems.front().c_str());
+  return lost == 0 && unfound == 0 && errors == 0 && c.ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"longtail_soak: live-update throughput and soak measurements"};
+  app.require_subcommand(1);
+  uint64_t skus = 100000, seed = 1, updates = 20000, delta = 2000;
+  int shards = 2, threads = 2;
+  double seconds = 60;
+  std::string work;
+  auto common = [&](CLI::App* c) {
+    c->add_option("--skus", skus, "Generated catalog size");
+    c->add_option("--shards", shards, "Shards");
+    c->add_option("--seed", seed, "Generator seed");
+    c->add_option("--work", work, "Work directory (default: a temporary one, removed afterwards)");
+  };
+  auto* tp = app.add_subcommand("throughput", "Time update_index() per kind of change");
+  common(tp);
+  tp->add_option("--updates", updates, "Records per delta");
+  auto* sk = app.add_subcommand("soak", "Searches on threads while deltas stream in");
+  common(sk);
+  sk->add_option("--seconds", seconds, "Duration");
+  sk->add_option("--threads", threads, "Search threads");
+  sk->add_option("--delta", delta, "Records per update call");
+  CLI11_PARSE(app, argc, argv);
+  bool temp = work.empty();
+  if (temp) work = (fs::temp_directory_path() / ("longtail-soak-" + std::to_string(::getpid()))).string();
+  int rc = 1;
+  try {
+    rc = tp->parsed() ? throughput(skus, shards, updates, seed, work)
+                      : soak(skus, shards, seconds, threads, delta, seed, work);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "longtail_soak: %s\n", e.what());
+  }
+  if (temp) fs::remove_all(work);
+  return rc;
+}
