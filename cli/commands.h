@@ -17,6 +17,8 @@ void register_search(CLI::App& app, int& rc);
 void register_inspect(CLI::App& app, int& rc);
 void register_segment(CLI::App& app, int& rc);
 void register_gen(CLI::App& app, int& rc);
+void register_eval(CLI::App& app, int& rc);
+void register_bench(CLI::App& app, int& rc);
 void register_update(CLI::App& app, int& rc);
 void register_check(CLI::App& app, int& rc);
 void register_serve(CLI::App& app, int& rc);

@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   longtail::cli::register_inspect(app, rc);
   longtail::cli::register_segment(app, rc);
   longtail::cli::register_gen(app, rc);
+  longtail::cli::register_eval(app, rc);
+  longtail::cli::register_bench(app, rc);
   longtail::cli::register_update(app, rc);
   longtail::cli::register_check(app, rc);
   longtail::cli::register_serve(app, rc);

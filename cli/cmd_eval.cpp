@@ -1,0 +1,38 @@
+// `longtail eval`: effectiveness of the engine on a labelled query set (perf/eval.h).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "perf/eval.h"
+
+namespace longtail::cli {
+
+void register_eval(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand(
+      "eval", "Score the engine on labelled queries: MRR@10, NDCG@10, recall@100, zero-result rate, per query class");
+  struct Args {
+    std::string index, queries, qrels, run;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  add_index_option(*cmd, a->index);
+  cmd->add_option("--queries", a->queries, "queries.tsv: qid<TAB>query<TAB>head|torso|tail")->required();
+  cmd->add_option("--qrels", a->qrels, "TREC qrels: qid 0 item_id grade (judged per item_id)")->required();
+  cmd->add_option("--run", a->run, "Also write a TREC run file: qid Q0 item_id rank score longtail");
+  add_json_flag(*cmd, a->json);
+  cmd->callback([a, &rc] {
+    auto queries = perf::read_queries(a->queries);
+    auto qrels = perf::read_qrels(a->qrels);
+    Searcher searcher(a->index);
+    perf::EvalReport r = perf::evaluate(queries, qrels, perf::longtail_rank_fn(searcher, SearchRequest{}), a->run);
+    std::string out = a->json ? perf::eval_json(r) + "\n" : perf::eval_table(r);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    rc = 0;
+  });
+}
+
+}  // namespace longtail::cli
