@@ -16,7 +16,6 @@
 
 using namespace longtail;
 using namespace longtail::perf;
-using Catch::Approx;
 
 namespace {
 
