@@ -15,6 +15,7 @@ namespace longtail::cli {
 void register_build(CLI::App& app, int& rc);
 void register_search(CLI::App& app, int& rc);
 void register_inspect(CLI::App& app, int& rc);
+void register_audit(CLI::App& app, int& rc);
 void register_segment(CLI::App& app, int& rc);
 void register_gen(CLI::App& app, int& rc);
 void register_eval(CLI::App& app, int& rc);

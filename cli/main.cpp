@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   longtail::cli::register_build(app, rc);
   longtail::cli::register_search(app, rc);
   longtail::cli::register_inspect(app, rc);
+  longtail::cli::register_audit(app, rc);
   longtail::cli::register_segment(app, rc);
   longtail::cli::register_gen(app, rc);
   longtail::cli::register_eval(app, rc);

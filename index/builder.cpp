@@ -26,6 +26,7 @@
 #include "index/catalog.h"
 #include "index/document.h"
 #include "index/index_dir.h"
+#include "index/integrity.h"
 #include "index/layout.h"
 #include "analyzers/lexicon_learner.h"
 #include "index/signals.h"
@@ -294,6 +295,10 @@ BuildSummary build_index(const BuildOptions& o) {
   auto base = analysis::Lexicon::load_default();
   const analysis::Analyzer base_analyzer(base);
   analysis::LexiconLearner vocab(base_analyzer);
+  // Listing integrity (index/integrity.h): statistics and fingerprints in pass 1, with the base
+  // analyzer so that updates segment alike; spill and prints files go into the generation.
+  IntegrityModel integrity(base_analyzer, IntegrityThresholds{}, gen_dir);
+  integrity.set_shops(shops);
   DupDetector dups(gen_dir + "/tmp-dups");
   RecordParser parser;
   uint64_t records_seen = 0, bytes_done = 0;
@@ -327,6 +332,7 @@ BuildSummary build_index(const BuildOptions& o) {
         }
         dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
         signals.observe(rec);
+        integrity.observe(rec);
         if (o.learn_lexicon) {
           if (!rec.brand.empty()) vocab.add_brand(rec.brand);
           for (const auto& [k, v] : rec.attrs) vocab.add_attribute_value(v);
@@ -340,6 +346,7 @@ BuildSummary build_index(const BuildOptions& o) {
   }
   dups.finish();
   signals.finish();
+  integrity.finish();
 
   // ---- lexicon --------------------------------------------------------------------------
   std::shared_ptr<const analysis::Lexicon> lexicon = base;
@@ -374,6 +381,7 @@ BuildSummary build_index(const BuildOptions& o) {
           for (const auto& r : b.records) {
             Xapian::Document doc = make_document(analyzer, r, signals.static_prior(r));
             signals.add_values(doc, r);  // ranking signals, category and brand (index/signals.h)
+            integrity.annotate(analyzer, r, doc);  // slots 20-27, stuffed words (index/integrity.h)
             db.add_document(doc);
           }
         }
@@ -460,6 +468,7 @@ BuildSummary build_index(const BuildOptions& o) {
     for (const auto& [id, s] : shops) shops_out += shop_to_json(s) + "\n";
     write_file_atomic(gen_dir + "/shops.jsonl", shops_out);
     write_file_atomic(gen_dir + "/signals.json", signals.to_json());
+    integrity.save(gen_dir);
   }
   Manifest m;
   m.schema_version = kSchemaVersion;

@@ -18,6 +18,8 @@ inline constexpr std::string_view kShop = "XS";      // XS<shop_id>
 inline constexpr std::string_view kBrand = "XB";     // XB<normalized brand> (every alias)
 inline constexpr std::string_view kCategory = "XC";  // XC<path level> for every level
 inline constexpr std::string_view kAttr = "XA";      // XA<key>=<value> (normalized)
+inline constexpr std::string_view kStuffed = "XZ";   // XZ<term>: a title word found stuffed (index/integrity.h);
+                                                     // boolean, instead of the text term
 }  // namespace prefix
 
 // Value slots (numbers are Xapian::sortable_serialise'd doubles).
@@ -48,7 +50,7 @@ inline constexpr unsigned kSalesTrust = 23;     // in [0, 1]: how far sales are 
 inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (many duplicate clusters, ...)
 inline constexpr unsigned kShopViolations = 25; // the shop's violations count
 inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0
-inline constexpr unsigned kIntegritySpare = 27;
+inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined by ','; absent = not flagged
 }  // namespace slot
 
 }  // namespace longtail::index

@@ -1,0 +1,253 @@
+#include "index/dedup.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cinttypes>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include <longtail/longtail.h>
+
+namespace fs = std::filesystem;
+
+namespace longtail::index {
+
+namespace {
+
+const uint64_t kNoShop = term_hash("");
+
+inline uint64_t mix(uint64_t x) { return hash_mix(x); }
+
+inline uint64_t part_key(const ItemPrint& p, int block) {
+  return mix((uint64_t(p.leaf) << 16) ^ simhash_block(p.fp, block) ^ (uint64_t(block) << 50));
+}
+
+std::FILE* open_or_throw(const std::string& path, const char* mode) {
+  std::FILE* f = std::fopen(path.c_str(), mode);
+  if (!f) throw DataError(path + ": cannot open: " + std::strerror(errno));
+  return f;
+}
+
+// Reads up to `max` prints; returns how many were read.
+size_t read_prints(std::FILE* f, std::vector<ItemPrint>& out, size_t max) {
+  out.resize(max);
+  size_t n = std::fread(out.data(), sizeof(ItemPrint), max, f);
+  out.resize(n);
+  return n;
+}
+
+struct UnionFind {
+  std::unordered_map<uint64_t, uint32_t> index;
+  std::vector<uint32_t> parent;
+  std::vector<uint64_t> item, shop;
+  uint32_t id(uint64_t it, uint64_t sh) {
+    auto [pos, fresh] = index.emplace(it, uint32_t(parent.size()));
+    if (fresh) {
+      parent.push_back(uint32_t(parent.size()));
+      item.push_back(it);
+      shop.push_back(sh);
+    }
+    return pos->second;
+  }
+  uint32_t find(uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+  void unite(uint32_t a, uint32_t b) {
+    a = find(a);
+    b = find(b);
+    if (a == b) return;
+    // The root keeps the smaller item hash, so a cluster's identity does not depend on order.
+    if (item[a] < item[b]) parent[b] = a;
+    else parent[a] = b;
+  }
+};
+
+}  // namespace
+
+std::string DupMembership::cluster_id() const {
+  char buf[48];
+  if (kind() == 'S')
+    std::snprintf(buf, sizeof buf, "d%016" PRIx64 "s", group);
+  else
+    std::snprintf(buf, sizeof buf, "d%016" PRIx64, root);
+  return buf;
+}
+
+NearDupClusterer::NearDupClusterer(std::string dir, DupParams params, bool write) : dir_(std::move(dir)), p_(params) {
+  if (p_.max_hamming < 0 || p_.max_hamming > 3) throw UsageError("duplicates: max_hamming must be in 0..3");
+  if (!(p_.min_jaccard > 0 && p_.min_jaccard <= 1)) throw UsageError("duplicates: min_jaccard must be in (0, 1]");
+  if (!(p_.price_ratio >= 1)) throw UsageError("duplicates: price_ratio must be >= 1");
+  if (!write) return;
+  fs::create_directories(dir_);
+  out_ = open_or_throw(prints_path(), "wb");
+}
+
+NearDupClusterer::~NearDupClusterer() {
+  if (out_) std::fclose(out_);
+}
+
+void NearDupClusterer::add(const ItemPrint& p) {
+  if (!out_) throw UsageError("duplicates: add() after finish()");
+  if (std::fwrite(&p, sizeof p, 1, out_) != 1) throw DataError(prints_path() + ": write failed");
+  ++n_;
+}
+
+bool NearDupClusterer::is_edge(const ItemPrint& a, const ItemPrint& b, const DupParams& params) {
+  if (a.item == b.item || a.leaf != b.leaf) return false;
+  if (a.brand && b.brand && a.brand != b.brand) return false;
+  if (hamming64(a.fp, b.fp) > params.max_hamming) return false;
+  double lo = std::min(a.price, b.price), hi = std::max(a.price, b.price);
+  if (hi > lo * params.price_ratio + 1e-9) return false;
+  return minhash_jaccard(minhash_distance(a.sketch, b.sketch)) >= params.min_jaccard;
+}
+
+void NearDupClusterer::scan_part(std::vector<ItemPrint>& part, int block, std::vector<Edge>& edges) {
+  // Within a (leaf, block) run the fingerprint order puts equal and close prints side by side.
+  std::sort(part.begin(), part.end(), [block](const ItemPrint& a, const ItemPrint& b) {
+    uint16_t ba = simhash_block(a.fp, block), bb = simhash_block(b.fp, block);
+    if (a.leaf != b.leaf) return a.leaf < b.leaf;
+    if (ba != bb) return ba < bb;
+    if (a.fp != b.fp) return a.fp < b.fp;
+    return a.item < b.item;
+  });
+  for (size_t i = 0; i < part.size(); ++i) {
+    const ItemPrint& a = part[i];
+    for (size_t j = i + 1, cmp = 0; j < part.size() && cmp < p_.max_group_compare; ++j, ++cmp) {
+      const ItemPrint& b = part[j];
+      if (b.leaf != a.leaf || simhash_block(b.fp, block) != simhash_block(a.fp, block)) break;
+      if (a.item == b.item) continue;
+      ++candidates_;
+      if (is_edge(a, b, p_)) edges.push_back(a.item < b.item ? Edge{a.item, a.shop, b.item, b.shop} : Edge{b.item, b.shop, a.item, a.shop});
+    }
+  }
+}
+
+void NearDupClusterer::finish() {
+  if (!out_) throw UsageError("duplicates: finish() called twice");
+  if (std::fclose(out_) != 0) throw DataError(prints_path() + ": write failed");
+  out_ = nullptr;
+
+  const uint64_t parts = std::max<uint64_t>(1, (n_ * sizeof(ItemPrint) + p_.memory_bytes - 1) / p_.memory_bytes);
+  const size_t chunk = size_t(std::min<uint64_t>(n_ + 1, std::max<uint64_t>(1, p_.memory_bytes / sizeof(ItemPrint))));
+  std::vector<Edge> edges;
+  std::vector<ItemPrint> buf;
+  const std::string tmp = dir_ + "/tmp-dedup";
+  for (int block = 0; block < 4; ++block) {
+    if (parts == 1) {
+      std::FILE* f = open_or_throw(prints_path(), "rb");
+      read_prints(f, buf, size_t(n_));
+      std::fclose(f);
+      scan_part(buf, block, edges);
+      continue;
+    }
+    // Partition by hash of (leaf, block value): equal keys land in the same part.
+    fs::create_directories(tmp);
+    std::vector<std::FILE*> files;
+    for (uint64_t k = 0; k < parts; ++k) files.push_back(open_or_throw(tmp + "/p" + std::to_string(k), "w+b"));
+    std::FILE* in = open_or_throw(prints_path(), "rb");
+    while (read_prints(in, buf, chunk) > 0)
+      for (const auto& p : buf)
+        if (std::fwrite(&p, sizeof p, 1, files[part_key(p, block) % parts]) != 1) throw DataError(tmp + ": write failed");
+    std::fclose(in);
+    for (auto* f : files) {
+      std::fflush(f);
+      long size = std::ftell(f);
+      std::rewind(f);
+      read_prints(f, buf, size_t(size) / sizeof(ItemPrint));
+      std::fclose(f);
+      scan_part(buf, block, edges);
+    }
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+  }
+  buf.clear();
+  buf.shrink_to_fit();
+
+  // The same pair is usually found in several block tables.
+  std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
+  edges.erase(std::unique(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) { return x.a == y.a && x.b == y.b; }),
+              edges.end());
+  edges_ = edges.size();
+
+  UnionFind uf, same;  // all edges; edges within one shop
+  for (const auto& e : edges) {
+    uf.unite(uf.id(e.a, e.shop_a), uf.id(e.b, e.shop_b));
+    // Listings without a shop_id are never "the same shop".
+    if (e.shop_a == e.shop_b && e.shop_a != kNoShop) same.unite(same.id(e.a, e.shop_a), same.id(e.b, e.shop_b));
+  }
+  edges.clear();
+  edges.shrink_to_fit();
+  std::unordered_map<uint32_t, uint32_t> size, same_size;  // root -> items
+  for (uint32_t x = 0; x < uf.parent.size(); ++x) ++size[uf.find(x)];
+  for (uint32_t x = 0; x < same.parent.size(); ++x) ++same_size[same.find(x)];
+  for (uint32_t x = 0; x < uf.parent.size(); ++x) {
+    uint32_t r = uf.find(x);
+    DupMembership m;
+    m.root = uf.item[r];
+    m.shop = uf.shop[x];
+    m.size = size[r];
+    m.shop_size = 1;
+    if (auto it = same.index.find(uf.item[x]); it != same.index.end()) {
+      uint32_t g = same.find(it->second);
+      m.group = same.item[g];
+      m.shop_size = same_size[g];
+    }
+    members_[uf.item[x]] = m;
+  }
+  count_shop_groups();
+}
+
+void NearDupClusterer::count_shop_groups() {
+  shop_groups_.clear();
+  std::unordered_map<uint64_t, bool> seen;  // same-shop groups counted
+  std::unordered_map<uint64_t, bool> roots;
+  for (const auto& [item, m] : members_) {
+    roots.emplace(m.root, true);
+    if (m.kind() == 'S' && seen.emplace(m.group, true).second) ++shop_groups_[m.shop];
+  }
+  clusters_ = roots.size();
+}
+
+const DupMembership* NearDupClusterer::find(uint64_t item) const {
+  auto it = members_.find(item);
+  return it == members_.end() ? nullptr : &it->second;
+}
+
+uint32_t NearDupClusterer::shop_groups(uint64_t shop) const {
+  auto it = shop_groups_.find(shop);
+  return it == shop_groups_.end() ? 0 : it->second;
+}
+
+void NearDupClusterer::save_memberships(const std::string& path) const {
+  std::FILE* f = open_or_throw(path, "wb");
+  for (const auto& [item, m] : members_) {
+    uint64_t rec[5] = {item, m.root, m.shop, m.group, (uint64_t(m.size) << 32) | m.shop_size};
+    if (std::fwrite(rec, sizeof rec, 1, f) != 1) {
+      std::fclose(f);
+      throw DataError(path + ": write failed");
+    }
+  }
+  if (std::fclose(f) != 0) throw DataError(path + ": write failed");
+}
+
+void NearDupClusterer::load_memberships(const std::string& path) {
+  std::FILE* f = open_or_throw(path, "rb");
+  members_.clear();
+  shop_groups_.clear();
+  uint64_t rec[5];
+  while (std::fread(rec, sizeof rec, 1, f) == 1) {
+    DupMembership m;
+    m.root = rec[1];
+    m.shop = rec[2];
+    m.group = rec[3];
+    m.size = uint32_t(rec[4] >> 32);
+    m.shop_size = uint32_t(rec[4]);
+    members_[rec[0]] = m;
+  }
+  std::fclose(f);
+  count_shop_groups();
+}
+
+}  // namespace longtail::index

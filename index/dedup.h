@@ -1,0 +1,111 @@
+// Near-duplicate clustering of items across all shards in bounded memory (docs/integrity.md).
+//
+// Each item contributes one ItemPrint (64-bit weighted SimHash of its title words, a 256-bit
+// one-bit MinHash sketch of the same words, leaf category, effective price, shop). Candidates
+// are found as in Manku, Jain and Das Sarma (WWW 2007): for each of the four 16-bit blocks of
+// the SimHash, prints are sorted by (leaf, block) and compared within equal runs, so every pair
+// within Hamming distance 3 in the same leaf meets in at least one block table. A candidate pair
+// becomes an edge when it also passes the price band and the sketch's Jaccard estimate; edges
+// are joined into clusters (union-find). Variants (one item_id) are one print, never a pair.
+//
+// Memory: prints are appended to a file during the scan (72 bytes per item on disk). finish()
+// partitions that file per block into ceil(items * 72 / memory_bytes) parts by hash of
+// (leaf, block) and sorts one part at a time, so RAM holds one part (<= memory_bytes) plus the
+// union-find over the items that have at least one edge (about 64 bytes per clustered item).
+// Not thread-safe while adding; find() and the counters are safe to call concurrently after
+// finish().
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "index/simhash.h"
+
+namespace longtail::index {
+
+struct ItemPrint {
+  uint64_t item = 0;      // term_hash(item_id)
+  uint64_t shop = 0;      // term_hash(shop_id)
+  uint64_t fp = 0;        // weighted SimHash
+  MinHash256 sketch{};    // one-bit MinHash of the same words (verification)
+  uint32_t leaf = 0;      // leaf category id
+  float price = 0;        // effective price of the item's first SKU, CNY
+  uint64_t brand = 0;     // term_hash of the brand field (0 = none): two brands are never duplicates
+};
+static_assert(sizeof(ItemPrint) == 72);
+
+struct DupParams {
+  int max_hamming = 3;              // SimHash distance of a candidate pair. Range 0..3 (4 blocks).
+  double min_jaccard = 0.6;         // sketch Jaccard estimate of an edge. Range (0, 1].
+  double price_ratio = 1.3;         // higher / lower effective price of an edge at most this. >= 1.
+  uint32_t max_group_compare = 128; // within one (leaf, block) run, each print is compared with at
+                                    // most this many following prints (sorted by fingerprint)
+  uint64_t memory_bytes = 256ull << 20;  // RAM for one sorted part. Default 256 MB.
+};
+
+// An item's place in a cluster.
+// Clusters are the connected components of all edges; a same-shop group is a connected
+// component of the edges between two items of ONE shop (so two listings of a shop that are
+// only linked through another shop's listing are not a same-shop group).
+struct DupMembership {
+  uint64_t root = 0;        // smallest item hash of the cluster: the cluster's identity
+  uint64_t shop = 0;
+  uint64_t group = 0;       // smallest item hash of the same-shop group (0 = none)
+  uint32_t size = 0;        // items in the cluster
+  uint32_t shop_size = 0;   // items in the same-shop group (1 = none)
+  char kind() const { return shop_size >= 2 ? 'S' : 'X'; }
+  // "d<root hex>" for a cross-shop member; members of one same-shop group share
+  // "d<group hex>s" so ranking keeps only the best of them.
+  std::string cluster_id() const;
+};
+
+class NearDupClusterer {
+ public:
+  // `dir`: where the prints file and temporary parts go (created if missing). With write =
+  // false the prints file is left alone (a loaded index: only memberships are read).
+  NearDupClusterer(std::string dir, DupParams params, bool write = true);
+  ~NearDupClusterer();
+  NearDupClusterer(const NearDupClusterer&) = delete;
+  NearDupClusterer& operator=(const NearDupClusterer&) = delete;
+
+  void add(const ItemPrint& p);  // throws DataError on I/O failure
+  void finish();                 // clusters; throws DataError on I/O failure
+
+  const DupMembership* find(uint64_t item) const;
+  // Same-shop groups (a shop's >= 2 items in one cluster) per shop.
+  uint32_t shop_groups(uint64_t shop) const;
+  uint64_t prints() const { return n_; }
+  uint64_t clustered_items() const { return members_.size(); }
+  uint64_t clusters() const { return clusters_; }
+  uint64_t candidate_pairs() const { return candidates_; }
+  uint64_t edges() const { return edges_; }
+  // The prints file (kept for updates: the updater re-clusters changed items against it).
+  std::string prints_path() const { return dir_ + "/integrity-prints.bin"; }
+
+  // Cluster memberships as fixed binary records (for the index generation), and back.
+  void save_memberships(const std::string& path) const;
+  void load_memberships(const std::string& path);
+
+  // True if two prints form an edge under `params` (same leaf, distinct items, fingerprint,
+  // price band and sketch all within bounds).
+  static bool is_edge(const ItemPrint& a, const ItemPrint& b, const DupParams& params);
+
+ private:
+  struct Edge {
+    uint64_t a, shop_a, b, shop_b;
+  };
+  void scan_part(std::vector<ItemPrint>& part, int block, std::vector<Edge>& edges);
+  void count_shop_groups();
+
+  std::string dir_;
+  DupParams p_;
+  std::FILE* out_ = nullptr;
+  uint64_t n_ = 0, clusters_ = 0, candidates_ = 0, edges_ = 0;
+  std::unordered_map<uint64_t, DupMembership> members_;
+  std::unordered_map<uint64_t, uint32_t> shop_groups_;
+};
+
+}  // namespace longtail::index

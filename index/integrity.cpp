@@ -1,0 +1,1382 @@
+#include "index/integrity.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <unordered_set>
+
+#include <simdjson.h>
+
+#include <longtail/longtail.h>
+
+#include "analyzers/lexicon_learner.h"
+#include "index/dedup.h"
+#include "index/document.h"
+#include "index/index_dir.h"
+#include "index/layout.h"
+#include "index/simhash.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail::index {
+
+// ------------------------------------------------------------------------------------------
+// Thresholds
+
+namespace {
+
+struct ThresholdKey {
+  std::string_view name;
+  double IntegrityThresholds::*member;
+  double lo, hi;  // inclusive range
+};
+
+const ThresholdKey kThresholdKeys[] = {
+    {"dup_max_hamming", &IntegrityThresholds::dup_max_hamming, 0, 3},
+    {"dup_min_jaccard", &IntegrityThresholds::dup_min_jaccard, 0.01, 1},
+    {"dup_price_ratio", &IntegrityThresholds::dup_price_ratio, 1, 100},
+    {"shop_dup_groups", &IntegrityThresholds::shop_dup_groups, 1, 1e9},
+    {"shop_dup_share", &IntegrityThresholds::shop_dup_share, 0, 1},
+    {"shop_dup_penalty", &IntegrityThresholds::shop_dup_penalty, 0.001, 1},
+    {"brand_min_items", &IntegrityThresholds::brand_min_items, 1, 1e9},
+    {"brand_others_branded", &IntegrityThresholds::brand_others_branded, 1, 100},
+    {"brand_others_unbranded", &IntegrityThresholds::brand_others_unbranded, 1, 100},
+    {"brand_common_share", &IntegrityThresholds::brand_common_share, 0, 1},
+    {"brand_penalty", &IntegrityThresholds::brand_penalty, 0.001, 1},
+    {"term_min_items", &IntegrityThresholds::term_min_items, 1, 1e9},
+    {"offcat_max_affinity", &IntegrityThresholds::offcat_max_affinity, 0, 1},
+    {"offcat_min_home", &IntegrityThresholds::offcat_min_home, 0, 1},
+    {"hotword_min_score", &IntegrityThresholds::hotword_min_score, 0.5, 100},
+    {"hotword_penalty", &IntegrityThresholds::hotword_penalty, 0.001, 1},
+    {"miscat_min_elsewhere", &IntegrityThresholds::miscat_min_elsewhere, 0, 1},
+    {"miscat_max_listed", &IntegrityThresholds::miscat_max_listed, 0, 1},
+    {"miscat_penalty", &IntegrityThresholds::miscat_penalty, 0.001, 1},
+    {"length_quantile", &IntegrityThresholds::length_quantile, 0.5, 1},
+    {"length_factor", &IntegrityThresholds::length_factor, 1, 10},
+    {"length_min_chars", &IntegrityThresholds::length_min_chars, 1, 10000},
+    {"length_penalty", &IntegrityThresholds::length_penalty, 0.001, 1},
+    {"fee_min", &IntegrityThresholds::fee_min, 0, 1e9},
+    {"fee_leaf_factor", &IntegrityThresholds::fee_leaf_factor, 0, 1000},
+    {"fee_max_price_share", &IntegrityThresholds::fee_max_price_share, 0, 1},
+    {"fee_penalty", &IntegrityThresholds::fee_penalty, 0.001, 1},
+    {"ad_penalty", &IntegrityThresholds::ad_penalty, 0.001, 1},
+    {"sham_min_sales", &IntegrityThresholds::sham_min_sales, 1, 1e12},
+    {"sham_max_review_rate", &IntegrityThresholds::sham_max_review_rate, 0, 1},
+    {"sham_ref_review_rate", &IntegrityThresholds::sham_ref_review_rate, 1e-6, 1},
+    {"sham_min_trust", &IntegrityThresholds::sham_min_trust, 0, 1},
+    {"sham_shop_factor", &IntegrityThresholds::sham_shop_factor, 1, 1e9},
+    {"min_penalty", &IntegrityThresholds::min_penalty, 0.001, 1},
+};
+
+std::string fmt(double v, const char* f = "%.4g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+void IntegrityThresholds::set(std::string_view key, double value) {
+  for (const auto& k : kThresholdKeys)
+    if (k.name == key) {
+      if (!(value >= k.lo && value <= k.hi))
+        throw UsageError("[integrity] " + std::string(key) + ": " + fmt(value) + " is out of range " + fmt(k.lo) + ".." +
+                         fmt(k.hi));
+      this->*k.member = value;
+      return;
+    }
+  throw UsageError("[integrity] " + std::string(key) + ": unknown key");
+}
+
+std::vector<std::string_view> IntegrityThresholds::keys() {
+  std::vector<std::string_view> out;
+  for (const auto& k : kThresholdKeys) out.push_back(k.name);
+  return out;
+}
+
+std::string IntegrityThresholds::to_json() const {
+  std::string o = "{";
+  for (const auto& k : kThresholdKeys) {
+    if (o.size() > 1) o += ',';
+    o += '"';
+    o += k.name;
+    o += "\":" + fmt(this->*k.member, "%.17g");
+  }
+  return o + "}";
+}
+
+// ------------------------------------------------------------------------------------------
+// Verdict
+
+std::string IntegrityVerdict::to_json() const {
+  std::string o = "{\"penalty\":" + fmt(penalty, "%.6g");
+  if (sales_trust < 1) o += ",\"sales_trust\":" + fmt(sales_trust, "%.6g");
+  if (shop_penalty < 1) o += ",\"shop_penalty\":" + fmt(shop_penalty, "%.6g");
+  if (dup_kind) {
+    o += ",\"dup_cluster\":";
+    append_json_string(o, dup_cluster);
+    o += ",\"dup_kind\":\"";
+    o += dup_kind;
+    o += '"';
+  }
+  o += ",\"reasons\":[";
+  for (size_t i = 0; i < reasons.size(); ++i) {
+    if (i) o += ',';
+    o += "{\"name\":";
+    append_json_string(o, reasons[i].name);
+    o += ",\"score\":" + fmt(reasons[i].score, "%.6g");
+    o += ",\"penalty\":" + fmt(reasons[i].penalty, "%.6g");
+    o += ",\"explanation\":";
+    append_json_string(o, reasons[i].explanation);
+    o += '}';
+  }
+  return o + "]}";
+}
+
+bool decode_integrity(std::string_view data, IntegrityVerdict& out) {
+  out = IntegrityVerdict{};
+  if (data.find("\"integrity\":") == std::string_view::npos) return false;
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(data);
+  simdjson::dom::element doc;
+  simdjson::dom::object obj;
+  if (parser.parse(padded).get(doc) || doc["integrity"].get(obj)) return false;
+  for (auto [k, v] : obj) {
+    if (k == "penalty") {
+      if (v.get(out.penalty)) return false;
+    } else if (k == "sales_trust") {
+      if (v.get(out.sales_trust)) return false;
+    } else if (k == "shop_penalty") {
+      if (v.get(out.shop_penalty)) return false;
+    } else if (k == "dup_cluster") {
+      std::string_view sv;
+      if (!v.get(sv)) out.dup_cluster = sv;
+    } else if (k == "dup_kind") {
+      std::string_view sv;
+      if (!v.get(sv) && !sv.empty()) out.dup_kind = sv[0];
+    } else if (k == "reasons") {
+      simdjson::dom::array arr;
+      if (v.get(arr)) return false;
+      for (auto e : arr) {
+        IntegrityReason r;
+        std::string_view name, expl;
+        if (e["name"].get(name) || e["score"].get(r.score) || e["explanation"].get(expl)) return false;
+        if (e["penalty"].get(r.penalty)) r.penalty = 1;
+        r.name = name;
+        r.explanation = expl;
+        out.reasons.push_back(std::move(r));
+      }
+    }
+  }
+  return true;
+}
+
+std::string IntegrityVerdict::reason_names() const {
+  std::string o;
+  for (const auto& r : reasons) {
+    if (!o.empty()) o += ',';
+    o += r.name;
+  }
+  return o;
+}
+
+// ------------------------------------------------------------------------------------------
+// Word lists
+
+namespace {
+
+using analysis::Token;
+using analysis::TokenKind;
+
+inline uint64_t mix64(uint64_t x) { return hash_mix(x); }
+
+// Words a duplicate re-listing typically changes, removed before fingerprinting (besides
+// numbers, number+unit tokens and the record's own attribute values).
+const std::unordered_set<std::string_view>& promo_words() {
+  static const std::unordered_set<std::string_view> s = {
+      "新款", "新品", "特价", "清仓", "热卖", "热销", "爆款", "限时", "现货", "包邮", "正品", "官方",
+      "旗舰店", "专柜", "促销", "秒杀", "折扣", "特惠", "厂家直销", "直销", "年新款", "款", "优惠",
+      "抢购", "限量", "推荐", "同款", "送礼", "礼物", "实惠", "优选", "品质", "高档", "经典", "升级款"};
+  return s;
+}
+
+const std::unordered_set<std::string_view>& size_words() {
+  static const std::unordered_set<std::string_view> s = {
+      "xs", "s", "m", "l", "xl", "xxl", "xxxl", "2xl", "3xl", "4xl", "5xl", "6xl", "均码", "码", "尺码", "大号",
+      "中号", "小号", "加大", "加大码"};
+  return s;
+}
+
+bool is_colour(std::string_view w) {
+  static const std::unordered_set<std::string_view> s = {"黑", "白", "红", "蓝", "粉", "灰", "绿", "黄", "紫", "橙",
+                                                         "金", "银", "雾霾蓝", "藏青", "卡其", "香槟", "咖啡", "杏"};
+  if (s.count(w)) return true;
+  // "...色" of at most four characters (红色, 卡其色, 米白色, 浅蓝色): 3 bytes per Han character.
+  return w.size() >= 6 && w.size() <= 12 && w.substr(w.size() - 3) == "色";
+}
+
+// Words whose category affinity is counted: dictionary words and Han grams.
+inline bool stat_kind(TokenKind k) { return k == TokenKind::Word || k == TokenKind::HanGram; }
+
+size_t utf8_chars(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool is_latin(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return !s.empty();
+}
+
+// The matching form of a brand alias or a title: the surface segmentation (Mode::Plain, which
+// does not overlap), each piece normalized, whitespace dropped. `owner`, when given, receives
+// for every output byte the index of the plain token it came from.
+std::string canonical(const analysis::Analyzer& a, std::string_view text, const std::vector<Token>* plain = nullptr,
+                      std::vector<uint32_t>* owner = nullptr) {
+  std::vector<Token> own;
+  if (!plain) {
+    own = a.analyze(text, analysis::Mode::Plain);
+    plain = &own;
+  }
+  std::string out;
+  for (uint32_t i = 0; i < plain->size(); ++i) {
+    std::string n = a.normalize((*plain)[i].text);
+    for (char ch : n)
+      if (ch != ' ' && ch != '\t' && ch != '\n') {
+        out += ch;
+        if (owner) owner->push_back(i);
+      }
+  }
+  return out;
+}
+
+// A word that starts a segment of the title (after a space, punctuation or at the start) rather
+// than ending a compound: "滚筒洗衣机 波轮洗衣机" repeats 洗衣机 honestly, "… 轮胎 轮胎" does not.
+bool standalone(std::string_view title, const Token& tk) {
+  if (tk.start == 0 || tk.start > title.size()) return true;
+  unsigned char prev = static_cast<unsigned char>(title[tk.start - 1]);
+  if (prev < 0x80) return !std::isalnum(prev);
+  static const std::string_view punct[] = {"【", "】", "，", "、", "（", "）", "！", "。", "：", "；", "　", "／", "｜"};
+  if (tk.start >= 3)
+    for (auto p : punct)
+      if (title.substr(tk.start - 3, 3) == p) return true;
+  return false;
+}
+
+// ------------------------------------------------------------------------------------------
+// Contact details (advertisement). Works on the NORMALIZED title (NFKC, lower case).
+
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_alpha(char c) { return c >= 'a' && c <= 'z'; }
+inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+
+// Skips separators a seller puts between a lead-in and the contact: spaces, ':', '：' (already
+// ':' after NFKC), '号', '-'.
+size_t skip_sep(std::string_view s, size_t i) {
+  for (int n = 0; n < 4 && i < s.size(); ++n) {
+    if (s[i] == ' ' || s[i] == ':' || s[i] == '-' || s[i] == '_') ++i;
+    else if (s.substr(i, 3) == "号") i += 3;
+    else break;
+  }
+  return i;
+}
+
+std::vector<std::string> find_contacts(std::string_view s) {
+  std::vector<std::string> found;
+  auto add = [&](std::string kind, std::string_view what) {
+    if (found.size() < 4) found.push_back(kind + " " + std::string(what));
+  };
+  // Phone numbers: mobile 1[3-9]xxxxxxxxx (11 digits, separators allowed), landline 0xx(x)-xxxxxxx(x),
+  // 400/800 service numbers; the digit run must stand alone (no letters or digits around it).
+  for (size_t i = 0; i < s.size();) {
+    if (!is_digit(s[i]) || (i > 0 && is_alnum(s[i - 1]))) {
+      ++i;
+      continue;
+    }
+    std::string digits;
+    std::vector<size_t> groups{0};  // digits per dash-separated group
+    size_t j = i;
+    bool dash = false;
+    while (j < s.size() && (is_digit(s[j]) || ((s[j] == '-' || s[j] == ' ') && j + 1 < s.size() && is_digit(s[j + 1]) &&
+                                               digits.size() >= 3))) {
+      if (is_digit(s[j])) {
+        digits += s[j];
+        ++groups.back();
+      } else if (s[j] == '-') {
+        dash = true;  // only a dash marks an area code; spaces separate model numbers too
+        groups.push_back(0);
+      }
+      ++j;
+    }
+    bool alone = j >= s.size() || !is_alnum(s[j]);
+    if (alone) {
+      if (digits.size() == 11 && digits[0] == '1' && digits[1] >= '3' && digits[1] <= '9') add("phone", digits);
+      // Landline: 0 + area code (3-4 digits, second not 0) - 7 or 8 digits, nothing more.
+      else if (dash && groups.size() == 2 && digits[0] == '0' && digits[1] != '0' && groups[0] >= 3 && groups[0] <= 4 &&
+               groups[1] >= 7 && groups[1] <= 8)
+        add("phone", digits);
+      else if ((digits.rfind("400", 0) == 0 || digits.rfind("800", 0) == 0) && digits.size() == 10 && dash) add("phone", digits);
+    }
+    i = j;
+  }
+  // QQ: "qq" / "扣扣" + 5..11 digits.
+  for (std::string_view lead : {std::string_view("qq"), std::string_view("扣扣")}) {
+    for (size_t p = s.find(lead); p != std::string_view::npos; p = s.find(lead, p + lead.size())) {
+      if (lead == "qq" && p > 0 && is_alpha(s[p - 1])) continue;
+      size_t i = skip_sep(s, p + lead.size());
+      size_t j = i;
+      while (j < s.size() && is_digit(s[j])) ++j;
+      if (j - i >= 5 && j - i <= 11 && (j >= s.size() || !is_alnum(s[j]))) add("QQ", s.substr(i, j - i));
+    }
+  }
+  // WeChat: a lead-in and an id (a letter then 5..19 of [a-z0-9_-], or 6+ digits), or a bare
+  // "wx" + 5..19 id characters (the "wx…" ids sellers print).
+  for (std::string_view lead : {std::string_view("微信"), std::string_view("weixin"), std::string_view("vx"),
+                                std::string_view("v信"), std::string_view("加v"), std::string_view("威信"),
+                                std::string_view("薇信"), std::string_view("wechat")}) {
+    for (size_t p = s.find(lead); p != std::string_view::npos; p = s.find(lead, p + lead.size())) {
+      if (is_alpha(lead[0]) && p > 0 && is_alpha(s[p - 1])) continue;
+      if (lead == "微信" && p >= 6 && s.substr(p - 6, 6) == "企业") continue;  // 企业微信: a product (WeChat Work)
+      size_t i = skip_sep(s, p + lead.size());
+      size_t j = i;
+      while (j < s.size() && (is_alnum(s[j]) || s[j] == '_' || s[j] == '-') && j - i < 24) ++j;
+      std::string_view id = s.substr(i, j - i);
+      bool letters = !id.empty() && is_alpha(id[0]) && id.size() >= 6 && id.size() <= 20;
+      bool digits = id.size() >= 6 && std::all_of(id.begin(), id.end(), is_digit);
+      if (letters || digits) add("WeChat", id);
+    }
+  }
+  // A bare "wx…" id only after a contact lead-in (model codes such as WX-3078P are common).
+  auto after_lead = [&](size_t p) {
+    static const std::string_view leads[] = {"微信", "加v", "vx", "v信", "私聊", "咨询", "联系", "加群", "详情", "电话", "qq", "官网", "加"};
+    while (p > 0 && (s[p - 1] == ' ' || s[p - 1] == ':')) --p;
+    for (auto l : leads)
+      if (p >= l.size() && s.substr(p - l.size(), l.size()) == l) return true;
+    return false;
+  };
+  for (size_t p = s.find("wx"); p != std::string_view::npos; p = s.find("wx", p + 2)) {
+    if (!after_lead(p)) continue;
+    size_t j = p + 2;
+    while (j < s.size() && (is_alnum(s[j]) || s[j] == '_' || s[j] == '-')) ++j;
+    if (j - p >= 7 && j - p <= 22) {
+      std::string id(s.substr(p, j - p));
+      bool dup = false;
+      for (const auto& f : found) dup |= f.find(id) != std::string::npos;
+      if (!dup) add("WeChat", id);
+    }
+  }
+  // URLs.
+  for (std::string_view lead : {std::string_view("http://"), std::string_view("https://"), std::string_view("www.")}) {
+    for (size_t p = s.find(lead); p != std::string_view::npos; p = s.find(lead, p + lead.size())) {
+      size_t j = p + lead.size();
+      while (j < s.size() && (is_alnum(s[j]) || s[j] == '.' || s[j] == '-' || s[j] == '/')) ++j;
+      if (j - p > lead.size() + 2 && (lead != "www." || s.substr(p, j - p).find('.', 4) != std::string_view::npos)) {
+        bool dup = false;
+        for (const auto& f : found) dup |= f.find(s.substr(p, j - p)) != std::string::npos;
+        if (!dup) add("URL", s.substr(p, j - p));
+      }
+    }
+  }
+  for (std::string_view tld : {std::string_view(".com"), std::string_view(".cn"), std::string_view(".net"),
+                               std::string_view(".top"), std::string_view(".vip"), std::string_view(".cc")}) {
+    for (size_t p = s.find(tld); p != std::string_view::npos; p = s.find(tld, p + tld.size())) {
+      size_t e = p + tld.size();
+      if (e < s.size() && is_alnum(s[e])) continue;
+      size_t b = p;
+      while (b > 0 && (is_alnum(s[b - 1]) || s[b - 1] == '-' || s[b - 1] == '.')) --b;
+      if (p - b < 2 || !is_alpha(s[b])) continue;
+      std::string url(s.substr(b, e - b));
+      bool dup = false;
+      for (const auto& f : found) dup |= f.find(url) != std::string::npos;
+      if (!dup) add("URL", url);
+    }
+  }
+  return found;
+}
+
+// ------------------------------------------------------------------------------------------
+// Count tables with a size bound: when full, entries with the smallest counts are pruned.
+
+class BoundedCounts {
+ public:
+  explicit BoundedCounts(size_t cap) : cap_(cap) {}
+  void add(uint64_t key, uint32_t n = 1) {
+    auto it = m_.find(key);
+    if (it != m_.end()) {
+      it->second += n;
+      return;
+    }
+    if (m_.size() >= cap_) prune();
+    if (m_.size() < cap_) m_.emplace(key, n);
+  }
+  uint32_t get(uint64_t key) const {
+    auto it = m_.find(key);
+    return it == m_.end() ? 0 : it->second;
+  }
+  size_t size() const { return m_.size(); }
+  uint32_t pruned_below() const { return floor_; }
+  const std::unordered_map<uint64_t, uint32_t>& map() const { return m_; }
+  std::unordered_map<uint64_t, uint32_t>& map() { return m_; }
+
+ private:
+  void prune() {
+    // Drop entries at or below a rising count until a quarter of the table is free.
+    while (m_.size() > cap_ * 3 / 4) {
+      ++floor_;
+      for (auto i = m_.begin(); i != m_.end();) i = i->second <= floor_ ? m_.erase(i) : std::next(i);
+    }
+  }
+  size_t cap_;
+  uint32_t floor_ = 0;
+  std::unordered_map<uint64_t, uint32_t> m_;
+};
+
+constexpr int kLenBins = 256;  // title length histogram: 0..254 characters, 255 = longer
+constexpr int kFeeBins = 201;  // nonzero shipping fees rounded up to CNY 1..199, 200 = more
+
+struct LeafStats {
+  std::string name;
+  uint32_t top = 0;
+  uint64_t items = 0;
+  std::vector<uint32_t> len_hist = std::vector<uint32_t>(kLenBins, 0);
+  std::vector<uint32_t> fee_hist = std::vector<uint32_t>(kFeeBins, 0);
+  // Frozen by finish().
+  double len_limit = 0;  // flagged above this many characters
+  double fee_q90 = 0;    // 90th percentile of nonzero fees (0 when none)
+};
+
+struct TopStats {
+  std::string name;
+  uint64_t items = 0;
+};
+
+struct ShopStats {
+  int64_t violations = 0;
+  bool blocked = false;
+  uint64_t items = 0;
+};
+
+struct ShopTopStats {
+  uint64_t items = 0;
+  double sales = 0;  // sum of item sales_30d
+};
+
+struct ShamCandidate {
+  uint64_t shop = 0;
+  uint32_t top = 0;
+  double sales = 0, reviews = 0;
+  double trust = 1;  // frozen by finish()
+  std::string explanation;
+};
+
+double quantile(const std::vector<uint32_t>& hist, double q) {
+  uint64_t total = 0;
+  for (auto c : hist) total += c;
+  if (total == 0) return 0;
+  uint64_t target = uint64_t(std::ceil(q * double(total)));
+  uint64_t acc = 0;
+  for (size_t i = 0; i < hist.size(); ++i) {
+    acc += hist[i];
+    if (acc >= target) return double(i);
+  }
+  return double(hist.size() - 1);
+}
+
+// Per-thread cache of the title-derived part of a verdict (variants share their title).
+struct TitleVerdict {
+  std::vector<IntegrityReason> reasons;
+  std::vector<std::pair<uint32_t, uint32_t>> stuffed, repeated;
+};
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// The model
+
+struct IntegrityModel::Impl {
+  const analysis::Analyzer* analyzer;
+  IntegrityThresholds t;
+  std::string dir;
+  bool finished = false;
+
+  std::unordered_map<std::string, uint32_t> leaf_ids, top_ids;
+  std::vector<LeafStats> leaves;
+  std::vector<TopStats> tops;
+  uint64_t items = 0;
+
+  BoundedCounts df{kMaxTerms};     // term -> items
+  BoundedCounts pairs{kMaxPairs};  // pair_key(term, top or leaf) -> items
+
+  // Brand lexicon: canonical alias -> (group, items); groups joined by union-find.
+  struct Alias {
+    uint32_t group = 0;
+    uint32_t items = 0;
+  };
+  std::unordered_map<std::string, Alias> aliases;
+  std::vector<uint32_t> group_parent;
+  std::vector<size_t> alias_lengths;  // distinct byte lengths of usable aliases, longest first
+
+  std::unordered_map<uint64_t, ShopStats> shops;
+  std::unordered_map<uint64_t, ShopTopStats> shop_tops;  // mix(shop) ^ top
+  std::unordered_map<uint64_t, ShamCandidate> sham;      // item hash -> candidate
+
+  // The item being observed (consecutive SKUs of one item_id).
+  std::string cur_item;
+  uint64_t cur_item_hash = 0, cur_shop = 0;
+  uint32_t cur_top = 0;
+  double cur_sales = 0, cur_reviews = 0;
+
+  std::FILE* spill = nullptr;
+  std::unique_ptr<NearDupClusterer> dups;
+
+  static uint64_t top_key(uint64_t term, uint32_t top) { return term ^ mix64(uint64_t(top) * 2 + 0x1000000); }
+  static uint64_t leaf_key(uint64_t term, uint32_t leaf) { return term ^ mix64(uint64_t(leaf) * 2 + 1 + 0x1000000); }
+  // Items whose brand field has this alias, per top category.
+  static uint64_t brand_key(uint64_t alias, uint32_t top) { return alias ^ mix64(uint64_t(top) + 0x7000000000ULL); }
+  std::string spill_path() const { return dir + "/tmp-integrity-words.bin"; }
+
+  uint32_t group_root(uint32_t g) const {
+    while (group_parent[g] != g) g = group_parent[g];
+    return g;
+  }
+
+  uint32_t leaf_id(const std::string& category) {
+    auto it = leaf_ids.find(category);
+    if (it != leaf_ids.end()) return it->second;
+    std::string top_name = category.substr(0, category.find('/'));
+    auto [tit, fresh] = top_ids.emplace(top_name, uint32_t(tops.size()));
+    if (fresh) tops.push_back(TopStats{top_name, 0});
+    uint32_t id = uint32_t(leaves.size());
+    leaves.emplace_back();
+    leaves.back().name = category;
+    leaves.back().top = tit->second;
+    leaf_ids.emplace(category, id);
+    return id;
+  }
+  const LeafStats* find_leaf(const std::string& category) const {
+    auto it = leaf_ids.find(category);
+    return it == leaf_ids.end() ? nullptr : &leaves[it->second];
+  }
+
+  // The record's attribute values in matching form (removed from fingerprints).
+  std::unordered_set<std::string> attr_values(const SkuRecord& r) const {
+    std::unordered_set<std::string> s;
+    for (const auto& [k, v] : r.attrs) s.insert(canonical(*analyzer, v));
+    return s;
+  }
+
+  // Words kept for the fingerprint: no numbers, colours, sizes, promotional words or attribute
+  // values; as hashes, in title order (duplicates kept once).
+  std::vector<uint64_t> fingerprint_words(const std::vector<Token>& toks, const SkuRecord& r) const {
+    auto attrs = attr_values(r);
+    std::vector<uint64_t> out;
+    for (const auto& tk : toks) {
+      if (!(stat_kind(tk.kind) || tk.kind == TokenKind::Alnum)) continue;
+      if (promo_words().count(tk.text) || size_words().count(tk.text) || is_colour(tk.text) || attrs.count(tk.text)) continue;
+      uint64_t h = term_hash(tk.text);
+      if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
+      if (out.size() >= 48) break;
+    }
+    return out;
+  }
+
+  void add_brand(const std::string& brand, uint32_t top) {
+    auto raw = analysis::LexiconLearner::split_brand(brand);
+    uint32_t group = UINT32_MAX;
+    for (const auto& a : raw) {
+      std::string c = canonical(*analyzer, a);
+      if (c.empty() || c.size() > 48) continue;
+      auto it = aliases.find(c);
+      if (it == aliases.end()) {
+        if (aliases.size() >= kMaxAliases) continue;
+        uint32_t g = uint32_t(group_parent.size());
+        group_parent.push_back(g);
+        it = aliases.emplace(c, Alias{g, 0}).first;
+      }
+      ++it->second.items;
+      pairs.add(brand_key(term_hash(c), top));
+      uint32_t g = group_root(it->second.group);
+      if (group == UINT32_MAX) {
+        group = g;
+      } else if (g != group) {
+        // Aliases of one brand field are one brand: join their groups (smaller id is the root).
+        uint32_t lo = std::min(g, group), hi = std::max(g, group);
+        group_parent[hi] = lo;
+        group = lo;
+      }
+    }
+  }
+
+  void flush_item() {
+    if (cur_item.empty()) return;
+    auto& st = shop_tops[mix64(cur_shop) ^ cur_top];
+    ++st.items;
+    st.sales += cur_sales;
+    if (cur_sales >= t.sham_min_sales && (cur_reviews + 1) / cur_sales <= t.sham_max_review_rate)
+      sham[cur_item_hash] = ShamCandidate{cur_shop, cur_top, cur_sales, cur_reviews, 1, {}};
+    cur_item.clear();
+  }
+
+  // Spill and prints files are opened by the first observe(), so load() never truncates them.
+  void open_files() {
+    fs::create_directories(dir);
+    spill = std::fopen(spill_path().c_str(), "w+b");
+    if (!spill) throw DataError(spill_path() + ": cannot create: " + std::strerror(errno));
+    DupParams dp;
+    dp.max_hamming = int(t.dup_max_hamming);
+    dp.min_jaccard = t.dup_min_jaccard;
+    dp.price_ratio = t.dup_price_ratio;
+    dups = std::make_unique<NearDupClusterer>(dir, dp);
+  }
+
+  void observe(const SkuRecord& r) {
+    if (finished) throw UsageError("integrity: observe() after finish()");
+    if (!dups) open_files();
+    if (!cur_item.empty() && r.item_id == cur_item) {
+      cur_sales += double(std::max<int64_t>(0, r.sales_30d));
+      cur_reviews += double(std::max<int64_t>(0, r.reviews));
+      return;
+    }
+    flush_item();
+    cur_item = r.item_id;
+    cur_item_hash = term_hash(r.item_id);
+    cur_shop = term_hash(r.shop_id);
+    cur_sales = double(std::max<int64_t>(0, r.sales_30d));
+    cur_reviews = double(std::max<int64_t>(0, r.reviews));
+
+    uint32_t leaf = leaf_id(r.category);
+    LeafStats& ls = leaves[leaf];
+    cur_top = ls.top;
+    ++items;
+    ++ls.items;
+    ++tops[ls.top].items;
+    ls.len_hist[std::min<size_t>(kLenBins - 1, utf8_chars(r.title))]++;
+    if (r.shipping_fee > 0) ls.fee_hist[std::min<size_t>(kFeeBins - 1, size_t(std::ceil(r.shipping_fee)))]++;
+    auto& shop = shops[cur_shop];
+    ++shop.items;
+    if (!r.brand.empty()) add_brand(r.brand, ls.top);
+
+    auto toks = analyzer->analyze(r.title, analysis::Mode::Query);
+    std::unordered_set<uint64_t> seen;
+    for (const auto& tk : toks) {
+      // Listings without a category say nothing about term-category affinity.
+      if (!stat_kind(tk.kind) || r.category.empty()) continue;
+      uint64_t h = term_hash(tk.text);
+      if (!seen.insert(h).second) continue;
+      df.add(h);
+      pairs.add(top_key(h, ls.top));
+      pairs.add(leaf_key(h, leaf));
+    }
+    auto words = fingerprint_words(toks, r);
+    struct {
+      uint64_t item, shop, brand;
+      uint32_t leaf;
+      float price;
+      uint32_t n;
+    } head{cur_item_hash, cur_shop, r.brand.empty() ? 0 : term_hash(canonical(*analyzer, r.brand)), leaf,
+           float(r.effective_price()), uint32_t(words.size())};
+    if (std::fwrite(&head.item, 8, 1, spill) != 1 || std::fwrite(&head.shop, 8, 1, spill) != 1 ||
+        std::fwrite(&head.brand, 8, 1, spill) != 1 ||
+        std::fwrite(&head.leaf, 4, 1, spill) != 1 || std::fwrite(&head.price, 4, 1, spill) != 1 ||
+        std::fwrite(&head.n, 4, 1, spill) != 1 ||
+        (!words.empty() && std::fwrite(words.data(), 8, words.size(), spill) != words.size()))
+      throw DataError(spill_path() + ": write failed");
+  }
+
+  // Fingerprint weight of a word in a leaf: specific to the leaf (P(leaf | word)^2) and rare in
+  // its top category (idf), so product words, brands' distinctive words and model codes dominate
+  // and the modifiers a re-listing swaps count little. Words the statistics lost (pruned or
+  // unseen) count as rare and specific.
+  double word_weight(uint64_t h, uint32_t leaf) const {
+    const LeafStats& ls = leaves[leaf];
+    double n = df.get(h);
+    double n_top = pairs.get(top_key(h, ls.top));
+    double n_leaf = pairs.get(leaf_key(h, leaf));
+    if (n <= 0) n = n_top = n_leaf = 1;
+    double p_leaf = std::clamp(n_leaf / n, 0.0, 1.0);
+    double idf = std::log(1.0 + double(tops[ls.top].items) / std::max(1.0, n_top));
+    return idf * (0.02 + p_leaf * p_leaf);
+  }
+
+  void finish() {
+    flush_item();
+    for (auto& ls : leaves) {
+      ls.len_limit = 0;
+      ls.fee_q90 = quantile(ls.fee_hist, 0.9);
+    }
+    // Title length limits: the leaf's own quantile once it has enough items, else the global one.
+    std::vector<uint32_t> global(kLenBins, 0);
+    for (const auto& ls : leaves)
+      for (int i = 0; i < kLenBins; ++i) global[size_t(i)] += ls.len_hist[size_t(i)];
+    double global_q = quantile(global, t.length_quantile);
+    for (auto& ls : leaves) {
+      double q = ls.items >= 200 ? quantile(ls.len_hist, t.length_quantile) : global_q;
+      ls.len_limit = std::max(t.length_min_chars, q * t.length_factor);
+    }
+    for (auto& [alias, a] : aliases) a.group = group_root(a.group);
+    refresh_alias_lengths();
+
+    // Sham sales: the shop's history in the category.
+    for (auto& [item, c] : sham) {
+      double rate = (c.reviews + 1) / c.sales;
+      c.trust = std::clamp(rate / t.sham_ref_review_rate, t.sham_min_trust, 1.0);
+      c.explanation = fmt(c.sales, "%.0f") + " sales in 30 days with " + fmt(c.reviews, "%.0f") + " reviews (" +
+                      fmt(100 * c.reviews / c.sales, "%.2g") + "%; honest listings keep above " +
+                      fmt(100 * t.sham_ref_review_rate, "%.2g") + "%)";
+      auto st = shop_tops.find(mix64(c.shop) ^ c.top);
+      if (st != shop_tops.end() && st->second.items > 1) {
+        double others = (st->second.sales - c.sales) / double(st->second.items - 1);
+        if (c.sales >= t.sham_shop_factor * std::max(1.0, others)) {
+          c.trust = std::max(t.sham_min_trust, c.trust / 2);
+          c.explanation += "; the shop's other " + std::to_string(st->second.items - 1) + " listings in " +
+                           tops[c.top].name + " sell " + fmt(others, "%.1f") + " on average";
+        }
+      }
+    }
+
+    // Near-duplicates: fingerprints from the spilled word lists with the final weights.
+    if (spill) {
+      std::fflush(spill);
+      std::rewind(spill);
+      std::vector<uint64_t> words;
+      std::vector<std::pair<uint64_t, double>> feats;
+      for (;;) {
+        ItemPrint p;
+        uint32_t n = 0;
+        if (std::fread(&p.item, 8, 1, spill) != 1) break;
+        if (std::fread(&p.shop, 8, 1, spill) != 1 || std::fread(&p.brand, 8, 1, spill) != 1 ||
+            std::fread(&p.leaf, 4, 1, spill) != 1 ||
+            std::fread(&p.price, 4, 1, spill) != 1 || std::fread(&n, 4, 1, spill) != 1)
+          throw DataError(spill_path() + ": read failed");
+        words.resize(n);
+        if (n && std::fread(words.data(), 8, n, spill) != n) throw DataError(spill_path() + ": read failed");
+        if (words.empty()) continue;  // nothing to compare (a title of numbers and colours)
+        feats.clear();
+        for (uint64_t h : words) feats.emplace_back(h, word_weight(h, p.leaf));
+        p.fp = simhash64(feats);
+        p.sketch = minhash256(words);
+        dups->add(p);
+      }
+      std::fclose(spill);
+      spill = nullptr;
+      std::error_code ec;
+      fs::remove(spill_path(), ec);
+      dups->finish();
+    }
+    finished = true;
+  }
+
+  void refresh_alias_lengths() {
+    std::unordered_set<size_t> lens;
+    for (const auto& [alias, a] : aliases)
+      if (usable_alias(alias, a)) lens.insert(alias.size());
+    alias_lengths.assign(lens.begin(), lens.end());
+    std::sort(alias_lengths.rbegin(), alias_lengths.rend());
+  }
+
+  // A competitor brand of a listing: a brand of the listing's top category whose name is not a
+  // descriptive word there (in more than brand_common_share of the category's other titles).
+  bool brand_in_top(const std::string& alias, const LeafStats* ls) const {
+    if (!ls) return true;
+    uint64_t h = term_hash(alias);
+    double own = pairs.get(brand_key(h, ls->top));
+    if (own < t.brand_min_items) return false;
+    double n_top = double(std::max<uint64_t>(1, tops[ls->top].items));
+    double in_titles = pairs.get(top_key(h, ls->top));
+    return (in_titles - own) / n_top <= t.brand_common_share;
+  }
+
+  // An alias names a brand in titles when enough items carry it and it is not a common word.
+  bool usable_alias(const std::string& alias, const Alias& a) const {
+    if (a.items < t.brand_min_items) return false;
+    size_t chars = utf8_chars(alias);
+    if (is_latin(alias)) {
+      if (alias.size() < 2 || std::all_of(alias.begin(), alias.end(), [](char c) { return is_digit(c); })) return false;
+    } else if (chars < 2) {
+      return false;
+    }
+    // Everyday words (美的 "beautiful", 小米 "millet" are brands too, but so common in text that
+    // a mention says nothing): the lexicon's informativeness.
+    return analyzer->informativeness(alias) >= 0.45;
+  }
+
+  // ----------------------------------------------------------------------------------------
+  // Detection
+
+  TitleVerdict assess_title(const SkuRecord& r) const {
+    TitleVerdict v;
+    const auto toks = analyzer->analyze(r.title, analysis::Mode::Query);
+    const LeafStats* ls = find_leaf(r.category);
+
+    // --- brand stuffing ---
+    // Canonical title (normalized surface pieces); owner[byte] = plain token index.
+    const auto plain = analyzer->analyze(r.title, analysis::Mode::Plain);
+    std::vector<uint32_t> owner;
+    const std::string c = canonical(*analyzer, r.title, &plain, &owner);
+    std::unordered_set<uint32_t> own_groups;
+    std::vector<std::string> own_aliases;
+    for (const auto& a : analysis::LexiconLearner::split_brand(r.brand)) {
+      std::string ca = canonical(*analyzer, a);
+      if (ca.empty()) continue;
+      own_aliases.push_back(ca);
+      auto it = aliases.find(ca);
+      if (it != aliases.end()) own_groups.insert(it->second.group);
+    }
+    struct Mention {
+      std::string alias;
+      uint32_t start, end;  // original byte range
+    };
+    std::vector<Mention> others;
+    std::unordered_set<uint32_t> other_groups;
+    // "适用于华为" (fits Huawei), "for iPhone": compatibility, not a brand claim.
+    auto after_compat_lead = [&](size_t p) {
+      static const std::string_view leads[] = {"适用", "适用于", "适配", "兼容", "for", "用于", "适合", "专用"};
+      for (auto lead : leads)
+        if (p >= lead.size() && std::string_view(c).substr(p - lead.size(), lead.size()) == lead) return true;
+      return false;
+    };
+    const bool co_brand = c.find("联名") != std::string::npos;
+    for (size_t p = 0; p < c.size();) {
+      if ((static_cast<unsigned char>(c[p]) & 0xC0) == 0x80) {
+        ++p;
+        continue;
+      }
+      size_t matched = 0;
+      for (size_t len : alias_lengths) {
+        if (p + len > c.size()) continue;
+        auto it = aliases.find(c.substr(p, len));
+        if (it == aliases.end() || !usable_alias(it->first, it->second)) continue;
+        if (!brand_in_top(it->first, ls)) continue;
+        uint32_t ft = owner[p], lt = owner[p + len - 1];
+        // Latin aliases must cover whole pieces ("on" is not a brand inside "only").
+        if (is_latin(it->first) && ((p > 0 && owner[p - 1] == ft) || (p + len < c.size() && owner[p + len] == lt)))
+          continue;
+        matched = len;
+        uint32_t g = it->second.group;
+        bool own = own_groups.count(g) > 0;
+        for (const auto& oa : own_aliases)
+          own |= oa.find(it->first) != std::string::npos || it->first.find(oa) != std::string::npos;
+        if (!own && !co_brand && !after_compat_lead(p)) {
+          others.push_back({it->first, plain[ft].start, plain[lt].end});
+          other_groups.insert(g);
+        }
+        break;
+      }
+      p += matched ? matched : 1;
+    }
+    double need = r.brand.empty() ? t.brand_others_unbranded : t.brand_others_branded;
+    if (!other_groups.empty() && double(other_groups.size()) >= need) {
+      IntegrityReason reason;
+      reason.name = "brand_stuffing";
+      reason.score = double(other_groups.size());
+      double severity = std::min(1.0, reason.score / std::max(2.0, need));
+      reason.penalty = 1 - (1 - t.brand_penalty) * severity;
+      std::string names;
+      for (const auto& m : others) {
+        if (names.find(m.alias) != std::string::npos) continue;
+        if (!names.empty()) names += ", ";
+        names += m.alias;
+        v.stuffed.emplace_back(m.start, m.end);
+      }
+      reason.explanation = "title names other brands: " + names +
+                           (r.brand.empty() ? std::string(" (the listing has no brand)") : " (the listing's brand: " + r.brand + ")");
+      v.reasons.push_back(std::move(reason));
+    }
+
+    // --- category evidence, unrelated hot words, repetition ---
+    const uint32_t listed_top = ls && !r.category.empty() ? ls->top : UINT32_MAX;
+    std::vector<double> evidence(tops.size(), 0.0);
+    double total_evidence = 0;
+    int evidence_terms = 0;
+    std::vector<uint32_t> offcat;  // token indices
+    std::unordered_map<std::string_view, std::vector<uint32_t>> occurrences;
+    std::unordered_set<uint64_t> seen;
+    for (uint32_t i = 0; i < toks.size(); ++i) {
+      const Token& tk = toks[i];
+      if (!stat_kind(tk.kind)) continue;
+      if (tk.kind == TokenKind::Word && utf8_chars(tk.text) >= 2) occurrences[tk.text].push_back(i);
+      uint64_t h = term_hash(tk.text);
+      if (!seen.insert(h).second) continue;
+      double n = df.get(h);
+      if (n < t.term_min_items || tops.empty()) continue;
+      if (promo_words().count(tk.text) || utf8_chars(tk.text) < 2) continue;
+      bool in_brand = false;
+      for (const auto& m : others) in_brand |= tk.start >= m.start && tk.end <= m.end;
+      double idf = std::log(double(items) / n);
+      // P(c | t) under a uniform prior over categories: n(t,c)/N_c normalized over c, so large
+      // categories do not attract every title.
+      double norm = 0, home = 0;
+      for (uint32_t top = 0; top < tops.size(); ++top) {
+        double f = tops[top].items ? pairs.get(top_key(h, top)) / double(tops[top].items) : 0;
+        norm += f;
+        home = std::max(home, pairs.get(top_key(h, top)) / n);
+      }
+      if (norm > 0)
+        for (uint32_t top = 0; top < tops.size(); ++top) {
+          double f = tops[top].items ? pairs.get(top_key(h, top)) / double(tops[top].items) : 0;
+          evidence[top] += idf * f / norm;
+          total_evidence += idf * f / norm;
+        }
+      ++evidence_terms;
+      // Unrelated: a word at home in another top category (a product word there), rare in the
+      // listed one. Generic words spread over many categories (百搭, 新款) are never unrelated.
+      if (listed_top != UINT32_MAX && !in_brand && pairs.get(top_key(h, listed_top)) / n < t.offcat_max_affinity &&
+          home >= t.offcat_min_home)
+        offcat.push_back(i);
+    }
+    bool miscat = false;
+    if (listed_top != UINT32_MAX && total_evidence > 0 && evidence_terms >= 2) {
+      uint32_t best = 0;
+      for (uint32_t top = 1; top < tops.size(); ++top)
+        if (evidence[top] > evidence[best]) best = top;
+      double best_share = evidence[best] / total_evidence, listed_share = evidence[listed_top] / total_evidence;
+      if (best != listed_top && best_share >= t.miscat_min_elsewhere && listed_share <= t.miscat_max_listed) {
+        miscat = true;
+        IntegrityReason reason;
+        reason.name = "category_misrepresentation";
+        reason.score = best_share;
+        reason.penalty = 1 - (1 - t.miscat_penalty) * std::clamp((best_share - listed_share), 0.0, 1.0);
+        reason.explanation = "title words point to " + tops[best].name + " (" + fmt(100 * best_share, "%.0f") +
+                             "% of the evidence), listed under " + r.category + " (" + fmt(100 * listed_share, "%.0f") + "%)";
+        v.reasons.push_back(std::move(reason));
+      }
+    }
+    double repeats = 0;
+    std::string repeated_words;
+    for (const auto& [w, occ] : occurrences) {
+      // A later occurrence counts when it stands alone (the first may end a compound).
+      size_t counted = 0;
+      for (size_t k = 1; k < occ.size(); ++k)
+        if (standalone(r.title, toks[occ[k]])) {
+          ++counted;
+          v.repeated.emplace_back(toks[occ[k]].start, toks[occ[k]].end);
+        }
+      if (counted == 0) continue;
+      repeats += double(counted);
+      if (!repeated_words.empty()) repeated_words += ", ";
+      repeated_words += std::string(w) + " x" + std::to_string(counted + 1);
+    }
+    if (!miscat) {
+      double score = double(offcat.size()) + 0.5 * repeats;
+      if (score >= t.hotword_min_score) {
+        IntegrityReason reason;
+        reason.name = "hotword_stuffing";
+        reason.score = score;
+        reason.penalty = 1 - (1 - t.hotword_penalty) * std::min(1.0, score / (2 * t.hotword_min_score));
+        std::string words;
+        for (uint32_t i : offcat) {
+          if (!words.empty()) words += ", ";
+          words += toks[i].text;
+          v.stuffed.emplace_back(toks[i].start, toks[i].end);
+        }
+        reason.explanation.clear();
+        if (!offcat.empty())
+          reason.explanation = "words unrelated to " + (listed_top < tops.size() ? tops[listed_top].name : r.category) +
+                               ": " + words;
+        if (repeats > 0)
+          reason.explanation += (reason.explanation.empty() ? "" : "; ") + std::string("repeated: ") + repeated_words;
+        v.reasons.push_back(std::move(reason));
+      }
+    }
+    if (v.reasons.empty() || v.reasons.back().name != "hotword_stuffing") v.repeated.clear();
+
+    // --- title length ---
+    double chars = double(utf8_chars(r.title));
+    double limit = ls ? ls->len_limit : t.length_min_chars;
+    if (chars > limit) {
+      IntegrityReason reason;
+      reason.name = "title_length";
+      reason.score = chars / limit;
+      reason.penalty = t.length_penalty;
+      reason.explanation = "title has " + fmt(chars, "%.0f") + " characters; this category's limit is " +
+                           fmt(limit, "%.0f") + " (" + fmt(100 * t.length_quantile, "%.3g") + "th percentile x " +
+                           fmt(t.length_factor, "%.3g") + ")";
+      v.reasons.push_back(std::move(reason));
+    }
+
+    // --- advertisement ---
+    auto contacts = find_contacts(analyzer->normalize(r.title));
+    if (!contacts.empty()) {
+      IntegrityReason reason;
+      reason.name = "advertisement";
+      reason.score = double(contacts.size());
+      reason.penalty = t.ad_penalty;
+      reason.explanation = "contact details in the title:";
+      for (const auto& ct : contacts) reason.explanation += " " + ct + ";";
+      reason.explanation.pop_back();
+      v.reasons.push_back(std::move(reason));
+    }
+    return v;
+  }
+
+  IntegrityVerdict assess(const SkuRecord& r) const {
+    if (!finished) throw UsageError("integrity: assess() before finish()");
+    IntegrityVerdict v;
+    {
+      // Variants share a title: keep the last title's verdict per thread.
+      thread_local const Impl* cache_model = nullptr;
+      thread_local std::string cache_key;
+      thread_local TitleVerdict cache;
+      std::string key = r.item_id + '\x1f' + r.category + '\x1f' + r.brand + '\x1f' + r.title;
+      if (cache_model != this || cache_key != key) {
+        cache = assess_title(r);
+        cache_model = this;
+        cache_key = std::move(key);
+      }
+      v.reasons = cache.reasons;
+      v.stuffed = cache.stuffed;
+      v.repeated = cache.repeated;
+    }
+    // --- price/shipping games ---
+    if (r.shipping_fee >= t.fee_min && r.effective_price() > 0) {
+      const LeafStats* ls = find_leaf(r.category);
+      double q90 = ls ? ls->fee_q90 : 0;
+      double share = r.price / r.effective_price();
+      if (r.shipping_fee > t.fee_leaf_factor * q90 && share <= t.fee_max_price_share) {
+        IntegrityReason reason;
+        reason.name = "shipping_fee_game";
+        reason.score = 1 - share;
+        reason.penalty = 1 - (1 - t.fee_penalty) * std::clamp((1 - share - (1 - t.fee_max_price_share)) / t.fee_max_price_share + 0.5, 0.5, 1.0);
+        reason.explanation = "price " + fmt(r.price, "%.2f") + " + shipping fee " + fmt(r.shipping_fee, "%.2f") +
+                             ": the fee is " + fmt(100 * (1 - share), "%.0f") + "% of what the buyer pays; " +
+                             (q90 > 0 ? "fees in this category are at most " + fmt(q90, "%.0f") + " (90th percentile)"
+                                      : std::string("listings in this category ship free"));
+        v.reasons.push_back(std::move(reason));
+      }
+    }
+    const uint64_t item = term_hash(r.item_id), shop = term_hash(r.shop_id);
+    // --- sham sales ---
+    if (auto it = sham.find(item); it != sham.end()) {
+      v.sales_trust = it->second.trust;
+      IntegrityReason reason;
+      reason.name = "sham_sales";
+      reason.score = 1 - it->second.trust;
+      reason.penalty = 1;  // the sales signal is damped through sales_trust instead
+      reason.explanation = it->second.explanation;
+      v.reasons.push_back(std::move(reason));
+    }
+    // --- duplicates ---
+    if (const DupMembership* m = dups ? dups->find(item) : nullptr) {
+      v.dup_cluster = m->cluster_id();
+      v.dup_kind = m->kind();
+      if (v.dup_kind == 'S') {
+        IntegrityReason reason;
+        reason.name = "duplicate_listing";
+        reason.score = double(m->shop_size);
+        reason.penalty = 1;  // ranking keeps the best listing of the group and demotes the rest
+        reason.explanation = "same-shop near-duplicate: one of " + std::to_string(m->shop_size) +
+                             " near-identical items of this shop (group " + v.dup_cluster + "; " +
+                             std::to_string(m->size) + " items in the cluster across shops)";
+        v.reasons.push_back(std::move(reason));
+      }
+    }
+    // --- shop ---
+    if (auto it = shops.find(shop); it != shops.end()) {
+      v.shop_violations = it->second.violations;
+      v.shop_blocked = it->second.blocked;
+      uint32_t groups = dups ? dups->shop_groups(shop) : 0;
+      if (groups >= t.shop_dup_groups && double(groups) >= t.shop_dup_share * double(std::max<uint64_t>(1, it->second.items)))
+        v.shop_penalty = t.shop_dup_penalty;
+    }
+    for (const auto& reason : v.reasons) v.penalty *= reason.penalty;
+    v.penalty = std::max(t.min_penalty, v.penalty);
+    return v;
+  }
+};
+
+// ------------------------------------------------------------------------------------------
+
+IntegrityModel::IntegrityModel(const analysis::Analyzer& analyzer, IntegrityThresholds thresholds, std::string work_dir)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->analyzer = &analyzer;
+  impl_->t = thresholds;
+  impl_->dir = std::move(work_dir);
+}
+
+IntegrityModel::~IntegrityModel() {
+  if (impl_ && impl_->spill) {
+    std::fclose(impl_->spill);
+    std::error_code ec;
+    fs::remove(impl_->spill_path(), ec);
+  }
+}
+IntegrityModel::IntegrityModel(IntegrityModel&&) noexcept = default;
+IntegrityModel& IntegrityModel::operator=(IntegrityModel&&) noexcept = default;
+
+void IntegrityModel::set_shops(const std::unordered_map<std::string, ShopRecord>& shops) {
+  for (const auto& [id, s] : shops) {
+    auto& st = impl_->shops[term_hash(id)];
+    st.violations = s.violations;
+    st.blocked = s.blocked;
+  }
+}
+
+void IntegrityModel::observe(const SkuRecord& r) { impl_->observe(r); }
+void IntegrityModel::finish() { impl_->finish(); }
+IntegrityVerdict IntegrityModel::assess(const SkuRecord& r) const { return impl_->assess(r); }
+const IntegrityThresholds& IntegrityModel::thresholds() const { return impl_->t; }
+
+IntegrityModel::Stats IntegrityModel::stats() const {
+  Stats s;
+  s.items = impl_->items;
+  if (impl_->dups) {
+    s.clusters = impl_->dups->clusters();
+    s.clustered_items = impl_->dups->clustered_items();
+    s.candidate_pairs = impl_->dups->candidate_pairs();
+    s.edges = impl_->dups->edges();
+  }
+  s.terms = impl_->df.size();
+  s.pairs = impl_->pairs.size();
+  s.aliases = impl_->aliases.size();
+  s.sham_candidates = impl_->sham.size();
+  return s;
+}
+
+void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& doc) {
+  doc.add_value(slot::kPenalty, Xapian::sortable_serialise(v.penalty));
+  doc.add_value(slot::kSalesTrust, Xapian::sortable_serialise(v.sales_trust));
+  doc.add_value(slot::kShopPenalty, Xapian::sortable_serialise(v.shop_penalty));
+  doc.add_value(slot::kShopViolations, Xapian::sortable_serialise(double(v.shop_violations)));
+  doc.add_value(slot::kShopBlocked, Xapian::sortable_serialise(v.shop_blocked ? 1.0 : 0.0));
+  if (v.dup_kind) {
+    doc.add_value(slot::kDupCluster, v.dup_cluster);
+    doc.add_value(slot::kDupKind, std::string(1, v.dup_kind));
+  } else {
+    doc.add_value(slot::kDupCluster, std::string());  // an empty value removes the slot
+    doc.add_value(slot::kDupKind, std::string());
+  }
+  std::string data = doc.get_data();
+  // Replace an "integrity" object written before (update fast path), then append the new one.
+  if (size_t at = data.find(",\"integrity\":{"); at != std::string::npos) data.erase(at, data.size() - 1 - at);
+  if (v.flagged()) {
+    doc.add_value(slot::kIntegrityFlags, v.reason_names());
+    if (!data.empty() && data.back() == '}') {
+      data.pop_back();
+      data += ",\"integrity\":" + v.to_json() + "}";
+    }
+  } else {
+    doc.add_value(slot::kIntegrityFlags, std::string());
+  }
+  doc.set_data(data);
+}
+
+void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const {
+  IntegrityVerdict v = assess(r);
+  if (!v.stuffed.empty() || !v.repeated.empty()) {
+    // Title terms inside stuffed ranges move to XZ; repeated occurrences are not counted again.
+    auto inside = [](const Token& tk, const std::vector<std::pair<uint32_t, uint32_t>>& ranges) {
+      for (const auto& [s, e] : ranges)
+        if (tk.start >= s && tk.end <= e) return true;
+      return false;
+    };
+    std::unordered_map<std::string, uint32_t> drop;
+    std::unordered_set<std::string> stuffed_terms;
+    for (const auto& tk : index_analyzer.analyze(r.title, analysis::Mode::Index)) {
+      if (tk.kind == TokenKind::Other || tk.text.empty()) continue;
+      bool s = inside(tk, v.stuffed);
+      if (s || inside(tk, v.repeated)) ++drop[tk.text];
+      if (s) stuffed_terms.insert(tk.text);
+    }
+    for (const auto& [term, k] : drop) {
+      Xapian::TermIterator it = doc.termlist_begin();
+      it.skip_to(term);
+      if (it == doc.termlist_end() || *it != term) continue;
+      Xapian::termcount wdf = it.get_wdf();
+      doc.remove_term(term);
+      if (wdf > k) doc.add_term(term, wdf - k);
+    }
+    for (const auto& term : stuffed_terms)
+      if (term.size() + prefix::kStuffed.size() <= 240) doc.add_boolean_term(std::string(prefix::kStuffed) + term);
+  }
+  write_values(v, doc);
+}
+
+// ------------------------------------------------------------------------------------------
+// Persistence
+
+namespace {
+
+void write_binary(const std::string& path, const std::unordered_map<uint64_t, uint32_t>& m, uint32_t tag) {
+  std::FILE* f = std::fopen(path.c_str(), "ab");
+  if (!f) throw DataError(path + ": cannot write: " + std::strerror(errno));
+  for (const auto& [k, n] : m) {
+    uint64_t rec[2] = {k, (uint64_t(tag) << 32) | n};
+    if (std::fwrite(rec, sizeof rec, 1, f) != 1) {
+      std::fclose(f);
+      throw DataError(path + ": write failed");
+    }
+  }
+  if (std::fclose(f) != 0) throw DataError(path + ": write failed");
+}
+
+}  // namespace
+
+void IntegrityModel::save(const std::string& dir) const {
+  const Impl& m = *impl_;
+  if (!m.finished) throw UsageError("integrity: save() before finish()");
+  std::string o = "{\"version\":1,\"items\":" + std::to_string(m.items) + ",\"thresholds\":" + m.t.to_json();
+  o += ",\"tops\":[";
+  for (size_t i = 0; i < m.tops.size(); ++i) {
+    if (i) o += ',';
+    o += "{\"name\":";
+    append_json_string(o, m.tops[i].name);
+    o += ",\"items\":" + std::to_string(m.tops[i].items) + "}";
+  }
+  o += "],\"leaves\":[";
+  for (size_t i = 0; i < m.leaves.size(); ++i) {
+    const auto& ls = m.leaves[i];
+    if (i) o += ',';
+    o += "{\"name\":";
+    append_json_string(o, ls.name);
+    o += ",\"top\":" + std::to_string(ls.top) + ",\"items\":" + std::to_string(ls.items) +
+         ",\"len_limit\":" + fmt(ls.len_limit, "%.17g") + ",\"fee_q90\":" + fmt(ls.fee_q90, "%.17g") + "}";
+  }
+  o += "],\"aliases\":[";
+  bool first = true;
+  for (const auto& [alias, a] : m.aliases) {
+    if (!first) o += ',';
+    first = false;
+    o += "[";
+    append_json_string(o, alias);
+    o += "," + std::to_string(a.group) + "," + std::to_string(a.items) + "]";
+  }
+  o += "],\"shops\":[";
+  first = true;
+  for (const auto& [h, s] : m.shops) {
+    if (!first) o += ',';
+    first = false;
+    o += "[\"" + std::to_string(h) + "\"," + std::to_string(s.violations) + "," + (s.blocked ? "1" : "0") + "," +
+         std::to_string(s.items) + "]";
+  }
+  o += "],\"sham\":[";
+  first = true;
+  for (const auto& [h, c] : m.sham) {
+    if (!first) o += ',';
+    first = false;
+    o += "[\"" + std::to_string(h) + "\"," + fmt(c.trust, "%.17g") + ",";
+    append_json_string(o, c.explanation);
+    o += "]";
+  }
+  o += "]}\n";
+  write_file_atomic(dir + "/integrity.json", o);
+  const std::string terms = dir + "/integrity-terms.bin";
+  std::error_code ec;
+  fs::remove(terms, ec);
+  write_binary(terms, m.df.map(), 0);
+  write_binary(terms, m.pairs.map(), 1);
+  if (m.dups) m.dups->save_memberships(dir + "/integrity-clusters.bin");
+}
+
+IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const std::string& dir) {
+  const std::string path = dir + "/integrity.json";
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.load(path).get(doc)) throw DataError(path + ": cannot read or damaged");
+  IntegrityThresholds t;
+  simdjson::dom::object th;
+  if (doc["thresholds"].get(th)) throw DataError(path + ": damaged (thresholds)");
+  for (auto [k, v] : th) {
+    double d = 0;
+    if (v.get(d)) throw DataError(path + ": damaged threshold " + std::string(k));
+    t.set(k, d);
+  }
+  IntegrityModel model(analyzer, t, dir);
+  Impl& m = *model.impl_;
+  auto bad = [&](const char* what) { return DataError(path + ": damaged (" + std::string(what) + ")"); };
+  uint64_t items = 0;
+  if (doc["items"].get(items)) throw bad("items");
+  m.items = items;
+  simdjson::dom::array arr_tops;
+  if (doc["tops"].get(arr_tops)) throw bad("tops");
+  for (auto e : arr_tops) {
+    std::string_view name;
+    uint64_t n = 0;
+    if (e["name"].get(name) || e["items"].get(n)) throw bad("tops");
+    m.top_ids.emplace(std::string(name), uint32_t(m.tops.size()));
+    m.tops.push_back(TopStats{std::string(name), n});
+  }
+  simdjson::dom::array arr_leaves;
+  if (doc["leaves"].get(arr_leaves)) throw bad("leaves");
+  for (auto e : arr_leaves) {
+    std::string_view name;
+    uint64_t top = 0, n = 0;
+    double len_limit = 0, fee_q90 = 0;
+    if (e["name"].get(name) || e["top"].get(top) || e["items"].get(n) || e["len_limit"].get(len_limit) ||
+        e["fee_q90"].get(fee_q90) || top >= m.tops.size())
+      throw bad("leaves");
+    m.leaf_ids.emplace(std::string(name), uint32_t(m.leaves.size()));
+    m.leaves.emplace_back();
+    auto& ls = m.leaves.back();
+    ls.name = name;
+    ls.top = uint32_t(top);
+    ls.items = n;
+    ls.len_limit = len_limit;
+    ls.fee_q90 = fee_q90;
+  }
+  uint32_t max_group = 0;
+  simdjson::dom::array arr_aliases;
+  if (doc["aliases"].get(arr_aliases)) throw bad("aliases");
+  for (auto e : arr_aliases) {
+    simdjson::dom::array a;
+    if (e.get(a)) throw bad("array");
+    std::string_view alias;
+    uint64_t g = 0, n = 0;
+    if (a.at(0).get(alias) || a.at(1).get(g) || a.at(2).get(n)) throw bad("aliases");
+    m.aliases[std::string(alias)] = Impl::Alias{uint32_t(g), uint32_t(n)};
+    max_group = std::max(max_group, uint32_t(g));
+  }
+  m.group_parent.resize(size_t(max_group) + 1);
+  for (uint32_t g = 0; g <= max_group; ++g) m.group_parent[g] = g;
+  simdjson::dom::array arr_shops;
+  if (doc["shops"].get(arr_shops)) throw bad("shops");
+  for (auto e : arr_shops) {
+    simdjson::dom::array a;
+    std::string_view h;
+    if (e.get(a)) throw bad("shops");
+    int64_t viol = 0, blocked = 0, n = 0;
+    if (a.at(0).get(h) || a.at(1).get(viol) || a.at(2).get(blocked) || a.at(3).get(n)) throw bad("shops");
+    m.shops[std::stoull(std::string(h))] = ShopStats{viol, blocked != 0, uint64_t(n)};
+  }
+  simdjson::dom::array arr_sham;
+  if (doc["sham"].get(arr_sham)) throw bad("sham");
+  for (auto e : arr_sham) {
+    simdjson::dom::array a;
+    if (e.get(a)) throw bad("array");
+    std::string_view h, expl;
+    double trust = 1;
+    if (a.at(0).get(h) || a.at(1).get(trust) || a.at(2).get(expl)) throw bad("sham");
+    ShamCandidate c;
+    c.trust = trust;
+    c.explanation = expl;
+    m.sham[std::stoull(std::string(h))] = std::move(c);
+  }
+  {
+    const std::string terms = dir + "/integrity-terms.bin";
+    std::FILE* f = std::fopen(terms.c_str(), "rb");
+    if (!f) throw DataError(terms + ": cannot read");
+    uint64_t rec[2];
+    while (std::fread(rec, sizeof rec, 1, f) == 1) {
+      uint32_t n = uint32_t(rec[1]);
+      if ((rec[1] >> 32) == 0) m.df.map()[rec[0]] = n;
+      else m.pairs.map()[rec[0]] = n;
+    }
+    std::fclose(f);
+  }
+  DupParams dp;
+  dp.max_hamming = int(t.dup_max_hamming);
+  dp.min_jaccard = t.dup_min_jaccard;
+  dp.price_ratio = t.dup_price_ratio;
+  m.dups = std::make_unique<NearDupClusterer>(dir, dp, /*write=*/false);
+  m.dups->load_memberships(dir + "/integrity-clusters.bin");
+  m.refresh_alias_lengths();
+  m.finished = true;
+  return model;
+}
+
+}  // namespace longtail::index
