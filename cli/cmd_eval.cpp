@@ -15,7 +15,7 @@ void register_eval(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "eval", "Score the engine on labelled queries: MRR@10, NDCG@10, recall@100, zero-result rate, per query class");
   struct Args {
-    std::string index, queries, qrels, run;
+    std::string index, queries, qrels, run, profile, now;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -23,12 +23,17 @@ void register_eval(CLI::App& app, int& rc) {
   cmd->add_option("--queries", a->queries, "queries.tsv: qid<TAB>query<TAB>head|torso|tail")->required();
   cmd->add_option("--qrels", a->qrels, "TREC qrels: qid 0 item_id grade (judged per item_id)")->required();
   cmd->add_option("--run", a->run, "Also write a TREC run file: qid Q0 item_id rank score longtail");
+  add_profile_option(*cmd, a->profile);
+  add_now_option(*cmd, a->now);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
     auto queries = perf::read_queries(a->queries);
     auto qrels = perf::read_qrels(a->qrels);
     Searcher searcher(a->index);
-    perf::EvalReport r = perf::evaluate(queries, qrels, perf::longtail_rank_fn(searcher, SearchRequest{}), a->run);
+    SearchRequest base;
+    base.profile = a->profile;
+    if (!a->now.empty()) base.now = parse_time_option(a->now, "--now");
+    perf::EvalReport r = perf::evaluate(queries, qrels, perf::longtail_rank_fn(searcher, base), a->run);
     std::string out = a->json ? perf::eval_json(r) + "\n" : perf::eval_table(r);
     std::fwrite(out.data(), 1, out.size(), stdout);
     rc = 0;

@@ -7,7 +7,6 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "index/catalog.h"
 
 namespace longtail::cli {
 
@@ -20,14 +19,6 @@ std::optional<double> parse_num(const std::string& s, const char* what) {
   if (end == s.c_str() || *end != '\0' || !(v >= 0) || v > 1e12)
     throw UsageError(std::string("--price: bad ") + what + " \"" + s + "\" (expected MIN..MAX, e.g. 10..99.5, 10.., ..99)");
   return v;
-}
-
-// --now: Unix seconds, or an ISO date / date-time (UTC).
-int64_t parse_now(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 12) return std::stoll(s);
-  auto t = index::parse_iso_time(s);
-  if (!t) throw UsageError("--now: expected Unix seconds or an ISO date (2025-07-01, 2025-07-01T12:00:00Z), got \"" + s + "\"");
-  return *t;
 }
 
 std::string read_file(const std::string& path, const char* what) {
@@ -174,7 +165,7 @@ void register_search(CLI::App& app, int& rc) {
   cmd->add_option("--facets", a->req.facets, "Facet counts over items: category,brand,price")->delimiter(',');
   cmd->add_flag("--explain", a->req.explain, "Explain every hit: coverage, signals, weights, penalties, score");
   cmd->add_option("--user", a->user, "Shopper preferences (JSON: categories, brands, price_band)")->check(CLI::ExistingFile);
-  cmd->add_option("--now", a->now, "Time for newness: Unix seconds or ISO date (default: now)");
+  add_now_option(*cmd, a->now);
   add_profile_option(*cmd, a->req.profile);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
@@ -192,7 +183,7 @@ void register_search(CLI::App& app, int& rc) {
       a->req.price_max = parse_num(a->price.substr(dots + 2), "maximum");
     }
     a->req.sort = parse_sort_order(a->sort);
-    if (!a->now.empty()) a->req.now = parse_now(a->now);
+    if (!a->now.empty()) a->req.now = parse_time_option(a->now, "--now");
     if (!a->user.empty()) {
       try {
         a->req.user = UserPreferences::from_json(read_file(a->user, "user preferences"));

@@ -18,10 +18,10 @@ void register_inspect(CLI::App& app, int& rc);
 void register_audit(CLI::App& app, int& rc);
 void register_segment(CLI::App& app, int& rc);
 void register_gen(CLI::App& app, int& rc);
-void register_eval(CLI::App& app, int& rc);
-void register_bench(CLI::App& app, int& rc);
 void register_update(CLI::App& app, int& rc);
 void register_check(CLI::App& app, int& rc);
+void register_eval(CLI::App& app, int& rc);
+void register_bench(CLI::App& app, int& rc);
 void register_serve(CLI::App& app, int& rc);
 void register_attach(CLI::App& app, int& rc);
 

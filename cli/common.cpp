@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "index/catalog.h"
 #include "index/document.h"
 
 namespace longtail::cli {
@@ -10,6 +11,15 @@ std::string json_str(std::string_view s) {
   std::string out;
   index::append_json_string(out, s);
   return out;
+}
+
+int64_t parse_time_option(const std::string& s, const char* flag) {
+  if (!s.empty() && s.size() <= 12 && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
+  auto t = index::parse_iso_time(s);
+  if (!t)
+    throw UsageError(std::string(flag) + ": expected Unix seconds or an ISO date (2025-07-01, 2025-07-01T12:00:00Z), got \"" +
+                     s + "\"");
+  return *t;
 }
 
 std::string json_num(double v) {

@@ -2,6 +2,7 @@
 // and small output helpers.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,12 @@ inline CLI::Option* add_profile_option(CLI::App& cmd, std::string& path) {
 
 inline CLI::Option* add_json_flag(CLI::App& cmd, bool& json) {
   return cmd.add_flag("--json", json, "Print JSON instead of a table");
+}
+
+// --now: Unix seconds or an ISO date / date-time (UTC); throws UsageError naming `flag`.
+int64_t parse_time_option(const std::string& s, const char* flag);
+inline CLI::Option* add_now_option(CLI::App& cmd, std::string& now) {
+  return cmd.add_option("--now", now, "Time for newness: Unix seconds or ISO date (default: the current time)");
 }
 
 // JSON string literal (RFC 8259 escaping).

@@ -16,10 +16,10 @@ int main(int argc, char** argv) {
   longtail::cli::register_audit(app, rc);
   longtail::cli::register_segment(app, rc);
   longtail::cli::register_gen(app, rc);
-  longtail::cli::register_eval(app, rc);
-  longtail::cli::register_bench(app, rc);
   longtail::cli::register_update(app, rc);
   longtail::cli::register_check(app, rc);
+  longtail::cli::register_eval(app, rc);
+  longtail::cli::register_bench(app, rc);
   longtail::cli::register_serve(app, rc);
   longtail::cli::register_attach(app, rc);
   try {

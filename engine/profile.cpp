@@ -100,7 +100,17 @@ void apply(RankingProfile& p, const toml::table& root, const std::string& source
     for (const auto& [kk, kv] : *t) {
       std::string key = table + "." + std::string(kk.str());
       auto it = defs().find(key);
-      if (it == defs().end()) fail(key, "unknown key (see profiles/default.toml for the keys)");
+      if (it == defs().end() && table != "integrity") fail(key, "unknown key (see profiles/default.toml for the keys)");
+      if (it == defs().end()) {  // a detector threshold (build time; index/integrity.h)  // a detector threshold (build time)
+        std::optional<double> v = kv.value<double>();
+        if (!v || kv.is_boolean()) fail(key, "expected a number");
+        try {
+          p.detectors.set(kk.str(), *v);
+        } catch (const UsageError& e) {
+          fail(key, e.what());
+        }
+        continue;
+      }
       const KeyDef& d = it->second;
       auto check_num = [&](const toml::node& n) -> double {
         std::optional<double> v = n.value<double>();  // integers convert too

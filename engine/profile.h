@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/integrity.h"
 #include "index/signals.h"
 
 namespace longtail::engine {
@@ -55,6 +56,8 @@ struct RankingProfile {
   uint32_t facet_max_values = 20;
   // [build]
   index::SignalParams build;
+  // [integrity], the detector thresholds (build time; index/integrity.h, docs/integrity.md).
+  index::IntegrityThresholds detectors;
 
   // Largest possible blend (for score = blend / max_blend in [0, 1]).
   double max_blend() const;

@@ -186,8 +186,10 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
       auto it = ctx.shops->find(c.shop);
       if (it != ctx.shops->end()) rec = &it->second;
     }
-    blocked = c.shop_blocked.value_or(rec && rec->blocked);
-    violations = c.shop_violations.value_or(rec ? double(rec->violations) : 0.0);
+    // The shop table is reloaded with the index (updates change it), so it wins over the copies
+    // in slots 25/26 written when the listing was indexed.
+    blocked = rec ? rec->blocked : c.shop_blocked.value_or(false);
+    violations = rec ? double(rec->violations) : c.shop_violations.value_or(0.0);
     if ((p.remove_blocked && blocked) || violations > p.max_violations) {
       ++out.removed;
       continue;
@@ -351,11 +353,12 @@ std::vector<ExplainPenalty> integrity_reasons(std::string_view data) {
   if (doc["integrity"]["reasons"].get(reasons)) return out;
   for (auto r : reasons) {
     std::string_view name, expl;
-    double score = 0;
+    double score = 0, penalty = 1;
     if (r["name"].get(name)) continue;
     if (r["explanation"].get(expl)) expl = "";
     if (r["score"].get(score)) score = 0;
-    out.push_back({"integrity:" + std::string(name), 1, std::string(expl) + " (detector score " + fmt("%.3g", score) + ")"});
+    if (r["penalty"].get(penalty) || !(penalty > 0 && penalty <= 1)) penalty = 1;
+    out.push_back({"integrity:" + std::string(name), penalty, std::string(expl) + " (detector score " + fmt("%.3g", score) + ")"});
   }
   return out;
 }

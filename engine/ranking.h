@@ -87,8 +87,8 @@ void score_candidate(Candidate& c, const RankContext& ctx, Explanation* ex);
 
 // The detectors' reasons stored in a document's data (docs/integrity.md):
 // "integrity":{"penalty":x,"reasons":[{"name":..,"score":..,"explanation":..}]}. Each becomes a
-// penalty entry "integrity:NAME" (factor 1: the combined factor is slot 20) with its
-// explanation and score. Nothing when the data has no such object.
+// penalty entry "integrity:NAME" with the reason's own penalty factor (1 if absent; their
+// product, floored, is slot 20), its explanation and score. Nothing when the data has no such object.
 std::vector<ExplainPenalty> integrity_reasons(std::string_view data);
 
 // Facet counts over the ranked candidates (items).

@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "analyzers/analyzer.h"
+#include "index/build_profile.h"
 #include "index/catalog.h"
 #include "index/document.h"
 #include "index/index_dir.h"
@@ -257,9 +258,9 @@ BuildSummary build_index(const BuildOptions& o) {
   int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min(threads, o.shards);
 
-  // Build-time signal constants from the profile's [build] table (a bad profile is a usage error
-  // raised before anything is touched).
-  const SignalParams signal_params = o.profile.empty() ? SignalParams{} : SignalParams::from_profile_file(o.profile);
+  // Build-time signal constants and detector thresholds from the profile's [build] and
+  // [integrity] tables (a bad profile is a usage error raised before anything is touched).
+  const BuildProfile build_profile = o.profile.empty() ? BuildProfile{} : read_build_profile_file(o.profile);
 
   WriterLock lock(o.index_dir);
   const std::string gen_name = new_generation_name();
@@ -289,7 +290,7 @@ BuildSummary build_index(const BuildOptions& o) {
   for (const auto& f : o.catalog_files) total_bytes += fs::file_size(f);
 
   // ---- pass 1: scan ---------------------------------------------------------------------
-  SignalModel signals(signal_params, &shops);
+  SignalModel signals(build_profile.signals, &shops);
   // Catalog vocabulary: brands (alias groups), attribute values, category names and words
   // discovered in titles (bounded: the learner's table is fixed, it reads the first 200k titles).
   auto base = analysis::Lexicon::load_default();
@@ -297,7 +298,7 @@ BuildSummary build_index(const BuildOptions& o) {
   analysis::LexiconLearner vocab(base_analyzer);
   // Listing integrity (index/integrity.h): statistics and fingerprints in pass 1, with the base
   // analyzer so that updates segment alike; spill and prints files go into the generation.
-  IntegrityModel integrity(base_analyzer, IntegrityThresholds{}, gen_dir);
+  IntegrityModel integrity(base_analyzer, build_profile.integrity, gen_dir);
   integrity.set_shops(shops);
   DupDetector dups(gen_dir + "/tmp-dups");
   RecordParser parser;

@@ -69,9 +69,20 @@ using ShopMap = std::unordered_map<std::string, ShopRecord>;
 // statistics (frozen at build time so that updated and untouched SKUs are scored alike) and the
 // shop table. Recomputing a changed SKU's values is one call.
 struct ValueModels {
-  SignalModel signals;
+  SignalModel signals;  // reads `shops` through a pointer: ValueModels lives in place (Session)
   ShopMap shops;
   double static_prior(const SkuRecord& r) const { return signals.static_prior(r); }
+  // The full document of a record, with the ranking signal values (index/signals.h).
+  Xapian::Document document(const analysis::Analyzer& analyzer, const SkuRecord& r) const {
+    Xapian::Document doc = make_document(analyzer, r, static_prior(r));
+    signals.add_values(doc, r);
+    return doc;
+  }
+  // Values and stored data of a record on an existing document (terms untouched).
+  void revalue(Xapian::Document& doc, const SkuRecord& r) const {
+    set_record_fields(doc, r, static_prior(r));
+    signals.add_values(doc, r);
+  }
 };
 
 // Title, category, brand, attributes, item and shop: what terms and routing come from. When these
@@ -114,7 +125,10 @@ class Session {
     if (lexicon->checksum() != manifest_.lexicon_checksum)
       throw DataError(index_dir + ": lexicon.bin does not match the manifest's checksum (damaged index)");
     analyzer_ = std::make_unique<analysis::Analyzer>(lexicon);
-    if (fs::exists(gen_dir_ + "/signals.json")) models_.signals = SignalModel::from_json(slurp(gen_dir_ + "/signals.json"));
+    // The shop map is read below; the signal model keeps a pointer to it (shop reputation).
+    models_.signals = fs::exists(gen_dir_ + "/signals.json")
+                          ? SignalModel::from_json(slurp(gen_dir_ + "/signals.json"), &models_.shops)
+                          : SignalModel(SignalParams{}, &models_.shops);
     if (fs::exists(gen_dir_ + "/shops.jsonl")) {
       RejectSink strict(OnError::Fail, "");
       models_.shops = read_shops(gen_dir_ + "/shops.jsonl", strict);
@@ -363,9 +377,8 @@ class Session {
     }
     if (!todo_[target]) return;  // the target shard already has this batch
     auto& db = dbs_[target];
-    const double prior = models_.static_prior(r);
     if (!in_target) {
-      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, make_document(*analyzer_, r, prior)); });
+      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, models_.document(*analyzer_, r)); });
       ++summary_.added;
       return;
     }
@@ -375,13 +388,13 @@ class Session {
     if (decoded && encode_stored(old) == encode_stored(r)) {  // records, not bytes: data may carry more
       ++summary_.unchanged;
     } else if (decoded && same_terms(old, r)) {
-      set_record_fields(doc, r, prior);  // terms untouched: Xapian rewrites values and data only
+      models_.revalue(doc, r);  // terms untouched: Xapian rewrites values and data only
       db.replace_document(target_did, doc);
       ++summary_.values_only;
     } else {
       std::string old_item = doc.get_value(slot::kItemId);
       write_tracking(target, {old_item, r.item_id},
-                     [&] { db.replace_document(target_did, make_document(*analyzer_, r, prior)); });
+                     [&] { db.replace_document(target_did, models_.document(*analyzer_, r)); });
       ++summary_.reindexed;
     }
   }
@@ -398,7 +411,7 @@ class Session {
         SkuRecord r;
         if (!decode_stored(doc.get_data(), r))
           throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
-        set_record_fields(doc, r, models_.static_prior(r));
+        models_.revalue(doc, r);
         dbs_[s].replace_document(did, doc);
         ++summary_.shop_skus;
       }

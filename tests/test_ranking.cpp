@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <longtail/longtail.h>
@@ -12,7 +13,9 @@
 #include "engine/profile.h"
 #include "engine/query_plan.h"
 #include "engine/ranking.h"
+#include "index/build_profile.h"
 #include "index/signals.h"
+#include "index/index_dir.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -20,8 +23,10 @@ using namespace longtail;
 namespace {
 
 struct Listing {
-  // The category leaf is indexed as text too: the default one matches no test query.
-  std::string sku, item, shop = "shop_a", title, category = "杂货/小物", brand;
+  // The category leaf is indexed as text too: the default one matches no test query. An empty
+  // shop becomes "shop_<sku>" (one shop per listing: no accidental same-shop duplicates for the
+  // integrity detectors, no diversity moves).
+  std::string sku, item, shop, title, category = "杂货/小物", brand;
   double price = 59, fee = 0;
   int64_t sales = 0, reviews = 0, good = 0;
   std::string listed = "2024-01-01";
@@ -57,8 +62,13 @@ std::string to_json(const Shop& s) {
 // A catalog built into a temporary index.
 class Market {
  public:
-  Market(const std::vector<Listing>& listings, std::vector<Shop> shops = {}, int shards = 1) {
-    if (shops.empty()) shops = {Shop{"shop_a"}};
+  Market(std::vector<Listing> listings, std::vector<Shop> shops = {}, int shards = 1) {
+    std::set<std::string> known;
+    for (const auto& sh : shops) known.insert(sh.id);
+    for (auto& l : listings) {
+      if (l.shop.empty()) l.shop = "shop_" + l.sku;
+      if (known.insert(l.shop).second) shops.push_back(Shop{l.shop});
+    }
     std::ofstream c(tmp_.path + "/catalog.jsonl"), s(tmp_.path + "/shops.jsonl");
     for (const auto& l : listings) c << to_json(l) << "\n";
     for (const auto& sh : shops) s << to_json(sh) << "\n";
@@ -229,10 +239,14 @@ TEST_CASE("sales are damped and relative to the listing's category", "[ranking][
 
 TEST_CASE("shop diversity: at most shop_per_page hits of one shop per page", "[ranking][diversity]") {
   std::vector<Listing> ls;
+  // Prices apart (x1.6) so that the integrity detectors do not see same-shop duplicates.
+  const double prices[] = {59, 95, 152, 243, 389};
   for (int i = 1; i <= 5; ++i)
-    ls.push_back({.sku = "big" + std::to_string(i), .shop = "shop_big", .title = "植鞣革 钥匙包", .sales = 1000 * (10 - i)});
-  ls.push_back({.sku = "small1", .shop = "shop_s1", .title = "植鞣革 钥匙包", .sales = 10});
-  ls.push_back({.sku = "small2", .shop = "shop_s2", .title = "植鞣革 钥匙包", .sales = 5});
+    ls.push_back({.sku = "big" + std::to_string(i), .shop = "shop_big", .title = "植鞣革 钥匙包", .price = prices[i - 1],
+                  .sales = 1000 * (10 - i), .reviews = 100 * (10 - i), .good = 98 * (10 - i)});  // honest reviews
+  // Other shops' listings, different enough not to be cross-shop duplicates of the big shop's.
+  ls.push_back({.sku = "small1", .shop = "shop_s1", .title = "植鞣革 钥匙包 男士 腰挂 复古", .sales = 10});
+  ls.push_back({.sku = "small2", .shop = "shop_s2", .title = "植鞣革 钥匙包 女士 零钱 卡包", .sales = 5});
   ls.push_back({.sku = "other", .shop = "shop_s3", .title = "植鞣革 钱包", .sales = 50000});
   Market m(ls, {{.id = "shop_big"}, {.id = "shop_s1"}, {.id = "shop_s2"}, {.id = "shop_s3"}});
   // Pages of 4: the big shop gets 3 places on page 1; the 4th goes to another shop of the same
@@ -246,7 +260,8 @@ TEST_CASE("shop diversity: at most shop_per_page hits of one shop per page", "[r
   CHECK(Market::skus(m.search(req)) == "big4 big5 small2");
   // When no other shop has a listing of the same tier, the shop keeps the places.
   std::vector<Listing> solo;
-  for (int i = 1; i <= 4; ++i) solo.push_back({.sku = "s" + std::to_string(i), .shop = "shop_big", .title = "鹿皮 钥匙包", .sales = 10 - i});
+  for (int i = 1; i <= 4; ++i)
+    solo.push_back({.sku = "s" + std::to_string(i), .shop = "shop_big", .title = "鹿皮 钥匙包", .price = prices[i - 1], .sales = 10 - i});
   solo.push_back({.sku = "x", .shop = "shop_x", .title = "鹿皮 手套"});  // matches one word only
   Market m2(solo, {{.id = "shop_big"}, {.id = "shop_x"}});
   CHECK(m2.order("鹿皮钥匙包", 5) == "s1 s2 s3 s4");
@@ -422,6 +437,44 @@ TEST_CASE("explain shows coverage, every signal, weights, penalties and the fina
   CHECK(table.out.find("blend") != std::string::npos);
 }
 
+TEST_CASE("updated listings are ranked with fresh signals", "[ranking][signals][update]") {
+  Market m({
+      {.sku = "a", .shop = "shop_a", .title = "植鞣革 钥匙包", .sales = 0, .reviews = 0},
+      {.sku = "b", .shop = "shop_b", .title = "植鞣革 钥匙包", .sales = 100, .reviews = 50, .good = 49},
+  },
+           {{.id = "shop_a"}, {.id = "shop_b"}});
+  CHECK(m.order("植鞣革钥匙包") == "b a");
+  Searcher s(m.path("idx"));
+  auto update = [&](const std::string& name, const std::string& text, bool shops) {
+    write_file(m.path(name), text);
+    UpdateOptions o;
+    o.index_dir = m.path("idx");
+    if (shops) o.shops_file = m.path(name);
+    else o.catalog_files = {m.path(name)};
+    update_index(o);
+    s.reopen();
+  };
+  SearchRequest req;
+  req.query = "植鞣革钥匙包";
+  req.now = Market::kNow;
+  req.explain = true;
+  // Values-only change (sales): a now outsells b.
+  update("d1.jsonl", to_json({.sku = "a", .shop = "shop_a", .title = "植鞣革 钥匙包", .sales = 5000, .reviews = 900, .good = 890}) + "\n",
+         false);
+  auto r = s.search(req);
+  CHECK(Market::skus(r) == "a b");
+  REQUIRE(r.hits[0].explanation);
+  CHECK(r.hits[0].explanation->signals[1].name == "sales");
+  CHECK(r.hits[0].explanation->signals[1].normalized > 0.5);
+  // A new listing gets its signals too.
+  update("d2.jsonl", to_json({.sku = "c", .shop = "shop_b", .title = "植鞣革 钥匙包", .sales = 90000, .reviews = 9000, .good = 8990}) + "\n",
+         false);
+  CHECK(Market::skus(s.search(req)) == "c a b");
+  // A shop record change: shop_b over the violation limit, its listings leave the results.
+  update("shops2.jsonl", to_json(Shop{.id = "shop_b", .violations = 50}) + "\n", true);
+  CHECK(Market::skus(s.search(req)) == "a");
+}
+
 // ------------------------------------------------------------------------------------------
 // Profiles
 
@@ -445,9 +498,40 @@ TEST_CASE("the default profile is documented, compiled in and overridable", "[ra
   CHECK_THROWS_AS(engine::parse_profile("[blend\n", "x.toml"), UsageError);
 }
 
+TEST_CASE("the profile's build tables: signal constants and detector thresholds", "[ranking][profile]") {
+  // The default profile lists every detector threshold with the detectors' own defaults.
+  CHECK(engine::default_profile()->detectors.to_json() == index::IntegrityThresholds{}.to_json());
+  CHECK(index::read_build_profile(engine::default_profile_toml(), "default").integrity.to_json() ==
+        index::IntegrityThresholds{}.to_json());
+  auto bp = index::read_build_profile("[integrity]\nbrand_penalty = 0.5\nmax_violations = 3\n[build]\nwilson_z = 1.0\n", "b.toml");
+  CHECK(bp.integrity.brand_penalty == 0.5);
+  CHECK(bp.signals.wilson_z == 1.0);
+  auto rp = engine::parse_profile("[integrity]\nbrand_penalty = 0.5\nmax_violations = 3\n", "r.toml");
+  CHECK(rp.detectors.brand_penalty == 0.5);
+  CHECK(rp.max_violations == 3);
+  CHECK_THROWS_WITH(engine::parse_profile("[integrity]\nbrand_penality = 0.5\n", "r.toml"), Catch::Contains("unknown key"));
+  CHECK_THROWS_WITH(index::read_build_profile("[integrity]\nbrand_penalty = 7\n", "b.toml"), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(index::read_build_profile("[build]\nwilson = 1\n", "b.toml"), Catch::Contains("b.toml: build.wilson: unknown key"));
+  // `longtail build --profile` records the build-time constants it used.
+  test::TempDir tmp;
+  write_file(tmp.path + "/c.jsonl", to_json(Listing{.sku = "a", .title = "植鞣革 钥匙包"}) + "\n");
+  write_file(tmp.path + "/p.toml", "[build]\nprior_rating = 0.0\n");
+  auto b = test::run_cli("build -q --catalog " + tmp.path + "/c.jsonl --index " + tmp.path + "/idx --profile " + tmp.path + "/p.toml");
+  REQUIRE(b.status == 0);
+  std::ifstream sj(index::live_generation(tmp.path + "/idx") + "/signals.json");
+  std::stringstream ss;
+  ss << sj.rdbuf();
+  CHECK(ss.str().find("\"prior_rating\":0,") != std::string::npos);
+  write_file(tmp.path + "/bad.toml", "[build]\nprior_rating = -1\n");
+  CHECK(test::run_cli("build -q --catalog " + tmp.path + "/c.jsonl --index " + tmp.path + "/idx --profile " + tmp.path +
+                      "/bad.toml 2>/dev/null").status == 2);
+}
+
 TEST_CASE("a profile file given to a search changes the ranking", "[ranking][profile]") {
   std::vector<Listing> ls;
-  for (int i = 1; i <= 3; ++i) ls.push_back({.sku = "big" + std::to_string(i), .shop = "shop_big", .title = "植鞣革 钥匙包", .sales = 100 * i});
+  for (int i = 1; i <= 3; ++i)
+    ls.push_back({.sku = "big" + std::to_string(i), .shop = "shop_big", .title = "植鞣革 钥匙包", .price = 60.0 * i * i, .sales = 100 * i,
+                  .reviews = 10 * i, .good = 10 * i});
   ls.push_back({.sku = "small", .shop = "shop_small", .title = "植鞣革 钥匙包"});
   Market m(ls, {{.id = "shop_big"}, {.id = "shop_small"}});
   CHECK(m.order("植鞣革钥匙包", 4) == "big3 big2 big1 small");
@@ -551,11 +635,13 @@ TEST_CASE("blocked shops and shops over max_violations are removed, also from so
 
 TEST_CASE("explain shows the detectors' reasons stored with the listing", "[ranking][integrity][explain]") {
   auto reasons = engine::integrity_reasons(
-      R"({"sku_id":"a","integrity":{"penalty":0.4,"reasons":[{"name":"brand_stuffing","score":0.8,)"
+      R"({"sku_id":"a","integrity":{"penalty":0.4,"reasons":[{"name":"brand_stuffing","score":0.8,"penalty":0.3,)"
       R"("explanation":"title names other brands: 耐克, 阿迪达斯"},{"name":"advertisement","score":1,"explanation":"phone number"}]}})");
   REQUIRE(reasons.size() == 2);
   CHECK(reasons[0].name == "integrity:brand_stuffing");
   CHECK(reasons[0].reason == "title names other brands: 耐克, 阿迪达斯 (detector score 0.8)");
+  CHECK(reasons[0].factor == 0.3);
+  CHECK(reasons[1].factor == 1);
   CHECK(reasons[1].name == "integrity:advertisement");
   CHECK(engine::integrity_reasons(R"({"sku_id":"a","title":"x"})").empty());
   CHECK(engine::integrity_reasons("not json \"integrity\"").empty());
