@@ -1,6 +1,7 @@
 #include "index/integrity.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -54,6 +55,7 @@ const ThresholdKey kThresholdKeys[] = {
     {"hotword_penalty", &IntegrityThresholds::hotword_penalty, 0.001, 1},
     {"miscat_min_elsewhere", &IntegrityThresholds::miscat_min_elsewhere, 0, 1},
     {"miscat_max_listed", &IntegrityThresholds::miscat_max_listed, 0, 1},
+    {"miscat_min_focus", &IntegrityThresholds::miscat_min_focus, 0, 1},
     {"miscat_penalty", &IntegrityThresholds::miscat_penalty, 0.001, 1},
     {"length_quantile", &IntegrityThresholds::length_quantile, 0.5, 1},
     {"length_factor", &IntegrityThresholds::length_factor, 1, 10},
@@ -504,6 +506,12 @@ struct IntegrityModel::Impl {
   IntegrityThresholds t;
   std::string dir;
   bool finished = false;
+  // Names this model in the per-thread verdict cache (assess()); never 0, never reused.
+  const uint64_t instance_id = next_instance_id();
+  static uint64_t next_instance_id() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
 
   std::unordered_map<std::string, uint32_t> leaf_ids, top_ids;
   std::vector<LeafStats> leaves;
@@ -911,19 +919,23 @@ struct IntegrityModel::Impl {
       double idf = std::log(double(items) / n);
       // P(c | t) under a uniform prior over categories: n(t,c)/N_c normalized over c, so large
       // categories do not attract every title.
-      double norm = 0, home = 0;
+      double norm = 0, home = 0, focus = 0;
       for (uint32_t top = 0; top < tops.size(); ++top) {
         double f = tops[top].items ? pairs.get(top_key(h, top)) / double(tops[top].items) : 0;
         norm += f;
+        focus = std::max(focus, f);
         home = std::max(home, pairs.get(top_key(h, top)) / n);
       }
-      if (norm > 0)
+      // Only words that point somewhere are evidence: words spread over many categories (官方,
+      // 升级款, 便携) would otherwise dilute a title's shares towards every category.
+      if (norm > 0 && focus / norm >= t.miscat_min_focus) {
         for (uint32_t top = 0; top < tops.size(); ++top) {
           double f = tops[top].items ? pairs.get(top_key(h, top)) / double(tops[top].items) : 0;
           evidence[top] += idf * f / norm;
           total_evidence += idf * f / norm;
         }
-      ++evidence_terms;
+        ++evidence_terms;
+      }
       // Unrelated: a word at home in another top category (a product word there), rare in the
       // listed one. Generic words spread over many categories (百搭, 新款) are never unrelated.
       if (listed_top != UINT32_MAX && !in_brand && pairs.get(top_key(h, listed_top)) / n < t.offcat_max_affinity &&
@@ -1019,14 +1031,16 @@ struct IntegrityModel::Impl {
     if (!finished) throw UsageError("integrity: assess() before finish()");
     IntegrityVerdict v;
     {
-      // Variants share a title: keep the last title's verdict per thread.
-      thread_local const Impl* cache_model = nullptr;
+      // Variants share a title: keep the last title's verdict per thread. The model is named by
+      // a process-unique id, not its address: a model built where a freed one lived must not
+      // see the old one's verdicts.
+      thread_local uint64_t cache_model = 0;
       thread_local std::string cache_key;
       thread_local TitleVerdict cache;
       std::string key = r.item_id + '\x1f' + r.category + '\x1f' + r.brand + '\x1f' + r.title;
-      if (cache_model != this || cache_key != key) {
+      if (cache_model != instance_id || cache_key != key) {
         cache = assess_title(r);
-        cache_model = this;
+        cache_model = instance_id;
         cache_key = std::move(key);
       }
       v.reasons = cache.reasons;

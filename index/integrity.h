@@ -61,6 +61,8 @@ struct IntegrityThresholds {
   double hotword_penalty = 0.3;
   double miscat_min_elsewhere = 0.6;   // share of the title's evidence for another top category
   double miscat_max_listed = 0.15;     // ... while the listed one gets at most this share
+  double miscat_min_focus = 0.3;       // a word is evidence only if one top category holds at
+                                       // least this share of its (size-normalized) spread
   double miscat_penalty = 0.2;
   // Abnormal title length.
   double length_quantile = 0.995;      // of the leaf category's title lengths (characters)

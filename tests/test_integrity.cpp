@@ -215,6 +215,35 @@ TEST_CASE("category misrepresentation: the title points to another top category"
   CHECK(v.reasons[0].explanation.find("家电") != std::string::npos);
 }
 
+TEST_CASE("category misrepresentation: words spread over every category are not evidence", "[integrity][detectors]") {
+  // Generic words on a fifth of every category's items dilute a title's shares towards all
+  // categories; only words that point somewhere (miscat_min_focus) count as evidence.
+  std::vector<SkuRecord> extra;
+  const char* cats[][2] = {{"女装/连衣裙", "连衣裙"}, {"运动/跑步鞋", "跑步鞋"}, {"家电/洗衣机", "洗衣机"}};
+  for (int i = 0; i < 45; ++i)
+    extra.push_back(sku("g" + std::to_string(i), "gi" + std::to_string(i), "shop" + std::to_string(60 + i % 10),
+                        std::string("时尚 简约 舒适 百搭 ") + cats[i % 3][1], cats[i % 3][0]));
+  auto assess = [&](double focus, const SkuRecord& r) {
+    test::TempDir dir;
+    IntegrityThresholds t = small_thresholds();
+    t.set("miscat_min_focus", focus);
+    IntegrityModel m(base_analyzer(), t, dir.path);
+    for (const auto& x : mini_market()) m.observe(x);
+    for (const auto& x : extra) m.observe(x);
+    m.finish();
+    return m.assess(r);
+  };
+  const SkuRecord washer_as_dress = sku("c2", "ci2", "shopx", "滚筒 全自动 洗衣机 时尚 简约 舒适 百搭", "女装/连衣裙");
+  CHECK_FALSE(has(assess(0, washer_as_dress), "category_misrepresentation"));  // every word counts: diluted
+  // A fresh model (possibly at the freed one's address) must not reuse the cached verdict of the
+  // first: three categories, so a generic word holds ~1/3 of its spread, below 0.5.
+  auto v = assess(0.5, washer_as_dress);
+  REQUIRE(has(v, "category_misrepresentation"));
+  CHECK(v.reasons[0].explanation.find("家电") != std::string::npos);
+  CHECK_FALSE(has(assess(0.5, sku("c3", "ci3", "shopx", "优衣库 法式连衣裙 时尚 简约 舒适 百搭", "女装/连衣裙")),
+                  "category_misrepresentation"));
+}
+
 TEST_CASE("abnormal title length for the category", "[integrity][detectors]") {
   Model model;
   std::string long_title = "优衣库 连衣裙";
