@@ -189,6 +189,22 @@ TEST_CASE("eval/bench CLI: longtail eval and bench on a tiny generated catalog",
   CHECK(be.out.find("\"skus\":1500") != std::string::npos);
   CHECK(be.out.find("\"p99_ms\":") != std::string::npos);
   CHECK(be.out.find("\"results\":0,") == std::string::npos);
+  // The engine's own stage timings come with the bench report.
+  CHECK(be.out.find("\"stage1\":{\"mean_ms\":") != std::string::npos);
+  CHECK(be.out.find("\"stage2\":{\"mean_ms\":") != std::string::npos);
   // A missing query file is a usage error (exit 2).
   CHECK(longtail::test::run_cli("bench --index '" + idx + "' --queries /nonexistent 2>/dev/null").status == 2);
+
+  // --profile and --now reach the searcher: BM25 alone (no relaxation, no signals) ranks
+  // differently from the default profile on the same queries, and a bad --now is refused.
+  const std::string bm25 = std::string(LONGTAIL_SOURCE_DIR) + "/profiles/bm25.toml";
+  auto ev_bm25 = longtail::test::run_cli("eval --index '" + idx + "'" + q + " --qrels '" + cat + "/qrels.tsv' --run '" +
+                                         tmp.path + "/run-bm25.txt' --json --now 2025-07-01 --profile '" + bm25 + "'");
+  REQUIRE(ev_bm25.status == 0);
+  CHECK(longtail::test::read_file(tmp.path + "/run-bm25.txt") != longtail::test::read_file(tmp.path + "/run.txt"));
+  CHECK(longtail::test::run_cli("eval --index '" + idx + "'" + q + " --qrels '" + cat +
+                                "/qrels.tsv' --now yesterday 2>/dev/null")
+            .status == 2);
+  CHECK(longtail::test::run_cli("bench --index '" + idx + "'" + q + " --duration 0.05 --profile /nonexistent.toml 2>/dev/null")
+            .status == 2);
 }

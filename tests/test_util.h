@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <array>
+#include <fstream>
+#include <iterator>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -29,6 +31,12 @@ struct TempDir {
 };
 
 inline std::string fixture(const std::string& name) { return std::string(LONGTAIL_SOURCE_DIR) + "/tests/data/" + name; }
+
+// A whole file's bytes ("" when it cannot be read).
+inline std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
 
 struct RunResult {
   int status = -1;
