@@ -351,7 +351,9 @@ void NearDupClusterer::save_block_table(const std::string& path) const {
     fs::remove_all(tmp, ec);
   }
   if (std::fflush(out) != 0 || ::fsync(::fileno(out)) != 0 || std::fclose(out) != 0) throw DataError(part + ": write failed");
-  fs::rename(part, path);
+  std::error_code ec;
+  fs::rename(part, path, ec);
+  if (ec) throw DataError(path + ": cannot rename into place: " + ec.message());
 }
 
 PrintLookup::PrintLookup(const std::string& table_path, const std::string& prints_path)
