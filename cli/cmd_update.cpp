@@ -35,21 +35,21 @@ void register_update(CLI::App& app, int& rc) {
     if (a->json) {
       std::printf("{\"index\":%s,\"records\":%llu,\"added\":%llu,\"reindexed\":%llu,\"values_only\":%llu,"
                   "\"unchanged\":%llu,\"deleted\":%llu,\"delete_missing\":%llu,\"shops_changed\":%llu,"
-                  "\"shop_skus\":%llu,\"rejected\":%llu,\"batches\":%llu,\"repaired\":%s,\"skus\":%llu,"
+                  "\"shop_skus\":%llu,\"dup_partners\":%llu,\"rejected\":%llu,\"batches\":%llu,\"repaired\":%s,\"skus\":%llu,"
                   "\"items\":%llu,\"seconds\":%s}\n",
                   json_str(a->o.index_dir).c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only),
-                  u(s.unchanged), u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.rejected),
-                  u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items), json_num(s.seconds).c_str());
+                  u(s.unchanged), u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.dup_partners),
+                  u(s.rejected), u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items), json_num(s.seconds).c_str());
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size()) std::fprintf(stderr, "rejected: ... and %llu more\n", u(s.rejected - s.errors.size()));
       if (s.repaired) std::printf("completed an interrupted update first\n");
       std::printf("updated %s: %llu records (%llu added, %llu re-indexed, %llu values only, %llu unchanged, "
                   "%llu deleted, %llu deletions of absent SKUs), %llu shops changed (%llu SKUs re-valued), "
-                  "%llu rejected, %llu batches in %.2fs; now %llu SKUs, %llu items\n",
+                  "%llu duplicate partners marked, %llu rejected, %llu batches in %.2fs; now %llu SKUs, %llu items\n",
                   a->o.index_dir.c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only), u(s.unchanged),
-                  u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.rejected), u(s.batches),
-                  s.seconds, u(s.skus), u(s.items));
+                  u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.dup_partners), u(s.rejected),
+                  u(s.batches), s.seconds, u(s.skus), u(s.items));
     }
     rc = 0;
   });

@@ -6,6 +6,11 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <queue>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <longtail/longtail.h>
 
@@ -248,6 +253,234 @@ void NearDupClusterer::load_memberships(const std::string& path) {
   }
   std::fclose(f);
   count_shop_groups();
+}
+
+// ------------------------------------------------------------------------------------------
+// Block tables
+
+namespace {
+
+bool entry_less(const BlockEntry& a, const BlockEntry& b) {
+  if (a.key != b.key) return a.key < b.key;
+  if (a.fp != b.fp) return a.fp < b.fp;
+  return a.ordinal < b.ordinal;
+}
+
+void write_entries(std::FILE* f, const std::vector<BlockEntry>& v, const std::string& path) {
+  if (!v.empty() && std::fwrite(v.data(), sizeof(BlockEntry), v.size(), f) != v.size()) throw DataError(path + ": write failed");
+}
+
+// pread of exactly `n` bytes at `off`; false at end of file.
+bool read_at(int fd, void* buf, size_t n, uint64_t off) {
+  auto* p = static_cast<char*>(buf);
+  while (n > 0) {
+    ssize_t r = ::pread(fd, p, n, off_t(off));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    p += r;
+    n -= size_t(r);
+    off += uint64_t(r);
+  }
+  return true;
+}
+
+uint64_t file_bytes(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw DataError(path + ": cannot stat: " + std::strerror(errno));
+  return uint64_t(st.st_size);
+}
+
+}  // namespace
+
+void NearDupClusterer::save_block_table(const std::string& path) const {
+  if (out_) throw UsageError("duplicates: save_block_table() before finish()");
+  const size_t run_cap = size_t(std::max<uint64_t>(4, p_.memory_bytes / sizeof(BlockEntry)));
+  const std::string tmp = dir_ + "/tmp-blocks";
+  std::vector<std::string> runs;
+  std::vector<BlockEntry> buf;
+  std::vector<ItemPrint> prints;
+  auto spill = [&] {
+    std::sort(buf.begin(), buf.end(), entry_less);
+    fs::create_directories(tmp);
+    runs.push_back(tmp + "/r" + std::to_string(runs.size()));
+    std::FILE* f = open_or_throw(runs.back(), "wb");
+    write_entries(f, buf, runs.back());
+    if (std::fclose(f) != 0) throw DataError(runs.back() + ": write failed");
+    buf.clear();
+  };
+  std::FILE* in = open_or_throw(prints_path(), "rb");
+  uint64_t ordinal = 0;
+  while (read_prints(in, prints, 4096) > 0)
+    for (const auto& p : prints) {
+      for (int b = 0; b < 4; ++b) {
+        buf.push_back(BlockEntry{block_key(p.leaf, b, simhash_block(p.fp, b)), p.fp, ordinal});
+        if (buf.size() >= run_cap) spill();
+      }
+      ++ordinal;
+    }
+  std::fclose(in);
+  const std::string part = path + ".tmp";
+  std::FILE* out = open_or_throw(part, "wb");
+  if (runs.empty()) {
+    std::sort(buf.begin(), buf.end(), entry_less);
+    write_entries(out, buf, part);
+  } else {
+    if (!buf.empty()) spill();
+    buf.shrink_to_fit();
+    // k-way merge of the sorted runs, one entry per run in memory.
+    struct Head {
+      BlockEntry e;
+      size_t run;
+    };
+    auto greater = [](const Head& a, const Head& b) { return entry_less(b.e, a.e); };
+    std::priority_queue<Head, std::vector<Head>, decltype(greater)> heap(greater);
+    std::vector<std::FILE*> files;
+    for (size_t r = 0; r < runs.size(); ++r) {
+      files.push_back(open_or_throw(runs[r], "rb"));
+      BlockEntry e;
+      if (std::fread(&e, sizeof e, 1, files.back()) == 1) heap.push({e, r});
+    }
+    while (!heap.empty()) {
+      Head h = heap.top();
+      heap.pop();
+      if (std::fwrite(&h.e, sizeof h.e, 1, out) != 1) throw DataError(part + ": write failed");
+      if (std::fread(&h.e, sizeof h.e, 1, files[h.run]) == 1) heap.push(h);
+    }
+    for (auto* f : files) std::fclose(f);
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+  }
+  if (std::fflush(out) != 0 || ::fsync(::fileno(out)) != 0 || std::fclose(out) != 0) throw DataError(part + ": write failed");
+  std::error_code ec;
+  fs::rename(part, path, ec);
+  if (ec) throw DataError(path + ": cannot rename into place: " + ec.message());
+}
+
+PrintLookup::PrintLookup(const std::string& table_path, const std::string& prints_path)
+    : table_path_(table_path), prints_path_(prints_path) {
+  table_fd_ = ::open(table_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (table_fd_ < 0) throw DataError(table_path + ": cannot open: " + std::strerror(errno));
+  prints_fd_ = ::open(prints_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (prints_fd_ < 0) {
+    ::close(table_fd_);
+    throw DataError(prints_path + ": cannot open: " + std::strerror(errno));
+  }
+  uint64_t bytes = file_bytes(table_fd_, table_path), pbytes = file_bytes(prints_fd_, prints_path);
+  if (bytes % sizeof(BlockEntry) != 0 || pbytes % sizeof(ItemPrint) != 0) {
+    ::close(table_fd_);
+    ::close(prints_fd_);
+    throw DataError((bytes % sizeof(BlockEntry) ? table_path : prints_path) + ": damaged (size is not whole records)");
+  }
+  n_ = bytes / sizeof(BlockEntry);
+  prints_ = pbytes / sizeof(ItemPrint);
+}
+
+PrintLookup::~PrintLookup() {
+  ::close(table_fd_);
+  ::close(prints_fd_);
+}
+
+BlockEntry PrintLookup::entry(uint64_t i) const {
+  BlockEntry e;
+  if (!read_at(table_fd_, &e, sizeof e, i * sizeof e)) throw DataError(table_path_ + ": read failed");
+  return e;
+}
+
+void PrintLookup::candidates(const ItemPrint& p, uint32_t per_side, std::vector<ItemPrint>& out) const {
+  for (int b = 0; b < 4; ++b) {
+    const BlockEntry probe{block_key(p.leaf, b, simhash_block(p.fp, b)), p.fp, 0};
+    // First entry not less than the probe: p's place in its run.
+    uint64_t lo = 0, hi = n_;
+    while (lo < hi) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      if (entry_less(entry(mid), probe)) lo = mid + 1;
+      else hi = mid;
+    }
+    auto take = [&](uint64_t i) {
+      BlockEntry e = entry(i);
+      if (e.key != probe.key) return false;
+      if (e.ordinal >= prints_) throw DataError(table_path_ + ": damaged (entry beyond the prints file)");
+      ItemPrint ip;
+      if (!read_at(prints_fd_, &ip, sizeof ip, e.ordinal * sizeof ip)) throw DataError(prints_path_ + ": read failed");
+      out.push_back(ip);
+      return true;
+    };
+    for (uint64_t i = lo, k = 0; i < n_ && k < per_side && take(i); ++i, ++k) {
+    }
+    for (uint64_t i = lo, k = 0; i > 0 && k < per_side && take(i - 1); --i, ++k) {
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Prints written by updates
+
+UpdatedPrints::UpdatedPrints(std::string path) : path_(std::move(path)) {
+  std::error_code ec;
+  if (!fs::exists(path_, ec)) return;
+  std::FILE* f = open_or_throw(path_, "rb");
+  std::vector<ItemPrint> buf;
+  while (read_prints(f, buf, 4096) > 0)
+    for (const auto& p : buf) {
+      prints_.push_back(p);
+      index(uint32_t(prints_.size() - 1));
+    }
+  std::fclose(f);
+  flushed_ = prints_.size();
+  valid_bytes_ = uint64_t(flushed_) * sizeof(ItemPrint);
+}
+
+void UpdatedPrints::index(uint32_t i) {
+  const ItemPrint& p = prints_[i];
+  auto [it, fresh] = latest_.emplace(p.item, i);
+  if (!fresh) {
+    // The older print of the item leaves the block index.
+    const ItemPrint& old = prints_[it->second];
+    for (int b = 0; b < 4; ++b) {
+      auto& v = by_key_[block_key(old.leaf, b, simhash_block(old.fp, b))];
+      std::erase(v, it->second);
+    }
+    it->second = i;
+  }
+  for (int b = 0; b < 4; ++b) by_key_[block_key(p.leaf, b, simhash_block(p.fp, b))].push_back(i);
+}
+
+const ItemPrint* UpdatedPrints::latest(uint64_t item) const {
+  auto it = latest_.find(item);
+  return it == latest_.end() ? nullptr : &prints_[it->second];
+}
+
+void UpdatedPrints::candidates(const ItemPrint& p, uint32_t per_key, std::vector<ItemPrint>& out) const {
+  for (int b = 0; b < 4; ++b) {
+    auto it = by_key_.find(block_key(p.leaf, b, simhash_block(p.fp, b)));
+    if (it == by_key_.end()) continue;
+    const auto& v = it->second;
+    for (size_t k = v.size() > per_key ? v.size() - per_key : 0; k < v.size(); ++k) out.push_back(prints_[v[k]]);
+  }
+}
+
+void UpdatedPrints::add(const ItemPrint& p) {
+  prints_.push_back(p);
+  index(uint32_t(prints_.size() - 1));
+}
+
+void UpdatedPrints::flush() {
+  if (flushed_ == prints_.size()) return;
+  // "r+b" at the end of the whole records: a torn record left by a crash is overwritten.
+  std::FILE* f = std::fopen(path_.c_str(), "r+b");
+  if (!f) f = open_or_throw(path_, "w+b");
+  if (::ftruncate(::fileno(f), off_t(valid_bytes_)) != 0 || std::fseek(f, long(valid_bytes_), SEEK_SET) != 0) {
+    std::fclose(f);
+    throw DataError(path_ + ": cannot append: " + std::strerror(errno));
+  }
+  size_t n = prints_.size() - flushed_;
+  bool ok = std::fwrite(prints_.data() + flushed_, sizeof(ItemPrint), n, f) == n;
+  ok = std::fflush(f) == 0 && ok;
+  ok = ::fsync(::fileno(f)) == 0 && ok;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) throw DataError(path_ + ": write failed");
+  flushed_ = prints_.size();
+  valid_bytes_ = uint64_t(flushed_) * sizeof(ItemPrint);
 }
 
 }  // namespace longtail::index

@@ -87,6 +87,10 @@ class NearDupClusterer {
 
   // Cluster memberships as fixed binary records (for the index generation), and back.
   void save_memberships(const std::string& path) const;
+  // The sorted block tables of the prints file (for updates; PrintLookup reads them): one
+  // BlockEntry per print and block, sorted by (key, fp, ordinal), by external merge sort in runs of
+  // at most memory_bytes (temporary runs in dir/tmp-blocks). Call after finish(). Throws DataError.
+  void save_block_table(const std::string& path) const;
   void load_memberships(const std::string& path);
 
   // True if two prints form an edge under `params` (same leaf, distinct items, fingerprint,
@@ -106,6 +110,79 @@ class NearDupClusterer {
   uint64_t n_ = 0, clusters_ = 0, candidates_ = 0, edges_ = 0;
   std::unordered_map<uint64_t, DupMembership> members_;
   std::unordered_map<uint64_t, uint32_t> shop_groups_;
+};
+
+// ------------------------------------------------------------------------------------------
+// Lookups after the build: an update compares a changed item with the existing items' prints
+// without loading them (docs/integrity.md, "Updates").
+
+// One entry of the sorted block table: the print at `ordinal` of integrity-prints.bin, under
+// block_key(leaf, block, its block value).
+struct BlockEntry {
+  uint64_t key = 0;      // block_key()
+  uint64_t fp = 0;       // the print's fingerprint (order within a run, as in the build's scan)
+  uint64_t ordinal = 0;  // record number in the prints file
+};
+static_assert(sizeof(BlockEntry) == 24);
+
+// block in bits 48-49, leaf in bits 16-47, the block's 16-bit value in bits 0-15.
+inline uint64_t block_key(uint32_t leaf, int block, uint16_t value) {
+  return (uint64_t(block) << 48) | (uint64_t(leaf) << 16) | value;
+}
+
+// Read-only lookups in a block table and its prints file by binary search (pread; nothing is
+// loaded: RAM is O(1) in the catalog size, about 4 * (log2(entries) + 2 * per_side) reads a
+// lookup). Thread-safe.
+class PrintLookup {
+ public:
+  // Throws DataError if a file cannot be opened or the table's size is not whole entries.
+  PrintLookup(const std::string& table_path, const std::string& prints_path);
+  ~PrintLookup();
+  PrintLookup(const PrintLookup&) = delete;
+  PrintLookup& operator=(const PrintLookup&) = delete;
+
+  // For each of the four blocks, the prints of p's (leaf, block value) run nearest to p's
+  // fingerprint: at most `per_side` on each side of its place (the build compares each print
+  // with 128 followers). Appended to `out`; an item may appear more than once. Throws DataError
+  // on a read failure.
+  void candidates(const ItemPrint& p, uint32_t per_side, std::vector<ItemPrint>& out) const;
+  uint64_t entries() const { return n_; }
+
+ private:
+  BlockEntry entry(uint64_t i) const;
+  std::string table_path_, prints_path_;
+  int table_fd_ = -1, prints_fd_ = -1;
+  uint64_t n_ = 0, prints_ = 0;
+};
+
+// Prints of the items that updates added or re-titled since the build: an append-only file of
+// ItemPrint records beside the block table, where the last record of an item wins. Loaded whole
+// while an update runs: RAM is O(items changed since the build), not O(catalog); a rebuild
+// starts it empty. Appending the same records again (a redone batch) changes nothing, and a torn
+// last record (a crash while appending) is ignored and overwritten.
+class UpdatedPrints {
+ public:
+  explicit UpdatedPrints(std::string path);  // throws DataError if the file cannot be read
+
+  // The item's latest print here, or nullptr (then the build's print, if any, is current).
+  const ItemPrint* latest(uint64_t item) const;
+  // Latest prints sharing p's leaf and one block value, at most `per_key` (the most recent) per
+  // block, appended to `out`.
+  void candidates(const ItemPrint& p, uint32_t per_key, std::vector<ItemPrint>& out) const;
+  // Adds a print (visible to candidates() at once); written by flush().
+  void add(const ItemPrint& p);
+  // Appends the prints added since the last flush and fsyncs. Throws DataError on I/O failure.
+  void flush();
+  uint64_t size() const { return prints_.size(); }
+
+ private:
+  void index(uint32_t i);
+  std::string path_;
+  uint64_t valid_bytes_ = 0;  // whole records in the file
+  std::vector<ItemPrint> prints_;
+  size_t flushed_ = 0;  // prints_[0, flushed_) are in the file
+  std::unordered_map<uint64_t, uint32_t> latest_;          // item -> index in prints_
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_key_;  // block_key -> indices in prints_, oldest first
 };
 
 }  // namespace longtail::index

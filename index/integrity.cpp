@@ -177,6 +177,18 @@ bool decode_integrity(std::string_view data, IntegrityVerdict& out) {
   return true;
 }
 
+IntegrityVerdict decode_duplicate(const Xapian::Document& doc) {
+  IntegrityVerdict out, stored;
+  std::string kind = doc.get_value(slot::kDupKind);
+  if (kind.empty()) return out;
+  out.dup_kind = kind[0];
+  out.dup_cluster = doc.get_value(slot::kDupCluster);
+  if (decode_integrity(doc.get_data(), stored))
+    for (auto& r : stored.reasons)
+      if (r.name == "duplicate_listing") out.reasons.push_back(std::move(r));
+  return out;
+}
+
 std::string IntegrityVerdict::reason_names() const {
   std::string o;
   for (const auto& r : reasons) {
@@ -462,6 +474,7 @@ struct ShopStats {
   int64_t violations = 0;
   bool blocked = false;
   uint64_t items = 0;
+  uint32_t dup_groups = 0;  // same-shop duplicate groups (frozen by finish(), saved)
 };
 
 struct ShopTopStats {
@@ -753,7 +766,6 @@ struct IntegrityModel::Impl {
       std::fflush(spill);
       std::rewind(spill);
       std::vector<uint64_t> words;
-      std::vector<std::pair<uint64_t, double>> feats;
       for (;;) {
         ItemPrint p;
         uint32_t n = 0;
@@ -765,10 +777,7 @@ struct IntegrityModel::Impl {
         words.resize(n);
         if (n && std::fread(words.data(), 8, n, spill) != n) throw DataError(spill_path() + ": read failed");
         if (words.empty()) continue;  // nothing to compare (a title of numbers and colours)
-        feats.clear();
-        for (uint64_t h : words) feats.emplace_back(h, word_weight(h, p.leaf));
-        p.fp = simhash64(feats);
-        p.sketch = minhash256(words);
+        fingerprint(p, words);
         dups->add(p);
       }
       std::fclose(spill);
@@ -776,8 +785,56 @@ struct IntegrityModel::Impl {
       std::error_code ec;
       fs::remove(spill_path(), ec);
       dups->finish();
+      for (auto& [h, st] : shops) st.dup_groups = dups->shop_groups(h);
     }
     finished = true;
+  }
+
+  // SimHash and sketch of an item's fingerprint words (p.leaf set).
+  void fingerprint(ItemPrint& p, const std::vector<uint64_t>& words) const {
+    std::vector<std::pair<uint64_t, double>> feats;
+    feats.reserve(words.size());
+    for (uint64_t h : words) feats.emplace_back(h, word_weight(h, p.leaf));
+    p.fp = simhash64(feats);
+    p.sketch = minhash256(words);
+  }
+
+  // The print observe() and finish() make of a record, from the frozen statistics.
+  std::optional<ItemPrint> print(const SkuRecord& r) const {
+    if (!finished) throw UsageError("integrity: print() before finish()");
+    auto leaf = leaf_ids.find(r.category);
+    if (leaf == leaf_ids.end()) return std::nullopt;
+    auto words = fingerprint_words(analyzer->analyze(r.title, analysis::Mode::Query), r);
+    if (words.empty()) return std::nullopt;
+    ItemPrint p;
+    p.item = term_hash(r.item_id);
+    p.shop = term_hash(r.shop_id);
+    p.brand = r.brand.empty() ? 0 : term_hash(canonical(*analyzer, r.brand));
+    p.leaf = leaf->second;
+    p.price = float(r.effective_price());
+    fingerprint(p, words);
+    return p;
+  }
+
+  // kind, cluster and (same-shop groups) the duplicate_listing reason of a membership.
+  void add_duplicate(IntegrityVerdict& v, const DupMembership& m) const {
+    v.dup_cluster = m.cluster_id();
+    v.dup_kind = m.kind();
+    if (v.dup_kind != 'S') return;
+    IntegrityReason reason;
+    reason.name = "duplicate_listing";
+    reason.score = double(m.shop_size);
+    reason.penalty = 1;  // ranking keeps the best listing of the group and demotes the rest
+    reason.explanation = "same-shop near-duplicate: one of " + std::to_string(m.shop_size) +
+                         " near-identical items of this shop (group " + v.dup_cluster + "; " + std::to_string(m.size) +
+                         " items in the cluster across shops)";
+    v.reasons.push_back(std::move(reason));
+  }
+
+  void set_penalty(IntegrityVerdict& v) const {
+    v.penalty = 1;
+    for (const auto& reason : v.reasons) v.penalty *= reason.penalty;
+    v.penalty = std::max(t.min_penalty, v.penalty);
   }
 
   void refresh_alias_lengths() {
@@ -1076,30 +1133,16 @@ struct IntegrityModel::Impl {
       v.reasons.push_back(std::move(reason));
     }
     // --- duplicates ---
-    if (const DupMembership* m = dups ? dups->find(item) : nullptr) {
-      v.dup_cluster = m->cluster_id();
-      v.dup_kind = m->kind();
-      if (v.dup_kind == 'S') {
-        IntegrityReason reason;
-        reason.name = "duplicate_listing";
-        reason.score = double(m->shop_size);
-        reason.penalty = 1;  // ranking keeps the best listing of the group and demotes the rest
-        reason.explanation = "same-shop near-duplicate: one of " + std::to_string(m->shop_size) +
-                             " near-identical items of this shop (group " + v.dup_cluster + "; " +
-                             std::to_string(m->size) + " items in the cluster across shops)";
-        v.reasons.push_back(std::move(reason));
-      }
-    }
+    if (const DupMembership* m = dups ? dups->find(item) : nullptr) add_duplicate(v, *m);
     // --- shop ---
     if (auto it = shops.find(shop); it != shops.end()) {
       v.shop_violations = it->second.violations;
       v.shop_blocked = it->second.blocked;
-      uint32_t groups = dups ? dups->shop_groups(shop) : 0;
+      uint32_t groups = it->second.dup_groups;
       if (groups >= t.shop_dup_groups && double(groups) >= t.shop_dup_share * double(std::max<uint64_t>(1, it->second.items)))
         v.shop_penalty = t.shop_dup_penalty;
     }
-    for (const auto& reason : v.reasons) v.penalty *= reason.penalty;
-    v.penalty = std::max(t.min_penalty, v.penalty);
+    set_penalty(v);
     return v;
   }
 };
@@ -1134,6 +1177,28 @@ void IntegrityModel::set_shops(const std::unordered_map<std::string, ShopRecord>
 void IntegrityModel::observe(const SkuRecord& r) { impl_->observe(r); }
 void IntegrityModel::finish() { impl_->finish(); }
 IntegrityVerdict IntegrityModel::assess(const SkuRecord& r) const { return impl_->assess(r); }
+std::optional<ItemPrint> IntegrityModel::print(const SkuRecord& r) const { return impl_->print(r); }
+
+IntegrityVerdict IntegrityModel::duplicate_verdict(const DupMembership& m) const {
+  IntegrityVerdict v;
+  impl_->add_duplicate(v, m);
+  return v;
+}
+
+void IntegrityModel::replace_duplicate(IntegrityVerdict& v, const IntegrityVerdict& from) const {
+  std::erase_if(v.reasons, [](const IntegrityReason& r) { return r.name == "duplicate_listing"; });
+  for (const auto& r : from.reasons)
+    if (r.name == "duplicate_listing") v.reasons.push_back(r);
+  v.dup_cluster = from.dup_cluster;
+  v.dup_kind = from.dup_kind;
+  impl_->set_penalty(v);
+}
+
+std::string item_hash_term(uint64_t item_hash) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(item_hash));
+  return std::string(prefix::kItemHash) + buf;
+}
 const IntegrityThresholds& IntegrityModel::thresholds() const { return impl_->t; }
 
 IntegrityModel::Stats IntegrityModel::stats() const {
@@ -1181,7 +1246,12 @@ void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& d
 }
 
 void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const {
-  IntegrityVerdict v = assess(r);
+  annotate(index_analyzer, r, doc, assess(r));
+}
+
+void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
+                              const IntegrityVerdict& v) const {
+  doc.add_boolean_term(item_hash_term(term_hash(r.item_id)));
   if (!v.stuffed.empty() || !v.repeated.empty()) {
     // Title terms inside stuffed ranges move to XZ; repeated occurrences are not counted again.
     auto inside = [](const Token& tk, const std::vector<std::pair<uint32_t, uint32_t>>& ranges) {
@@ -1266,7 +1336,7 @@ void IntegrityModel::save(const std::string& dir) const {
     if (!first) o += ',';
     first = false;
     o += "[\"" + std::to_string(h) + "\"," + std::to_string(s.violations) + "," + (s.blocked ? "1" : "0") + "," +
-         std::to_string(s.items) + "]";
+         std::to_string(s.items) + "," + std::to_string(s.dup_groups) + "]";
   }
   o += "],\"sham\":[";
   first = true;
@@ -1284,10 +1354,13 @@ void IntegrityModel::save(const std::string& dir) const {
   fs::remove(terms, ec);
   write_binary(terms, m.df.map(), 0);
   write_binary(terms, m.pairs.map(), 1);
-  if (m.dups) m.dups->save_memberships(dir + "/integrity-clusters.bin");
+  if (m.dups) {
+    m.dups->save_memberships(dir + "/integrity-clusters.bin");
+    if (fs::exists(m.dups->prints_path())) m.dups->save_block_table(dir + "/integrity-blocks.bin");
+  }
 }
 
-IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const std::string& dir) {
+IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const std::string& dir, bool memberships) {
   const std::string path = dir + "/integrity.json";
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -1349,13 +1422,17 @@ IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const st
   for (uint32_t g = 0; g <= max_group; ++g) m.group_parent[g] = g;
   simdjson::dom::array arr_shops;
   if (doc["shops"].get(arr_shops)) throw bad("shops");
+  bool legacy_groups = false;
   for (auto e : arr_shops) {
     simdjson::dom::array a;
     std::string_view h;
     if (e.get(a)) throw bad("shops");
-    int64_t viol = 0, blocked = 0, n = 0;
+    int64_t viol = 0, blocked = 0, n = 0, groups = -1;
     if (a.at(0).get(h) || a.at(1).get(viol) || a.at(2).get(blocked) || a.at(3).get(n)) throw bad("shops");
-    m.shops[std::stoull(std::string(h))] = ShopStats{viol, blocked != 0, uint64_t(n)};
+    if (a.size() > 4 && a.at(4).get(groups)) throw bad("shops");
+    // Files from before the group count was saved: filled from the memberships below.
+    if (groups < 0) legacy_groups = true;
+    m.shops[std::stoull(std::string(h))] = ShopStats{viol, blocked != 0, uint64_t(n), uint32_t(std::max<int64_t>(0, groups))};
   }
   simdjson::dom::array arr_sham;
   if (doc["sham"].get(arr_sham)) throw bad("sham");
@@ -1386,8 +1463,13 @@ IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const st
   dp.max_hamming = int(t.dup_max_hamming);
   dp.min_jaccard = t.dup_min_jaccard;
   dp.price_ratio = t.dup_price_ratio;
-  m.dups = std::make_unique<NearDupClusterer>(dir, dp, /*write=*/false);
-  m.dups->load_memberships(dir + "/integrity-clusters.bin");
+  if (memberships || legacy_groups) {
+    m.dups = std::make_unique<NearDupClusterer>(dir, dp, /*write=*/false);
+    m.dups->load_memberships(dir + "/integrity-clusters.bin");
+    if (legacy_groups)
+      for (auto& [h, st] : m.shops) st.dup_groups = m.dups->shop_groups(h);
+    if (!memberships) m.dups.reset();
+  }
   m.refresh_alias_lengths();
   m.finished = true;
   return model;

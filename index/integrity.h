@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -31,6 +32,7 @@
 #include <xapian.h>
 
 #include "analyzers/analyzer.h"
+#include "index/dedup.h"
 #include "index/schema.h"
 
 namespace longtail::index {
@@ -129,6 +131,14 @@ struct IntegrityVerdict {
 // cannot be parsed.
 bool decode_integrity(std::string_view data, IntegrityVerdict& out);
 
+// The duplicate part of a stored document's verdict: slots 21-22 and the stored
+// duplicate_listing reason (a cross-shop member "X" has no stored integrity object).
+IntegrityVerdict decode_duplicate(const Xapian::Document& doc);
+
+// The XH term of an item hash (term_hash(item_id)): every annotated document carries it, so an
+// update can find the documents of an item it only knows by its print.
+std::string item_hash_term(uint64_t item_hash);
+
 class IntegrityModel {
  public:
   static constexpr size_t kMaxTerms = 1 << 20;
@@ -152,19 +162,38 @@ class IntegrityModel {
   // Freezes statistics and clusters duplicates. Throws DataError on I/O failure.
   void finish();
 
-  // Thread-safe after finish().
+  // Thread-safe after finish(). A model loaded without memberships gives no duplicate fields
+  // (the updater decides them: replace_duplicate()).
   IntegrityVerdict assess(const SkuRecord& r) const;
   // Writes slots 20-27 and the stored "integrity" object into `doc` (built by make_document with
-  // `index_analyzer`), and moves stuffed title words to the XZ prefix. Thread-safe after finish().
+  // `index_analyzer`), moves stuffed title words to the XZ prefix and adds the XH item term.
+  // Thread-safe after finish(). The second form writes a verdict assess(r) gave and the caller
+  // adjusted (the updater's duplicate fields).
   void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const;
+  void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
+                const IntegrityVerdict& v) const;
+
+  // The item print of a record as finish() computes it (its title words weighted with the frozen
+  // statistics), for updates; nullopt when the title has no fingerprint words or the category
+  // was not in the build (no statistics to weight with). Thread-safe after finish().
+  std::optional<ItemPrint> print(const SkuRecord& r) const;
+  // The duplicate part of a verdict for a membership (dup_cluster, dup_kind and, for kind S, the
+  // duplicate_listing reason), as assess() writes it.
+  IntegrityVerdict duplicate_verdict(const DupMembership& m) const;
+  // Replaces the duplicate fields and the duplicate_listing reason of `v` with those of `from`
+  // (a clean verdict removes them) and recomputes the penalty.
+  void replace_duplicate(IntegrityVerdict& v, const IntegrityVerdict& from) const;
   // Slots and data only, for a document whose terms were written before (update fast path).
   static void write_values(const IntegrityVerdict& v, Xapian::Document& doc);
 
   // integrity.json, integrity-terms.bin, integrity-clusters.bin in `dir` (the prints file is
   // already there when `dir` was the work directory). Throws DataError on I/O failure.
   void save(const std::string& dir) const;
-  // Loads what save() wrote; the result is finished (assess/annotate may be called).
-  static IntegrityModel load(const analysis::Analyzer& analyzer, const std::string& dir);
+  // Also integrity-blocks.bin (NearDupClusterer::save_block_table) when the model clustered.
+  // Loads what save() wrote; the result is finished (assess/annotate may be called). With
+  // memberships = false the cluster memberships (O(clustered items)) are not read: the updater
+  // keeps memberships in the documents and matches changed items through the block table.
+  static IntegrityModel load(const analysis::Analyzer& analyzer, const std::string& dir, bool memberships = true);
 
   const IntegrityThresholds& thresholds() const;
   // Counters for reports: items observed, duplicate clusters, candidate pairs, edges.

@@ -5,20 +5,28 @@
 //   2. every shard whose stored batch id is below the batch's runs one Xapian transaction: the
 //      batch's upserts/deletes that concern it, plus its batch id and item count as metadata;
 //      the shards commit one after another;
-//   3. for a shops batch, the merged shops.jsonl replaces the old one;
+//   3. for a shops batch, the merged shops.jsonl replaces the old one; the prints of the items
+//      the batch added or re-titled are appended to integrity-prints-update.bin;
 //   4. the manifest gets the batch id and the new counts;
 //   5. the journal is removed.
 // A crash anywhere leaves every shard at the old or the new batch (Xapian commits are atomic) and
 // the journal in place; the next update redoes the batch on the shards still below it (all
 // operations are upserts or deletes by unique term, so redoing is idempotent) and finishes steps
 // 3-5. Readers only combine shard revisions that agree on the batch id (engine/snapshot.h).
+//
+// Listing integrity (docs/integrity.md, "Updates"): every written document is scored with the
+// build's frozen IntegrityModel; an added or re-titled item is matched against the other items'
+// prints (the build's sorted block table plus earlier updates' prints), and partners found are
+// re-valued in their shards within the same batch.
 #include "index/updater.h"
 
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unordered_map>
 
@@ -30,7 +38,9 @@
 #include "index/builder.h"
 #include "index/catalog.h"
 #include "index/document.h"
+#include "index/dedup.h"
 #include "index/index_dir.h"
+#include "index/integrity.h"
 #include "index/layout.h"
 #include "index/signals.h"
 
@@ -66,24 +76,60 @@ std::string now_iso() {
 using ShopMap = std::unordered_map<std::string, ShopRecord>;
 
 // Everything the values of a SKU's document depend on besides its own record: the build's signal
-// statistics (frozen at build time so that updated and untouched SKUs are scored alike) and the
-// shop table. Recomputing a changed SKU's values is one call.
+// and integrity statistics (frozen at build time so that updated and untouched SKUs are scored
+// alike) and the shop table. Recomputing a changed SKU's values is one call.
 struct ValueModels {
   SignalModel signals;  // reads `shops` through a pointer: ValueModels lives in place (Session)
   ShopMap shops;
+  // Listing integrity (index/integrity.h); null for an index built before integrity existed.
+  // It segments with the BASE lexicon's analyzer, as the builder's does.
+  std::unique_ptr<analysis::Analyzer> base_analyzer;
+  std::unique_ptr<IntegrityModel> integrity;
+
   double static_prior(const SkuRecord& r) const { return signals.static_prior(r); }
-  // The full document of a record, with the ranking signal values (index/signals.h).
-  Xapian::Document document(const analysis::Analyzer& analyzer, const SkuRecord& r) const {
+  // The full document of a record, with the ranking signal values (index/signals.h) and, as in
+  // the builder, the integrity annotation; `dup` gives its duplicate fields (Session::match()).
+  Xapian::Document document(const analysis::Analyzer& analyzer, const SkuRecord& r, const IntegrityVerdict& dup) const {
     Xapian::Document doc = make_document(analyzer, r, static_prior(r));
     signals.add_values(doc, r);
+    if (integrity) {
+      IntegrityVerdict v = integrity->assess(r);
+      integrity->replace_duplicate(v, dup);
+      integrity->annotate(analyzer, r, doc, v);
+    }
     return doc;
   }
-  // Values and stored data of a record on an existing document (terms untouched).
+  // Values and stored data of a record on an existing document (terms untouched). The integrity
+  // verdict is assessed again (a price change can start or end a shipping-fee game); its
+  // duplicate fields stay those of the document.
   void revalue(Xapian::Document& doc, const SkuRecord& r) const {
+    IntegrityVerdict dup = integrity ? decode_duplicate(doc) : IntegrityVerdict{};
     set_record_fields(doc, r, static_prior(r));
     signals.add_values(doc, r);
+    if (integrity) rescore(doc, r, dup);
+  }
+  // The integrity slots and stored object of `r` with the duplicate fields of `dup`.
+  void rescore(Xapian::Document& doc, const SkuRecord& r, const IntegrityVerdict& dup) const {
+    IntegrityVerdict v = integrity->assess(r);
+    integrity->replace_duplicate(v, dup);
+    IntegrityModel::write_values(v, doc);
   }
 };
+
+bool same_print(const ItemPrint& a, const ItemPrint& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// The item hash a cluster id names ("d<16 hex>" or "d<16 hex>s"); 0 if it names none.
+uint64_t cluster_hash(const std::string& id) {
+  uint64_t h = 0;
+  if (id.size() < 17 || id[0] != 'd' || std::from_chars(id.data() + 1, id.data() + 17, h, 16).ec != std::errc()) return 0;
+  return h;
+}
+
+uint32_t group_size(const IntegrityVerdict& v) {
+  for (const auto& r : v.reasons)
+    if (r.name == "duplicate_listing") return uint32_t(std::max(0.0, r.score));
+  return 0;
+}
 
 // Title, category, brand, attributes, item and shop: what terms and routing come from. When these
 // are equal only values and stored data need rewriting (the fast path).
@@ -134,6 +180,7 @@ class Session {
       models_.shops = read_shops(gen_dir_ + "/shops.jsonl", strict);
     }
     for (auto& db : dbs_) batches_.push_back(shard_batch(db));
+    load_integrity();
   }
 
   ShopMap& shops() { return models_.shops; }
@@ -177,6 +224,24 @@ class Session {
   }
 
  private:
+  // Indexes built before integrity have none of its files: they are updated without it. Indexes
+  // built before the block table get scores but no update-time duplicate matching.
+  void load_integrity() {
+    if (!fs::exists(gen_dir_ + "/integrity.json")) return;
+    models_.base_analyzer = std::make_unique<analysis::Analyzer>(analysis::Lexicon::load_default());
+    models_.integrity = std::make_unique<IntegrityModel>(IntegrityModel::load(*models_.base_analyzer, gen_dir_, false));
+    models_.integrity->set_shops(models_.shops);
+    const IntegrityThresholds& t = models_.integrity->thresholds();
+    dup_params_.max_hamming = int(t.dup_max_hamming);
+    dup_params_.min_jaccard = t.dup_min_jaccard;
+    dup_params_.price_ratio = t.dup_price_ratio;
+    const std::string blocks = gen_dir_ + "/integrity-blocks.bin", prints = gen_dir_ + "/integrity-prints.bin";
+    if (fs::exists(blocks) && fs::exists(prints)) {
+      lookup_ = std::make_unique<PrintLookup>(blocks, prints);
+      updated_ = std::make_unique<UpdatedPrints>(gen_dir_ + "/" + kUpdatedPrintsFile);
+    }
+  }
+
   // ---- journal ----------------------------------------------------------------------------
   void write_journal(const Batch& b) {
     std::string text = "{\"batch\":" + std::to_string(b.id) + ",\"kind\":\"" +
@@ -228,6 +293,8 @@ class Session {
       if (!ok) throw DataError("damaged update journal: " + err.to_string());
     }
     for (const auto& s : shops) models_.shops[s.shop_id] = s;
+    if (models_.integrity && !shops.empty()) models_.integrity->set_shops(models_.shops);
+    matched_.clear();
 
     const size_t n = dbs_.size();
     todo_.assign(n, false);
@@ -288,6 +355,8 @@ class Session {
       for (auto* s : all) out += shop_to_json(*s) + "\n";
       write_file_atomic(gen_dir_ + "/shops.jsonl", out);
     }
+    // After every shard committed: a redo never sees prints of its own batch's later records.
+    if (updated_) updated_->flush();
     uint64_t skus = 0, items = 0;
     for (size_t s = 0; s < dbs_.size(); ++s) {
       skus += dbs_[s].get_doccount();
@@ -375,10 +444,16 @@ class Session {
       }
       if (todo_[s]) remove(s, did);
     }
-    if (!todo_[target]) return;  // the target shard already has this batch
+    if (!todo_[target]) {
+      // The target shard already has this batch (a redo): duplicate partners in shards that do
+      // not yet have it still need the fields the first run gave them.
+      if (redo_) match(r);
+      return;
+    }
     auto& db = dbs_[target];
     if (!in_target) {
-      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, models_.document(*analyzer_, r)); });
+      IntegrityVerdict dup = match(r);
+      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, models_.document(*analyzer_, r, dup)); });
       ++summary_.added;
       return;
     }
@@ -393,8 +468,9 @@ class Session {
       ++summary_.values_only;
     } else {
       std::string old_item = doc.get_value(slot::kItemId);
+      IntegrityVerdict dup = match(r);
       write_tracking(target, {old_item, r.item_id},
-                     [&] { db.replace_document(target_did, models_.document(*analyzer_, r)); });
+                     [&] { db.replace_document(target_did, models_.document(*analyzer_, r, dup)); });
       ++summary_.reindexed;
     }
   }
@@ -418,6 +494,123 @@ class Session {
     }
   }
 
+  // ---- duplicates --------------------------------------------------------------------------
+  struct Partner {
+    uint64_t item = 0, shop = 0;
+    std::vector<std::pair<size_t, Xapian::docid>> docs;
+    IntegrityVerdict dup;  // its current duplicate fields (decode_duplicate)
+  };
+
+  // Every document of an item, by its XH term, in every shard.
+  std::vector<std::pair<size_t, Xapian::docid>> locate_item(uint64_t item) {
+    const std::string term = item_hash_term(item);
+    std::vector<std::pair<size_t, Xapian::docid>> found;
+    for (size_t s = 0; s < dbs_.size(); ++s)
+      for (auto it = dbs_[s].postlist_begin(term); it != dbs_[s].postlist_end(term); ++it) found.emplace_back(s, *it);
+    return found;
+  }
+
+  // Partners of one changed item that are looked at (and re-valued when not yet members): a
+  // group of thousands of identical listings costs a bounded amount per new member.
+  static constexpr size_t kMaxPartners = 16;
+
+  // Near-duplicates of an added or re-titled record's item (docs/integrity.md, "Updates"): its
+  // print is compared with the build's prints (block table, binary search) and with the prints
+  // earlier updates made; an edge needs what the build's needs (NearDupClusterer::is_edge).
+  // Partners that are not yet members get the membership too, in the shards that still take
+  // this batch. Returns the duplicate part of the record's verdict (clean: no partner).
+  IntegrityVerdict match(const SkuRecord& r) {
+    if (!lookup_) return {};
+    const IntegrityModel& model = *models_.integrity;
+    std::optional<ItemPrint> p = model.print(r);
+    if (!p) return {};
+    // Variants of one item in one batch are matched once.
+    if (auto it = matched_.find(p->item); it != matched_.end() && same_print(it->second.first, *p)) return it->second.second;
+    updated_->add(*p);
+    std::vector<ItemPrint> cands;
+    lookup_->candidates(*p, dup_params_.max_group_compare, cands);
+    updated_->candidates(*p, dup_params_.max_group_compare, cands);
+    std::map<uint64_t, Partner> partners;  // ordered: the result does not depend on lookup order
+    for (const auto& c : cands) {
+      if (partners.size() >= kMaxPartners) break;
+      if (c.item == p->item || partners.count(c.item)) continue;
+      // An item re-titled by an update is compared by its latest print only.
+      if (const ItemPrint* latest = updated_->latest(c.item); latest && !same_print(*latest, c)) continue;
+      if (!NearDupClusterer::is_edge(*p, c, dup_params_)) continue;
+      Partner pt{c.item, c.shop, locate_item(c.item), {}};
+      if (pt.docs.empty()) continue;  // deleted since
+      pt.dup = decode_duplicate(dbs_[pt.docs[0].first].get_document(pt.docs[0].second));
+      partners.emplace(c.item, std::move(pt));
+    }
+    IntegrityVerdict out;
+    if (!partners.empty()) out = join(*p, partners);
+    matched_[p->item] = {*p, out};
+    return out;
+  }
+
+  // The membership of a new member with these partners. An existing cluster id is kept (the
+  // smallest a partner has); a new one is named by the smallest item hash, as the build names
+  // clusters. Partners already in a group keep their count; every rule reads state that a redo
+  // sees alike.
+  IntegrityVerdict join(const ItemPrint& p, std::map<uint64_t, Partner>& partners) {
+    const IntegrityModel& model = *models_.integrity;
+    const uint64_t no_shop = term_hash("");
+    uint64_t root = 0, group = 0, smallest = p.item, smallest_same = p.item;
+    uint32_t same = 0, shop_size = 0;
+    for (auto& [h, pt] : partners) {
+      smallest = std::min(smallest, h);
+      const uint64_t c = cluster_hash(pt.dup.dup_cluster);
+      if (pt.shop == p.shop && p.shop != no_shop) {
+        ++same;
+        smallest_same = std::min(smallest_same, h);
+        if (pt.dup.dup_kind == 'S' && c && (!group || c < group)) group = c;
+        if (pt.dup.dup_kind == 'S') shop_size = std::max(shop_size, group_size(pt.dup));
+      } else if (pt.dup.dup_kind == 'X' && c && (!root || c < root)) {
+        root = c;
+      }
+    }
+    if (!root) root = smallest;
+    if (!group) group = smallest_same;
+    DupMembership m;
+    m.root = root;
+    m.shop = p.shop;
+    m.size = uint32_t(partners.size() + 1);
+    if (same > 0) {
+      m.group = group;
+      m.shop_size = std::max(shop_size, same + 1);
+      m.size = std::max(m.size, m.shop_size);
+    } else {
+      m.shop_size = 1;
+    }
+    const IntegrityVerdict mine = model.duplicate_verdict(m);
+    for (auto& [h, pt] : partners) {
+      const bool same_shop = pt.shop == p.shop && p.shop != no_shop;
+      DupMembership pm = m;
+      pm.shop = pt.shop;
+      if (!same_shop) {
+        if (pt.dup.dup_kind) continue;  // already a member of a cluster: left as it is
+        pm.shop_size = 1;
+      } else if (pt.dup.dup_kind == 'S') {
+        continue;  // already in this group (its count stays), or in another one joined through this item
+      }
+      rewrite_partner(pt, model.duplicate_verdict(pm));
+    }
+    return mine;
+  }
+
+  void rewrite_partner(const Partner& pt, const IntegrityVerdict& dup) {
+    for (auto [s, did] : pt.docs) {
+      if (!todo_[s]) continue;
+      Xapian::Document doc = dbs_[s].get_document(did);
+      SkuRecord rec;
+      if (!decode_stored(doc.get_data(), rec))
+        throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
+      models_.rescore(doc, rec, dup);
+      dbs_[s].replace_document(did, doc);
+    }
+    ++summary_.dup_partners;
+  }
+
   std::string index_dir_, gen_dir_;
   Manifest manifest_;
   const UpdateOptions& o_;
@@ -430,6 +623,10 @@ class Session {
   uint64_t commits_ = 0;
   std::unique_ptr<analysis::Analyzer> analyzer_;
   ValueModels models_;
+  DupParams dup_params_;                   // from the build's integrity thresholds
+  std::unique_ptr<PrintLookup> lookup_;    // the build's block table (null: no update-time matching)
+  std::unique_ptr<UpdatedPrints> updated_; // prints of items updates added or re-titled
+  std::unordered_map<uint64_t, std::pair<ItemPrint, IntegrityVerdict>> matched_;  // this batch: item -> print, result
 };
 
 }  // namespace

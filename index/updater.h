@@ -27,6 +27,9 @@ inline constexpr const char* kMetaItems = "longtail.items";  // distinct item_id
 // {"batch":N,"kind":"skus"|"shops","records":M}, then M validated input lines.
 inline constexpr const char* kJournalFile = "update.journal";
 
+// Prints of the items updates added or re-titled (index/dedup.h UpdatedPrints), in the generation.
+inline constexpr const char* kUpdatedPrintsFile = "integrity-prints-update.bin";
+
 // The batch id stored in a shard (0 if it never saw an update). Throws DataError if damaged.
 uint64_t shard_batch(const Xapian::Database& shard);
 

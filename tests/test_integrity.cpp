@@ -2,19 +2,24 @@
 // the audit CLI, and golden ranking tests ("the honest listing outranks the abuser").
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include <xapian.h>
 
 #include <longtail/longtail.h>
 
 #include "analyzers/analyzer.h"
+#include "index/builder.h"
 #include "index/dedup.h"
 #include "index/document.h"
+#include "index/index_dir.h"
 #include "index/integrity.h"
 #include "index/layout.h"
 #include "index/simhash.h"
+#include "index/updater.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -167,6 +172,71 @@ TEST_CASE("clustering: same-shop near-duplicates are S, cross-shop are X, varian
   d.load_memberships(dir.path + "/m.bin");
   CHECK(d.find(term_hash("a2"))->cluster_id() == c.find(term_hash("a2"))->cluster_id());
   CHECK(d.shop_groups(term_hash("shopA")) == 1);
+}
+
+TEST_CASE("block table: sorted on disk in bounded runs; lookups find prints within 3 bits", "[integrity][dedup][update]") {
+  test::TempDir dir;
+  DupParams p;
+  p.memory_bytes = 16 * sizeof(BlockEntry);  // runs of 16 entries: the merge path
+  NearDupClusterer c(dir.path, p);
+  std::mt19937_64 rng(7);
+  std::vector<ItemPrint> all;
+  for (uint64_t i = 0; i < 500; ++i) {
+    ItemPrint ip;
+    ip.item = i + 1;
+    ip.leaf = uint32_t(i % 3);
+    ip.fp = rng();
+    all.push_back(ip);
+    c.add(ip);
+  }
+  c.finish();
+  c.save_block_table(dir.path + "/blocks.bin");
+  CHECK_FALSE(std::filesystem::exists(dir.path + "/tmp-blocks"));
+  PrintLookup look(dir.path + "/blocks.bin", c.prints_path());
+  REQUIRE(look.entries() == 2000);
+  for (size_t k = 0; k < all.size(); k += 7) {
+    ItemPrint probe = all[k];
+    probe.item = 0;
+    probe.fp ^= (1ULL << 3) | (1ULL << 20) | (1ULL << 40);  // three bits in three blocks
+    std::vector<ItemPrint> out;
+    look.candidates(probe, 128, out);
+    INFO("print " << k);
+    CHECK(std::any_of(out.begin(), out.end(), [&](const ItemPrint& x) { return x.item == all[k].item; }));
+    CHECK(std::all_of(out.begin(), out.end(), [&](const ItemPrint& x) { return x.leaf == probe.leaf; }));
+  }
+}
+
+TEST_CASE("update prints: the last print of an item wins, a torn record is dropped", "[integrity][dedup][update]") {
+  test::TempDir dir;
+  const std::string path = dir.path + "/up.bin";
+  ItemPrint a, b, a2;
+  a.item = 1, a.fp = 0x1111;
+  b.item = 2, b.fp = 0x1112;
+  a2.item = 1, a2.fp = 0xABCDABCDABCDABCDULL;
+  {
+    UpdatedPrints up(path);
+    up.add(a);
+    up.add(b);
+    up.flush();
+    up.add(a2);
+    up.flush();
+  }
+  {
+    std::ofstream f(path, std::ios::app | std::ios::binary);
+    f << "torn";
+  }
+  UpdatedPrints up(path);
+  CHECK(up.size() == 3);
+  REQUIRE(up.latest(1) != nullptr);
+  CHECK(up.latest(1)->fp == a2.fp);
+  std::vector<ItemPrint> out;
+  up.candidates(b, 128, out);  // shares blocks with the old print of item 1 only
+  CHECK(std::none_of(out.begin(), out.end(), [](const ItemPrint& x) { return x.item == 1; }));
+  ItemPrint c;
+  c.item = 3;
+  up.add(c);
+  up.flush();
+  CHECK(std::filesystem::file_size(path) == 4 * sizeof(ItemPrint));
 }
 
 TEST_CASE("detectors leave honest listings of the mini market alone", "[integrity][detectors]") {
@@ -388,9 +458,10 @@ std::string json_line(const SkuRecord& r) {
   return o;
 }
 
-// The mini market plus one abuser per detector; builds it into dir/idx.
-std::string build_market(const std::string& dir) {
+// The mini market plus one abuser per detector (and `extra`); builds it into dir/idx.
+std::string build_market(const std::string& dir, const std::vector<SkuRecord>& extra = {}, int shards = 1) {
   std::vector<SkuRecord> recs = mini_market();
+  recs.insert(recs.end(), extra.begin(), extra.end());
   recs.push_back(sku("ab_brand", "ab_brand", "bad1", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 150));
   recs.push_back(sku("ab_ad", "ab_ad", "bad2", "李宁 缓震跑步鞋 加微信 shoe_deal88", "运动/跑步鞋", "李宁", 150));
   recs.push_back(sku("ab_fee", "ab_fee", "bad3", "李宁 耐磨跑步鞋", "运动/跑步鞋", "李宁", 0.99, 120));
@@ -402,6 +473,7 @@ std::string build_market(const std::string& dir) {
   BuildOptions o;
   o.catalog_files = {cat};
   o.index_dir = dir + "/idx";
+  o.shards = shards;
   build_index(o);
   return o.index_dir;
 }
@@ -481,3 +553,236 @@ TEST_CASE("golden: honest listings outrank abusers for the queries the abuse tar
     CHECK(before(ids, "honest_fee", "ab_fee"));
   }
 }
+
+// ------------------------------------------------------------------------------------------
+// Updates (docs/integrity.md, "Updates"): the same detectors on added and changed listings.
+
+namespace {
+
+UpdateSummary update_with(const std::string& idx, const std::string& delta_path, const std::vector<SkuRecord>& recs) {
+  std::ofstream f(delta_path);
+  for (const auto& r : recs) f << json_line(r);
+  f.close();
+  UpdateOptions o;
+  o.index_dir = idx;
+  o.catalog_files = {delta_path};
+  return update_index(o);
+}
+
+// The `longtail audit --json` line of a SKU ("" when it is not flagged).
+std::string audit_line(const std::string& audit, const std::string& sku_id) {
+  const std::string key = "\"sku_id\":\"" + sku_id + "\"";
+  size_t p = audit.find(key);
+  if (p == std::string::npos) return "";
+  size_t b = audit.rfind('\n', p), e = audit.find('\n', p);
+  b = b == std::string::npos ? 0 : b + 1;
+  return audit.substr(b, e == std::string::npos ? std::string::npos : e - b);
+}
+
+std::string audit_json(const std::string& idx) {
+  auto r = test::run_cli("audit --index " + idx + " --json");
+  REQUIRE(r.status == 0);
+  return r.out;
+}
+
+std::vector<std::string> page(const std::string& idx, const std::string& query, uint32_t limit) {
+  Searcher s(idx);
+  SearchRequest req;
+  req.query = query;
+  req.limit = limit;
+  std::vector<std::string> ids;
+  for (const auto& h : s.search(req).hits) ids.push_back(h.sku_id);
+  return ids;
+}
+
+// The document of a SKU in any shard of the live generation.
+Xapian::Document stored_doc(const std::string& idx, const std::string& sku_id) {
+  const std::string gen = live_generation(idx);
+  for (const auto& p : read_manifest(gen).shard_paths) {
+    Xapian::Database db(gen + "/" + p);
+    auto it = db.postlist_begin("Q" + sku_id);
+    if (it != db.postlist_end("Q" + sku_id)) return db.get_document(*it);
+  }
+  FAIL("no document for " << sku_id);
+  return {};
+}
+
+bool doc_has_term(const Xapian::Document& doc, const std::string& t) {
+  auto it = doc.termlist_begin();
+  it.skip_to(t);
+  return it != doc.termlist_end() && *it == t;
+}
+
+// An item id routed to another shard than `other` (the partner's documents are rewritten there).
+std::string item_in_other_shard(const std::string& other, int shards) {
+  for (int i = 0;; ++i)
+    if (shard_of("relist" + std::to_string(i), shards) != shard_of(other, shards)) return "relist" + std::to_string(i);
+}
+
+// A well-selling original (sales and reviews put it first for its words).
+const SkuRecord& original() {
+  static const SkuRecord r = sku("orig", "orig_item", "shopz", "太平鸟 韩版显瘦 碎花连衣裙 长裙 法式 收腰 雪纺 温柔",
+                                 "女装/连衣裙", "太平鸟", 159, 0, 900, 700);
+  return r;
+}
+
+// The original re-listed by its shop as a new item: a colour and a size added, a little cheaper.
+SkuRecord relisting(const std::string& item) {
+  return sku("relist", item, "shopz", "太平鸟 韩版显瘦 碎花连衣裙 长裙 法式 收腰 雪纺 温柔 红色 XL", "女装/连衣裙", "太平鸟", 149,
+             0, 900, 700);
+}
+
+// Other shops' floral chiffon dresses: enough matches of the same query to fill two pages of 5,
+// each different (no brand, prices 1.4x apart) so they are no duplicates.
+std::vector<SkuRecord> floral_dresses() {
+  const char* mods[] = {"韩版", "显瘦", "气质", "法式", "复古", "高腰", "修身", "甜美", "宽松", "百褶", "v领", "方领"};
+  std::vector<SkuRecord> out;
+  double price = 40;
+  for (int i = 0; i < 12; ++i, price *= 1.4)
+    out.push_back(sku("floral" + std::to_string(i), "floral_item" + std::to_string(i), "floral_shop" + std::to_string(i),
+                      std::string(mods[i]) + mods[(i + 5) % 12] + " 碎花连衣裙 雪纺", "女装/连衣裙", "", price, 0, 5, 3));
+  return out;
+}
+
+std::vector<SkuRecord> with_floral(const SkuRecord& r) {
+  auto v = floral_dresses();
+  v.push_back(r);
+  return v;
+}
+
+void remove_integrity_files(const std::string& idx) {
+  for (const auto& e : std::filesystem::directory_iterator(live_generation(idx)))
+    if (e.path().filename().string().rfind("integrity", 0) == 0) std::filesystem::remove(e.path());
+}
+
+}  // namespace
+
+TEST_CASE("update: a same-shop re-listing of an existing item is flagged S with it; page 1 keeps one", "[integrity][update]") {
+  test::TempDir tmp;
+  const int shards = 4;
+  const std::string idx = build_market(tmp.path, with_floral(original()), shards);
+  REQUIRE(std::filesystem::exists(live_generation(idx) + "/integrity-blocks.bin"));
+  CHECK(audit_line(audit_json(idx), "orig").empty());
+  const SkuRecord relist = relisting(item_in_other_shard("orig_item", shards));
+  auto s = update_with(idx, tmp.path + "/delta.jsonl", {relist});
+  CHECK(s.added == 1);
+  CHECK(s.dup_partners == 1);
+
+  const std::string audit = audit_json(idx);
+  const std::string a = audit_line(audit, "orig"), b = audit_line(audit, "relist");
+  INFO(audit);
+  CHECK(a.find("duplicate_listing") != std::string::npos);
+  CHECK(b.find("duplicate_listing") != std::string::npos);
+  IntegrityVerdict va, vb;
+  REQUIRE(decode_integrity(stored_doc(idx, "orig").get_data(), va));
+  REQUIRE(decode_integrity(stored_doc(idx, "relist").get_data(), vb));
+  CHECK(va.dup_kind == 'S');
+  CHECK(vb.dup_kind == 'S');
+  CHECK(va.dup_cluster == vb.dup_cluster);
+  CHECK(stored_doc(idx, "orig").get_value(slot::kDupKind) == "S");
+
+  // Ranking keeps one of the two on page 1 (5 hits); without integrity both are there.
+  const std::string query = "碎花连衣裙 雪纺";
+  auto ids = page(idx, query, 5);
+  INFO(query << " -> " << ids.size() << " hits");
+  REQUIRE(ids.size() == 5);
+  CHECK(std::count_if(ids.begin(), ids.end(), [](const std::string& id) { return id == "orig" || id == "relist"; }) == 1);
+  test::TempDir plain;
+  const std::string control = build_market(plain.path, with_floral(original()), shards);
+  remove_integrity_files(control);
+  update_with(control, plain.path + "/delta.jsonl", {relist});
+  auto both = page(control, query, 5);
+  CHECK(std::count_if(both.begin(), both.end(), [](const std::string& id) { return id == "orig" || id == "relist"; }) == 2);
+
+  SECTION("a title change that breaks the similarity un-flags the changed listing") {
+    SkuRecord changed = relist;
+    changed.title = "太平鸟 羊毛 针织开衫 毛衣 秋冬 外套";
+    auto s2 = update_with(idx, tmp.path + "/d2.jsonl", {changed});
+    CHECK(s2.reindexed == 1);
+    const std::string after = audit_json(idx);
+    CHECK(audit_line(after, "relist").empty());
+    CHECK(stored_doc(idx, "relist").get_value(slot::kDupKind).empty());
+    // The former partner keeps its flag until the next build (docs/integrity.md).
+    CHECK(audit_line(after, "orig").find("duplicate_listing") != std::string::npos);
+  }
+  SECTION("rerunning the same delta is idempotent") {
+    auto again = update_with(idx, tmp.path + "/delta.jsonl", {relist});
+    CHECK(again.unchanged == 1);
+    CHECK(again.dup_partners == 0);
+    CHECK(audit_json(idx) == audit);
+  }
+}
+
+TEST_CASE("update: prints of updated items are kept, so the next update finds their re-listings", "[integrity][update]") {
+  test::TempDir tmp;
+  const std::string idx = build_market(tmp.path, {}, 2);
+  auto first = sku("fresh1", "fresh_item1", "shopn", "飒拉 法式 波点 衬衫裙 雪纺 收腰 气质 v领", "女装/连衣裙", "ZARA/飒拉", 259);
+  update_with(idx, tmp.path + "/d1.jsonl", {first});
+  CHECK(audit_line(audit_json(idx), "fresh1").empty());
+  CHECK(std::filesystem::file_size(live_generation(idx) + "/" + kUpdatedPrintsFile) == sizeof(ItemPrint));
+  auto second = sku("fresh2", "fresh_item2", "shopn", "飒拉 法式 波点 衬衫裙 雪纺 收腰 气质 v领 蓝色 M", "女装/连衣裙", "ZARA/飒拉", 239);
+  auto s = update_with(idx, tmp.path + "/d2.jsonl", {second});
+  CHECK(s.dup_partners == 1);
+  const std::string audit = audit_json(idx);
+  CHECK(audit_line(audit, "fresh1").find("duplicate_listing") != std::string::npos);
+  CHECK(audit_line(audit, "fresh2").find("duplicate_listing") != std::string::npos);
+  // A copy by another shop is a cross-shop member: X, no reason, no flag.
+  auto copy = sku("copy1", "copy_item1", "shopq", "飒拉 法式 波点 衬衫裙 雪纺 收腰 气质 v领", "女装/连衣裙", "ZARA/飒拉", 249);
+  update_with(idx, tmp.path + "/d3.jsonl", {copy});
+  CHECK(stored_doc(idx, "copy1").get_value(slot::kDupKind) == "X");
+  CHECK(audit_line(audit_json(idx), "copy1").empty());
+}
+
+TEST_CASE("update: a price change into a shipping-fee game is flagged, and back is unflagged", "[integrity][update]") {
+  test::TempDir tmp;
+  const std::string idx = build_market(tmp.path, {}, 2);
+  SkuRecord r = mini_market()[1];  // a running shoe, not flagged by the build
+  REQUIRE(audit_line(audit_json(idx), r.sku_id).empty());
+  SkuRecord game = r;
+  game.price = 0.5;
+  game.shipping_fee = 99;
+  auto s = update_with(idx, tmp.path + "/d1.jsonl", {game});
+  CHECK(s.values_only == 1);
+  const std::string line = audit_line(audit_json(idx), r.sku_id);
+  CHECK(line.find("shipping_fee_game") != std::string::npos);
+  CHECK(Xapian::sortable_unserialise(stored_doc(idx, r.sku_id).get_value(slot::kPenalty)) < 1);
+  auto back = update_with(idx, tmp.path + "/d2.jsonl", {r});
+  CHECK(back.values_only == 1);
+  CHECK(audit_line(audit_json(idx), r.sku_id).empty());
+  CHECK(Xapian::sortable_unserialise(stored_doc(idx, r.sku_id).get_value(slot::kPenalty)) == 1);
+  CHECK(stored_doc(idx, r.sku_id).get_value(slot::kIntegrityFlags).empty());
+}
+
+TEST_CASE("update: an added brand-stuffed title gets XZ terms and does not match the stuffed brand", "[integrity][update]") {
+  test::TempDir tmp;
+  const std::string idx = build_market(tmp.path, {}, 2);
+  auto stuffed = sku("stuffed_new", "stuffed_item", "bad9", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 150);
+  update_with(idx, tmp.path + "/d.jsonl", {stuffed});
+  Xapian::Document doc = stored_doc(idx, "stuffed_new");
+  CHECK(doc_has_term(doc, "XZ耐克"));
+  CHECK_FALSE(doc_has_term(doc, "耐克"));
+  CHECK(doc.get_value(slot::kIntegrityFlags).find("brand_stuffing") != std::string::npos);
+  CHECK(audit_line(audit_json(idx), "stuffed_new").find("brand_stuffing") != std::string::npos);
+  auto nike = page(idx, "耐克", 100);
+  CHECK_FALSE(nike.empty());
+  CHECK(std::find(nike.begin(), nike.end(), "stuffed_new") == nike.end());
+  auto own = page(idx, "李宁 轻便跑步鞋", 100);
+  CHECK(std::find(own.begin(), own.end(), "stuffed_new") != own.end());
+}
+
+TEST_CASE("update: an index without integrity files is updated without integrity", "[integrity][update]") {
+  test::TempDir tmp;
+  const std::string idx = build_market(tmp.path, {original()}, 2);
+  remove_integrity_files(idx);
+  auto stuffed = sku("stuffed_new", "stuffed_item", "bad9", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 150);
+  auto s = update_with(idx, tmp.path + "/d.jsonl", {relisting("relist_item"), stuffed});
+  CHECK(s.added == 2);
+  CHECK(s.dup_partners == 0);
+  CHECK(audit_line(audit_json(idx), "relist").empty());
+  CHECK(doc_has_term(stored_doc(idx, "stuffed_new"), "耐克"));
+  CHECK_FALSE(std::filesystem::exists(live_generation(idx) + "/" + kUpdatedPrintsFile));
+  auto found = page(idx, "碎花连衣裙", 10);
+  CHECK(std::find(found.begin(), found.end(), "relist") != found.end());
+  CHECK(check_index(idx).ok);
+}
+

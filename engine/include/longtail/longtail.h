@@ -134,6 +134,7 @@ struct UpdateSummary {
   uint64_t delete_missing = 0;  // deletions of SKUs the index does not have (no-ops)
   uint64_t shops_changed = 0;   // shop records added or changed
   uint64_t shop_skus = 0;       // SKUs re-valued because their shop changed
+  uint64_t dup_partners = 0;    // existing items marked near-duplicates of an added or changed item
   uint64_t rejected = 0;
   uint64_t batches = 0;         // batches committed by this call
   bool repaired = false;        // an interrupted earlier update was completed first
