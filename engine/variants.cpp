@@ -25,18 +25,28 @@ std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& 
                         Xapian::Query((new Xapian::FixedWeightPostingSource(kMatchedMarker))->release()));
   Xapian::Enquire enq(db);
   enq.set_query(Xapian::Query(Xapian::Query::OP_AND_MAYBE, all_skus, matched));
+  // Sorting by slot::kVariant makes every match carry that value as its sort key, also from
+  // remote shards (which must send sort keys for the merge), so no document is fetched: Xapian
+  // 1.4's remote backend fetches documents one round trip each.
+  enq.set_sort_by_value_then_relevance(index::slot::kVariant, false);
   // All matches: the page's items hold few SKUs, and Xapian sizes the MSet by what matched.
   Xapian::MSet mset = enq.get_mset(0, db.get_doccount());
-  mset.fetch();
+  index::VariantPack pack;
   index::SkuRecord r;
   for (auto it = mset.begin(); it != mset.end(); ++it) {
-    if (!index::decode_stored(it.get_document().get_data(), r))
-      throw DataError(index_dir + ": damaged stored fields in document " + std::to_string(*it));
+    if (!index::decode_variant_pack(it.get_sort_key(), pack)) {
+      // An index written before slot::kVariant existed: the stored fields.
+      if (!index::decode_stored(it.get_document().get_data(), r))
+        throw DataError(index_dir + ": damaged stored fields in document " + std::to_string(*it));
+      pack.item = std::move(r.item_id);
+      pack.sku = std::move(r.sku_id);
+      pack.attrs = std::move(r.attrs);
+    }
     Variant v;
-    v.sku_id = std::move(r.sku_id);
-    v.attrs = std::move(r.attrs);
+    v.sku_id = std::move(pack.sku);
+    v.attrs = std::move(pack.attrs);
     v.matched = it.get_weight() >= kMatchedMarker * 0.5;
-    ItemVariants& iv = out[r.item_id];
+    ItemVariants& iv = out[pack.item];
     iv.matched += v.matched ? 1 : 0;
     iv.skus.push_back(std::move(v));
   }

@@ -20,8 +20,9 @@ struct ItemVariants {
 };
 
 // Looks up the SKUs of `items` in `db` with one match: `XI<item>...` (boolean) AND_MAYBE
-// `query`, without collapse. A SKU is matched when `query` (the page's stage-1 query: text,
-// filters and prior) matches it. Throws DataError for a SKU with damaged stored fields (`index_dir`
+// `query`, without collapse, sorted by slot::kVariant so that each match's sort key carries its
+// item, sku_id and attributes (no document is fetched). A SKU is matched when `query` (the page's
+// stage-1 query: text, filters and prior) matches it. Throws DataError for a SKU with damaged stored fields (`index_dir`
 // names the index in the message); Xapian errors pass through.
 std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& db, const Xapian::Query& query,
                                                               const std::vector<std::string>& items,

@@ -5,8 +5,11 @@
 
 #include <fstream>
 
+#include <xapian.h>
+
 #include <longtail/longtail.h>
 
+#include "index/layout.h"
 #include "index/remote.h"
 #include "tests/search_cases.h"
 #include "tests/shard_server.h"
@@ -80,6 +83,25 @@ TEST_CASE("variants: filters decide which variants match", "[variants]") {
   req.collapse = false;
   req.limit = 2;
   CHECK(page(s, req) == "dv-blu-m 1/0 []\ndv-blk-l 1/0 []\n");
+}
+
+TEST_CASE("variants: an index written without the variant slot lists them from the stored fields", "[variants]") {
+  test::TempDir tmp;
+  const std::string idx = build_dresses(tmp, "idx", 1);
+  Searcher s(idx);
+  const std::string expected = page(s, "连衣裙 红色");
+  {
+    Xapian::WritableDatabase db(index::local_shard_path(idx, 0));
+    for (Xapian::docid id = 1; id <= db.get_lastdocid(); ++id) {
+      Xapian::Document d = db.get_document(id);
+      REQUIRE_FALSE(d.get_value(index::slot::kVariant).empty());
+      d.remove_value(index::slot::kVariant);
+      db.replace_document(id, d);
+    }
+    db.commit();
+  }
+  CHECK(page(Searcher(idx), "连衣裙 红色") == expected);
+  CHECK(expected == "dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n");
 }
 
 TEST_CASE("variants: the page lookup gives the same variants on 1 and 2 shards", "[variants][shards]") {
