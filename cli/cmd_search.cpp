@@ -47,6 +47,29 @@ void print_explain_table(const Explanation& e) {
               e.profile.c_str());
 }
 
+// A variant's attribute values joined by '/' ("红色/M"); its sku_id when it lists none.
+std::string variant_label(const Variant& v) {
+  std::string o;
+  for (const auto& [k, val] : v.attrs) o += (o.empty() ? "" : "/") + val;
+  return o.empty() ? v.sku_id : o;
+}
+
+// "4 variants (2 match): 红色/S, 红色/M, 黑色/M, …": matching variants first, at most kShown.
+std::string variants_line(const Hit& h) {
+  constexpr size_t kShown = 4;
+  std::string o = std::to_string(h.variant_list.size()) + " variants";
+  if (h.variants < h.variant_list.size()) o += " (" + std::to_string(h.variants) + " match)";
+  o += ":";
+  size_t shown = 0;
+  for (bool matched : {true, false})
+    for (const auto& v : h.variant_list) {
+      if (v.matched != matched) continue;
+      if (shown == kShown) return o + ", …";
+      o += (shown++ ? ", " : " ") + variant_label(v);
+    }
+  return o;
+}
+
 void print_table(const SearchResult& r) {
   if (!r.message.empty()) std::printf("%s\n", r.message.c_str());
   std::printf("query: %s   ~%llu matches", r.query.c_str(), static_cast<unsigned long long>(r.total_estimated));
@@ -69,7 +92,7 @@ void print_table(const SearchResult& r) {
     std::string sku = fit_width(h.sku_id, 16), shop = fit_width(h.shop_id, 14);
     std::printf("%4u  %-16s %-14s %9.2f %5.3g %7.4f  %s", h.rank, sku.c_str(), shop.c_str(), h.price + h.shipping_fee,
                 h.coverage, h.score, fit_width(h.title, 60).c_str());
-    if (h.variants > 1) std::printf("  (+%u variants)", h.variants - 1);
+    if (h.variant_list.size() > 1) std::printf("  [%s]", variants_line(h).c_str());
     std::printf("\n");
     if (h.explanation) print_explain_table(*h.explanation);
   }
@@ -78,6 +101,17 @@ void print_table(const SearchResult& r) {
 std::string strings_json(const std::vector<std::string>& v) {
   std::string o = "[";
   for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + json_str(v[i]);
+  return o + "]";
+}
+
+std::string variants_json(const std::vector<Variant>& list) {
+  std::string o = "[";
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& v = list[i];
+    o += (i ? "," : "") + std::string("{\"sku_id\":") + json_str(v.sku_id) + ",\"attrs\":{";
+    for (size_t k = 0; k < v.attrs.size(); ++k) o += (k ? "," : "") + json_str(v.attrs[k].first) + ":" + json_str(v.attrs[k].second);
+    o += std::string("},\"matched\":") + (v.matched ? "true" : "false") + "}";
+  }
   return o + "]";
 }
 
@@ -113,7 +147,8 @@ void print_json(const SearchResult& r, bool explain) {
          ",\"shop_id\":" + json_str(h.shop_id) + ",\"title\":" + json_str(h.title) + ",\"price\":" + json_num(h.price) +
          ",\"shipping_fee\":" + json_num(h.shipping_fee) + ",\"score\":" + json_num(h.score) +
          ",\"coverage\":" + json_num(h.coverage) + ",\"variants\":" + std::to_string(h.variants) +
-         ",\"category\":" + json_str(h.category) + ",\"brand\":" + json_str(h.brand);
+         ",\"category\":" + json_str(h.category) + ",\"brand\":" + json_str(h.brand) +
+         ",\"variant_list\":" + variants_json(h.variant_list);
     if (h.explanation) o += ",\"explain\":" + explain_json(*h.explanation);
     o += "}";
   }

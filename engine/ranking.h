@@ -26,11 +26,10 @@ class Analyzer;
 
 namespace longtail::engine {
 
-// What stage 2 knows of one candidate (from the MSet: weight, collapse count, values).
+// What stage 2 knows of one candidate (from the MSet: weight and values).
 struct Candidate {
   uint32_t stage1_rank = 0;     // 0-based position in the MSet
   double weight = 0;            // stage-1 weight
-  uint32_t variants = 1;
   std::string sku, item, shop, category, brand;
   double effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0;
   int64_t listed_at = 0;

@@ -8,6 +8,7 @@
 
 #include "engine/query_plan.h"
 #include "engine/ranking.h"
+#include "engine/variants.h"
 #include "index/document.h"
 #include "index/layout.h"
 #include "index/signals.h"
@@ -96,11 +97,10 @@ void set_integrity_value(Candidate& c, unsigned s, const std::string& val) {
 // remote shard the document (values and data) was fetched in the MSet::fetch() batch; on a local
 // glass shard every value slot read is a B-tree look-up, so the numbers and ids come packed in
 // one value (slot::kRankPack) and only the integrity slots are read besides.
-Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool collapse) {
+Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank) {
   Candidate c;
   c.stage1_rank = rank;
   c.weight = it.get_weight();
-  c.variants = collapse ? uint32_t(it.get_collapse_count() + 1) : 1;
   Xapian::Document d = it.get_document();
   index::RankPack pack;
   if (index::decode_rank_pack(d.get_value(slot::kRankPack), pack)) {
@@ -279,7 +279,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   std::vector<Candidate> cands;
   cands.reserve(mset.size());
   uint32_t rank = 0;
-  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, req.collapse));
+  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++));
   res.stage1_ms = ms_since(t_start);
 
   // ---- stage 2 ------------------------------------------------------------------------
@@ -303,6 +303,14 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     res.message = "no listing matches every word of the query; relaxed: " + join(res.relaxed);
 
   const size_t end = std::min<size_t>(ranked.order.size(), size_t(req.offset) + req.limit);
+  // The page's variants: one match over its items (Xapian's collapse count is not carried back
+  // from remote shards, and it names no SKU).
+  std::unordered_map<std::string, ItemVariants> variants;
+  if (req.collapse && end > req.offset) {
+    std::vector<std::string> page_items;
+    for (size_t i = req.offset; i < end; ++i) page_items.push_back(ranked.order[i].item);
+    variants = lookup_variants(db, chosen, page_items, state.index_dir);
+  }
   for (size_t i = req.offset; i < end; ++i) {
     Candidate& c = ranked.order[i];
     Xapian::MSetIterator it = mset[c.stage1_rank];
@@ -323,7 +331,10 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     h.shipping_fee = r.shipping_fee;
     h.score = c.score;
     h.coverage = double(c.cov_units) / double(kUnitsPerTerm);
-    h.variants = c.variants;
+    if (auto v = variants.find(h.item_id); v != variants.end()) {
+      h.variants = std::max<uint32_t>(1, v->second.matched);
+      h.variant_list = std::move(v->second.skus);
+    }
     if (req.explain) {
       Explanation ex;
       ex.coverage = h.coverage;

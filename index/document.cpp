@@ -1,5 +1,6 @@
 #include "index/document.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include <simdjson.h>
@@ -27,6 +28,23 @@ void add_bool(Xapian::Document& doc, std::string_view prefix, const std::string&
 
 void set_number(Xapian::Document& doc, unsigned slot, double v) {
   doc.add_value(slot, Xapian::sortable_serialise(v));
+}
+
+// (2-byte little-endian length, bytes); the catalog limits every string to far less.
+void put_short_string(std::string& out, std::string_view s) {
+  out += char(s.size() & 0xff);
+  out += char((s.size() >> 8) & 0xff);
+  out.append(s);
+}
+
+bool get_short_string(std::string_view data, size_t& at, std::string& out) {
+  if (at + 2 > data.size()) return false;
+  size_t len = size_t(uint8_t(data[at])) | size_t(uint8_t(data[at + 1])) << 8;
+  at += 2;
+  if (at + len > data.size()) return false;
+  out.assign(data.substr(at, len));
+  at += len;
+  return true;
 }
 
 void append_number(std::string& out, double v) {
@@ -91,7 +109,32 @@ void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_
   set_number(doc, slot::kGoodReviews, double(r.good_reviews));
   set_number(doc, slot::kListedAt, double(r.listed_at));
   set_number(doc, slot::kStaticPrior, static_prior);
+  doc.add_value(slot::kVariant, encode_variant_pack(r));
   doc.set_data(encode_stored(r));
+}
+
+std::string encode_variant_pack(const SkuRecord& r) {
+  std::string out;
+  out += char(1);
+  put_short_string(out, r.item_id);
+  put_short_string(out, r.sku_id);
+  out += char(r.attrs.size());
+  for (const auto& [k, v] : r.attrs) {
+    put_short_string(out, k);
+    put_short_string(out, v);
+  }
+  return out;
+}
+
+bool decode_variant_pack(std::string_view data, VariantPack& out) {
+  if (data.size() < 2 || data[0] != char(1)) return false;
+  size_t at = 1;
+  if (!get_short_string(data, at, out.item) || !get_short_string(data, at, out.sku) || at >= data.size()) return false;
+  const size_t n = uint8_t(data[at++]);
+  out.attrs.resize(n);
+  for (auto& [k, v] : out.attrs)
+    if (!get_short_string(data, at, k) || !get_short_string(data, at, v)) return false;
+  return at == data.size();
 }
 
 void append_json_string(std::string& out, std::string_view s) {

@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <xapian.h>
 
@@ -26,6 +28,16 @@ Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuReco
 // signal-only changes (index/updater.cpp). make_document() calls it; put new record-derived
 // values here so both paths write them.
 void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_prior);
+
+// A SKU as a variant of its item (slot::kVariant): item_id, sku_id and the attributes in
+// catalog order. Binary: version byte 1, then item, sku, each attribute key and value as
+// (2-byte little-endian length, bytes), with one byte for the attribute count before the pairs.
+struct VariantPack {
+  std::string item, sku;
+  std::vector<std::pair<std::string, std::string>> attrs;
+};
+std::string encode_variant_pack(const SkuRecord& r);
+bool decode_variant_pack(std::string_view data, VariantPack& out);  // false if damaged or absent
 
 // The stored fields (document data) as compact JSON, and back.
 std::string encode_stored(const SkuRecord& r);

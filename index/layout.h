@@ -53,6 +53,9 @@ inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (
 inline constexpr unsigned kShopViolations = 25; // the shop's violations count
 inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0
 inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined by ','; absent = not flagged
+// 28: the SKU as a variant of its item (index/document.h VariantPack), read as the sort key of the
+// page's variants match so that no document is fetched (engine/variants.h).
+inline constexpr unsigned kVariant = 28;
 }  // namespace slot
 
 }  // namespace longtail::index

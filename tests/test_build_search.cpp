@@ -54,7 +54,10 @@ TEST_CASE("build then search finds the matching listings", "[build][search]") {
   // Four SKUs of dress1 collapse into one hit that counts the variants.
   CHECK(items(r).size() == 3);
   for (const auto& h : r.hits)
-    if (h.item_id == "dress1") CHECK(h.variants == 4);
+    if (h.item_id == "dress1") {
+      CHECK(h.variants == 4);
+      CHECK(h.variant_list.size() == 4);
+    }
   req.collapse = false;
   r = searcher.search(req);
   CHECK(r.hits.size() == 6);

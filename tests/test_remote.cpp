@@ -22,7 +22,7 @@ TEST_CASE("remote: two remote shards return the same hits as the local index", "
   Searcher remote(client);
   CHECK(remote.info().shards == 2);
   CHECK(remote.info().skus == 20);
-  test::check_same_results(Searcher(local), remote, /*compare_variants=*/false);
+  test::check_same_results(Searcher(local), remote);
 }
 
 TEST_CASE("remote: a mix of local and remote shards returns the same hits", "[remote]") {
@@ -31,7 +31,7 @@ TEST_CASE("remote: a mix of local and remote shards returns the same hits", "[re
   test::build_mini(local, 4);
   test::ShardServer s1(local, 1), s3(local, 3);
   index::attach_remote_shards(local, client, {{1, {"127.0.0.1", s1.port()}}, {3, {"127.0.0.1", s3.port()}}});
-  test::check_same_results(Searcher(local), Searcher(client), /*compare_variants=*/false);
+  test::check_same_results(Searcher(local), Searcher(client));
 }
 
 TEST_CASE("remote: filters and paging work across remote shards", "[remote]") {

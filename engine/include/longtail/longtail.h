@@ -249,13 +249,31 @@ struct Explanation {
   std::string profile;                       // the profile's path or "built-in default"
 };
 
+// One SKU of a hit's item (SearchRequest::collapse): what a shopper picks between.
+struct Variant {
+  std::string sku_id;
+  // The SKU's attributes as listed in the catalog, in catalog order (colour before size, as the
+  // seller wrote them), so "红色/M" reads the way the listing does.
+  std::vector<std::pair<std::string, std::string>> attrs;
+  // Whether this SKU matches the query and filters the page was ranked with (after relaxation).
+  bool matched = false;
+};
+
 struct Hit {
   uint32_t rank = 0;  // 1-based, counting from offset + 1
+  // The SKU shown. With collapse: the item's SKU ranked first in stage 1, i.e. the one matching
+  // the query best (attribute values are indexed as text: `连衣裙 红色` shows a red SKU).
   std::string sku_id, item_id, shop_id, title, category, brand;
   double price = 0, shipping_fee = 0;
   double score = 0;        // within-tier score in [0, 1] (hits are ordered by coverage, then score)
   double coverage = 0;     // query terms covered (fractional after sub-word fallback)
-  uint32_t variants = 1;   // SKUs of this item that matched (with collapse)
+  // With collapse: the SKUs of this item that match the query (Variant::matched), counted
+  // exactly, the same for local and remote shards. Without collapse: 1.
+  uint32_t variants = 1;
+  // With collapse: every SKU of this item, matched or not, by sku_id. Without collapse: empty.
+  // Found by one extra match over the page's items after ranking (the page costs more, the
+  // candidates do not).
+  std::vector<Variant> variant_list;
   std::optional<Explanation> explanation;  // with SearchRequest::explain
 };
 

@@ -1,0 +1,138 @@
+// Variants on hits (issue 5): the SKU shown is the item's SKU that matches the query best, and the
+// hit lists every SKU of its item with its attributes and whether it matches. Golden tests read
+// `query -> "shown matching/listed [sku* attrs, ...]"` (tests/search_cases.h describe_variants).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <xapian.h>
+
+#include <longtail/longtail.h>
+
+#include "index/layout.h"
+#include "index/remote.h"
+#include "tests/search_cases.h"
+#include "tests/shard_server.h"
+#include "tests/test_util.h"
+
+using namespace longtail;
+
+namespace {
+
+// A three-colour dress whose title names no colour (only the attributes do); the red SKUs sell
+// least, so without a colour in the query another SKU is shown. A one-SKU white dress, and a red
+// skirt that is no dress.
+const char* kCatalog = R"({"sku_id":"dv-blk-l","item_id":"dv","shop_id":"s1","title":"雪纺碎花连衣裙 夏季 女","category":"女装/连衣裙","attrs":{"颜色":"黑色","尺码":"L"},"price":99,"sales_30d":120,"reviews":100,"good_reviews":95,"listed_at":"2024-05-01"}
+{"sku_id":"dv-blu-m","item_id":"dv","shop_id":"s1","title":"雪纺碎花连衣裙 夏季 女","category":"女装/连衣裙","attrs":{"颜色":"蓝色","尺码":"M"},"price":99,"sales_30d":300,"reviews":200,"good_reviews":190,"listed_at":"2024-05-01"}
+{"sku_id":"dv-red-m","item_id":"dv","shop_id":"s1","title":"雪纺碎花连衣裙 夏季 女","category":"女装/连衣裙","attrs":{"颜色":"红色","尺码":"M"},"price":99,"sales_30d":10,"reviews":8,"good_reviews":8,"listed_at":"2024-05-01"}
+{"sku_id":"dv-red-s","item_id":"dv","shop_id":"s1","title":"雪纺碎花连衣裙 夏季 女","category":"女装/连衣裙","attrs":{"颜色":"红色","尺码":"S"},"price":99,"sales_30d":5,"reviews":3,"good_reviews":3,"listed_at":"2024-05-01"}
+{"sku_id":"dw-0","item_id":"dw","shop_id":"s2","title":"白色长款连衣裙 法式","category":"女装/连衣裙","attrs":{"颜色":"白色"},"price":159,"sales_30d":60,"reviews":40,"good_reviews":39,"listed_at":"2024-03-01"}
+{"sku_id":"sk-0","item_id":"sk","shop_id":"s3","title":"半身裙 百褶 红色","category":"女装/半身裙","attrs":{"颜色":"红色"},"price":59,"sales_30d":500,"reviews":300,"good_reviews":290,"listed_at":"2024-02-01"}
+)";
+
+std::string build_dresses(const test::TempDir& tmp, const std::string& name, int shards) {
+  const std::string catalog = tmp.path + "/dresses.jsonl";
+  std::ofstream(catalog, std::ios::binary) << kCatalog;
+  BuildOptions o;
+  o.catalog_files = {catalog};
+  o.index_dir = tmp.path + "/" + name;
+  o.shards = shards;
+  o.threads = 1;
+  build_index(o);
+  return o.index_dir;
+}
+
+// describe_variants() of every hit, one line each.
+std::string page(const Searcher& s, SearchRequest req) {
+  std::string o;
+  for (const auto& h : s.search(req).hits) o += test::describe_variants(h) + "\n";
+  return o;
+}
+
+std::string page(const Searcher& s, const std::string& query) {
+  SearchRequest req;
+  req.query = query;
+  return page(s, req);
+}
+
+const std::vector<std::string> kDressQueries = {"连衣裙", "连衣裙 红色", "红色", "碎花连衣裙 蓝色 L", "雪纺"};
+
+}  // namespace
+
+TEST_CASE("variants: the SKU shown is the one matching the query, and every variant is listed", "[variants]") {
+  test::TempDir tmp;
+  Searcher s(build_dresses(tmp, "idx", 1));
+  // Without a colour the best-selling SKU is shown; all four match.
+  CHECK(page(s, "连衣裙") ==
+        "dv-blu-m 4/4 [dv-blk-l* 黑色/L, dv-blu-m* 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n"
+        "dw-0 1/1 [dw-0* 白色]\n");
+  // The colour is indexed from the attributes: the red SKU is shown, two of four match.
+  CHECK(page(s, "连衣裙 红色") == "dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n");
+  CHECK(page(s, "连衣裙 黑色") == "dv-blk-l 1/4 [dv-blk-l* 黑色/L, dv-blu-m 蓝色/M, dv-red-m 红色/M, dv-red-s 红色/S]\n");
+}
+
+TEST_CASE("variants: filters decide which variants match", "[variants]") {
+  test::TempDir tmp;
+  Searcher s(build_dresses(tmp, "idx", 1));
+  SearchRequest req;
+  req.query = "连衣裙";
+  req.attrs = {{"尺码", "M"}};
+  CHECK(page(s, req) == "dv-blu-m 2/4 [dv-blk-l 黑色/L, dv-blu-m* 蓝色/M, dv-red-m* 红色/M, dv-red-s 红色/S]\n");
+  // Without collapse every SKU is its own hit: no variant list.
+  req.attrs.clear();
+  req.collapse = false;
+  req.limit = 2;
+  CHECK(page(s, req) == "dv-blu-m 1/0 []\ndv-blk-l 1/0 []\n");
+}
+
+TEST_CASE("variants: an index written without the variant slot lists them from the stored fields", "[variants]") {
+  test::TempDir tmp;
+  const std::string idx = build_dresses(tmp, "idx", 1);
+  Searcher s(idx);
+  const std::string expected = page(s, "连衣裙 红色");
+  {
+    Xapian::WritableDatabase db(index::local_shard_path(idx, 0));
+    for (Xapian::docid id = 1; id <= db.get_lastdocid(); ++id) {
+      Xapian::Document d = db.get_document(id);
+      REQUIRE_FALSE(d.get_value(index::slot::kVariant).empty());
+      d.remove_value(index::slot::kVariant);
+      db.replace_document(id, d);
+    }
+    db.commit();
+  }
+  CHECK(page(Searcher(idx), "连衣裙 红色") == expected);
+  CHECK(expected == "dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n");
+}
+
+TEST_CASE("variants: the page lookup gives the same variants on 1 and 2 shards", "[variants][shards]") {
+  test::TempDir tmp;
+  Searcher one(build_dresses(tmp, "one", 1)), two(build_dresses(tmp, "two", 2));
+  test::check_same_results(one, two, kDressQueries);
+}
+
+TEST_CASE("remote: remote shards give the same variants as local ones", "[remote][variants]") {
+  test::TempDir tmp;
+  const std::string local = build_dresses(tmp, "local", 2), client = tmp.path + "/client";
+  test::ShardServer s0(local, 0), s1(local, 1);
+  index::attach_remote_shards(local, client, {{0, {"127.0.0.1", s0.port()}}, {1, {"127.0.0.1", s1.port()}}});
+  Searcher a(local), b(client);
+  test::check_same_results(a, b, kDressQueries);
+  CHECK(page(b, "连衣裙 红色") == page(a, "连衣裙 红色"));
+  CHECK(page(b, "连衣裙 红色").rfind("dv-red-m 2/4 ", 0) == 0);
+}
+
+TEST_CASE("variants: longtail search prints them in the table and in --json", "[variants][cli]") {
+  test::TempDir tmp;
+  const std::string idx = build_dresses(tmp, "idx", 1);
+  auto json = test::run_cli("search --index " + idx + " --json 连衣裙 红色");
+  REQUIRE(json.status == 0);
+  CHECK(json.out.find("\"sku_id\":\"dv-red-m\"") != std::string::npos);
+  CHECK(json.out.find("\"variants\":2,") != std::string::npos);
+  CHECK(json.out.find("\"variant_list\":[{\"sku_id\":\"dv-blk-l\",\"attrs\":{\"颜色\":\"黑色\",\"尺码\":\"L\"},"
+                      "\"matched\":false},") != std::string::npos);
+  CHECK(json.out.find("{\"sku_id\":\"dv-red-s\",\"attrs\":{\"颜色\":\"红色\",\"尺码\":\"S\"},\"matched\":true}]") !=
+        std::string::npos);
+  auto table = test::run_cli("search --index " + idx + " 连衣裙 红色");
+  REQUIRE(table.status == 0);
+  CHECK(table.out.find("[4 variants (2 match): 红色/M, 红色/S, 黑色/L, 蓝色/M]") != std::string::npos);
+}
