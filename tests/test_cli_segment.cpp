@@ -15,15 +15,17 @@
 #include <vector>
 
 #include "analyzers/analyzer.h"
+#include "tests/test_util.h"
 
 namespace {
 
 #ifdef LONGTAIL_CLI_PATH
 // Runs the CLI with `args`, feeding `input` on stdin; returns stdout and sets rc.
 std::string run_cli(const std::string& args, const std::string& input, int& rc) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const std::string in_path = (dir / "longtail_cli_segment_in.txt").string();
-  const std::string out_path = (dir / "longtail_cli_segment_out.txt").string();
+  // A directory of its own: ctest runs these cases in parallel processes.
+  longtail::test::TempDir tmp;
+  const std::string in_path = tmp.path + "/in.txt";
+  const std::string out_path = tmp.path + "/out.txt";
   {
     std::ofstream f(in_path, std::ios::binary);
     f << input;
@@ -34,8 +36,6 @@ std::string run_cli(const std::string& args, const std::string& input, int& rc) 
   rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   std::ifstream f(out_path, std::ios::binary);
   std::string out((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::remove(in_path.c_str());
-  std::remove(out_path.c_str());
   return out;
 }
 #endif
@@ -60,15 +60,14 @@ TEST_CASE("cli segment: index and query modes print normalized terms", "[cli][se
 }
 
 TEST_CASE("cli segment: --index uses the lexicon stored in the index", "[cli][segment]") {
-  const auto dir = std::filesystem::temp_directory_path() / "longtail_cli_segment_index";
-  std::filesystem::create_directories(dir);
+  longtail::test::TempDir tmp;  // its own directory: concurrent test runs must not share it
+  const std::filesystem::path dir = tmp.path;
   const auto base = longtail::analysis::Lexicon::load_default();
   longtail::analysis::Lexicon::extend(*base, {{"手机壳", 2000, "cat"}})->save((dir / "lexicon.bin").string());
   int rc = -1;
   CHECK(run_cli("--mode query --index \"" + dir.string() + "\"", "华为手机壳\n", rc) == "华为 手机壳\n");
   CHECK(rc == 0);
   CHECK(run_cli("--mode query", "华为手机壳\n", rc) == "华为 手机 壳\n");
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("cli segment: bad usage exits with 2, a missing index with non-zero", "[cli][segment]") {
