@@ -554,6 +554,81 @@ TEST_CASE("golden: honest listings outrank abusers for the queries the abuse tar
   }
 }
 
+TEST_CASE("golden: hot words, category misrepresentation, sham sales and same-shop duplicates rank below", "[integrity][ranking]") {
+  test::TempDir tmp;
+  const std::vector<SkuRecord> extra = {
+      // Other categories' product words piled into a dress title.
+      sku("ab_hot", "ab_hot", "bad4", "优衣库 法式连衣裙 洗衣机 跑步鞋 运动鞋", "女装/连衣裙", "UNIQLO/优衣库", 120),
+      // A dress listed under running shoes (the leaf 跑步鞋 is indexed as text: it matches 跑步鞋).
+      sku("ab_miscat", "ab_miscat", "bad5", "连衣裙 夏季 长裙", "运动/跑步鞋", "", 90),
+      // 50,000 sales and not one review, against 500 sales with 200 good reviews.
+      sku("ab_sham", "ab_sham", "bad6", "李宁 透气跑步鞋 女款", "运动/跑步鞋", "李宁", 300, 0, 50000, 0),
+      sku("honest_sham", "honest_sham", "good6", "李宁 透气跑步鞋 男款", "运动/跑步鞋", "李宁", 150, 0, 500, 200),
+      // One shop listing the same dress twice (the copy only adds a colour); both sell well, so
+      // without the rule both would lead the results.
+      sku("d_orig", "d_orig", "dupshop", "太平鸟 真丝 荷叶边 碎花 连衣裙", "女装/连衣裙", "太平鸟", 399, 0, 200, 80),
+      sku("d_copy", "d_copy", "dupshop", "太平鸟 真丝 荷叶边 碎花 连衣裙 红色", "女装/连衣裙", "太平鸟", 389, 0, 200, 80),
+  };
+  const std::string idx = build_market(tmp.path, extra);
+  Searcher s(idx);
+  auto order = [&](const std::string& q, uint32_t limit) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = limit;
+    std::vector<std::string> ids;
+    for (const auto& h : s.search(req).hits) ids.push_back(h.sku_id);
+    return ids;
+  };
+  auto flagged = [&](const std::string& sku_id, const std::string& reason) {
+    auto r = test::run_cli("audit --index " + idx + " --json --reason " + reason);
+    return r.out.find("\"" + sku_id + "\"") != std::string::npos;
+  };
+  SECTION("洗衣机 -> every washer before the dress that names 洗衣机 as a hot word") {
+    REQUIRE(flagged("ab_hot", "hotword_stuffing"));
+    auto ids = order("洗衣机", 100);
+    REQUIRE(ids.size() >= 60);
+    auto ab = std::find(ids.begin(), ids.end(), "ab_hot");
+    for (auto it = ids.begin(); it != ab && it != ids.end(); ++it) CHECK(it->front() == 'w');
+    CHECK(ab - ids.begin() >= 60);  // below all 60 washers, or not matched at all
+  }
+  SECTION("跑步鞋 -> running shoes before the dress listed under running shoes") {
+    REQUIRE(flagged("ab_miscat", "category_misrepresentation"));
+    auto ids = order("跑步鞋", 100);
+    auto ab = std::find(ids.begin(), ids.end(), "ab_miscat");
+    REQUIRE(ab != ids.end());  // it matches through its category leaf
+    CHECK(ab - ids.begin() >= 50);
+  }
+  SECTION("李宁 透气跑步鞋 -> the listing with honest reviews before the sham seller") {
+    REQUIRE(flagged("ab_sham", "sham_sales"));
+    auto ids = order("李宁 透气跑步鞋", 100);
+    auto h = std::find(ids.begin(), ids.end(), "honest_sham"), ab = std::find(ids.begin(), ids.end(), "ab_sham");
+    REQUIRE(h != ids.end());
+    REQUIRE(ab != ids.end());
+    CHECK(h < ab);
+  }
+  SECTION("太平鸟 连衣裙 -> one listing of the shop's duplicate pair on the first pages, not both") {
+    REQUIRE(flagged("d_copy", "duplicate_listing"));
+    REQUIRE(flagged("d_orig", "duplicate_listing"));
+    // 22 listings match both words: the pair's better listing keeps its place on page 1, the
+    // other goes below the first two pages of 10 (dup_demote_pages = 2). When nothing else
+    // matches, it keeps a place after the first.
+    auto ids = order("太平鸟 连衣裙", 10);
+    auto count = [](const std::vector<std::string>& v) {
+      return std::count(v.begin(), v.end(), "d_orig") + std::count(v.begin(), v.end(), "d_copy");
+    };
+    REQUIRE(ids.size() == 10);
+    CHECK(count(ids) == 1);
+    SearchRequest page3;
+    page3.query = "太平鸟 连衣裙";
+    page3.limit = 10;
+    page3.offset = 20;
+    std::vector<std::string> third;
+    for (const auto& h : s.search(page3).hits) third.push_back(h.sku_id);
+    CHECK(count(third) == 1);  // the demoted one, on page 3
+    CHECK(count(order("真丝 碎花 连衣裙", 10)) == 2);
+  }
+}
+
 // ------------------------------------------------------------------------------------------
 // Updates (docs/integrity.md, "Updates"): the same detectors on added and changed listings.
 
