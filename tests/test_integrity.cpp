@@ -478,6 +478,17 @@ std::string build_market(const std::string& dir, const std::vector<SkuRecord>& e
   return o.index_dir;
 }
 
+// The SKU ids of one page of results.
+std::vector<std::string> page(const std::string& idx, const std::string& query, uint32_t limit, uint32_t offset = 0) {
+  Searcher s(idx);
+  SearchRequest req;
+  req.query = query;
+  req.limit = limit;
+  req.offset = offset;
+  std::vector<std::string> ids;
+  for (const auto& h : s.search(req).hits) ids.push_back(h.sku_id);
+  return ids;
+}
 }  // namespace
 
 TEST_CASE("audit --json prints one object per flagged listing with its reasons", "[integrity][audit]") {
@@ -570,15 +581,7 @@ TEST_CASE("golden: hot words, category misrepresentation, sham sales and same-sh
       sku("d_copy", "d_copy", "dupshop", "太平鸟 真丝 荷叶边 碎花 连衣裙 红色", "女装/连衣裙", "太平鸟", 389, 0, 200, 80),
   };
   const std::string idx = build_market(tmp.path, extra);
-  Searcher s(idx);
-  auto order = [&](const std::string& q, uint32_t limit) {
-    SearchRequest req;
-    req.query = q;
-    req.limit = limit;
-    std::vector<std::string> ids;
-    for (const auto& h : s.search(req).hits) ids.push_back(h.sku_id);
-    return ids;
-  };
+  auto order = [&](const std::string& q, uint32_t limit) { return page(idx, q, limit); };
   auto flagged = [&](const std::string& sku_id, const std::string& reason) {
     auto r = test::run_cli("audit --index " + idx + " --json --reason " + reason);
     return r.out.find("\"" + sku_id + "\"") != std::string::npos;
@@ -618,13 +621,7 @@ TEST_CASE("golden: hot words, category misrepresentation, sham sales and same-sh
     };
     REQUIRE(ids.size() == 10);
     CHECK(count(ids) == 1);
-    SearchRequest page3;
-    page3.query = "太平鸟 连衣裙";
-    page3.limit = 10;
-    page3.offset = 20;
-    std::vector<std::string> third;
-    for (const auto& h : s.search(page3).hits) third.push_back(h.sku_id);
-    CHECK(count(third) == 1);  // the demoted one, on page 3
+    CHECK(count(page(idx, "太平鸟 连衣裙", 10, 20)) == 1);  // the demoted one, on page 3
     CHECK(count(order("真丝 碎花 连衣裙", 10)) == 2);
   }
 }
@@ -660,15 +657,6 @@ std::string audit_json(const std::string& idx) {
   return r.out;
 }
 
-std::vector<std::string> page(const std::string& idx, const std::string& query, uint32_t limit) {
-  Searcher s(idx);
-  SearchRequest req;
-  req.query = query;
-  req.limit = limit;
-  std::vector<std::string> ids;
-  for (const auto& h : s.search(req).hits) ids.push_back(h.sku_id);
-  return ids;
-}
 
 // The document of a SKU in any shard of the live generation.
 Xapian::Document stored_doc(const std::string& idx, const std::string& sku_id) {
