@@ -533,8 +533,8 @@ class Session {
     if (auto it = matched_.find(p->item); it != matched_.end() && same_print(it->second.first, *p)) return it->second.second;
     updated_->add(*p);
     std::vector<ItemPrint> cands;
-    lookup_->candidates(*p, dup_params_.max_group_compare, cands);
-    updated_->candidates(*p, dup_params_.max_group_compare, cands);
+    lookup_->candidates(*p, dup_params_.max_update_lookup, cands);
+    updated_->candidates(*p, dup_params_.max_update_lookup, cands);
     std::map<uint64_t, Partner> partners;  // ordered: the result does not depend on lookup order
     for (const auto& c : cands) {
       if (partners.size() >= kMaxPartners) break;
