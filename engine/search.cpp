@@ -93,31 +93,46 @@ void set_integrity_value(Candidate& c, unsigned s, const std::string& val) {
   }
 }
 
-// Reads what stage 2 needs from one match: the stage-1 weight and the document's values. On a
-// remote shard the document (values and data) was fetched in the MSet::fetch() batch; on a local
-// glass shard every value slot read is a B-tree look-up, so the numbers and ids come packed in
-// one value (slot::kRankPack) and only the integrity slots are read besides.
-Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank) {
+// The rank pack's fields into a candidate.
+void take_pack(Candidate& c, index::RankPack&& pack) {
+  c.sku = std::move(pack.sku);
+  c.item = std::move(pack.item);
+  c.shop = std::move(pack.shop);
+  c.category = std::move(pack.category);
+  c.brand = std::move(pack.brand);
+  c.effective_price = pack.effective_price;
+  c.sales_30d = pack.sales_30d;
+  c.reviews = pack.reviews;
+  c.good_reviews = pack.good_reviews;
+  c.listed_at = int64_t(pack.listed_at);
+  c.prior = pack.prior;
+  c.sales_signal = pack.sales_signal;
+  c.rating_signal = pack.rating_signal;
+  c.shop_signal = pack.shop_signal;
+}
+
+// Reads what stage 2 needs from one match: the stage-1 weight and the listing's values.
+// `keyed`: the match was sorted by slot::kStage1Key, so the sort key the match set carries holds
+// the rank pack and the integrity slots and no document is read (none is fetched from a remote
+// shard either); a key that does not decode falls back to the document.
+Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed) {
   Candidate c;
   c.stage1_rank = rank;
   c.weight = it.get_weight();
-  Xapian::Document d = it.get_document();
   index::RankPack pack;
+  index::Stage1Key key;
+  const std::string sort_key = keyed ? it.get_sort_key() : std::string();
+  if (keyed && index::decode_stage1_key(sort_key, key) && index::decode_rank_pack(key.rank_pack, pack)) {
+    take_pack(c, std::move(pack));
+    for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
+      std::string_view val = key.integrity[s - slot::kPenalty];
+      if (!val.empty()) set_integrity_value(c, s, std::string(val));
+    }
+    return c;
+  }
+  Xapian::Document d = it.get_document();
   if (index::decode_rank_pack(d.get_value(slot::kRankPack), pack)) {
-    c.sku = std::move(pack.sku);
-    c.item = std::move(pack.item);
-    c.shop = std::move(pack.shop);
-    c.category = std::move(pack.category);
-    c.brand = std::move(pack.brand);
-    c.effective_price = pack.effective_price;
-    c.sales_30d = pack.sales_30d;
-    c.reviews = pack.reviews;
-    c.good_reviews = pack.good_reviews;
-    c.listed_at = int64_t(pack.listed_at);
-    c.prior = pack.prior;
-    c.sales_signal = pack.sales_signal;
-    c.rating_signal = pack.rating_signal;
-    c.shop_signal = pack.shop_signal;
+    take_pack(c, std::move(pack));
     for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
       std::string val = d.get_value(s);
       if (!val.empty()) set_integrity_value(c, s, val);
@@ -187,12 +202,15 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   const double term_w = unit * double(kUnitsPerTerm);
   Xapian::Query filter = build_filter(state, req);
   const bool filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
+  const bool keyed = req.sort == SortOrder::Relevance && db.get_value_freq(slot::kStage1Key) > 0;
   Xapian::Enquire enq(db);
   enq.set_weighting_scheme(Xapian::BM25Weight(p.bm25_k1, p.bm25_k2, p.bm25_k3, p.bm25_b, p.bm25_min_normlen));
   if (req.collapse) enq.set_collapse_key(slot::kItemId);
   switch (req.sort) {
     // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
-    case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(slot::kSkuId, false); break;
+    // The stage-1 key starts with the sku_id (then a NUL), so it orders ties alike and carries
+    // what stage 2 reads; indexes built before it have no slot 29.
+    case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(keyed ? slot::kStage1Key : slot::kSkuId, false); break;
     case SortOrder::Sales: enq.set_sort_by_value_then_relevance(slot::kSales30d, true); break;
     case SortOrder::Newness: enq.set_sort_by_value_then_relevance(slot::kListedAt, true); break;
     case SortOrder::PriceAsc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, false); break;
@@ -260,9 +278,9 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       Xapian::MSet fb = run(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()));
       double floor_units = std::ceil(p.relax_min_part_share * double(kUnitsPerTerm) - 1e-9);
       uint32_t usable = 0;
-      fb.fetch();
+      if (!keyed) fb.fetch();
       for (auto it = fb.begin(); it != fb.end(); ++it) {
-        double prior = num_value(it.get_document().get_value(slot::kStaticPrior), 0);
+        double prior = read_candidate(it, 0, keyed).prior;
         if (std::floor((it.get_weight() - p.prior_weight * prior) / unit + 1e-9) >= floor_units) ++usable;
       }
       if (usable > mset.size()) {
@@ -275,11 +293,11 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   }
   enq.set_query(chosen);
   res.total_estimated = mset.get_matches_estimated();
-  mset.fetch();
+  if (!keyed) mset.fetch();
   std::vector<Candidate> cands;
   cands.reserve(mset.size());
   uint32_t rank = 0;
-  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++));
+  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, keyed));
   res.stage1_ms = ms_since(t_start);
 
   // ---- stage 2 ------------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
+#include "index/signals.h"
 #include "index/simhash.h"
 
 namespace fs = std::filesystem;
@@ -1243,6 +1244,7 @@ void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& d
     doc.add_value(slot::kIntegrityFlags, std::string());
   }
   doc.set_data(data);
+  write_stage1_key(doc);
 }
 
 void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const {

@@ -56,6 +56,10 @@ inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined b
 // 28: the SKU as a variant of its item (index/document.h VariantPack), read as the sort key of the
 // page's variants match so that no document is fetched (engine/variants.h).
 inline constexpr unsigned kVariant = 28;
+// 29: stage 1's sort key (index/signals.h Stage1Key): sku_id, NUL, then slot 19 and slots 20-26,
+// so relevance ties are ordered by sku_id and stage 2 reads every candidate's values from the
+// match set itself, without fetching documents (one round trip each on a remote shard).
+inline constexpr unsigned kStage1Key = 29;
 }  // namespace slot
 
 }  // namespace longtail::index

@@ -64,6 +64,39 @@ void put_string(std::string& o, const std::string& s) {
 }
 }  // namespace
 
+void write_stage1_key(Xapian::Document& doc) {
+  std::string key = doc.get_value(slot::kSkuId);
+  key += '\0';
+  auto put = [&key](const std::string& v) {
+    uint32_t n = uint32_t(v.size());
+    for (int i = 0; i < 4; ++i) key += char((n >> (8 * i)) & 0xff);
+    key += v;
+  };
+  put(doc.get_value(slot::kRankPack));
+  for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) put(doc.get_value(s));
+  doc.add_value(slot::kStage1Key, key);
+}
+
+bool decode_stage1_key(std::string_view key, Stage1Key& out) {
+  size_t at = key.find('\0');
+  if (at == std::string_view::npos) return false;
+  ++at;
+  auto get = [&](std::string_view& v) {
+    if (key.size() - at < 4) return false;
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= uint32_t(uint8_t(key[at + size_t(i)])) << (8 * i);
+    at += 4;
+    if (key.size() - at < n) return false;
+    v = key.substr(at, n);
+    at += n;
+    return true;
+  };
+  if (!get(out.rank_pack)) return false;
+  for (auto& v : out.integrity)
+    if (!get(v)) return false;
+  return at == key.size();
+}
+
 std::string encode_rank_pack(const RankPack& p) {
   std::string o;
   o.reserve(1 + 9 * 8 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());

@@ -42,6 +42,17 @@ struct RankPack {
 std::string encode_rank_pack(const RankPack& p);
 bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damaged or another version
 
+// Stage 1's sort key (slot::kStage1Key): the sku_id, a NUL byte (so keys sort as the sku_ids do),
+// then each of slot::kRankPack and slots 20-26 (slot::kPenalty .. slot::kShopBlocked) prefixed
+// with a 4-byte little-endian length. write_stage1_key() rebuilds it from those slots of `doc`;
+// every writer of them calls it last.
+void write_stage1_key(Xapian::Document& doc);
+struct Stage1Key {
+  std::string_view rank_pack;
+  std::array<std::string_view, 7> integrity;  // slots 20..26 in order; empty = absent
+};
+bool decode_stage1_key(std::string_view key, Stage1Key& out);  // false if damaged
+
 // Build-time constants of the signals. They live in the ranking profile's [build] table
 // (profiles/default.toml); changing them needs a rebuild. The values below are the defaults.
 struct SignalParams {

@@ -97,6 +97,7 @@ struct ValueModels {
       integrity->replace_duplicate(v, dup);
       integrity->annotate(analyzer, r, doc, v);
     }
+    write_stage1_key(doc);  // after every value it carries (also without an integrity model)
     return doc;
   }
   // Values and stored data of a record on an existing document (terms untouched). The integrity
@@ -112,6 +113,7 @@ struct ValueModels {
     set_record_fields(doc, r, static_prior(r));
     signals.add_values(doc, r);
     if (integrity) rescore(doc, r, dup);
+    write_stage1_key(doc);
   }
   // The integrity slots and stored object of `r` with the duplicate fields of `dup`.
   void rescore(Xapian::Document& doc, const SkuRecord& r, const IntegrityVerdict& dup) const {

@@ -25,6 +25,7 @@
 #include "index/dedup.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
+#include "index/signals.h"
 #include "index/updater.h"
 #include "tests/test_util.h"
 
@@ -218,6 +219,37 @@ TEST_CASE("rerunning the same delta is idempotent", "[update]") {
   CHECK(s.delete_missing == 2);
   CHECK(dump(dir) == once);
   CHECK(check_index(dir).ok);
+}
+
+TEST_CASE("every document's stage-1 key holds its sku_id, rank pack and integrity values, after updates too", "[update][ranking]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  build_mini(dir, 4);
+  write(tmp.path + "/d.jsonl", relisting_delta());  // values-only, re-titled, added, deleted, partners
+  update(dir, tmp.path + "/d.jsonl");
+  std::string gen = index::live_generation(dir);
+  auto m = index::read_manifest(gen);
+  size_t docs = 0;
+  for (const auto& p : m.shard_paths) {
+    Xapian::Database db(gen + "/" + p);
+    for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
+      Xapian::Document d = db.get_document(*it);
+      const std::string sku = d.get_value(index::slot::kSkuId);
+      const std::string key = d.get_value(index::slot::kStage1Key);
+      INFO("sku " << sku);
+      index::Stage1Key k;
+      REQUIRE(index::decode_stage1_key(key, k));
+      CHECK(key.substr(0, key.find('\0')) == sku);
+      CHECK(k.rank_pack == d.get_value(index::slot::kRankPack));
+      for (unsigned s = index::slot::kPenalty; s <= index::slot::kShopBlocked; ++s)
+        CHECK(k.integrity[s - index::slot::kPenalty] == d.get_value(s));
+      ++docs;
+    }
+  }
+  CHECK(docs > 15);
+  index::Stage1Key k;
+  CHECK_FALSE(index::decode_stage1_key("no separator", k));
+  CHECK_FALSE(index::decode_stage1_key(std::string("s1\0\x05\0\0\0ab", 9), k));  // length past the end
 }
 
 TEST_CASE("within a delta the last record of a sku_id wins", "[update]") {
