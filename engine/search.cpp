@@ -329,6 +329,18 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     for (size_t i = req.offset; i < end; ++i) page_items.push_back(ranked.order[i].item);
     variants = lookup_variants(db, chosen, page_items, state.index_dir);
   }
+  // The page's documents, in one MSet::fetch() of the stage-1 ranks they span (a remote shard
+  // answers a fetch in one exchange, a document read alone costs a round trip); with the stage-1
+  // key nothing else was fetched (read_candidate()).
+  if (keyed && end > req.offset) {
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (size_t i = req.offset; i < end; ++i) {
+      lo = std::min(lo, ranked.order[i].stage1_rank);
+      hi = std::max(hi, ranked.order[i].stage1_rank);
+    }
+    Xapian::MSetIterator last = mset[hi];
+    mset.fetch(mset[lo], ++last);
+  }
   for (size_t i = req.offset; i < end; ++i) {
     Candidate& c = ranked.order[i];
     Xapian::MSetIterator it = mset[c.stage1_rank];
