@@ -304,15 +304,15 @@ class Session {
     matched_.clear();
 
     const size_t n = dbs_.size();
-    todo_.assign(n, false);
+    pending_.assign(n, false);
     redo_ = false;
     for (size_t s = 0; s < n; ++s) {
-      todo_[s] = batches_[s] < b.id;
-      if (!todo_[s]) redo_ = true;  // some shards already have this batch: look everywhere
+      pending_[s] = batches_[s] < b.id;
+      if (!pending_[s]) redo_ = true;  // some shards already have this batch: look everywhere
     }
     try {
       for (size_t s = 0; s < n; ++s) {
-        if (!todo_[s]) continue;
+        if (!pending_[s]) continue;
         dbs_[s].begin_transaction(true);
         if (items_.size() < n) items_.resize(n, -1);
         if (items_[s] < 0) items_[s] = stored_items(dbs_[s]);
@@ -320,7 +320,7 @@ class Session {
       for (const auto& r : skus) apply_sku(r);
       for (const auto& s : shops) apply_shop(s);
       for (size_t s = 0; s < n; ++s) {
-        if (!todo_[s]) continue;
+        if (!pending_[s]) continue;
         dbs_[s].set_metadata(kMetaBatch, std::to_string(b.id));
         dbs_[s].set_metadata(kMetaItems, std::to_string(items_[s]));
         dbs_[s].commit_transaction();
@@ -342,7 +342,7 @@ class Session {
   // journal stays, so the next update completes the batch.
   void cancel(uint64_t id) {
     for (size_t s = 0; s < dbs_.size(); ++s) {
-      if (!todo_[s] || batches_[s] >= id) continue;
+      if (!pending_[s] || batches_[s] >= id) continue;
       try {
         dbs_[s].cancel_transaction();
       } catch (const Xapian::Error&) {
@@ -433,7 +433,7 @@ class Session {
       if (where.empty()) ++summary_.delete_missing;
       bool any = false;
       for (auto [s, did] : where) {
-        if (!todo_[s]) continue;
+        if (!pending_[s]) continue;
         remove(s, did);
         any = true;
       }
@@ -449,9 +449,9 @@ class Session {
         target_did = did;
         continue;
       }
-      if (todo_[s]) remove(s, did);
+      if (pending_[s]) remove(s, did);
     }
-    if (!todo_[target]) {
+    if (!pending_[target]) {
       // The target shard already has this batch (a redo): duplicate partners in shards that do
       // not yet have it still need the fields the first run gave them.
       if (redo_) match(r);
@@ -486,7 +486,7 @@ class Session {
   void apply_shop(const ShopRecord& shop) {
     const std::string term = std::string(prefix::kShop) + shop.shop_id;
     for (size_t s = 0; s < dbs_.size(); ++s) {
-      if (!todo_[s]) continue;
+      if (!pending_[s]) continue;
       std::vector<Xapian::docid> docs;
       for (auto it = dbs_[s].postlist_begin(term); it != dbs_[s].postlist_end(term); ++it) docs.push_back(*it);
       for (Xapian::docid did : docs) {
@@ -607,7 +607,7 @@ class Session {
 
   void rewrite_partner(const Partner& pt, const IntegrityVerdict& dup) {
     for (auto [s, did] : pt.docs) {
-      if (!todo_[s]) continue;
+      if (!pending_[s]) continue;
       Xapian::Document doc = dbs_[s].get_document(did);
       SkuRecord rec;
       if (!decode_stored(doc.get_data(), rec))
@@ -625,7 +625,7 @@ class Session {
   std::vector<Xapian::WritableDatabase> dbs_;
   std::vector<uint64_t> batches_;  // per shard: last batch applied
   std::vector<int64_t> items_;     // per shard: distinct items (-1 = not loaded)
-  std::vector<bool> todo_;         // per shard: the current batch still has to be applied
+  std::vector<bool> pending_;         // per shard: the current batch still has to be applied
   bool redo_ = false;
   uint64_t commits_ = 0;
   std::unique_ptr<analysis::Analyzer> analyzer_;
