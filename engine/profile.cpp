@@ -11,6 +11,7 @@
 
 #include <longtail/longtail.h>
 
+#include "index/profile_toml.h"
 #include "engine/default_profile.h"  // generated from profiles/default.toml: kDefaultProfileToml
 
 namespace longtail::engine {
@@ -156,14 +157,7 @@ double RankingProfile::max_blend() const {
 std::string_view default_profile_toml() { return kDefaultProfileToml; }
 
 RankingProfile parse_profile(std::string_view text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
-                     std::string(e.description()));
-  }
+  const toml::table root = index::parse_profile_toml(text, source);
   RankingProfile p = source == "built-in default" ? RankingProfile{} : *default_profile();
   p.source = source;
   apply(p, root, source);

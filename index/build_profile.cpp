@@ -1,4 +1,5 @@
 #include "index/build_profile.h"
+#include "index/profile_toml.h"
 
 #include <fstream>
 #include <sstream>
@@ -16,7 +17,7 @@ bool is_ranking_integrity_key(std::string_view key) {
 BuildProfile read_build_profile(std::string_view text, const std::string& source) {
   BuildProfile p;
   p.signals = SignalParams::from_profile(text, source);  // parses and checks [build]
-  toml::table root = toml::parse(text, source);          // valid: from_profile parsed it
+  const toml::table root = parse_profile_toml(text, source);
   if (const toml::table* t = root["integrity"].as_table()) {
     for (const auto& [k, v] : *t) {
       if (is_ranking_integrity_key(k.str())) continue;

@@ -15,6 +15,7 @@
 
 #include "index/document.h"
 #include "index/layout.h"
+#include "index/profile_toml.h"
 
 namespace longtail::index {
 
@@ -127,14 +128,7 @@ bool decode_rank_pack(std::string_view data, RankPack& out) {
 }
 
 SignalParams SignalParams::from_profile(std::string_view text, const std::string& source) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source);
-  } catch (const toml::parse_error& e) {
-    const auto& b = e.source().begin;
-    throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
-                     std::string(e.description()));
-  }
+  const toml::table root = parse_profile_toml(text, source);
   SignalParams p;
   const toml::table* t = root["build"].as_table();
   if (!t) return p;
