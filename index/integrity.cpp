@@ -179,14 +179,20 @@ bool decode_integrity(std::string_view data, IntegrityVerdict& out) {
 }
 
 IntegrityVerdict decode_duplicate(const Xapian::Document& doc) {
-  IntegrityVerdict out, stored;
+  IntegrityVerdict stored;
+  if (doc.get_value(slot::kDupKind).empty()) return {};
+  decode_integrity(doc.get_data(), stored);
+  return decode_duplicate(doc, stored);
+}
+
+IntegrityVerdict decode_duplicate(const Xapian::Document& doc, const IntegrityVerdict& stored) {
+  IntegrityVerdict out;
   std::string kind = doc.get_value(slot::kDupKind);
   if (kind.empty()) return out;
   out.dup_kind = kind[0];
   out.dup_cluster = doc.get_value(slot::kDupCluster);
-  if (decode_integrity(doc.get_data(), stored))
-    for (auto& r : stored.reasons)
-      if (r.name == "duplicate_listing") out.reasons.push_back(std::move(r));
+  for (const auto& r : stored.reasons)
+    if (r.name == "duplicate_listing") out.reasons.push_back(r);
   return out;
 }
 
@@ -832,9 +838,18 @@ struct IntegrityModel::Impl {
     v.reasons.push_back(std::move(reason));
   }
 
+  // Scores and penalties are kept at the precision they are stored with (to_json, "%.6g"), so a
+  // verdict read back from a document (decode_integrity) equals the one computed: the update
+  // fast path reuses stored title reasons (reassess) and gets the build's slot 20 bit for bit.
+  static double stored_precision(double x) { return std::strtod(fmt(x, "%.6g").c_str(), nullptr); }
+
   void set_penalty(IntegrityVerdict& v) const {
     v.penalty = 1;
-    for (const auto& reason : v.reasons) v.penalty *= reason.penalty;
+    for (auto& reason : v.reasons) {
+      reason.score = stored_precision(reason.score);
+      reason.penalty = stored_precision(reason.penalty);
+      v.penalty *= reason.penalty;
+    }
     v.penalty = std::max(t.min_penalty, v.penalty);
   }
 
@@ -1105,6 +1120,28 @@ struct IntegrityModel::Impl {
       v.stuffed = cache.stuffed;
       v.repeated = cache.repeated;
     }
+    assess_values(r, v);
+    return v;
+  }
+
+  // The title detectors' reasons of a verdict (what assess_title decides).
+  static bool title_reason(const std::string& name) {
+    return name == "brand_stuffing" || name == "category_misrepresentation" || name == "hotword_stuffing" ||
+           name == "title_length" || name == "advertisement";
+  }
+
+  IntegrityVerdict reassess(const SkuRecord& r, const IntegrityVerdict& stored) const {
+    if (!finished) throw UsageError("integrity: reassess() before finish()");
+    IntegrityVerdict v;
+    for (const auto& reason : stored.reasons)
+      if (title_reason(reason.name)) v.reasons.push_back(reason);
+    assess_values(r, v);
+    return v;
+  }
+
+  // Everything after the title: price/shipping games, sham sales, duplicates, shop; then the
+  // penalty. `v` holds the title's reasons.
+  void assess_values(const SkuRecord& r, IntegrityVerdict& v) const {
     // --- price/shipping games ---
     if (r.shipping_fee >= t.fee_min && r.effective_price() > 0) {
       const LeafStats* ls = find_leaf(r.category);
@@ -1144,7 +1181,6 @@ struct IntegrityModel::Impl {
         v.shop_penalty = t.shop_dup_penalty;
     }
     set_penalty(v);
-    return v;
   }
 };
 
@@ -1178,6 +1214,9 @@ void IntegrityModel::set_shops(const std::unordered_map<std::string, ShopRecord>
 void IntegrityModel::observe(const SkuRecord& r) { impl_->observe(r); }
 void IntegrityModel::finish() { impl_->finish(); }
 IntegrityVerdict IntegrityModel::assess(const SkuRecord& r) const { return impl_->assess(r); }
+IntegrityVerdict IntegrityModel::reassess(const SkuRecord& r, const IntegrityVerdict& stored) const {
+  return impl_->reassess(r, stored);
+}
 std::optional<ItemPrint> IntegrityModel::print(const SkuRecord& r) const { return impl_->print(r); }
 
 IntegrityVerdict IntegrityModel::duplicate_verdict(const DupMembership& m) const {

@@ -134,6 +134,8 @@ bool decode_integrity(std::string_view data, IntegrityVerdict& out);
 // The duplicate part of a stored document's verdict: slots 21-22 and the stored
 // duplicate_listing reason (a cross-shop member "X" has no stored integrity object).
 IntegrityVerdict decode_duplicate(const Xapian::Document& doc);
+// The same with the document's stored verdict already decoded (decode_integrity of its data).
+IntegrityVerdict decode_duplicate(const Xapian::Document& doc, const IntegrityVerdict& stored);
 
 // The XH term of an item hash (term_hash(item_id)): every annotated document carries it, so an
 // update can find the documents of an item it only knows by its print.
@@ -165,6 +167,13 @@ class IntegrityModel {
   // Thread-safe after finish(). A model loaded without memberships gives no duplicate fields
   // (the updater decides them: replace_duplicate()).
   IntegrityVerdict assess(const SkuRecord& r) const;
+  // assess(r) for a record whose title, category, brand, attributes, item and shop are those of a
+  // document this model scored: the title detectors' reasons (brand and hot-word stuffing,
+  // category misrepresentation, title length, advertisement) are taken from `stored`, the
+  // document's decoded verdict (decode_integrity), instead of segmenting the title again; fee
+  // games, sham sales, duplicates and the shop are assessed as assess() does. Equal to assess(r)
+  // field for field except `stuffed`/`repeated` (term ranges, left empty). The update fast path.
+  IntegrityVerdict reassess(const SkuRecord& r, const IntegrityVerdict& stored) const;
   // Writes slots 20-27 and the stored "integrity" object into `doc` (built by make_document with
   // `index_analyzer`), moves stuffed title words to the XZ prefix and adds the XH item term.
   // Thread-safe after finish(). The second form writes a verdict assess(r) gave and the caller

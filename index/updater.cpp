@@ -21,13 +21,17 @@
 #include "index/updater.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 #include <simdjson.h>
@@ -75,6 +79,14 @@ std::string now_iso() {
 
 using ShopMap = std::unordered_map<std::string, ShopRecord>;
 
+// The verdict stored in a document's data into `out` (empty for a clean document). False when
+// the data has an integrity object that cannot be read: the caller assesses the title again.
+bool read_stored_verdict(const std::string& data, IntegrityVerdict& out) {
+  if (decode_integrity(data, out)) return true;
+  out = IntegrityVerdict{};
+  return data.find("\"integrity\":") == std::string::npos;
+}
+
 // Everything the values of a SKU's document depend on besides its own record: the build's signal
 // and integrity statistics (frozen at build time so that updated and untouched SKUs are scored
 // alike) and the shop table. Recomputing a changed SKU's values is one call.
@@ -100,11 +112,19 @@ struct ValueModels {
     write_stage1_key(doc);  // after every value it carries (also without an integrity model)
     return doc;
   }
-  // Values and stored data of a record on an existing document (terms untouched). The integrity
-  // verdict is assessed again (a price change can start or end a shipping-fee game); its
-  // duplicate fields stay those of the document.
-  void revalue(Xapian::Document& doc, const SkuRecord& r) const {
-    IntegrityVerdict dup = integrity ? decode_duplicate(doc) : IntegrityVerdict{};
+  // Values and stored data of a record on an existing document whose terms stay (title,
+  // category, brand, attributes, item and shop unchanged: same_terms); `old_data` is the
+  // document's data. The integrity verdict is assessed again (a price change can start or end a
+  // shipping-fee game), reusing the title detectors' reasons stored in the data
+  // (IntegrityModel::reassess: the title is not segmented again); its duplicate fields stay
+  // those of the document.
+  void revalue(Xapian::Document& doc, const std::string& old_data, const SkuRecord& r) const {
+    IntegrityVerdict stored, dup;
+    bool have_stored = true;
+    if (integrity) {
+      have_stored = read_stored_verdict(old_data, stored);
+      dup = decode_duplicate(doc, stored);
+    }
     // With the integrity model every value slot is rewritten below from the record and `dup`
     // (document.cpp, signals.cpp, IntegrityModel::write_values), so the old ones are cleared
     // unread: changing one value of a fetched document makes Xapian load all of them first, a
@@ -112,12 +132,14 @@ struct ValueModels {
     if (integrity) doc.clear_values();
     set_record_fields(doc, r, static_prior(r));
     signals.add_values(doc, r);
-    if (integrity) rescore(doc, r, dup);
+    if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup);
     write_stage1_key(doc);
   }
-  // The integrity slots and stored object of `r` with the duplicate fields of `dup`.
-  void rescore(Xapian::Document& doc, const SkuRecord& r, const IntegrityVerdict& dup) const {
-    IntegrityVerdict v = integrity->assess(r);
+  // The integrity slots and stored object of `r`, whose document's stored verdict is `stored`,
+  // with the duplicate fields of `dup`; with no stored verdict the title is assessed again.
+  void rescore(Xapian::Document& doc, const SkuRecord& r, const IntegrityVerdict* stored,
+               const IntegrityVerdict& dup) const {
+    IntegrityVerdict v = stored ? integrity->reassess(r, *stored) : integrity->assess(r);
     integrity->replace_duplicate(v, dup);
     IntegrityModel::write_values(v, doc);
   }
@@ -169,15 +191,6 @@ class Session {
         throw DataError(index_dir + ": cannot open shard \"" + p + "\" for writing: " + e.get_description());
       }
     }
-    std::shared_ptr<const analysis::Lexicon> lexicon;
-    try {
-      lexicon = analysis::Lexicon::load(gen_dir_ + "/lexicon.bin");
-    } catch (const analysis::AnalysisError& e) {
-      throw DataError(index_dir + ": lexicon: " + e.what());
-    }
-    if (lexicon->checksum() != manifest_.lexicon_checksum)
-      throw DataError(index_dir + ": lexicon.bin does not match the manifest's checksum (damaged index)");
-    analyzer_ = std::make_unique<analysis::Analyzer>(lexicon);
     // The shop map is read below; the signal model keeps a pointer to it (shop reputation).
     models_.signals = fs::exists(gen_dir_ + "/signals.json")
                           ? SignalModel::from_json(slurp(gen_dir_ + "/signals.json"), &models_.shops)
@@ -187,10 +200,27 @@ class Session {
       models_.shops = read_shops(gen_dir_ + "/shops.jsonl", strict);
     }
     for (auto& db : dbs_) batches_.push_back(shard_batch(db));
+    threads_ = o_.threads ? o_.threads : std::max(1u, std::thread::hardware_concurrency());
     load_integrity();
   }
 
   ShopMap& shops() { return models_.shops; }
+
+  // The index analyzer (the catalog lexicon stored with the index), loaded when a batch first
+  // needs to analyze a title: value-only and unchanged records never do.
+  const analysis::Analyzer& analyzer() {
+    if (analyzer_) return *analyzer_;
+    std::shared_ptr<const analysis::Lexicon> lexicon;
+    try {
+      lexicon = analysis::Lexicon::load(gen_dir_ + "/lexicon.bin");
+    } catch (const analysis::AnalysisError& e) {
+      throw DataError(index_dir_ + ": lexicon: " + e.what());
+    }
+    if (lexicon->checksum() != manifest_.lexicon_checksum)
+      throw DataError(index_dir_ + ": lexicon.bin does not match the manifest's checksum (damaged index)");
+    analyzer_ = std::make_unique<analysis::Analyzer>(lexicon);
+    return *analyzer_;
+  }
   uint64_t last_batch() const { return *std::max_element(batches_.begin(), batches_.end()); }
   const std::string& gen_dir() const { return gen_dir_; }
 
@@ -317,16 +347,24 @@ class Session {
         if (items_.size() < n) items_.resize(n, -1);
         if (items_[s] < 0) items_[s] = stored_items(dbs_[s]);
       }
-      for (const auto& r : skus) apply_sku(r);
+      apply_skus(skus);
       for (const auto& s : shops) apply_shop(s);
-      for (size_t s = 0; s < n; ++s) {
-        if (!pending_[s]) continue;
+      auto commit = [&](size_t s) {
         dbs_[s].set_metadata(kMetaBatch, std::to_string(b.id));
         dbs_[s].set_metadata(kMetaItems, std::to_string(items_[s]));
         dbs_[s].commit_transaction();
         batches_[s] = b.id;
-        if (o_.fail_after_shard_commits && ++commits_ >= o_.fail_after_shard_commits)
-          throw DataError("update: injected failure after " + std::to_string(commits_) + " shard commits");
+      };
+      if (o_.fail_after_shard_commits) {
+        // The crash-test hook counts commits: one after another, in shard order.
+        for (size_t s = 0; s < n; ++s) {
+          if (!pending_[s]) continue;
+          commit(s);
+          if (++commits_ >= o_.fail_after_shard_commits)
+            throw DataError("update: injected failure after " + std::to_string(commits_) + " shard commits");
+        }
+      } else {
+        for_each_shard(commit);  // shards are independent databases: their commits overlap
       }
     } catch (const Xapian::Error& e) {
       cancel(b.id);
@@ -336,6 +374,97 @@ class Session {
       throw;
     }
     finish(b);
+  }
+
+  // Runs f(s) for every shard the batch is pending on, on up to `threads` workers (each shard is
+  // a separate Xapian database, used by one worker at a time). The first exception is rethrown
+  // after every worker stopped.
+  template <class F>
+  void for_each_shard(F&& f) {
+    std::vector<size_t> todo;
+    for (size_t s = 0; s < dbs_.size(); ++s)
+      if (pending_[s]) todo.push_back(s);
+    const size_t workers = std::min(todo.size(), threads_);
+    if (workers <= 1) {
+      for (size_t s : todo) f(s);
+      return;
+    }
+    std::atomic<size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mu;
+    auto work = [&] {
+      for (size_t k; (k = next++) < todo.size();) {
+        try {
+          f(todo[k]);
+        } catch (...) {
+          std::lock_guard lk(error_mu);
+          if (!error) error = std::current_exception();
+          next = todo.size();  // the others stop after their current shard
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
+  }
+
+  // A batch of SKU records, with the result of applying them one by one in order. First, in
+  // parallel per shard, the fast path: records found in the shard their item routes to whose
+  // terms do not change (unchanged or values-only), each applied in its shard. The rest (new,
+  // moved, re-titled or deleted SKUs, SKUs the batch names more than once, and everything
+  // during a redo) follow one by one in input order (apply_sku). The two orders give the same
+  // index: a fast-path record touches only its own document's values and data, and what the
+  // rest do to other documents (duplicate partners: their duplicate fields) is kept by it.
+  void apply_skus(const std::vector<SkuRecord>& skus) {
+    std::vector<char> rest(skus.size(), 1);
+    if (!redo_) {
+      std::unordered_map<std::string_view, uint32_t> seen;
+      seen.reserve(skus.size());
+      for (const auto& r : skus) ++seen[r.sku_id];
+      std::vector<std::vector<size_t>> mine(dbs_.size());
+      for (size_t i = 0; i < skus.size(); ++i)
+        if (!skus[i].deleted && seen[skus[i].sku_id] == 1)
+          mine[size_t(shard_of(skus[i].item_id, int(dbs_.size())))].push_back(i);
+      std::mutex mu;
+      for_each_shard([&](size_t s) {
+        uint64_t unchanged = 0, values_only = 0;
+        for (size_t i : mine[s]) {
+          switch (apply_fast(s, skus[i])) {
+            case Fast::Unchanged: ++unchanged; rest[i] = 0; break;
+            case Fast::ValuesOnly: ++values_only; rest[i] = 0; break;
+            case Fast::No: break;
+          }
+        }
+        std::lock_guard lk(mu);
+        summary_.unchanged += unchanged;
+        summary_.values_only += values_only;
+      });
+    }
+    for (size_t i = 0; i < skus.size(); ++i)
+      if (rest[i]) apply_sku(skus[i]);
+  }
+
+  enum class Fast { No, Unchanged, ValuesOnly };
+
+  // The fast path of one record in shard s, its target: Fast::No when the SKU is not there or
+  // its terms change (apply_sku then handles it). Touches only shard s.
+  Fast apply_fast(size_t s, const SkuRecord& r) {
+    auto& db = dbs_[s];
+    const std::string sku_term = std::string(prefix::kSku) + r.sku_id;
+    auto pl = db.postlist_begin(sku_term);
+    if (pl == db.postlist_end(sku_term)) return Fast::No;
+    const Xapian::docid did = *pl;
+    Xapian::Document doc = db.get_document(did);
+    SkuRecord old;
+    const std::string data = doc.get_data();
+    if (!decode_stored(data, old)) return Fast::No;
+    if (encode_stored(old) == encode_stored(r)) return Fast::Unchanged;  // records, not bytes
+    if (!same_terms(old, r)) return Fast::No;
+    models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
+    db.replace_document(did, doc);
+    return Fast::ValuesOnly;
   }
 
   // After a failure: shards that did not commit batch `id` drop their open transaction. The
@@ -460,45 +589,49 @@ class Session {
     auto& db = dbs_[target];
     if (!in_target) {
       IntegrityVerdict dup = match(r);
-      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, models_.document(*analyzer_, r, dup)); });
+      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, models_.document(analyzer(), r, dup)); });
       ++summary_.added;
       return;
     }
     Xapian::Document doc = db.get_document(target_did);
     SkuRecord old;
-    const bool decoded = decode_stored(doc.get_data(), old);
+    const std::string data = doc.get_data();
+    const bool decoded = decode_stored(data, old);
     if (decoded && encode_stored(old) == encode_stored(r)) {  // records, not bytes: data may carry more
       ++summary_.unchanged;
     } else if (decoded && same_terms(old, r)) {
-      models_.revalue(doc, r);  // terms untouched: Xapian rewrites values and data only
+      models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
       db.replace_document(target_did, doc);
       ++summary_.values_only;
     } else {
       std::string old_item = doc.get_value(slot::kItemId);
       IntegrityVerdict dup = match(r);
       write_tracking(target, {old_item, r.item_id},
-                     [&] { db.replace_document(target_did, models_.document(*analyzer_, r, dup)); });
+                     [&] { db.replace_document(target_did, models_.document(analyzer(), r, dup)); });
       ++summary_.reindexed;
     }
   }
 
-  // A shop's record changed: re-value every SKU of the shop (values may depend on the shop).
+  // A shop's record changed: re-value every SKU of the shop (values may depend on the shop),
+  // shards in parallel.
   void apply_shop(const ShopRecord& shop) {
     const std::string term = std::string(prefix::kShop) + shop.shop_id;
-    for (size_t s = 0; s < dbs_.size(); ++s) {
-      if (!pending_[s]) continue;
+    std::mutex mu;
+    for_each_shard([&](size_t s) {
       std::vector<Xapian::docid> docs;
       for (auto it = dbs_[s].postlist_begin(term); it != dbs_[s].postlist_end(term); ++it) docs.push_back(*it);
       for (Xapian::docid did : docs) {
         Xapian::Document doc = dbs_[s].get_document(did);
         SkuRecord r;
-        if (!decode_stored(doc.get_data(), r))
+        const std::string data = doc.get_data();
+        if (!decode_stored(data, r))
           throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
-        models_.revalue(doc, r);
+        models_.revalue(doc, data, r);
         dbs_[s].replace_document(did, doc);
-        ++summary_.shop_skus;
       }
-    }
+      std::lock_guard lk(mu);
+      summary_.shop_skus += docs.size();
+    });
   }
 
   // ---- duplicates --------------------------------------------------------------------------
@@ -610,9 +743,12 @@ class Session {
       if (!pending_[s]) continue;
       Xapian::Document doc = dbs_[s].get_document(did);
       SkuRecord rec;
-      if (!decode_stored(doc.get_data(), rec))
+      const std::string data = doc.get_data();
+      if (!decode_stored(data, rec))
         throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
-      models_.rescore(doc, rec, dup);
+      IntegrityVerdict stored;
+      const bool have_stored = read_stored_verdict(data, stored);
+      models_.rescore(doc, rec, have_stored ? &stored : nullptr, dup);
       dbs_[s].replace_document(did, doc);
     }
     ++summary_.dup_partners;
@@ -628,6 +764,7 @@ class Session {
   std::vector<bool> pending_;         // per shard: the current batch still has to be applied
   bool redo_ = false;
   uint64_t commits_ = 0;
+  size_t threads_ = 1;  // workers for the per-shard steps (UpdateOptions::threads)
   std::unique_ptr<analysis::Analyzer> analyzer_;
   ValueModels models_;
   DupParams dup_params_;                   // from the build's integrity thresholds

@@ -390,6 +390,40 @@ TEST_CASE("a saved model scores records the same after load", "[integrity][persi
   }
 }
 
+TEST_CASE("reassess: title reasons read back from the stored verdict give assess()'s verdict exactly", "[integrity][update]") {
+  auto stuffed = sku("x1", "xi1", "shopx", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
+  auto ad = sku("x2", "xi2", "shopy", "李宁 缓震跑步鞋 加微信 shoe_deal88", "运动/跑步鞋", "李宁", 150);
+  Model model({stuffed, ad});
+  const auto& an = base_analyzer();
+  std::vector<SkuRecord> cases = {stuffed, ad, mini_market()[1], mini_market()[2]};
+  size_t title_flagged = 0;
+  for (const auto& built : cases) {
+    Xapian::Document doc = make_document(an, built, 0.5);
+    model.m.annotate(an, built, doc);
+    IntegrityVerdict stored;
+    decode_integrity(doc.get_data(), stored);  // false (and empty) for a clean listing
+    bool any_title = false;
+    for (const auto& r : stored.reasons) any_title |= r.name != "shipping_fee_game" && r.name != "sham_sales";
+    title_flagged += any_title;
+    // The same listing with new values: cheaper, then turned into a shipping-fee game.
+    SkuRecord cheaper = built, game = built;
+    cheaper.price = built.price * 0.9;
+    cheaper.sales_30d += 7;
+    game.price = 0.5;
+    game.shipping_fee = 99;
+    for (const auto& now : {built, cheaper, game}) {
+      INFO(now.sku_id << " price " << now.price);
+      const IntegrityVerdict full = model.m.assess(now), fast = model.m.reassess(now, stored);
+      CHECK(fast.to_json() == full.to_json());
+      CHECK(fast.reason_names() == full.reason_names());
+      CHECK(Xapian::sortable_serialise(fast.penalty) == Xapian::sortable_serialise(full.penalty));  // bit for bit
+      CHECK(fast.sales_trust == full.sales_trust);
+    }
+    CHECK(model.m.reassess(game, stored).reason_names().find("shipping_fee_game") != std::string::npos);
+  }
+  CHECK(title_flagged == 2);  // the stuffed and the advertising listing
+}
+
 TEST_CASE("annotate: stuffed brand words move to XZ, values and stored integrity are written", "[integrity][annotate]") {
   Model model;
   const auto& an = base_analyzer();
@@ -814,6 +848,30 @@ TEST_CASE("update: a price change into a shipping-fee game is flagged, and back 
   CHECK(audit_line(audit_json(idx), r.sku_id).empty());
   CHECK(Xapian::sortable_unserialise(stored_doc(idx, r.sku_id).get_value(slot::kPenalty)) == 1);
   CHECK(stored_doc(idx, r.sku_id).get_value(slot::kIntegrityFlags).empty());
+}
+
+TEST_CASE("update: a values-only change of a title-flagged listing keeps its reasons; back is as built", "[integrity][update]") {
+  test::TempDir tmp;
+  const std::string idx = build_market(tmp.path, {}, 2);
+  auto snapshot = [&](const std::string& id) {
+    Xapian::Document d = stored_doc(idx, id);
+    std::string values;
+    for (auto v = d.values_begin(); v != d.values_end(); ++v) values += std::to_string(v.get_valueno()) + "=" + *v + ";";
+    return d.get_data() + "|" + values;
+  };
+  const std::string built = snapshot("ab_brand");
+  REQUIRE(stored_doc(idx, "ab_brand").get_value(slot::kIntegrityFlags) == "brand_stuffing");
+  auto r = sku("ab_brand", "ab_brand", "bad1", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 150);
+  auto cheaper = r;
+  cheaper.price = 135;
+  CHECK(update_with(idx, tmp.path + "/d1.jsonl", {cheaper}).values_only == 1);
+  Xapian::Document doc = stored_doc(idx, "ab_brand");
+  CHECK(doc.get_value(slot::kIntegrityFlags) == "brand_stuffing");
+  CHECK(audit_line(audit_json(idx), "ab_brand").find("brand_stuffing") != std::string::npos);
+  CHECK(snapshot("ab_brand") != built);
+  // Back to the built record: data and every value slot exactly as the build wrote them.
+  CHECK(update_with(idx, tmp.path + "/d2.jsonl", {r}).values_only == 1);
+  CHECK(snapshot("ab_brand") == built);
 }
 
 TEST_CASE("update: an added brand-stuffed title gets XZ terms and does not match the stuffed brand", "[integrity][update]") {

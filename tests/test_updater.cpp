@@ -205,6 +205,51 @@ TEST_CASE("a values-only change keeps the document's terms and is not re-analyze
   CHECK(dump(dir).at("ring2-0") == before.at("ring2-0"));
 }
 
+TEST_CASE("shards updated on parallel workers give the index one worker gives", "[update][concurrency]") {
+  test::TempDir tmp;
+  // The mixed delta with a partner re-listing, values-only changes of most SKUs, and a SKU named
+  // twice in the batch (a price change, then a title change): applied in order either way.
+  std::string delta = relisting_delta();
+  std::ifstream in(test::fixture("mini_catalog.jsonl"));
+  std::string line;
+  for (int i = 0; std::getline(in, line); ++i) {
+    if (line.find("\"sku_id\": \"cup2-0\"") != std::string::npos || line.find("\"sku_id\": \"case3-0\"") != std::string::npos)
+      continue;  // changed above and below
+    size_t p = line.find("\"sales_30d\": ");
+    if (p == std::string::npos) continue;
+    delta += line.substr(0, p) + "\"sales_30d\": " + std::to_string(1000 + i) + line.substr(line.find_first_of(",}", p)) + "\n";
+  }
+  std::string twice = fixture_line("case3-0");
+  REQUIRE_FALSE(twice.empty());
+  delta += replace_all(twice, "\"price\": ", "\"price\": 1") + "\n" + replace_all(twice, "\"title\": \"", "\"title\": \"磨砂 ") + "\n";
+  write(tmp.path + "/d.jsonl", delta);
+  std::map<std::string, std::string> result[2];
+  UpdateSummary sums[2];
+  for (int k = 0; k < 2; ++k) {
+    const std::string dir = tmp.path + "/idx" + std::to_string(k);
+    build_mini(dir, 4);
+    UpdateOptions o;
+    o.index_dir = dir;
+    o.catalog_files = {tmp.path + "/d.jsonl"};
+    o.threads = k == 0 ? 1 : 4;
+    sums[k] = update_index(o);
+    result[k] = dump(dir);
+    CHECK(check_index(dir).ok);
+  }
+  CHECK(sums[0].values_only > 10);
+  CHECK(sums[0].reindexed >= 2);
+  CHECK(sums[0].dup_partners >= 1);
+  CHECK(sums[1].values_only == sums[0].values_only);
+  CHECK(sums[1].reindexed == sums[0].reindexed);
+  CHECK(sums[1].unchanged == sums[0].unchanged);
+  CHECK(sums[1].added == sums[0].added);
+  CHECK(sums[1].dup_partners == sums[0].dup_partners);
+  CHECK(result[1] == result[0]);
+  // The SKU named twice has its second record's title.
+  Searcher s(tmp.path + "/idx1");
+  CHECK(skus_of(find(s, "磨砂")) == std::vector<std::string>{"case3-0"});
+}
+
 TEST_CASE("rerunning the same delta is idempotent", "[update]") {
   test::TempDir tmp;
   const std::string dir = tmp.path + "/idx";

@@ -119,6 +119,10 @@ struct UpdateOptions {
   std::string rejects_file;
   // Records per batch. A batch is atomic for readers and for crashes. Default: 10000; 1..10^6.
   uint32_t batch_size = 10000;
+  // Worker threads for the per-shard steps (the fast path of value-only and unchanged records,
+  // shop re-valuation, commits): each shard is a separate database. 0 (default): the machine's
+  // cores; at most the number of shards is used.
+  uint32_t threads = 0;
   // Testing hook: throw a DataError after this many shard commits (0 = never), leaving the
   // index exactly as a crash between two shard commits would.
   uint64_t fail_after_shard_commits = 0;
