@@ -160,6 +160,14 @@ uint32_t group_size(const IntegrityVerdict& v) {
   return 0;
 }
 
+// Whether two records are equal as stored (encode_stored). Counts compare exactly and are
+// written exactly, so a differing count settles it without encoding both records.
+bool same_stored(const SkuRecord& a, const SkuRecord& b) {
+  if (a.sales_30d != b.sales_30d || a.reviews != b.reviews || a.good_reviews != b.good_reviews || a.listed_at != b.listed_at)
+    return false;
+  return encode_stored(a) == encode_stored(b);
+}
+
 // Title, category, brand, attributes, item and shop: what terms and routing come from. When these
 // are equal only values and stored data need rewriting (the fast path).
 bool same_terms(const SkuRecord& a, const SkuRecord& b) {
@@ -412,7 +420,7 @@ class Session {
 
   // A batch of SKU records, with the result of applying them one by one in order. First, in
   // parallel per shard, the fast path: records found in the shard their item routes to whose
-  // terms do not change (unchanged or values-only), each applied in its shard. The rest (new,
+  // terms do not change (unchanged or values-only), each applied in its shard, in document order. The rest (new,
   // moved, re-titled or deleted SKUs, SKUs the batch names more than once, and everything
   // during a redo) follow one by one in input order (apply_sku). The two orders give the same
   // index: a fast-path record touches only its own document's values and data, and what the
@@ -430,8 +438,17 @@ class Session {
       std::mutex mu;
       for_each_shard([&](size_t s) {
         uint64_t unchanged = 0, values_only = 0;
+        // Looked up in term order, applied in document order: neighbouring B-tree blocks.
+        std::vector<std::pair<Xapian::docid, size_t>> found;
+        std::sort(mine[s].begin(), mine[s].end(), [&](size_t a, size_t b) { return skus[a].sku_id < skus[b].sku_id; });
         for (size_t i : mine[s]) {
-          switch (apply_fast(s, skus[i])) {
+          const std::string term = std::string(prefix::kSku) + skus[i].sku_id;
+          auto pl = dbs_[s].postlist_begin(term);
+          if (pl != dbs_[s].postlist_end(term)) found.emplace_back(*pl, i);
+        }
+        std::sort(found.begin(), found.end());
+        for (auto [did, i] : found) {
+          switch (apply_fast(s, did, skus[i])) {
             case Fast::Unchanged: ++unchanged; rest[i] = 0; break;
             case Fast::ValuesOnly: ++values_only; rest[i] = 0; break;
             case Fast::No: break;
@@ -448,19 +465,15 @@ class Session {
 
   enum class Fast { No, Unchanged, ValuesOnly };
 
-  // The fast path of one record in shard s, its target: Fast::No when the SKU is not there or
+  // The fast path of one record stored as document `did` of shard s, its target: Fast::No when
   // its terms change (apply_sku then handles it). Touches only shard s.
-  Fast apply_fast(size_t s, const SkuRecord& r) {
+  Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r) {
     auto& db = dbs_[s];
-    const std::string sku_term = std::string(prefix::kSku) + r.sku_id;
-    auto pl = db.postlist_begin(sku_term);
-    if (pl == db.postlist_end(sku_term)) return Fast::No;
-    const Xapian::docid did = *pl;
     Xapian::Document doc = db.get_document(did);
     SkuRecord old;
     const std::string data = doc.get_data();
     if (!decode_stored(data, old)) return Fast::No;
-    if (encode_stored(old) == encode_stored(r)) return Fast::Unchanged;  // records, not bytes
+    if (same_stored(old, r)) return Fast::Unchanged;  // records, not bytes
     if (!same_terms(old, r)) return Fast::No;
     models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
     db.replace_document(did, doc);
@@ -597,7 +610,7 @@ class Session {
     SkuRecord old;
     const std::string data = doc.get_data();
     const bool decoded = decode_stored(data, old);
-    if (decoded && encode_stored(old) == encode_stored(r)) {  // records, not bytes: data may carry more
+    if (decoded && same_stored(old, r)) {  // records, not bytes: data may carry more
       ++summary_.unchanged;
     } else if (decoded && same_terms(old, r)) {
       models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
