@@ -207,7 +207,7 @@ struct LexiconLearner::Impl {
     const Lexicon& lex = base->lexicon();
     const double log_total = std::log(static_cast<double>(std::max<uint64_t>(lex.total_frequency(), 2)));
     double log_split = 0;
-    for (const auto& t : base->analyze(word, Mode::Plain)) {
+    for (const auto& t : detail::analyze_with(lex, word, Mode::Plain, false)) {
       const uint32_t f = lex.frequency(t.text);
       log_split += std::log(static_cast<double>(f > 0 ? f : 1)) - log_total;
     }
@@ -358,7 +358,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     // Skip compounds of known words of two or more characters (女装连衣裙): the segmenter
     // already covers them; keep candidates whose base segmentation leaves single characters.
     bool has_single = false;
-    for (const auto& t : m.base->analyze(word, Mode::Plain)) has_single |= utf8_chars(t.text) == 1;
+    for (const auto& t : detail::analyze_with(lex, word, Mode::Plain, false)) has_single |= utf8_chars(t.text) == 1;
     if (!has_single) continue;
     passed.push_back(Discovered{std::move(word), a.count, pmi, hl, hr});
   }
