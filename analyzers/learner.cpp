@@ -310,6 +310,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     Key key;
     uint32_t count, lb, rb;
     double rs = 0, rx = 0, ls = 0, lx = 0;  // neighbour count sums and sum of c*ln(c)
+    double lcross = 0, rcross = 0;  // occurrences a base word crosses the left / right edge of
   };
   std::vector<Acc> cands;
   std::unordered_map<Key, size_t, KeyHash> index;
@@ -323,13 +324,32 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     const size_t n = key_len(s.key);
     if (s.key.a == 0 || n < 3) continue;
     const double c = s.count;
+    // A lexicon word of two or more characters made of the neighbour and part of the candidate
+    // (风衣 in 风|衣外套, 女装 in 牛仔裤女|装): the candidate crosses a word boundary there.
+    auto is_base_word = [&](size_t from, size_t len) {
+      return lex.frequency(key_text(sub_key(s.key, from, len))) > 0;
+    };
+    // s = x + w: a prefix of s of 2..n-1 characters (x and a head of w) is a word.
+    auto left_crossed = [&] {
+      for (size_t k = 2; k < n; ++k)
+        if (is_base_word(0, k)) return true;
+      return false;
+    };
+    // s = w + y: a suffix of s of 2..n-1 characters (a tail of w and y) is a word.
+    auto right_crossed = [&] {
+      for (size_t k = 1; k + 2 <= n; ++k)
+        if (is_base_word(k, n - k)) return true;
+      return false;
+    };
     if (auto it = index.find(sub_key(s.key, 0, n - 1)); it != index.end()) {
       cands[it->second].rs += c;
       cands[it->second].rx += c * std::log(c);
+      if (m.opt.max_crossed < 1.0 && right_crossed()) cands[it->second].rcross += c;
     }
     if (auto it = index.find(sub_key(s.key, 1, n - 1)); it != index.end()) {
       cands[it->second].ls += c;
       cands[it->second].lx += c * std::log(c);
+      if (m.opt.max_crossed < 1.0 && left_crossed()) cands[it->second].lcross += c;
     }
   }
   auto entropy = [](double sum, double x, uint32_t boundary) {
@@ -341,6 +361,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     const double hl = entropy(a.ls, a.lx, a.lb);
     const double hr = entropy(a.rs, a.rx, a.rb);
     if (hl < m.opt.min_entropy || hr < m.opt.min_entropy) continue;
+    if (std::max(a.lcross, a.rcross) >= m.opt.max_crossed * a.count) continue;
     const size_t n = key_len(a.key);
     double pmi = 1e9;
     for (size_t k = 1; k < n && pmi >= m.opt.min_pmi; ++k) {

@@ -9,6 +9,9 @@
 //                 weakest split w = a|b,
 //   free          left and right boundary entropy >= min_entropy (nats; a run boundary counts
 //                 as a distinct neighbour every time),
+//   not glue      on each side, fewer than max_crossed of its occurrences have a base word of
+//                 two or more characters crossing that edge (衣外套 is mostly 风衣|外套, 大衣|外套:
+//                 its 衣 belongs to the word on the left),
 // and that the base lexicon does not know and cannot cover with words of two or more
 // characters (so new words fill gaps instead of gluing known words together).
 //
@@ -35,6 +38,7 @@ class LexiconLearner {
     uint32_t min_count = 5;        // a discovered word occurs at least this often
     double min_pmi = 4.0;          // nats
     double min_entropy = 1.5;      // nats, both sides
+    double max_crossed = 0.5;      // share of occurrences a base word crosses an edge (1: off)
     size_t max_new_words = 50000;  // keep the most frequent discoveries
     unsigned table_bits = 21;      // n-gram table of 2^table_bits slots (32 bytes each)
     size_t max_catalog_words = 1000000;  // distinct brand/attribute/category words kept
