@@ -118,6 +118,9 @@ struct LexiconLearner::Impl {
   // Catalog words (normalized) -> (count, tag rank: brand 3, cat 2, attr 1).
   std::unordered_map<std::string, std::pair<uint32_t, int>> catalog;
   size_t catalog_cap = 0;  // prune when catalog grows past this (starts at max_catalog_words)
+  // Domain adaptation: how often each base word is a piece of the titles' segmentation path.
+  std::unordered_map<std::string, uint32_t> path_counts;
+  uint64_t path_pieces = 0;
   std::vector<std::vector<std::string>> groups;
   std::unordered_set<std::string> group_keys;
 
@@ -287,6 +290,17 @@ void LexiconLearner::add_title(std::string_view title) {
   if (impl_->counted >= impl_->opt.max_titles) return;
   ++impl_->counted;
   const auto& norm = detail::Normalizer::instance();
+  if (impl_->opt.adapt_weight > 0) {
+    const Lexicon& lex = impl_->base->lexicon();
+    for (const auto& tok : detail::analyze_with(lex, title, Mode::Plain, false)) {
+      const std::string w = norm.normalize(tok.text);
+      if (w.empty() || static_cast<unsigned char>(w[0]) < 0x80) continue;  // Latin, digits
+      ++impl_->path_pieces;
+      // Words of two or more characters: a single-character piece is as often the residue of
+      // a word the lexicon lacks (水|靴, 鼻|膜) as a word, and counting it would favour splits.
+      if (utf8_chars(w) >= 2 && lex.frequency(w) > 0) ++impl_->path_counts[w];
+    }
+  }
   norm.normalize(title, impl_->nt);
   const auto& t = impl_->nt;
   size_t i = 0;
@@ -433,6 +447,18 @@ std::vector<Lexicon::Entry> LexiconLearner::entries() const {
     if (done.count(d.word)) continue;
     const uint32_t f = m.winning_freq(d.word, d.count);
     out.push_back(Lexicon::Entry{std::move(d.word), f, "learned"});
+  }
+  // Base words the titles use often get the frequency of a mixture of the base distribution
+  // and the titles' (盒子, 饼干, 童鞋 gain on 首饰盒|子, 曲奇饼|干, 女童|鞋); their tags stay.
+  if (m.opt.adapt_weight > 0 && m.path_pieces > 0) {
+    std::vector<std::pair<std::string, uint32_t>> used(m.path_counts.begin(), m.path_counts.end());
+    std::sort(used.begin(), used.end());
+    const double scale = m.opt.adapt_weight * static_cast<double>(lex.total_frequency()) / static_cast<double>(m.path_pieces);
+    for (const auto& [word, c] : used) {
+      if (c < m.opt.min_count) continue;
+      const double f = static_cast<double>(lex.frequency(word)) + scale * c;
+      out.push_back(Lexicon::Entry{word, f >= 4.0e9 ? 4000000000u : static_cast<uint32_t>(f), lex.tag(word)});
+    }
   }
   return out;
 }

@@ -14,7 +14,7 @@
 //       path, with the base lexicon and after catalog learning over the same titles (plus the
 //       brand lists given as the catalog's brands).
 // Learner thresholds can be overridden with LEARN_MIN_PMI, LEARN_MIN_ENTROPY, LEARN_MAX_CROSSED,
-// LEARN_MIN_COUNT.
+// LEARN_ADAPT, LEARN_MIN_COUNT.
 // Diagnostics (spans): SEGEVAL_DUMP=PREFIX, SEGEVAL_TOKENS=PREFIX, SEGEVAL_LEARNED=PREFIX write
 // per-row files (spans not kept whole, tokens of every text, learned lexicon entries).
 // TITLES[:COL] reads one text a line, or column COL (1-based) of a tab-separated file with a
@@ -330,6 +330,7 @@ std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::
   if (const char* v = std::getenv("LEARN_MIN_PMI")) opt.min_pmi = std::atof(v);
   if (const char* v = std::getenv("LEARN_MIN_ENTROPY")) opt.min_entropy = std::atof(v);
   if (const char* v = std::getenv("LEARN_MAX_CROSSED")) opt.max_crossed = std::atof(v);
+  if (const char* v = std::getenv("LEARN_ADAPT")) opt.adapt_weight = std::atof(v);
   if (const char* v = std::getenv("LEARN_MIN_COUNT")) opt.min_count = static_cast<uint32_t>(std::atoi(v));
   LexiconLearner learner(base, opt);
   for (const auto& s : specs)
