@@ -125,10 +125,12 @@ float Analyzer::informativeness(std::string_view term) const {
   return static_cast<float>(std::clamp(v, 0.01, 1.0));
 }
 
-std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
+namespace detail {
+
+std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, Mode mode, bool fine) {
   Scratch& s = scratch();
-  const Lexicon::Data& lex = impl_->lexicon->data();
-  impl_->norm->normalize(text, s.nt);
+  const Lexicon::Data& lex = lexicon.data();
+  Normalizer::instance().normalize(text, s.nt);
   const auto& nt = s.nt;
   s.bytes.clear();
   s.cpb.clear();
@@ -176,7 +178,8 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
     for (size_t k = 0; k < n; ++k) s.su[k] = SegUnit{s.cpb[cu[k].b], s.cpb[cu[k].e]};
     s.ends.clear();
     s.edges.clear();
-    detail::segment(lex, s.bytes, s.su.data(), n, s.ss, s.ends, mode == Mode::Index ? &s.edges : nullptr);
+    detail::segment(lex, s.bytes, s.su.data(), n, s.ss, s.ends, mode == Mode::Index ? &s.edges : nullptr,
+                    fine);
     s.unit_pos.assign(n, 0);
     s.unit_single.assign(n, 0);
 
@@ -243,6 +246,12 @@ std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
   }
   if (mode == Mode::Plain) finish_plain(text, out);
   return out;
+}
+
+}  // namespace detail
+
+std::vector<Token> Analyzer::analyze(std::string_view text, Mode mode) const {
+  return detail::analyze_with(*impl_->lexicon, text, mode, mode == Mode::Plain);
 }
 
 }  // namespace longtail::analysis

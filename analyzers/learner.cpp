@@ -118,6 +118,9 @@ struct LexiconLearner::Impl {
   // Catalog words (normalized) -> (count, tag rank: brand 3, cat 2, attr 1).
   std::unordered_map<std::string, std::pair<uint32_t, int>> catalog;
   size_t catalog_cap = 0;  // prune when catalog grows past this (starts at max_catalog_words)
+  // Domain adaptation: how often each base word is a piece of the titles' segmentation path.
+  std::unordered_map<std::string, uint32_t> path_counts;
+  uint64_t path_pieces = 0;
   std::vector<std::vector<std::string>> groups;
   std::unordered_set<std::string> group_keys;
 
@@ -207,7 +210,7 @@ struct LexiconLearner::Impl {
     const Lexicon& lex = base->lexicon();
     const double log_total = std::log(static_cast<double>(std::max<uint64_t>(lex.total_frequency(), 2)));
     double log_split = 0;
-    for (const auto& t : base->analyze(word, Mode::Plain)) {
+    for (const auto& t : detail::analyze_with(lex, word, Mode::Plain, false)) {
       const uint32_t f = lex.frequency(t.text);
       log_split += std::log(static_cast<double>(f > 0 ? f : 1)) - log_total;
     }
@@ -287,6 +290,17 @@ void LexiconLearner::add_title(std::string_view title) {
   if (impl_->counted >= impl_->opt.max_titles) return;
   ++impl_->counted;
   const auto& norm = detail::Normalizer::instance();
+  if (impl_->opt.adapt_weight > 0) {
+    const Lexicon& lex = impl_->base->lexicon();
+    for (const auto& tok : detail::analyze_with(lex, title, Mode::Plain, false)) {
+      const std::string w = norm.normalize(tok.text);
+      if (w.empty() || static_cast<unsigned char>(w[0]) < 0x80) continue;  // Latin, digits
+      ++impl_->path_pieces;
+      // Words of two or more characters: a single-character piece is as often the residue of
+      // a word the lexicon lacks (水|靴, 鼻|膜) as a word, and counting it would favour splits.
+      if (utf8_chars(w) >= 2 && lex.frequency(w) > 0) ++impl_->path_counts[w];
+    }
+  }
   norm.normalize(title, impl_->nt);
   const auto& t = impl_->nt;
   size_t i = 0;
@@ -310,6 +324,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     Key key;
     uint32_t count, lb, rb;
     double rs = 0, rx = 0, ls = 0, lx = 0;  // neighbour count sums and sum of c*ln(c)
+    double lcross = 0, rcross = 0;  // occurrences a base word crosses the left / right edge of
   };
   std::vector<Acc> cands;
   std::unordered_map<Key, size_t, KeyHash> index;
@@ -323,13 +338,32 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     const size_t n = key_len(s.key);
     if (s.key.a == 0 || n < 3) continue;
     const double c = s.count;
+    // A lexicon word of two or more characters made of the neighbour and part of the candidate
+    // (风衣 in 风|衣外套, 女装 in 牛仔裤女|装): the candidate crosses a word boundary there.
+    auto is_base_word = [&](size_t from, size_t len) {
+      return lex.frequency(key_text(sub_key(s.key, from, len))) > 0;
+    };
+    // s = x + w: a prefix of s of 2..n-1 characters (x and a head of w) is a word.
+    auto left_crossed = [&] {
+      for (size_t k = 2; k < n; ++k)
+        if (is_base_word(0, k)) return true;
+      return false;
+    };
+    // s = w + y: a suffix of s of 2..n-1 characters (a tail of w and y) is a word.
+    auto right_crossed = [&] {
+      for (size_t k = 1; k + 2 <= n; ++k)
+        if (is_base_word(k, n - k)) return true;
+      return false;
+    };
     if (auto it = index.find(sub_key(s.key, 0, n - 1)); it != index.end()) {
       cands[it->second].rs += c;
       cands[it->second].rx += c * std::log(c);
+      if (m.opt.max_crossed < 1.0 && right_crossed()) cands[it->second].rcross += c;
     }
     if (auto it = index.find(sub_key(s.key, 1, n - 1)); it != index.end()) {
       cands[it->second].ls += c;
       cands[it->second].lx += c * std::log(c);
+      if (m.opt.max_crossed < 1.0 && left_crossed()) cands[it->second].lcross += c;
     }
   }
   auto entropy = [](double sum, double x, uint32_t boundary) {
@@ -341,6 +375,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     const double hl = entropy(a.ls, a.lx, a.lb);
     const double hr = entropy(a.rs, a.rx, a.rb);
     if (hl < m.opt.min_entropy || hr < m.opt.min_entropy) continue;
+    if (std::max(a.lcross, a.rcross) >= m.opt.max_crossed * a.count) continue;
     const size_t n = key_len(a.key);
     double pmi = 1e9;
     for (size_t k = 1; k < n && pmi >= m.opt.min_pmi; ++k) {
@@ -358,7 +393,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     // Skip compounds of known words of two or more characters (女装连衣裙): the segmenter
     // already covers them; keep candidates whose base segmentation leaves single characters.
     bool has_single = false;
-    for (const auto& t : m.base->analyze(word, Mode::Plain)) has_single |= utf8_chars(t.text) == 1;
+    for (const auto& t : detail::analyze_with(lex, word, Mode::Plain, false)) has_single |= utf8_chars(t.text) == 1;
     if (!has_single) continue;
     passed.push_back(Discovered{std::move(word), a.count, pmi, hl, hr});
   }
@@ -412,6 +447,18 @@ std::vector<Lexicon::Entry> LexiconLearner::entries() const {
     if (done.count(d.word)) continue;
     const uint32_t f = m.winning_freq(d.word, d.count);
     out.push_back(Lexicon::Entry{std::move(d.word), f, "learned"});
+  }
+  // Base words the titles use often get the frequency of a mixture of the base distribution
+  // and the titles' (盒子, 饼干, 童鞋 gain on 首饰盒|子, 曲奇饼|干, 女童|鞋); their tags stay.
+  if (m.opt.adapt_weight > 0 && m.path_pieces > 0) {
+    std::vector<std::pair<std::string, uint32_t>> used(m.path_counts.begin(), m.path_counts.end());
+    std::sort(used.begin(), used.end());
+    const double scale = m.opt.adapt_weight * static_cast<double>(lex.total_frequency()) / static_cast<double>(m.path_pieces);
+    for (const auto& [word, c] : used) {
+      if (c < m.opt.min_count) continue;
+      const double f = static_cast<double>(lex.frequency(word)) + scale * c;
+      out.push_back(Lexicon::Entry{word, f >= 4.0e9 ? 4000000000u : static_cast<uint32_t>(f), lex.tag(word)});
+    }
   }
   return out;
 }

@@ -149,6 +149,9 @@ std::shared_ptr<Lexicon::Data> LexiconBuilder::finish() {
 
 void Lexicon::Data::build_slots() {
   log_total = std::log(static_cast<double>(total_freq > 0 ? total_freq : 1));
+  catalog_tag.assign(tags.size(), 0);
+  for (size_t t = 0; t < tags.size(); ++t)
+    catalog_tag[t] = tags[t] == "brand" || tags[t] == "attr" || tags[t] == "cat" || tags[t] == "learned";
   size_t n = 1024;
   while (n * 5 < nodes.size() * 8) n <<= 1;  // load <= 0.625
   slots.assign(n, Slot{});

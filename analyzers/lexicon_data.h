@@ -48,6 +48,7 @@ struct Lexicon::Data {
   std::vector<uint32_t> words;   // node indices of the words, in entry order
   std::vector<Slot> slots;       // size is a power of two, load <= 0.625
   std::vector<std::string> tags;
+  std::vector<uint8_t> catalog_tag;  // per tag: 1 for catalog words (brand, attr, cat, learned)
   uint64_t total_freq = 0;
   double log_total = 0.0;        // ln(total_freq)
 
@@ -104,12 +105,18 @@ struct Lexicon::Data {
   const Slot* find(std::string_view s) const { return find(hash(s), s); }
   std::string_view text(const Node& n) const { return std::string_view(pool).substr(n.off, n.len); }
   const std::string& tag_of(const Node& n) const { return tags[n.tag]; }
+  bool is_catalog(const Slot& s) const { return catalog_tag[nodes[s.node].tag] != 0; }
 
-  // Fills slots from nodes (and log_total from total_freq). Called once the nodes are final.
+  // Fills slots from nodes (and log_total, catalog_tag). Called once the nodes are final.
   void build_slots();
 };
 
 namespace detail {
+
+// Analyzer::analyze with the lexicon given; fine = leave compositional base-dictionary compounds
+// out of the path (Analyzer::analyze sets it for Mode::Plain only). The learner measures words
+// against the coarse path (fine = false), the one index and query modes use.
+std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, Mode mode, bool fine);
 
 // Builds a Data from entries whose words are already normalized. Duplicate words keep the
 // larger frequency (and the tag that came with it). Empty words are skipped.

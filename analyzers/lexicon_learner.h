@@ -9,8 +9,16 @@
 //                 weakest split w = a|b,
 //   free          left and right boundary entropy >= min_entropy (nats; a run boundary counts
 //                 as a distinct neighbour every time),
+//   not glue      on each side, fewer than max_crossed of its occurrences have a base word of
+//                 two or more characters crossing that edge (衣外套 is mostly 风衣|外套, 大衣|外套:
+//                 its 衣 belongs to the word on the left),
 // and that the base lexicon does not know and cannot cover with words of two or more
 // characters (so new words fill gaps instead of gluing known words together).
+//
+// Adaptation: each counted title is also segmented with the base lexicon; base words used at
+// least min_count times get frequency f + adapt_weight * total * (uses / pieces), the base
+// distribution mixed with the catalog's, so product words common in titles (盒子, 饼干) win
+// over the general-text compounds that absorb them (首饰盒|子, 曲奇饼|干).
 //
 // Not thread-safe: feed from one thread. Memory: 32 bytes x 2^table_bits (64 MB by default),
 // fixed at construction, plus at most max_catalog_words catalog words (rare attribute values and
@@ -35,6 +43,9 @@ class LexiconLearner {
     uint32_t min_count = 5;        // a discovered word occurs at least this often
     double min_pmi = 4.0;          // nats
     double min_entropy = 1.5;      // nats, both sides
+    double max_crossed = 0.5;      // share of occurrences a base word crosses an edge (1: off)
+    double adapt_weight = 1.0;     // weight of the titles' word distribution in base-word
+                                   // frequencies (0: base frequencies kept)
     size_t max_new_words = 50000;  // keep the most frequent discoveries
     unsigned table_bits = 21;      // n-gram table of 2^table_bits slots (32 bytes each)
     size_t max_catalog_words = 1000000;  // distinct brand/attribute/category words kept

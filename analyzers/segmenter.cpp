@@ -6,10 +6,12 @@
 namespace longtail::analysis::detail {
 
 void segment(const Lexicon::Data& lex, std::string_view norm, const SegUnit* units, size_t n,
-             SegmentScratch& s, std::vector<uint32_t>& path_ends, std::vector<Edge>* words) {
+             SegmentScratch& s, std::vector<uint32_t>& path_ends, std::vector<Edge>* words, bool fine) {
   if (n == 0) return;
   s.route.assign(n + 1, 0.0);
   s.next.assign(n + 1, 0);
+  // fine: bit L of word_lens[k] is set when units [k, k+L) are a lexicon word (L < 32).
+  if (fine) s.word_lens.assign(n + 1, 0);
   const double log_total = lex.log_total;
   for (size_t i = n; i-- > 0;) {
     uint64_t h = Lexicon::Data::kHashInit;
@@ -22,6 +24,7 @@ void segment(const Lexicon::Data& lex, std::string_view norm, const SegUnit* uni
           Lexicon::Data::hash_add(Lexicon::Data::kHashInit, norm.data() + units[i - 1].byte_b, units[i].byte_e - units[i - 1].byte_b));
       if (lex.maybe_present(h2)) __builtin_prefetch(&lex.slots[h2 & (lex.slots.size() - 1)]);
     }
+    uint32_t lens = 0;  // word lengths found from i so far (fine mode)
     size_t j = i;
     const uint32_t first_len = units[i].byte_e - units[i].byte_b;
     if (first_len == 3 && static_cast<unsigned char>(norm[units[i].byte_b]) >= 0xE0) {
@@ -44,13 +47,23 @@ void segment(const Lexicon::Data& lex, std::string_view norm, const SegUnit* uni
       const Lexicon::Data::Slot* node = lex.find(h, cand);
       if (node == nullptr) break;
       if (!node->is_word) continue;
+      if (words != nullptr && j > i) words->push_back(Edge{static_cast<uint32_t>(i), static_cast<uint32_t>(j + 1), node->freq});
+      if (fine) {
+        const size_t len = j + 1 - i;
+        // A base-dictionary word of >= 4 units that is two lexicon words of >= 2 units each
+        // (prefixes found earlier in this walk, suffixes in the walks from later positions).
+        bool split = false;
+        for (size_t l = 2; len >= 4 && l + 2 <= len && l < 32 && !split; ++l)
+          split = ((lens >> l) & 1u) != 0 && len - l < 32 && ((s.word_lens[i + l] >> (len - l)) & 1u) != 0;
+        if (len < 32) lens |= 1u << len;
+        if (split && !lex.is_catalog(*node)) continue;
+      }
       const double score = static_cast<double>(node->logp) + s.route[j + 1];
       if (j == i) single_seen = true;
       if (score > best) {
         best = score;
         best_to = static_cast<uint32_t>(j + 1);
       }
-      if (words != nullptr && j > i) words->push_back(Edge{static_cast<uint32_t>(i), static_cast<uint32_t>(j + 1), node->freq});
     }
     if (!single_seen) {
       const double score = -log_total + s.route[i + 1];  // unknown unit: freq 1
@@ -61,6 +74,7 @@ void segment(const Lexicon::Data& lex, std::string_view norm, const SegUnit* uni
     }
     s.route[i] = best;
     s.next[i] = best_to;
+    if (fine) s.word_lens[i] = lens;
   }
   for (size_t i = 0; i < n; i = s.next[i]) path_ends.push_back(s.next[i]);
 }

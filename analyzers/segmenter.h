@@ -25,11 +25,17 @@ struct Edge {
 struct SegmentScratch {
   std::vector<double> route;
   std::vector<uint32_t> next;
+  std::vector<uint32_t> word_lens;  // fine mode: bit L set when a word of L units starts here
 };
 
 // Appends the path as piece end indices (relative to `units`) to path_ends. When words is not
 // null, also appends every lexicon word of two or more units found anywhere in the chunk.
+// fine (plain mode): the path leaves out compositional compounds of the base dictionary, words
+// of four or more units that are two lexicon words of two or more units each (生日礼物 =
+// 生日+礼物, 笔记本电脑 = 笔记本+电脑); catalog words (brands, categories, attribute values,
+// learned words) stay whole. `words` is unaffected.
 void segment(const Lexicon::Data& lex, std::string_view norm, const SegUnit* units, size_t n,
-             SegmentScratch& scratch, std::vector<uint32_t>& path_ends, std::vector<Edge>* words);
+             SegmentScratch& scratch, std::vector<uint32_t>& path_ends, std::vector<Edge>* words,
+             bool fine = false);
 
 }  // namespace longtail::analysis::detail

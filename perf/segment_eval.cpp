@@ -3,7 +3,8 @@
 //   longtail_segment_eval spans NER_DIR [--jieba FILE]... [--learn TITLES[:COL]]...
 //       Brand/product spans of NER_DIR/{train,dev,test}.tsv (text \t TYPE:start:end:surface ...):
 //       share of spans that are exactly one token ("whole") and share no token cuts across
-//       ("not cut": a token boundary at both span edges), for longtail (base lexicon, and
+//       ("not cut": a token boundary at both span edges), over all texts, train+dev and test
+//       (tune on train+dev, report test), for longtail (base lexicon, and
 //       with words learned from --learn titles), ICU's word break, and each --jieba FILE: one
 //       line per text, tokens separated by tabs (scripts/segment_eval_jieba.py writes it).
 //   longtail_segment_eval speed TITLES[:COL]...
@@ -12,7 +13,10 @@
 //       Share of Han characters inside words of two or more characters on the segmentation
 //       path, with the base lexicon and after catalog learning over the same titles (plus the
 //       brand lists given as the catalog's brands).
-// Learner thresholds can be overridden with LEARN_MIN_PMI, LEARN_MIN_ENTROPY, LEARN_MIN_COUNT.
+// Learner thresholds can be overridden with LEARN_MIN_PMI, LEARN_MIN_ENTROPY, LEARN_MAX_CROSSED,
+// LEARN_ADAPT, LEARN_MIN_COUNT.
+// Diagnostics (spans): SEGEVAL_DUMP=PREFIX, SEGEVAL_TOKENS=PREFIX, SEGEVAL_LEARNED=PREFIX write
+// per-row files (spans not kept whole, tokens of every text, learned lexicon entries).
 // TITLES[:COL] reads one text a line, or column COL (1-based) of a tab-separated file with a
 // header line. Exit code 0, or 2 on bad usage / unreadable files.
 #include <unicode/brkiter.h>
@@ -21,6 +25,7 @@
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -90,35 +95,77 @@ struct Span {
   int b, e;
 };
 
-struct Item {
-  std::string text;
-  std::vector<Span> spans;
+// A scored span: its edges without surrounding whitespace, and its whitespace-separated pieces
+// ("kiss me" -> kiss, me; a segmenter that drops whitespace keeps it whole as those two tokens).
+struct LabeledSpan {
+  int b, e;
+  std::vector<Span> pieces;
 };
 
-std::vector<Item> read_ner(const std::string& dir, size_t& bad_spans) {
+struct Item {
+  std::string text;
+  int part = 0;  // 0 train, 1 dev, 2 test
+  std::vector<LabeledSpan> spans;
+};
+
+// The span field is "TYPE:start:end:surface" items separated by single spaces, but a surface
+// may itself contain or end in spaces ("BRAND:0:7:kiss me", "PRODUCT:40:42:件 "): a piece that
+// does not start a new item belongs to the previous item's surface.
+std::vector<std::string> split_span_field(const std::string& field) {
+  auto starts_item = [](const std::string& p) {
+    size_t i = 0;
+    while (i < p.size() && std::isupper(static_cast<unsigned char>(p[i]))) ++i;
+    if (i == 0 || i >= p.size() || p[i] != ':') return false;
+    for (int k = 0; k < 2; ++k) {
+      const size_t d = ++i;
+      while (i < p.size() && std::isdigit(static_cast<unsigned char>(p[i]))) ++i;
+      if (i == d || i >= p.size() || p[i] != ':') return false;
+    }
+    return true;
+  };
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= field.size()) {
+    size_t sp = field.find(' ', start);
+    if (sp == std::string::npos) sp = field.size();
+    std::string piece = field.substr(start, sp - start);
+    if (starts_item(piece) || out.empty()) out.push_back(std::move(piece));
+    else out.back() += ' ' + piece;
+    start = sp + 1;
+  }
+  while (!out.empty() && out.back().empty()) out.pop_back();
+  return out;
+}
+
+std::vector<Item> read_ner(const std::string& dir, size_t& bad_spans, size_t& ws_spans) {
   std::vector<Item> items;
+  int part_no = 0;
   for (const char* part : {"train", "dev", "test"}) {
     std::ifstream in(dir + "/" + part + ".tsv");
     if (!in) usage("cannot read " + dir + "/" + part + ".tsv");
     std::string line;
     while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
       const auto tab = line.find('\t');
       Item it;
+      it.part = part_no;
       it.text = line.substr(0, tab);
       const icu::UnicodeString u = icu::UnicodeString::fromUTF8(it.text);
-      std::stringstream ss(tab == std::string::npos ? "" : line.substr(tab + 1));
-      std::string f;
-      while (ss >> f) {
+      const int nchars = u.countChar32();
+      std::vector<bool> space(static_cast<size_t>(nchars), false);
+      for (int32_t i = 0, c = 0; i < u.length(); i = u.moveIndex32(i, 1), ++c)
+        space[static_cast<size_t>(c)] = u_isUWhiteSpace(u.char32At(i)) != 0;
+      for (const auto& f : split_span_field(tab == std::string::npos ? "" : line.substr(tab + 1))) {
         // TYPE:start:end:surface (code-point offsets, end exclusive)
         const auto c1 = f.find(':'), c2 = f.find(':', c1 + 1), c3 = f.find(':', c2 + 1);
         if (c3 == std::string::npos) {
           ++bad_spans;
           continue;
         }
-        const int b = std::stoi(f.substr(c1 + 1, c2 - c1 - 1)), e = std::stoi(f.substr(c2 + 1, c3 - c2 - 1));
+        int b = std::stoi(f.substr(c1 + 1, c2 - c1 - 1)), e = std::stoi(f.substr(c2 + 1, c3 - c2 - 1));
         const std::string surface = f.substr(c3 + 1);
         std::string got;
-        if (b >= 0 && e > b && e <= u.countChar32()) {
+        if (b >= 0 && e > b && e <= nchars) {
           const int32_t ub = u.moveIndex32(0, b), ue = u.moveIndex32(0, e);
           u.tempSubStringBetween(ub, ue).toUTF8String(got);
         }
@@ -126,10 +173,28 @@ std::vector<Item> read_ner(const std::string& dir, size_t& bad_spans) {
           ++bad_spans;
           continue;
         }
-        it.spans.push_back(Span{b, e});
+        bool has_space = false;
+        for (int k = b; k < e; ++k) has_space |= space[static_cast<size_t>(k)];
+        ws_spans += has_space;
+        while (b < e && space[static_cast<size_t>(b)]) ++b;
+        while (e > b && space[static_cast<size_t>(e - 1)]) --e;
+        if (b == e) {
+          ++bad_spans;
+          continue;
+        }
+        LabeledSpan ls{b, e, {}};
+        for (int k = b; k < e;) {
+          int z = k;
+          while (z < e && !space[static_cast<size_t>(z)]) ++z;
+          ls.pieces.push_back(Span{k, z});
+          k = z;
+          while (k < e && space[static_cast<size_t>(k)]) ++k;
+        }
+        it.spans.push_back(std::move(ls));
       }
       items.push_back(std::move(it));
     }
+    ++part_no;
   }
   return items;
 }
@@ -137,12 +202,30 @@ std::vector<Item> read_ner(const std::string& dir, size_t& bad_spans) {
 // Token boundaries as [start, end) code-point pairs.
 using Tokens = std::vector<Span>;
 
-// whole: one token is exactly the span. not cut: token boundaries at both span edges.
-// crossed: some token overlaps the span partially (starts inside and ends outside, or the
-// reverse); the cut spans that are not crossed lie inside one longer token (金属支架 ⊃ 支架),
-// which index mode still matches through its sub-words.
+// whole: one token is exactly the span (a span with inner whitespace: one token for each of
+// its whitespace-separated pieces). not cut: token boundaries at both span edges (edges taken
+// without surrounding whitespace). crossed: some token overlaps the span partially (starts
+// inside and ends outside, or the reverse); the cut spans that are not crossed lie inside one
+// longer token (金属支架 ⊃ 支架), which index mode still matches through its sub-words.
+struct Counts {
+  size_t spans = 0, whole = 0, not_cut = 0, crossed = 0;
+  void operator+=(const Counts& o) {
+    spans += o.spans, whole += o.whole, not_cut += o.not_cut, crossed += o.crossed;
+  }
+  std::string cells() const {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%5.1f%% | %5.1f%% | %5.1f%%", 100.0 * whole / spans, 100.0 * not_cut / spans,
+                  100.0 * crossed / spans);
+    return buf;
+  }
+};
+
+// Scores per part (train, dev, test); printed for all texts, for train+dev (where anything
+// tuned is tuned) and for test.
 struct Score {
-  size_t spans = 0, whole = 0, not_cut = 0, crossed = 0, lines_failed = 0;
+  Counts part[3];
+  size_t lines_failed = 0;
+  FILE* dump = nullptr;  // SEGEVAL_DUMP: every span not kept whole, with the tokens over it
   void add(const Item& it, const Tokens& toks) {
     std::set<int> bounds;
     std::set<std::pair<int, int>> exact;
@@ -151,19 +234,44 @@ struct Score {
       bounds.insert(t.e);
       exact.insert({t.b, t.e});
     }
+    Counts& c = part[it.part];
     for (const auto& s : it.spans) {
-      ++spans;
-      whole += exact.count({s.b, s.e});
-      not_cut += bounds.count(s.b) && bounds.count(s.e);
+      ++c.spans;
+      bool whole = true;
+      for (const auto& p : s.pieces) whole &= exact.count({p.b, p.e}) > 0;
+      c.whole += whole;
+      c.not_cut += bounds.count(s.b) && bounds.count(s.e);
       bool cross = false;
       for (const auto& t : toks)
         cross |= (t.b < s.b && t.e > s.b && t.e < s.e) || (t.b > s.b && t.b < s.e && t.e > s.e);
-      crossed += cross;
+      c.crossed += cross;
+      if (dump != nullptr && !whole) {
+        const icu::UnicodeString u = icu::UnicodeString::fromUTF8(it.text);
+        auto sub = [&](int b, int e) {
+          std::string o;
+          u.tempSubStringBetween(u.moveIndex32(0, b), u.moveIndex32(0, e)).toUTF8String(o);
+          return o;
+        };
+        std::string toks_over;
+        for (const auto& t : toks)
+          if (t.e > s.b && t.b < s.e) toks_over += (toks_over.empty() ? "" : "/") + sub(t.b, t.e);
+        const bool nc = bounds.count(s.b) && bounds.count(s.e);
+        std::fprintf(dump, "%d\t%s\t%s\t%s\n", it.part, nc ? "split" : cross ? "crossed" : "inside",
+                     sub(s.b, s.e).c_str(), toks_over.c_str());
+      }
     }
   }
+  void fail(const Item& it) {
+    ++lines_failed;
+    part[it.part].spans += it.spans.size();
+  }
   void print(const std::string& name) const {
-    std::printf("| %-44s | %5.1f%% | %5.1f%% | %5.1f%% |%s\n", name.c_str(), 100.0 * whole / spans,
-                100.0 * not_cut / spans, 100.0 * crossed / spans,
+    Counts all, tune;
+    for (const auto& p : part) all += p;
+    tune += part[0];
+    tune += part[1];
+    std::printf("| %-44s | %s | %s | %s |%s\n", name.c_str(), all.cells().c_str(), tune.cells().c_str(),
+                part[2].cells().c_str(),
                 lines_failed ? (" (" + std::to_string(lines_failed) + " lines unaligned)").c_str() : "");
   }
 };
@@ -221,6 +329,8 @@ std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::
   LexiconLearner::Options opt;
   if (const char* v = std::getenv("LEARN_MIN_PMI")) opt.min_pmi = std::atof(v);
   if (const char* v = std::getenv("LEARN_MIN_ENTROPY")) opt.min_entropy = std::atof(v);
+  if (const char* v = std::getenv("LEARN_MAX_CROSSED")) opt.max_crossed = std::atof(v);
+  if (const char* v = std::getenv("LEARN_ADAPT")) opt.adapt_weight = std::atof(v);
   if (const char* v = std::getenv("LEARN_MIN_COUNT")) opt.min_count = static_cast<uint32_t>(std::atoi(v));
   LexiconLearner learner(base, opt);
   for (const auto& s : specs)
@@ -231,6 +341,13 @@ std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::
   for (const auto& d : product_dics)
     for (const auto& p : read_texts(d)) learner.add_category(p);
   const auto entries = learner.entries();
+  if (const char* d = std::getenv("SEGEVAL_LEARNED")) {  // the learned entries, for inspection
+    static int calls = 0;
+    if (FILE* f = std::fopen((std::string(d) + "." + std::to_string(++calls)).c_str(), "w")) {
+      for (const auto& e : entries) std::fprintf(f, "%s\t%u\t%s\n", e.word.c_str(), e.freq, e.tag.c_str());
+      std::fclose(f);
+    }
+  }
   std::fprintf(stderr, "learned %zu entries from %zu titles, %zu brand and %zu product lists\n", entries.size(),
                learner.titles_used(), brand_dics.size(), product_dics.size());
   return Lexicon::extend(base.lexicon(), entries);
@@ -247,23 +364,49 @@ int spans_cmd(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--products") == 0) products.emplace_back(argv[i + 1]);
     else usage(std::string("unknown option ") + argv[i]);
   }
-  size_t bad = 0;
-  const auto items = read_ner(argv[2], bad);
+  size_t bad = 0, ws = 0;
+  const auto items = read_ner(argv[2], bad, ws);
   std::vector<std::string> ner_texts;
   for (const auto& it : items) ner_texts.push_back(it.text);
   const Analyzer base(Lexicon::load_default());
-  std::printf("texts: %zu, spans skipped (offsets do not match surface): %zu\n\n", items.size(), bad);
-  size_t nspans = 0;
-  for (const auto& it : items) nspans += it.spans.size();
-  std::printf("spans scored: %zu\n\n| segmenter | whole | not cut | crossed |\n|---|---:|---:|---:|\n", nspans);
-  Score s;
-  for (const auto& it : items) s.add(it, longtail_tokens(base, it.text));
-  s.print("longtail plain (jieba dict)");
+  std::printf("texts: %zu, spans skipped (offsets do not match surface): %zu\n", items.size(), bad);
+  size_t nspans[3] = {0, 0, 0};
+  for (const auto& it : items) nspans[it.part] += it.spans.size();
+  std::printf("spans scored: %zu (train %zu, dev %zu, test %zu; %zu with whitespace, scored without it)\n\n",
+              nspans[0] + nspans[1] + nspans[2], nspans[0], nspans[1], nspans[2], ws);
+  std::printf("| segmenter | whole | not cut | crossed | train+dev whole | not cut | crossed | test whole | not cut | crossed |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  int dump_no = 0;
   auto run = [&](const char* name, const Analyzer& a) {
     Score sc;
-    for (const auto& it : items) sc.add(it, longtail_tokens(a, it.text));
+    // Diagnostics, one file per row (PREFIX.1, PREFIX.2, ...): SEGEVAL_DUMP lists the spans not
+    // kept whole with the tokens over them; SEGEVAL_TOKENS the tokens of every text.
+    ++dump_no;
+    auto open_out = [&](const char* var) {
+      const char* d = std::getenv(var);
+      return std::unique_ptr<FILE, int (*)(FILE*)>(
+          d ? std::fopen((std::string(d) + "." + std::to_string(dump_no)).c_str(), "w") : nullptr, &std::fclose);
+    };
+    auto dump = open_out("SEGEVAL_DUMP");
+    auto tok_out = open_out("SEGEVAL_TOKENS");
+    sc.dump = dump.get();
+    for (const auto& it : items) {
+      const Tokens toks = longtail_tokens(a, it.text);
+      sc.add(it, toks);
+      if (tok_out) {
+        const auto map = byte_to_char(it.text);
+        std::vector<int> byte_of(map.back() + 1, 0);
+        for (size_t i = 0; i < map.size(); ++i)
+          if (map[i] >= 0) byte_of[static_cast<size_t>(map[i])] = static_cast<int>(i);
+        for (size_t k = 0; k < toks.size(); ++k)
+          std::fprintf(tok_out.get(), "%s%s", k ? "\t" : "",
+                       it.text.substr(byte_of[toks[k].b], byte_of[toks[k].e] - byte_of[toks[k].b]).c_str());
+        std::fputc('\n', tok_out.get());
+      }
+    }
     sc.print(name);
   };
+  run("longtail plain (jieba dict)", base);
   if (!learn.empty()) run("longtail + words learned from titles", Analyzer(learned_lexicon(base, learn, {}, {}, {})));
   // As an index build does: learn from the very texts being segmented (they are the catalog).
   run("longtail + words learned from these texts", Analyzer(learned_lexicon(base, learn, ner_texts, {}, {})));
@@ -284,8 +427,7 @@ int spans_cmd(int argc, char** argv) {
       if (!std::getline(in, line)) usage(path + ": fewer lines than texts");
       Tokens toks;
       if (!align(it.text, line, toks)) {
-        ++j.lines_failed;
-        j.spans += it.spans.size();
+        j.fail(it);
         continue;
       }
       j.add(it, toks);

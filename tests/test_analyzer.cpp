@@ -100,6 +100,17 @@ TEST_CASE("dictionary words ICU word break cuts stay whole", "[analyzer][segment
   CHECK(seg(base(), "华为新款耐克运动鞋", Mode::Plain) == "华为/新款/耐克/运动鞋");
 }
 
+TEST_CASE("plain mode splits compositional dictionary compounds, query and index keep them", "[analyzer][segment]") {
+  // 生日礼物 = 生日 + 礼物, 笔记本电脑 = 笔记本 + 电脑: the plain path gives the parts (spans such as
+  // 礼物, 电脑 are product words of their own); query keeps the compound, index emits both.
+  CHECK(seg(base(), "生日礼物 笔记本电脑", Mode::Plain) == "生日/礼物/笔记本/电脑");
+  CHECK(seg(base(), "生日礼物 笔记本电脑", Mode::Query) == "生日礼物/笔记本电脑");
+  CHECK(seg(base(), "生日礼物", Mode::Index) == "生日礼物/生日/礼物");
+  // Catalog words stay whole even when they are two words (a brand here).
+  const Analyzer a(Lexicon::extend(*base_lexicon(), {{"皇家保罗", 2000, "brand"}}));
+  CHECK(seg(a, "皇家保罗生日礼物", Mode::Plain) == "皇家保罗/生日/礼物");
+}
+
 TEST_CASE("mixed scripts: brand, model and product word", "[analyzer][segment]") {
   // 手机壳 is a catalog word (category name); the base jieba dictionary lacks it.
   const auto lex = Lexicon::extend(*base_lexicon(), {{"手机壳", 2000, "cat"}});
