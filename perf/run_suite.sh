@@ -5,6 +5,8 @@
 #   perf/run_suite.sh [--skus N] [--seed S] [--work DIR] [--build DIR] [--duration S] [--threads "1 2"]
 #                     [--shards K] [--skip-gen] [--no-fts5] [--no-xapian]
 #
+# longtail is evaluated and benchmarked twice: full ranking, and BM25 only (profiles/bm25.toml,
+# reported as engine "longtail_bm25").
 # Defaults: --skus 1000000 --seed 1 --work /work/tmp-perf/suite-<skus> --build <repo>/build-perf
 # --duration 10 (seconds per query class per bench) --threads "1 2" --shards 2.
 # Needs the `longtail` and `longtail_baseline` binaries in --build (cmake --build --target
@@ -28,7 +30,7 @@ while [ $# -gt 0 ]; do
     --skip-gen) SKIP_GEN=1; shift ;;
     --no-fts5) FTS5=0; shift ;;
     --no-xapian) XAPIAN=0; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "run_suite.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -96,6 +98,8 @@ fi
 # ---- effectiveness -------------------------------------------------------------------------
 log "eval"
 "$LT" eval --index "$IDX" --queries "$Q" --qrels "$R" --run "$RES/run-longtail.txt" --json > "$RES/eval-longtail.json"
+# The same index ranked by BM25 alone (profiles/bm25.toml): what the full ranking costs and adds.
+"$LT" eval --index "$IDX" --queries "$Q" --qrels "$R" --profile "$REPO/profiles/bm25.toml" --json > "$RES/eval-longtail_bm25.json"
 [ "$XAPIAN" = 1 ] && "$BL" eval --engine xapian --db "$XDB" --queries "$Q" --qrels "$R" --run "$RES/run-xapian.txt" --json > "$RES/eval-xapian.json"
 [ "$FTS5" = 1 ] && "$BL" eval --engine fts5 --db "$WORK/fts5.db" --index "$IDX" --queries "$Q" --qrels "$R" --run "$RES/run-fts5.txt" --json > "$RES/eval-fts5.json"
 
@@ -103,6 +107,9 @@ log "eval"
 for T in $THREADS; do
   log "bench longtail, $T thread(s)"
   "$LT" bench --index "$IDX" --queries "$Q" --threads "$T" --duration "$DURATION" --json > "$RES/bench-longtail-t$T.json"
+  log "bench longtail, BM25 only, $T thread(s)"
+  "$LT" bench --index "$IDX" --queries "$Q" --threads "$T" --duration "$DURATION" --profile "$REPO/profiles/bm25.toml" \
+    --json > "$RES/bench-longtail_bm25-t$T.json"
   if [ "$XAPIAN" = 1 ]; then
     log "bench plain Xapian, $T thread(s)"
     "$BL" bench --engine xapian --db "$XDB" --queries "$Q" --threads "$T" --duration "$DURATION" --json > "$RES/bench-xapian-t$T.json"

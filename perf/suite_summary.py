@@ -76,7 +76,7 @@ def main():
     print("\n## Effectiveness (same queries and qrels)\n")
     print("| engine | class | queries | MRR@10 | NDCG@10 | recall@100 | zero-result |")
     print("|---|---|---|---|---|---|---|")
-    for engine in ("longtail", "xapian", "fts5"):
+    for engine in ("longtail", "longtail_bm25", "xapian", "fts5"):
         ev = load(os.path.join(res, f"eval-{engine}.json"))
         if not ev:
             continue
