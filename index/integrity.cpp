@@ -978,6 +978,7 @@ struct IntegrityModel::Impl {
     std::vector<uint32_t> offcat;  // token indices
     std::unordered_map<std::string_view, std::vector<uint32_t>> occurrences;
     std::unordered_set<uint64_t> seen;
+    std::vector<double> top_counts;
     for (uint32_t i = 0; i < toks.size(); ++i) {
       const Token& tk = toks[i];
       if (!stat_kind(tk.kind)) continue;
@@ -992,18 +993,22 @@ struct IntegrityModel::Impl {
       double idf = std::log(double(items) / n);
       // P(c | t) under a uniform prior over categories: n(t,c)/N_c normalized over c, so large
       // categories do not attract every title.
+      // The term's item count per top category, looked up once (the table is large: each
+      // look-up is a cache miss, and every frequent title word needs all of them).
+      top_counts.resize(tops.size());
+      for (uint32_t top = 0; top < tops.size(); ++top) top_counts[top] = pairs.get(top_key(h, top));
       double norm = 0, home = 0, focus = 0;
       for (uint32_t top = 0; top < tops.size(); ++top) {
-        double f = tops[top].items ? pairs.get(top_key(h, top)) / double(tops[top].items) : 0;
+        double f = tops[top].items ? top_counts[top] / double(tops[top].items) : 0;
         norm += f;
         focus = std::max(focus, f);
-        home = std::max(home, pairs.get(top_key(h, top)) / n);
+        home = std::max(home, top_counts[top] / n);
       }
       // Only words that point somewhere are evidence: words spread over many categories (官方,
       // 升级款, 便携) would otherwise dilute a title's shares towards every category.
       if (norm > 0 && focus / norm >= t.miscat_min_focus) {
         for (uint32_t top = 0; top < tops.size(); ++top) {
-          double f = tops[top].items ? pairs.get(top_key(h, top)) / double(tops[top].items) : 0;
+          double f = tops[top].items ? top_counts[top] / double(tops[top].items) : 0;
           evidence[top] += idf * f / norm;
           total_evidence += idf * f / norm;
         }
@@ -1011,7 +1016,7 @@ struct IntegrityModel::Impl {
       }
       // Unrelated: a word at home in another top category (a product word there), rare in the
       // listed one. Generic words spread over many categories (百搭, 新款) are never unrelated.
-      if (listed_top != UINT32_MAX && !in_brand && pairs.get(top_key(h, listed_top)) / n < t.offcat_max_affinity &&
+      if (listed_top != UINT32_MAX && !in_brand && top_counts[listed_top] / n < t.offcat_max_affinity &&
           home >= t.offcat_min_home)
         offcat.push_back(i);
     }
