@@ -389,25 +389,25 @@ class Session {
   // after every worker stopped.
   template <class F>
   void for_each_shard(F&& f) {
-    std::vector<size_t> todo;
+    std::vector<size_t> shards;
     for (size_t s = 0; s < dbs_.size(); ++s)
-      if (pending_[s]) todo.push_back(s);
-    const size_t workers = std::min(todo.size(), threads_);
+      if (pending_[s]) shards.push_back(s);
+    const size_t workers = std::min(shards.size(), threads_);
     if (workers <= 1) {
-      for (size_t s : todo) f(s);
+      for (size_t s : shards) f(s);
       return;
     }
     std::atomic<size_t> next{0};
     std::exception_ptr error;
     std::mutex error_mu;
     auto work = [&] {
-      for (size_t k; (k = next++) < todo.size();) {
+      for (size_t k; (k = next++) < shards.size();) {
         try {
-          f(todo[k]);
+          f(shards[k]);
         } catch (...) {
           std::lock_guard lk(error_mu);
           if (!error) error = std::current_exception();
-          next = todo.size();  // the others stop after their current shard
+          next = shards.size();  // the others stop after their current shard
         }
       }
     };
@@ -427,6 +427,10 @@ class Session {
   // rest do to other documents (duplicate partners: their duplicate fields) is kept by it.
   void apply_skus(const std::vector<SkuRecord>& skus) {
     std::vector<char> rest(skus.size(), 1);
+    // Records the first step found in their target shard with changed terms: the document and
+    // its item, so that the second step re-indexes them without looking them up again (nothing
+    // before them in the batch moves or deletes their document: they are named once).
+    std::vector<std::pair<Xapian::docid, std::string>> found_in_target(skus.size());
     if (!redo_) {
       std::unordered_map<std::string_view, uint32_t> seen;
       seen.reserve(skus.size());
@@ -448,10 +452,11 @@ class Session {
         }
         std::sort(found.begin(), found.end());
         for (auto [did, i] : found) {
-          switch (apply_fast(s, did, skus[i])) {
+          std::string old_item;
+          switch (apply_fast(s, did, skus[i], old_item)) {
             case Fast::Unchanged: ++unchanged; rest[i] = 0; break;
             case Fast::ValuesOnly: ++values_only; rest[i] = 0; break;
-            case Fast::No: break;
+            case Fast::Reindex: found_in_target[i] = {did, std::move(old_item)}; break;
           }
         }
         std::lock_guard lk(mu);
@@ -459,25 +464,44 @@ class Session {
         summary_.values_only += values_only;
       });
     }
-    for (size_t i = 0; i < skus.size(); ++i)
-      if (rest[i]) apply_sku(skus[i]);
+    for (size_t i = 0; i < skus.size(); ++i) {
+      if (!rest[i]) continue;
+      if (auto& [did, old_item] = found_in_target[i]; did) {
+        reindex(size_t(shard_of(skus[i].item_id, int(dbs_.size()))), did, old_item, skus[i]);
+      } else {
+        apply_sku(skus[i]);
+      }
+    }
   }
 
-  enum class Fast { No, Unchanged, ValuesOnly };
+  enum class Fast { Unchanged, ValuesOnly, Reindex };
 
-  // The fast path of one record stored as document `did` of shard s, its target: Fast::No when
-  // its terms change (apply_sku then handles it). Touches only shard s.
-  Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r) {
+  // A record whose SKU is document `did` of shard s, its target shard: nothing to write
+  // (Unchanged), values and data rewritten in place (ValuesOnly), or its terms change or its
+  // stored record cannot be read (Reindex: nothing written here; `old_item` is the document's
+  // item, for reindex()). Touches only shard s.
+  Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r, std::string& old_item) {
     auto& db = dbs_[s];
     Xapian::Document doc = db.get_document(did);
     SkuRecord old;
     const std::string data = doc.get_data();
-    if (!decode_stored(data, old)) return Fast::No;
-    if (same_stored(old, r)) return Fast::Unchanged;  // records, not bytes
-    if (!same_terms(old, r)) return Fast::No;
+    const bool decoded = decode_stored(data, old);
+    if (decoded && same_stored(old, r)) return Fast::Unchanged;  // records, not bytes: data may carry more
+    if (!decoded || !same_terms(old, r)) {
+      old_item = doc.get_value(slot::kItemId);
+      return Fast::Reindex;
+    }
     models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
     db.replace_document(did, doc);
     return Fast::ValuesOnly;
+  }
+
+  // Re-analyzes `r` into document `did` of its target shard, which held item `old_item`.
+  void reindex(size_t target, Xapian::docid did, const std::string& old_item, const SkuRecord& r) {
+    IntegrityVerdict dup = match(r);
+    write_tracking(target, {old_item, r.item_id},
+                   [&] { dbs_[target].replace_document(did, models_.document(analyzer(), r, dup)); });
+    ++summary_.reindexed;
   }
 
   // After a failure: shards that did not commit batch `id` drop their open transaction. The
@@ -606,22 +630,11 @@ class Session {
       ++summary_.added;
       return;
     }
-    Xapian::Document doc = db.get_document(target_did);
-    SkuRecord old;
-    const std::string data = doc.get_data();
-    const bool decoded = decode_stored(data, old);
-    if (decoded && same_stored(old, r)) {  // records, not bytes: data may carry more
-      ++summary_.unchanged;
-    } else if (decoded && same_terms(old, r)) {
-      models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
-      db.replace_document(target_did, doc);
-      ++summary_.values_only;
-    } else {
-      std::string old_item = doc.get_value(slot::kItemId);
-      IntegrityVerdict dup = match(r);
-      write_tracking(target, {old_item, r.item_id},
-                     [&] { db.replace_document(target_did, models_.document(analyzer(), r, dup)); });
-      ++summary_.reindexed;
+    std::string old_item;
+    switch (apply_fast(target, target_did, r, old_item)) {
+      case Fast::Unchanged: ++summary_.unchanged; break;
+      case Fast::ValuesOnly: ++summary_.values_only; break;
+      case Fast::Reindex: reindex(target, target_did, old_item, r); break;
     }
   }
 
