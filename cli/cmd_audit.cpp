@@ -61,10 +61,10 @@ void scan(const Xapian::Database& db, const std::string& shop, const std::string
     const std::string names = *it;
     if (!reason.empty() && !has_reason(names, reason)) continue;
     Xapian::Document doc = db.get_document(it.get_docid());
-    if (!shop.empty() && doc.get_value(index::slot::kShopId) != shop) continue;
     Listing l;
     const std::string data = doc.get_data();
-    if (!index::decode_stored(data, l.rec)) throw DataError("document " + std::to_string(it.get_docid()) + ": damaged stored data");
+    if (!index::read_record(doc, l.rec)) throw DataError("document " + std::to_string(it.get_docid()) + ": damaged stored data");
+    if (!shop.empty() && l.rec.shop_id != shop) continue;
     if (!index::decode_integrity(data, l.v)) throw DataError("document " + std::to_string(it.get_docid()) + ": flagged but without an integrity object");
     if (!fn(l)) return;
   }

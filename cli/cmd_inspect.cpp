@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 
 #include <xapian.h>
@@ -7,7 +8,9 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/index_state.h"
+#include "index/document.h"
 #include "index/layout.h"
+#include "index/signals.h"
 
 namespace longtail::cli {
 
@@ -38,14 +41,25 @@ void register_inspect(CLI::App& app, int& rc) {
       return;
     }
     Xapian::Document doc = db.get_document(*p);
-    std::printf("docid: %u\nstored: %s\nterms:", *p, doc.get_data().c_str());
+    index::SkuRecord rec;
+    const bool whole = index::read_record(doc, rec);
+    std::printf("docid: %u\nrecord: %s\nstored: %s\nterms:", *p, whole ? index::record_json(rec).c_str() : "(damaged)",
+                doc.get_data().c_str());
     for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) std::printf(" %s(%u)", (*t).c_str(), t.get_wdf());
-    std::printf("\nvalues:\n");
-    for (auto v = doc.values_begin(); v != doc.values_end(); ++v) {
-      unsigned s = v.get_valueno();
-      bool is_string = s == index::slot::kItemId || s == index::slot::kSkuId || s == index::slot::kShopId;
-      if (is_string) std::printf("  %2u = %s\n", s, (*v).c_str());
-      else std::printf("  %2u = %.6g\n", s, Xapian::sortable_unserialise(*v));
+    // Every slot as written, the carried ones read back from the stage-1 key (index/signals.h).
+    std::printf("\nvalues (* = carried in the stage-1 key, not stored as a slot):\n");
+    for (unsigned s = 0; s <= index::slot::kStage1Key; ++s) {
+      const std::string v = index::stored_value(doc, s);
+      if (v.empty()) continue;
+      const bool carried =
+          std::find(index::kCarriedSlots.begin(), index::kCarriedSlots.end(), s) != index::kCarriedSlots.end();
+      const bool is_string = s == index::slot::kItemId || s == index::slot::kSkuId || s == index::slot::kShopId ||
+                             s == index::slot::kCategory || s == index::slot::kBrand || s == index::slot::kDupCluster ||
+                             s == index::slot::kDupKind || s == index::slot::kIntegrityFlags;
+      const bool is_binary = s == index::slot::kRankPack || s == index::slot::kVariant || s == index::slot::kStage1Key;
+      if (is_string) std::printf("  %2u%s = %s\n", s, carried ? "*" : " ", v.c_str());
+      else if (is_binary) std::printf("  %2u%s = (%zu bytes)\n", s, carried ? "*" : " ", v.size());
+      else std::printf("  %2u%s = %.6g\n", s, carried ? "*" : " ", Xapian::sortable_unserialise(v));
     }
     rc = 0;
   });

@@ -100,6 +100,8 @@ void take_pack(Candidate& c, index::RankPack&& pack) {
   c.shop = std::move(pack.shop);
   c.category = std::move(pack.category);
   c.brand = std::move(pack.brand);
+  c.price = pack.price;
+  c.shipping_fee = pack.shipping_fee;
   c.effective_price = pack.effective_price;
   c.sales_30d = pack.sales_30d;
   c.reviews = pack.reviews;
@@ -111,54 +113,24 @@ void take_pack(Candidate& c, index::RankPack&& pack) {
   c.shop_signal = pack.shop_signal;
 }
 
-// Reads what stage 2 needs from one match: the stage-1 weight and the listing's values.
-// `keyed`: the match was sorted by slot::kStage1Key, so the sort key the match set carries holds
-// the rank pack and the integrity slots and no document is read (none is fetched from a remote
-// shard either); a key that does not decode falls back to the document.
-Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed) {
+// Reads what stage 2 needs from one match: the stage-1 weight and the listing's values, all in
+// its stage-1 key (slot::kStage1Key: the rank pack and the integrity values). `keyed`: the match
+// was sorted by that key, so the match set carries it and no document is read (none is fetched
+// from a remote shard either); otherwise (other sort orders) the key is read from the document.
+// A key that does not decode is a damaged document.
+Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, const std::string& index_dir) {
   Candidate c;
   c.stage1_rank = rank;
   c.weight = it.get_weight();
   index::RankPack pack;
   index::Stage1Key key;
-  const std::string sort_key = keyed ? it.get_sort_key() : std::string();
-  if (keyed && index::decode_stage1_key(sort_key, key) && index::decode_rank_pack(key.rank_pack, pack)) {
-    take_pack(c, std::move(pack));
-    for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
-      std::string_view val = key.integrity[s - slot::kPenalty];
-      if (!val.empty()) set_integrity_value(c, s, std::string(val));
-    }
-    return c;
-  }
-  Xapian::Document d = it.get_document();
-  if (index::decode_rank_pack(d.get_value(slot::kRankPack), pack)) {
-    take_pack(c, std::move(pack));
-    for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
-      std::string val = d.get_value(s);
-      if (!val.empty()) set_integrity_value(c, s, val);
-    }
-    return c;
-  }
-  // Documents written without the pack: every value slot.
-  for (auto v = d.values_begin(); v != d.values_end(); ++v) {
-    const std::string val = *v;
-    switch (v.get_valueno()) {
-      case slot::kItemId: c.item = val; break;
-      case slot::kSkuId: c.sku = val; break;
-      case slot::kShopId: c.shop = val; break;
-      case slot::kCategory: c.category = val; break;
-      case slot::kBrand: c.brand = val; break;
-      case slot::kEffectivePrice: c.effective_price = num_value(val, 0); break;
-      case slot::kSales30d: c.sales_30d = num_value(val, 0); break;
-      case slot::kReviews: c.reviews = num_value(val, 0); break;
-      case slot::kGoodReviews: c.good_reviews = num_value(val, 0); break;
-      case slot::kListedAt: c.listed_at = int64_t(num_value(val, 0)); break;
-      case slot::kStaticPrior: c.prior = num_value(val, 0); break;
-      case slot::kSalesSignal: c.sales_signal = num_value(val, 0); break;
-      case slot::kRatingSignal: c.rating_signal = num_value(val, 0); break;
-      case slot::kShopSignal: c.shop_signal = num_value(val, 0.5); break;
-      default: set_integrity_value(c, v.get_valueno(), val); break;
-    }
+  const std::string sort_key = keyed ? it.get_sort_key() : it.get_document().get_value(slot::kStage1Key);
+  if (!index::decode_stage1_key(sort_key, key) || !index::decode_rank_pack(key.rank_pack, pack))
+    throw DataError(index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+  take_pack(c, std::move(pack));
+  for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
+    std::string_view val = key.integrity[s - slot::kPenalty];
+    if (!val.empty()) set_integrity_value(c, s, std::string(val));
   }
   return c;
 }
@@ -202,7 +174,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   const double term_w = unit * double(kUnitsPerTerm);
   Xapian::Query filter = build_filter(state, req);
   const bool filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
-  const bool keyed = req.sort == SortOrder::Relevance && db.get_value_freq(slot::kStage1Key) > 0;
+  const bool keyed = req.sort == SortOrder::Relevance;
   Xapian::Enquire enq(db);
   enq.set_weighting_scheme(Xapian::BM25Weight(p.bm25_k1, p.bm25_k2, p.bm25_k3, p.bm25_b, p.bm25_min_normlen));
   if (req.collapse) enq.set_collapse_key(slot::kItemId);
@@ -210,7 +182,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
     // The stage-1 key starts with the sku_id (then a NUL), so it orders ties alike and carries
     // what stage 2 reads; indexes built before it have no slot 29.
-    case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(keyed ? slot::kStage1Key : slot::kSkuId, false); break;
+    case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(slot::kStage1Key, false); break;
     case SortOrder::Sales: enq.set_sort_by_value_then_relevance(slot::kSales30d, true); break;
     case SortOrder::Newness: enq.set_sort_by_value_then_relevance(slot::kListedAt, true); break;
     case SortOrder::PriceAsc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, false); break;
@@ -280,7 +252,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       uint32_t usable = 0;
       if (!keyed) fb.fetch();
       for (auto it = fb.begin(); it != fb.end(); ++it) {
-        double prior = read_candidate(it, 0, keyed).prior;
+        double prior = read_candidate(it, 0, keyed, state.index_dir).prior;
         if (std::floor((it.get_weight() - p.prior_weight * prior) / unit + 1e-9) >= floor_units) ++usable;
       }
       if (usable > mset.size()) {
@@ -297,7 +269,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   std::vector<Candidate> cands;
   cands.reserve(mset.size());
   uint32_t rank = 0;
-  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, keyed));
+  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, keyed, state.index_dir));
   res.stage1_ms = ms_since(t_start);
 
   // ---- stage 2 ------------------------------------------------------------------------
@@ -357,8 +329,8 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     h.title = std::move(r.title);
     h.category = std::move(r.category);
     h.brand = std::move(r.brand);
-    h.price = r.price;
-    h.shipping_fee = r.shipping_fee;
+    h.price = c.price;
+    h.shipping_fee = c.shipping_fee;
     h.score = c.score;
     h.coverage = double(c.cov_units) / double(kUnitsPerTerm);
     if (auto v = variants.find(h.item_id); v != variants.end()) {

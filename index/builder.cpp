@@ -383,6 +383,7 @@ BuildSummary build_index(const BuildOptions& o) {
             Xapian::Document doc = make_document(analyzer, r, signals.static_prior(r));
             signals.add_values(doc, r);  // ranking signals, category and brand (index/signals.h)
             integrity.annotate(analyzer, r, doc);  // slots 20-27, stuffed words (index/integrity.h)
+            finish_values(doc);  // the stage-1 key; carried slots dropped (index/signals.h)
             db.add_document(doc);
           }
         }

@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include "index/layout.h"
+#include "index/signals.h"
 
 namespace longtail::index {
 
@@ -47,11 +48,6 @@ bool get_short_string(std::string_view data, size_t& at, std::string& out) {
   return true;
 }
 
-void append_number(std::string& out, double v) {
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%.15g", v);
-  out.append(buf, size_t(n));
-}
 }  // namespace
 
 std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s) {
@@ -93,11 +89,12 @@ Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuReco
     add_text_terms(analyzer, doc, v);
   }
 
-  set_record_fields(doc, r, static_prior);
+  set_record_values(doc, r, static_prior);
+  doc.set_data(encode_stored(r));
   return doc;
 }
 
-void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_prior) {
+void set_record_values(Xapian::Document& doc, const SkuRecord& r, double static_prior) {
   doc.add_value(slot::kItemId, r.item_id);
   doc.add_value(slot::kSkuId, r.sku_id);
   doc.add_value(slot::kShopId, r.shop_id);
@@ -110,7 +107,6 @@ void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_
   set_number(doc, slot::kListedAt, double(r.listed_at));
   set_number(doc, slot::kStaticPrior, static_prior);
   doc.add_value(slot::kVariant, encode_variant_pack(r));
-  doc.set_data(encode_stored(r));
 }
 
 std::string encode_variant_pack(const SkuRecord& r) {
@@ -184,12 +180,6 @@ std::string encode_stored(const SkuRecord& r) {
     append_json_string(out, r.attrs[i].second);
   }
   out += '}';
-  field("price"); append_number(out, r.price);
-  field("shipping_fee"); append_number(out, r.shipping_fee);
-  field("sales_30d"); append_number(out, double(r.sales_30d));
-  field("reviews"); append_number(out, double(r.reviews));
-  field("good_reviews"); append_number(out, double(r.good_reviews));
-  field("listed_at"); append_number(out, double(r.listed_at));
   out += '}';
   return out;
 }
@@ -213,7 +203,7 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
       simdjson::dom::object attrs = v.get_object().value_unsafe();
       for (auto [ak, av] : attrs)
         out.attrs.emplace_back(std::string(ak), std::string(av.get_string().value_unsafe()));
-    } else {
+    } else {  // numbers: data written before schema 2 (read_record() takes them from the rank pack)
       double d = 0;
       if (v.is_double()) d = v.get_double().value_unsafe();
       else if (v.is_int64()) d = double(v.get_int64().value_unsafe());
@@ -227,6 +217,44 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
     }
   }
   return true;
+}
+
+bool read_record(const Xapian::Document& doc, SkuRecord& out) {
+  if (!decode_stored(doc.get_data(), out)) return false;
+  Stage1Key key;
+  RankPack p;
+  if (!decode_stage1_key(doc.get_value(slot::kStage1Key), key) || !decode_rank_pack(key.rank_pack, p)) return false;
+  out.price = p.price;
+  out.shipping_fee = p.shipping_fee;
+  out.sales_30d = int64_t(p.sales_30d);
+  out.reviews = int64_t(p.reviews);
+  out.good_reviews = int64_t(p.good_reviews);
+  out.listed_at = int64_t(p.listed_at);
+  return true;
+}
+
+std::string record_json(const SkuRecord& r) {
+  std::string out = encode_stored(r);
+  out.pop_back();  // '}'
+  auto number = [&out](const char* name, double v) {
+    char buf[64];
+    int n = std::snprintf(buf, sizeof buf, ",\"%s\":%.17g", name, v);
+    out.append(buf, size_t(n));
+  };
+  number("price", r.price);
+  number("shipping_fee", r.shipping_fee);
+  number("sales_30d", double(r.sales_30d));
+  number("reviews", double(r.reviews));
+  number("good_reviews", double(r.good_reviews));
+  number("listed_at", double(r.listed_at));
+  out += '}';
+  return out;
+}
+
+bool same_record(const SkuRecord& a, const SkuRecord& b) {
+  return a.price == b.price && a.shipping_fee == b.shipping_fee && a.sales_30d == b.sales_30d &&
+         a.reviews == b.reviews && a.good_reviews == b.good_reviews && a.listed_at == b.listed_at &&
+         encode_stored(a) == encode_stored(b);
 }
 
 }  // namespace longtail::index

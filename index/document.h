@@ -18,16 +18,17 @@ namespace longtail::index {
 std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s);
 
 // Builds the document of one SKU (terms, values, data). Thread-safe for distinct outputs.
-// `static_prior` goes into slot::kStaticPrior.
+// `static_prior` goes into slot::kStaticPrior. The signal and integrity values are added by their
+// models, and finish_values() (index/signals.h) ends every document write.
 Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
                                double static_prior);
 
-// Sets every part of a SKU's document that does not come from text analysis: the values of the
-// record and its static prior, and the stored data. Terms are left alone, so on a document read
-// back from a shard, replace_document() rewrites only values and data: the update fast path for
-// signal-only changes (index/updater.cpp). make_document() calls it; put new record-derived
-// values here so both paths write them.
-void set_record_fields(Xapian::Document& doc, const SkuRecord& r, double static_prior);
+// Sets the values of a SKU's document that come from its record (not from text analysis) and its
+// static prior. Terms and data are left alone, so on a document read back from a shard,
+// replace_document() rewrites only its values: the update fast path for signal-only changes
+// (index/updater.cpp). make_document() calls it; put new record-derived values here so both
+// paths write them.
+void set_record_values(Xapian::Document& doc, const SkuRecord& r, double static_prior);
 
 // A SKU as a variant of its item (slot::kVariant): item_id, sku_id and the attributes in
 // catalog order. Binary: version byte 1, then item, sku, each attribute key and value as
@@ -39,9 +40,25 @@ struct VariantPack {
 std::string encode_variant_pack(const SkuRecord& r);
 bool decode_variant_pack(std::string_view data, VariantPack& out);  // false if damaged or absent
 
-// The stored fields (document data) as compact JSON, and back.
+// The stored fields (document data) as compact JSON, and back: the fields terms come from
+// (sku_id, item_id, shop_id, title, category, brand, attrs), so that a change of numbers leaves
+// the data as it is (Xapian then does not compress and write it again). decode_stored() leaves
+// the numbers at their defaults.
 std::string encode_stored(const SkuRecord& r);
 bool decode_stored(std::string_view data, SkuRecord& out);
+
+// A stored document's whole record: decode_stored() of its data, with the numbers (price,
+// shipping_fee, sales_30d, reviews, good_reviews, listed_at) from the rank pack in its stage-1
+// key (index/signals.h). False if either part is damaged.
+bool read_record(const Xapian::Document& doc, SkuRecord& out);
+
+// The record as one catalog input line (JSON Lines, index/catalog.h): the stored fields and the
+// numbers. For generated deltas and tools.
+std::string record_json(const SkuRecord& r);
+
+// Whether two records would be stored alike: the stored fields and the numbers. Records, not
+// bytes: a document's data may carry more (the integrity object).
+bool same_record(const SkuRecord& a, const SkuRecord& b);
 
 // JSON string escaping (RFC 8259) appended to out, with the surrounding quotes.
 void append_json_string(std::string& out, std::string_view s);

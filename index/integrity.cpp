@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <unordered_set>
 
 #include <simdjson.h>
@@ -522,7 +524,14 @@ struct TitleVerdict {
 // The model
 
 struct IntegrityModel::Impl {
-  const analysis::Analyzer* analyzer;
+  // The analyzer, obtained from `source` when first needed (the updater's fast path never needs it).
+  AnalyzerSource source;
+  mutable std::once_flag analyzer_once;
+  mutable const analysis::Analyzer* analyzer_ptr = nullptr;
+  const analysis::Analyzer& an() const {
+    std::call_once(analyzer_once, [this] { analyzer_ptr = &source(); });
+    return *analyzer_ptr;
+  }
   IntegrityThresholds t;
   std::string dir;
   bool finished = false;
@@ -595,7 +604,7 @@ struct IntegrityModel::Impl {
   // The record's attribute values in matching form (removed from fingerprints).
   std::unordered_set<std::string> attr_values(const SkuRecord& r) const {
     std::unordered_set<std::string> s;
-    for (const auto& [k, v] : r.attrs) s.insert(canonical(*analyzer, v));
+    for (const auto& [k, v] : r.attrs) s.insert(canonical(an(), v));
     return s;
   }
 
@@ -618,7 +627,7 @@ struct IntegrityModel::Impl {
     auto raw = analysis::LexiconLearner::split_brand(brand);
     uint32_t group = UINT32_MAX;
     for (const auto& a : raw) {
-      std::string c = canonical(*analyzer, a);
+      std::string c = canonical(an(), a);
       if (c.empty() || c.size() > 48) continue;
       auto it = aliases.find(c);
       if (it == aliases.end()) {
@@ -690,7 +699,7 @@ struct IntegrityModel::Impl {
     ++shop.items;
     if (!r.brand.empty()) add_brand(r.brand, ls.top);
 
-    auto toks = analyzer->analyze(r.title, analysis::Mode::Query);
+    auto toks = an().analyze(r.title, analysis::Mode::Query);
     std::unordered_set<uint64_t> seen;
     for (const auto& tk : toks) {
       // Listings without a category say nothing about term-category affinity.
@@ -707,7 +716,7 @@ struct IntegrityModel::Impl {
       uint32_t leaf;
       float price;
       uint32_t n;
-    } head{cur_item_hash, cur_shop, r.brand.empty() ? 0 : term_hash(canonical(*analyzer, r.brand)), leaf,
+    } head{cur_item_hash, cur_shop, r.brand.empty() ? 0 : term_hash(canonical(an(), r.brand)), leaf,
            float(r.effective_price()), uint32_t(words.size())};
     if (std::fwrite(&head.item, 8, 1, spill) != 1 || std::fwrite(&head.shop, 8, 1, spill) != 1 ||
         std::fwrite(&head.brand, 8, 1, spill) != 1 ||
@@ -811,12 +820,12 @@ struct IntegrityModel::Impl {
     if (!finished) throw UsageError("integrity: print() before finish()");
     auto leaf = leaf_ids.find(r.category);
     if (leaf == leaf_ids.end()) return std::nullopt;
-    auto words = fingerprint_words(analyzer->analyze(r.title, analysis::Mode::Query), r);
+    auto words = fingerprint_words(an().analyze(r.title, analysis::Mode::Query), r);
     if (words.empty()) return std::nullopt;
     ItemPrint p;
     p.item = term_hash(r.item_id);
     p.shop = term_hash(r.shop_id);
-    p.brand = r.brand.empty() ? 0 : term_hash(canonical(*analyzer, r.brand));
+    p.brand = r.brand.empty() ? 0 : term_hash(canonical(an(), r.brand));
     p.leaf = leaf->second;
     p.price = float(r.effective_price());
     fingerprint(p, words);
@@ -884,7 +893,7 @@ struct IntegrityModel::Impl {
     }
     // Everyday words (美的 "beautiful", 小米 "millet" are brands too, but so common in text that
     // a mention says nothing): the lexicon's informativeness.
-    return analyzer->informativeness(alias) >= 0.45;
+    return an().informativeness(alias) >= 0.45;
   }
 
   // ----------------------------------------------------------------------------------------
@@ -892,18 +901,18 @@ struct IntegrityModel::Impl {
 
   TitleVerdict assess_title(const SkuRecord& r) const {
     TitleVerdict v;
-    const auto toks = analyzer->analyze(r.title, analysis::Mode::Query);
+    const auto toks = an().analyze(r.title, analysis::Mode::Query);
     const LeafStats* ls = find_leaf(r.category);
 
     // --- brand stuffing ---
     // Canonical title (normalized surface pieces); owner[byte] = plain token index.
-    const auto plain = analyzer->analyze(r.title, analysis::Mode::Plain);
+    const auto plain = an().analyze(r.title, analysis::Mode::Plain);
     std::vector<uint32_t> owner;
-    const std::string c = canonical(*analyzer, r.title, &plain, &owner);
+    const std::string c = canonical(an(), r.title, &plain, &owner);
     std::unordered_set<uint32_t> own_groups;
     std::vector<std::string> own_aliases;
     for (const auto& a : analysis::LexiconLearner::split_brand(r.brand)) {
-      std::string ca = canonical(*analyzer, a);
+      std::string ca = canonical(an(), a);
       if (ca.empty()) continue;
       own_aliases.push_back(ca);
       auto it = aliases.find(ca);
@@ -1091,7 +1100,7 @@ struct IntegrityModel::Impl {
     }
 
     // --- advertisement ---
-    auto contacts = find_contacts(analyzer->normalize(r.title));
+    auto contacts = find_contacts(an().normalize(r.title));
     if (!contacts.empty()) {
       IntegrityReason reason;
       reason.name = "advertisement";
@@ -1192,8 +1201,11 @@ struct IntegrityModel::Impl {
 // ------------------------------------------------------------------------------------------
 
 IntegrityModel::IntegrityModel(const analysis::Analyzer& analyzer, IntegrityThresholds thresholds, std::string work_dir)
+    : IntegrityModel([&analyzer]() -> const analysis::Analyzer& { return analyzer; }, thresholds, std::move(work_dir)) {}
+
+IntegrityModel::IntegrityModel(AnalyzerSource source, IntegrityThresholds thresholds, std::string work_dir)
     : impl_(std::make_unique<Impl>()) {
-  impl_->analyzer = &analyzer;
+  impl_->source = std::move(source);
   impl_->t = thresholds;
   impl_->dir = std::move(work_dir);
 }
@@ -1262,7 +1274,7 @@ IntegrityModel::Stats IntegrityModel::stats() const {
   return s;
 }
 
-void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& doc) {
+void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& doc, bool data_has_verdict) {
   doc.add_value(slot::kPenalty, Xapian::sortable_serialise(v.penalty));
   doc.add_value(slot::kSalesTrust, Xapian::sortable_serialise(v.sales_trust));
   doc.add_value(slot::kShopPenalty, Xapian::sortable_serialise(v.shop_penalty));
@@ -1275,7 +1287,12 @@ void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& d
     doc.add_value(slot::kDupCluster, std::string());  // an empty value removes the slot
     doc.add_value(slot::kDupKind, std::string());
   }
-  std::string data = doc.get_data();
+  if (!v.flagged() && !data_has_verdict) {  // the data stays as it is: not even read
+    doc.add_value(slot::kIntegrityFlags, std::string());
+    return;
+  }
+  const std::string old_data = doc.get_data();
+  std::string data = old_data;
   // Replace an "integrity" object written before (update fast path), then append the new one.
   if (size_t at = data.find(",\"integrity\":{"); at != std::string::npos) data.erase(at, data.size() - 1 - at);
   if (v.flagged()) {
@@ -1287,8 +1304,9 @@ void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& d
   } else {
     doc.add_value(slot::kIntegrityFlags, std::string());
   }
-  doc.set_data(data);
-  write_stage1_key(doc);
+  // Unchanged data is not set again: on a document read back from a shard Xapian then leaves the
+  // data alone (no compression and write; the update fast path, docs/index-format.md).
+  if (data != old_data) doc.set_data(data);
 }
 
 void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const {
@@ -1407,6 +1425,10 @@ void IntegrityModel::save(const std::string& dir) const {
 }
 
 IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const std::string& dir, bool memberships) {
+  return load([&analyzer]() -> const analysis::Analyzer& { return analyzer; }, dir, memberships);
+}
+
+IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& dir, bool memberships) {
   const std::string path = dir + "/integrity.json";
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
@@ -1419,7 +1441,7 @@ IntegrityModel IntegrityModel::load(const analysis::Analyzer& analyzer, const st
     if (v.get(d)) throw DataError(path + ": damaged threshold " + std::string(k));
     t.set(k, d);
   }
-  IntegrityModel model(analyzer, t, dir);
+  IntegrityModel model(std::move(analyzer), t, dir);
   Impl& m = *model.impl_;
   auto bad = [&](const char* what) { return DataError(path + ": damaged (" + std::string(what) + ")"); };
   uint64_t items = 0;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -152,6 +153,10 @@ class IntegrityModel {
   // not depend on the catalog). `work_dir` receives the spill files (removed by finish()) and
   // the prints file.
   IntegrityModel(const analysis::Analyzer& analyzer, IntegrityThresholds thresholds, std::string work_dir);
+  // The same with the analyzer obtained from `source` the first time the model needs one (once,
+  // thread-safe): the updater's fast path (reassess) never does, so its lexicon is not loaded.
+  using AnalyzerSource = std::function<const analysis::Analyzer&()>;
+  IntegrityModel(AnalyzerSource source, IntegrityThresholds thresholds, std::string work_dir);
   ~IntegrityModel();
   IntegrityModel(IntegrityModel&&) noexcept;
   IntegrityModel& operator=(IntegrityModel&&) noexcept;
@@ -177,7 +182,7 @@ class IntegrityModel {
   // Writes slots 20-27 and the stored "integrity" object into `doc` (built by make_document with
   // `index_analyzer`), moves stuffed title words to the XZ prefix and adds the XH item term.
   // Thread-safe after finish(). The second form writes a verdict assess(r) gave and the caller
-  // adjusted (the updater's duplicate fields).
+  // adjusted (the updater's duplicate fields). finish_values() (index/signals.h) comes after.
   void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const;
   void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
                 const IntegrityVerdict& v) const;
@@ -192,8 +197,11 @@ class IntegrityModel {
   // Replaces the duplicate fields and the duplicate_listing reason of `v` with those of `from`
   // (a clean verdict removes them) and recomputes the penalty.
   void replace_duplicate(IntegrityVerdict& v, const IntegrityVerdict& from) const;
-  // Slots and data only, for a document whose terms were written before (update fast path).
-  static void write_values(const IntegrityVerdict& v, Xapian::Document& doc);
+  // Slots and data only, for a document whose terms were written before (update fast path). The
+  // data is set only when it changes; `data_has_verdict` false says the caller knows the data
+  // holds no integrity object (the stage-1 key's flags are empty), so an unflagged verdict leaves
+  // the data unread. finish_values() (index/signals.h) comes after.
+  static void write_values(const IntegrityVerdict& v, Xapian::Document& doc, bool data_has_verdict = true);
 
   // integrity.json, integrity-terms.bin, integrity-clusters.bin in `dir` (the prints file is
   // already there when `dir` was the work directory). Throws DataError on I/O failure.
@@ -203,6 +211,7 @@ class IntegrityModel {
   // memberships = false the cluster memberships (O(clustered items)) are not read: the updater
   // keeps memberships in the documents and matches changed items through the block table.
   static IntegrityModel load(const analysis::Analyzer& analyzer, const std::string& dir, bool memberships = true);
+  static IntegrityModel load(AnalyzerSource analyzer, const std::string& dir, bool memberships = true);
 
   const IntegrityThresholds& thresholds() const;
   // Counters for reports: items observed, duplicate clusters, candidate pairs, edges.

@@ -8,7 +8,7 @@
 
 namespace longtail::index {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;  // 2: carried slots (index/signals.h kCarriedSlots), numbers out of the data
 
 // Term prefixes. Unprefixed terms are text terms (title, brand, category and attribute words).
 namespace prefix {
@@ -24,34 +24,37 @@ inline constexpr std::string_view kItemHash = "XH";  // XH<16 hex digits of term
                                                      // a duplicate print (index/integrity.h item_hash_term)
 }  // namespace prefix
 
-// Value slots (numbers are Xapian::sortable_serialise'd doubles).
+// Value slots (numbers are Xapian::sortable_serialise'd doubles). Every writer sets all of them;
+// finish_values() (index/signals.h) then folds slot 1, slot 19 and slots 20-26 into the stage-1
+// key (slot 29) and drops the slots marked "carried" below: a stored document keeps slots 0, 4,
+// 5, 8, 9, 17, 28, 29 and, when flagged, 21, 22, 27. stored_value() reads any of them back.
 namespace slot {
 inline constexpr unsigned kItemId = 0;          // string: collapse key
-inline constexpr unsigned kSkuId = 1;           // string: tie-break for deterministic order
-inline constexpr unsigned kPrice = 2;
-inline constexpr unsigned kShippingFee = 3;
+inline constexpr unsigned kSkuId = 1;           // string: tie-break for deterministic order [carried]
+inline constexpr unsigned kPrice = 2;  // [carried]
+inline constexpr unsigned kShippingFee = 3;  // [carried]
 inline constexpr unsigned kEffectivePrice = 4;  // price + shipping fee: sorts and range filters
 inline constexpr unsigned kSales30d = 5;
-inline constexpr unsigned kReviews = 6;
-inline constexpr unsigned kGoodReviews = 7;
+inline constexpr unsigned kReviews = 6;  // [carried]
+inline constexpr unsigned kGoodReviews = 7;  // [carried]
 inline constexpr unsigned kListedAt = 8;        // Unix seconds
 inline constexpr unsigned kStaticPrior = 9;     // query-independent quality in [0, 1]
-inline constexpr unsigned kShopId = 10;         // string: shop diversity in stage 2
-inline constexpr unsigned kCategory = 11;       // string: leaf category path (facets, preferences)
-inline constexpr unsigned kBrand = 12;          // string: brand as listed (facets, preferences)
+inline constexpr unsigned kShopId = 10;         // string: shop diversity in stage 2 [carried]
+inline constexpr unsigned kCategory = 11;       // string: leaf category path (facets, preferences) [carried]
+inline constexpr unsigned kBrand = 12;          // string: brand as listed (facets, preferences) [carried]
 // 16-19: ranking signals written at build/update time (index/signals.h, docs/ranking.md).
-inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1]
+inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1] [carried]
 inline constexpr unsigned kRatingSignal = 17;   // smoothed good-review rate in [0, 1]
-inline constexpr unsigned kShopSignal = 18;     // shop reputation (DSR vs category, violations) in [0, 1]
-inline constexpr unsigned kRankPack = 19;       // string: what stage 2 reads, packed (index/signals.h RankPack)
+inline constexpr unsigned kShopSignal = 18;     // shop reputation (DSR vs category, violations) in [0, 1] [carried]
+inline constexpr unsigned kRankPack = 19;       // string: what stage 2 reads, packed (index/signals.h RankPack) [carried]
 // 20-27: listing integrity written at build/update time (index/integrity.h, docs/integrity.md).
-inline constexpr unsigned kPenalty = 20;        // product of detector penalties in (0, 1]; 1 = clean
+inline constexpr unsigned kPenalty = 20;        // product of detector penalties in (0, 1]; 1 = clean [carried]
 inline constexpr unsigned kDupCluster = 21;     // string: near-duplicate cluster id; empty = none
 inline constexpr unsigned kDupKind = 22;        // string: "S" same-shop cluster, "X" cross-shop; empty = none
-inline constexpr unsigned kSalesTrust = 23;     // in [0, 1]: how far sales are trusted (sham trades damp it)
-inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (many duplicate clusters, ...)
-inline constexpr unsigned kShopViolations = 25; // the shop's violations count
-inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0
+inline constexpr unsigned kSalesTrust = 23;     // in [0, 1]: how far sales are trusted (sham trades damp it) [carried]
+inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (many duplicate clusters, ...) [carried]
+inline constexpr unsigned kShopViolations = 25; // the shop's violations count [carried]
+inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0 [carried]
 inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined by ','; absent = not flagged
 // 28: the SKU as a variant of its item (index/document.h VariantPack), read as the sort key of the
 // page's variants match so that no document is fetched (engine/variants.h).

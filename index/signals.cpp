@@ -16,6 +16,7 @@
 #include "index/document.h"
 #include "index/layout.h"
 #include "index/profile_toml.h"
+#include "index/simhash.h"
 
 namespace longtail::index {
 
@@ -65,7 +66,7 @@ void put_string(std::string& o, const std::string& s) {
 }
 }  // namespace
 
-void write_stage1_key(Xapian::Document& doc) {
+void finish_values(Xapian::Document& doc) {
   std::string key = doc.get_value(slot::kSkuId);
   key += '\0';
   auto put = [&key](const std::string& v) {
@@ -74,8 +75,38 @@ void write_stage1_key(Xapian::Document& doc) {
     key += v;
   };
   put(doc.get_value(slot::kRankPack));
-  for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) put(doc.get_value(s));
+  for (unsigned s = slot::kPenalty; s <= slot::kIntegrityFlags; ++s) put(doc.get_value(s));
   doc.add_value(slot::kStage1Key, key);
+  for (unsigned s : kCarriedSlots) doc.add_value(s, std::string());  // an empty value removes the slot
+}
+
+namespace {
+// The value `s` of a stored document held as a serialised number.
+std::string number_value(double v) { return Xapian::sortable_serialise(v); }
+}  // namespace
+
+std::string stored_value(const Xapian::Document& doc, unsigned s) {
+  if (std::find(kCarriedSlots.begin(), kCarriedSlots.end(), s) == kCarriedSlots.end()) return doc.get_value(s);
+  Stage1Key key;
+  const std::string k = doc.get_value(slot::kStage1Key);
+  if (!decode_stage1_key(k, key)) return {};
+  if (s == slot::kSkuId) return k.substr(0, k.find('\0'));
+  if (s >= slot::kPenalty && s <= slot::kShopBlocked) return std::string(key.integrity[s - slot::kPenalty]);
+  if (s == slot::kRankPack) return std::string(key.rank_pack);
+  RankPack p;
+  if (!decode_rank_pack(key.rank_pack, p)) return {};
+  switch (s) {
+    case slot::kPrice: return number_value(p.price);
+    case slot::kShippingFee: return number_value(p.shipping_fee);
+    case slot::kReviews: return number_value(p.reviews);
+    case slot::kGoodReviews: return number_value(p.good_reviews);
+    case slot::kShopId: return p.shop;
+    case slot::kCategory: return p.category;
+    case slot::kBrand: return p.brand;
+    case slot::kSalesSignal: return number_value(p.sales_signal);
+    case slot::kShopSignal: return number_value(p.shop_signal);
+    default: return {};
+  }
 }
 
 bool decode_stage1_key(std::string_view key, Stage1Key& out) {
@@ -100,22 +131,26 @@ bool decode_stage1_key(std::string_view key, Stage1Key& out) {
 
 std::string encode_rank_pack(const RankPack& p) {
   std::string o;
-  o.reserve(1 + 9 * 8 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
-  o += char(1);
-  for (double v : {p.effective_price, p.sales_30d, p.reviews, p.good_reviews, p.listed_at, p.prior, p.sales_signal,
-                   p.rating_signal, p.shop_signal})
+  o.reserve(1 + 11 * 8 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
+  o += char(2);
+  for (double v : {p.price, p.shipping_fee, p.sales_30d, p.reviews, p.good_reviews, p.listed_at, p.prior,
+                   p.sales_signal, p.rating_signal, p.shop_signal})
     put_double(o, v);
+  for (int i = 0; i < 8; ++i) o += char((p.stored_hash >> (8 * i)) & 0xFF);
   for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) put_string(o, *s);
   return o;
 }
 
 bool decode_rank_pack(std::string_view data, RankPack& out) {
   const auto* b = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size(), at = 1 + 9 * 8;
-  if (n < at || b[0] != 1) return false;
-  double* nums[] = {&out.effective_price, &out.sales_30d, &out.reviews, &out.good_reviews, &out.listed_at,
-                    &out.prior, &out.sales_signal, &out.rating_signal, &out.shop_signal};
-  for (int i = 0; i < 9; ++i) *nums[i] = get_double(b + 1 + 8 * i);
+  size_t n = data.size(), at = 1 + 11 * 8;
+  if (n < at || b[0] != 2) return false;
+  double* nums[] = {&out.price, &out.shipping_fee, &out.sales_30d, &out.reviews, &out.good_reviews,
+                    &out.listed_at, &out.prior, &out.sales_signal, &out.rating_signal, &out.shop_signal};
+  for (int i = 0; i < 10; ++i) *nums[i] = get_double(b + 1 + 8 * i);
+  out.effective_price = out.price + out.shipping_fee;  // as SkuRecord::effective_price()
+  out.stored_hash = 0;
+  for (int i = 0; i < 8; ++i) out.stored_hash |= uint64_t(b[1 + 10 * 8 + i]) << (8 * i);
   for (std::string* s : {&out.sku, &out.item, &out.shop, &out.category, &out.brand}) {
     if (at + 2 > n) return false;
     size_t len = size_t(b[at]) | size_t(b[at + 1]) << 8;
@@ -309,6 +344,8 @@ void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r) const {
   if (!r.category.empty()) doc.add_value(slot::kCategory, r.category);
   if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
   RankPack p;
+  p.price = r.price;
+  p.shipping_fee = r.shipping_fee;
   p.effective_price = r.effective_price();
   p.sales_30d = double(r.sales_30d);
   p.reviews = double(r.reviews);
@@ -318,6 +355,7 @@ void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r) const {
   p.sales_signal = sales;
   p.rating_signal = rating;
   p.shop_signal = shop;
+  p.stored_hash = term_hash(encode_stored(r));
   p.sku = r.sku_id;
   p.item = r.item_id;
   p.shop = r.shop_id;

@@ -26,32 +26,63 @@
 
 #include <xapian.h>
 
+#include "index/layout.h"
 #include "index/schema.h"
 
 namespace longtail::index {
 
-// What stage 2 of ranking reads of a listing, packed into one value (slot::kRankPack) so the
-// candidates cost one value read each instead of one per field (values live in separate B-tree
-// streams per slot in glass). Binary: a version byte (1), 9 little-endian doubles, then 5
-// strings each prefixed with a 2-byte little-endian length.
+// What stage 2 of ranking reads of a listing, packed into one value so the candidates cost one
+// value read each instead of one per field (values live in separate B-tree streams per slot in
+// glass). It is also where a stored document keeps the record's numbers (the document data holds
+// only the fields terms come from; read_record() in index/document.h joins the two). Binary: a
+// version byte (2), 10 little-endian doubles (price, shipping_fee, sales_30d, reviews,
+// good_reviews, listed_at, prior, sales_signal, rating_signal, shop_signal), the little-endian
+// 64-bit stored_hash, then 5 strings (sku, item, shop, category, brand) each prefixed with a
+// 2-byte little-endian length. effective_price is not stored: decoding computes price +
+// shipping_fee.
 struct RankPack {
-  double effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0, listed_at = 0;
+  double price = 0, shipping_fee = 0, effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0,
+         listed_at = 0;
   double prior = 0, sales_signal = 0, rating_signal = 0, shop_signal = 0.5;
+  // term_hash (XXH3) of the record's stored fields (encode_stored): an update whose record hashes
+  // alike changes only numbers, and is told so without reading the document's data.
+  uint64_t stored_hash = 0;
   std::string sku, item, shop, category, brand;
 };
 std::string encode_rank_pack(const RankPack& p);
 bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damaged or another version
 
 // Stage 1's sort key (slot::kStage1Key): the sku_id, a NUL byte (so keys sort as the sku_ids do),
-// then each of slot::kRankPack and slots 20-26 (slot::kPenalty .. slot::kShopBlocked) prefixed
-// with a 4-byte little-endian length. write_stage1_key() rebuilds it from those slots of `doc`;
-// every writer of them calls it last.
-void write_stage1_key(Xapian::Document& doc);
+// then each of slot::kRankPack and slots 20-27 (slot::kPenalty .. slot::kIntegrityFlags) prefixed
+// with a 4-byte little-endian length.
 struct Stage1Key {
   std::string_view rank_pack;
-  std::array<std::string_view, 7> integrity;  // slots 20..26 in order; empty = absent
+  std::array<std::string_view, 8> integrity;  // slots 20..27 in order; empty = absent
+  std::string_view flags() const { return integrity[7]; }  // slot 27: non-empty = flagged
 };
 bool decode_stage1_key(std::string_view key, Stage1Key& out);  // false if damaged
+
+// The slots a stored document does not keep because the stage-1 key carries them (their values
+// are in the rank pack or in the key itself): a values-only update rewrites every value slot of
+// its document (Xapian 1.4 replaces all of a document's values together), so each slot kept costs
+// every update a read-modify-write of that slot's value stream. docs/index-format.md "Values".
+inline constexpr std::array<unsigned, 16> kCarriedSlots = {
+    slot::kSkuId,       slot::kPrice,       slot::kShippingFee, slot::kReviews,   slot::kGoodReviews,
+    slot::kShopId,      slot::kCategory,    slot::kBrand,       slot::kSalesSignal, slot::kShopSignal,
+    slot::kRankPack,    slot::kPenalty,     slot::kSalesTrust,  slot::kShopPenalty, slot::kShopViolations,
+    slot::kShopBlocked};
+
+// The last step of writing a document's values: builds the stage-1 key from slot::kSkuId,
+// slot::kRankPack and slots 20-27 of `doc` (every one of them must be set in `doc`, as the
+// builder and the updater's full rewrites do), then drops the carried slots (kCarriedSlots).
+// Called once per document write, after every writer of values.
+void finish_values(Xapian::Document& doc);
+
+// Slot `s` of a stored document as it was written before finish_values(): a carried slot is read
+// back from the stage-1 key (the rank pack's numbers re-serialised), the others from the document.
+// Empty when the slot is absent or the key is damaged. For inspection, tests and tools; the
+// engine decodes the key once instead.
+std::string stored_value(const Xapian::Document& doc, unsigned s);
 
 // Build-time constants of the signals. They live in the ranking profile's [build] table
 // (profiles/default.toml); changing them needs a rebuild. The values below are the defaults.

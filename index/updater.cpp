@@ -109,39 +109,62 @@ struct ValueModels {
       integrity->replace_duplicate(v, dup);
       integrity->annotate(analyzer, r, doc, v);
     }
-    write_stage1_key(doc);  // after every value it carries (also without an integrity model)
+    finish_values(doc);  // after every value it carries (also without an integrity model)
     return doc;
   }
-  // Values and stored data of a record on an existing document whose terms stay (title,
-  // category, brand, attributes, item and shop unchanged: same_terms); `old_data` is the
-  // document's data. The integrity verdict is assessed again (a price change can start or end a
-  // shipping-fee game), reusing the title detectors' reasons stored in the data
-  // (IntegrityModel::reassess: the title is not segmented again); its duplicate fields stay
-  // those of the document.
-  void revalue(Xapian::Document& doc, const std::string& old_data, const SkuRecord& r) const {
+  // Values (and, where the integrity verdict changes, stored data) of a record on an existing
+  // document whose terms stay (title, category, brand, attributes, item and shop unchanged: its
+  // stored fields hash alike, RankPack::stored_hash); `key` is the document's decoded stage-1 key. The integrity verdict is assessed
+  // again (a price change can start or end a shipping-fee game), reusing the title detectors'
+  // reasons stored in the data (IntegrityModel::reassess: the title is not segmented again; the
+  // data is read only when the key says the document is flagged); its duplicate fields are
+  // `new_dup`'s when given, else the key's.
+  void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r,
+               const IntegrityVerdict* new_dup = nullptr) const {
     IntegrityVerdict stored, dup;
     bool have_stored = true;
     if (integrity) {
-      have_stored = read_stored_verdict(old_data, stored);
-      dup = decode_duplicate(doc, stored);
+      if (!key.flags().empty()) have_stored = read_stored_verdict(doc.get_data(), stored);
+      if (new_dup) {
+        dup = *new_dup;
+      } else if (std::string_view kind = key.integrity[slot::kDupKind - slot::kPenalty]; !kind.empty()) {
+        // As decode_duplicate(): the kind, the cluster and a duplicate_listing reason.
+        dup.dup_kind = kind[0];
+        dup.dup_cluster = key.integrity[slot::kDupCluster - slot::kPenalty];
+        for (const auto& reason : stored.reasons)
+          if (reason.name == "duplicate_listing") dup.reasons.push_back(reason);
+      }
     }
-    // With the integrity model every value slot is rewritten below from the record and `dup`
-    // (document.cpp, signals.cpp, IntegrityModel::write_values), so the old ones are cleared
-    // unread: changing one value of a fetched document makes Xapian load all of them first, a
-    // value-stream read per slot (a third of the fast path's time, measured with perf).
-    if (integrity) doc.clear_values();
-    set_record_fields(doc, r, static_prior(r));
+    // Every value slot is rewritten below from the record and `dup` (document.cpp, signals.cpp,
+    // IntegrityModel::write_values, finish_values), so the old ones are cleared unread: changing
+    // one value of a fetched document makes Xapian load all of them first, a value-stream read
+    // per slot (a third of the fast path's time, measured with perf). The data is set only if
+    // the verdict's stored object changes, so Xapian leaves it alone otherwise.
+    doc.clear_values();
+    set_record_values(doc, r, static_prior(r));
     signals.add_values(doc, r);
-    if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup);
-    write_stage1_key(doc);
+    if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup, !key.flags().empty());
+    finish_values(doc);
+  }
+  // revalue() of a stored document whose record is read back whole (read_record): shop changes
+  // and duplicate partners. DataError if the document is damaged.
+  void revalue_stored(Xapian::Document& doc, Xapian::docid did, const std::string& index_dir,
+                      const IntegrityVerdict* new_dup = nullptr) const {
+    SkuRecord r;
+    const std::string k = doc.get_value(slot::kStage1Key);
+    Stage1Key key;
+    if (!read_record(doc, r) || !decode_stage1_key(k, key))
+      throw DataError(index_dir + ": damaged stored fields in document " + std::to_string(did));
+    revalue(doc, key, r, new_dup);
   }
   // The integrity slots and stored object of `r`, whose document's stored verdict is `stored`,
   // with the duplicate fields of `dup`; with no stored verdict the title is assessed again.
+  // `data_has_verdict`: as IntegrityModel::write_values().
   void rescore(Xapian::Document& doc, const SkuRecord& r, const IntegrityVerdict* stored,
-               const IntegrityVerdict& dup) const {
+               const IntegrityVerdict& dup, bool data_has_verdict) const {
     IntegrityVerdict v = stored ? integrity->reassess(r, *stored) : integrity->assess(r);
     integrity->replace_duplicate(v, dup);
-    IntegrityModel::write_values(v, doc);
+    IntegrityModel::write_values(v, doc, data_has_verdict);
   }
 };
 
@@ -160,20 +183,6 @@ uint32_t group_size(const IntegrityVerdict& v) {
   return 0;
 }
 
-// Whether two records are equal as stored (encode_stored). Counts compare exactly and are
-// written exactly, so a differing count settles it without encoding both records.
-bool same_stored(const SkuRecord& a, const SkuRecord& b) {
-  if (a.sales_30d != b.sales_30d || a.reviews != b.reviews || a.good_reviews != b.good_reviews || a.listed_at != b.listed_at)
-    return false;
-  return encode_stored(a) == encode_stored(b);
-}
-
-// Title, category, brand, attributes, item and shop: what terms and routing come from. When these
-// are equal only values and stored data need rewriting (the fast path).
-bool same_terms(const SkuRecord& a, const SkuRecord& b) {
-  return a.title == b.title && a.category == b.category && a.brand == b.brand && a.attrs == b.attrs &&
-         a.item_id == b.item_id && a.shop_id == b.shop_id;
-}
 
 enum class BatchKind { Skus, Shops };
 
@@ -181,6 +190,7 @@ struct Batch {
   uint64_t id = 0;
   BatchKind kind = BatchKind::Skus;
   std::vector<std::string> lines;  // validated input lines (journal content)
+  std::vector<SkuRecord> skus;     // the SKU lines already parsed (empty: apply() parses `lines`)
 };
 
 // The open shards of the live generation and the batch machinery.
@@ -253,11 +263,13 @@ class Session {
   }
 
   // Runs one new batch: journal, shards, files, manifest.
-  void run(BatchKind kind, std::vector<std::string> lines) {
+  // `skus`: the records of `lines` when the caller parsed them (SKU batches), else empty.
+  void run(BatchKind kind, std::vector<std::string> lines, std::vector<SkuRecord> skus = {}) {
     Batch b;
     b.id = std::max(last_batch(), manifest_.batch) + 1;
     b.kind = kind;
     b.lines = std::move(lines);
+    b.skus = std::move(skus);
     write_journal(b);
     apply(b);
     ++summary_.batches;
@@ -273,8 +285,14 @@ class Session {
   // built before the block table get scores but no update-time duplicate matching.
   void load_integrity() {
     if (!fs::exists(gen_dir_ + "/integrity.json")) return;
-    models_.base_analyzer = std::make_unique<analysis::Analyzer>(analysis::Lexicon::load_default());
-    models_.integrity = std::make_unique<IntegrityModel>(IntegrityModel::load(*models_.base_analyzer, gen_dir_, false));
+    // The base lexicon is loaded the first time the model segments a title (IntegrityModel
+    // calls the source once, thread-safe): values-only batches never do (reassess()).
+    models_.integrity = std::make_unique<IntegrityModel>(IntegrityModel::load(
+        [m = &models_]() -> const analysis::Analyzer& {
+          m->base_analyzer = std::make_unique<analysis::Analyzer>(analysis::Lexicon::load_default());
+          return *m->base_analyzer;
+        },
+        gen_dir_, false));
     models_.integrity->set_shops(models_.shops);
     const IntegrityThresholds& t = models_.integrity->thresholds();
     dup_params_.max_hamming = int(t.dup_max_hamming);
@@ -327,11 +345,13 @@ class Session {
 
   // ---- applying ---------------------------------------------------------------------------
   void apply(const Batch& b) {
-    // Parse first: the journal holds validated lines, so a failure here means damage.
+    // Parse first: the journal holds validated lines, so a failure here means damage. Lines the
+    // caller parsed already (b.skus) are not parsed again.
     std::vector<SkuRecord> skus;
     std::vector<ShopRecord> shops;
     RecordParser parser;
-    for (size_t i = 0; i < b.lines.size(); ++i) {
+    const bool parsed = b.kind == BatchKind::Skus && b.skus.size() == b.lines.size();
+    for (size_t i = 0; i < b.lines.size() && !parsed; ++i) {
       RecordError err{gen_dir_ + "/" + kJournalFile, i + 2, "", ""};
       bool ok = b.kind == BatchKind::Skus ? parser.parse_sku(b.lines[i], skus.emplace_back(), err)
                                           : parser.parse_shop(b.lines[i], shops.emplace_back(), err);
@@ -355,7 +375,7 @@ class Session {
         if (items_.size() < n) items_.resize(n, -1);
         if (items_[s] < 0) items_[s] = stored_items(dbs_[s]);
       }
-      apply_skus(skus);
+      apply_skus(parsed ? b.skus : skus);
       for (const auto& s : shops) apply_shop(s);
       auto commit = [&](size_t s) {
         dbs_[s].set_metadata(kMetaBatch, std::to_string(b.id));
@@ -477,21 +497,30 @@ class Session {
   enum class Fast { Unchanged, ValuesOnly, Reindex };
 
   // A record whose SKU is document `did` of shard s, its target shard: nothing to write
-  // (Unchanged), values and data rewritten in place (ValuesOnly), or its terms change or its
-  // stored record cannot be read (Reindex: nothing written here; `old_item` is the document's
+  // (Unchanged), values (and the data if the integrity verdict changes) rewritten in place
+  // (ValuesOnly), or its stored fields change or its stage-1 key cannot be read (Reindex: nothing written here; `old_item` is the document's
   // item, for reindex()). Touches only shard s.
   Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r, std::string& old_item) {
     auto& db = dbs_[s];
     Xapian::Document doc = db.get_document(did);
-    SkuRecord old;
-    const std::string data = doc.get_data();
-    const bool decoded = decode_stored(data, old);
-    if (decoded && same_stored(old, r)) return Fast::Unchanged;  // records, not bytes: data may carry more
-    if (!decoded || !same_terms(old, r)) {
+    // The stage-1 key settles it without the data: its rank pack has the numbers and the hash of
+    // the stored fields (index/signals.h RankPack::stored_hash).
+    const std::string k = doc.get_value(slot::kStage1Key);
+    Stage1Key key;
+    RankPack old;
+    if (!decode_stage1_key(k, key) || !decode_rank_pack(key.rank_pack, old)) {
       old_item = doc.get_value(slot::kItemId);
       return Fast::Reindex;
     }
-    models_.revalue(doc, data, r);  // terms untouched: Xapian rewrites values and data only
+    if (old.stored_hash != term_hash(encode_stored(r))) {
+      old_item = old.item;
+      return Fast::Reindex;
+    }
+    if (old.price == r.price && old.shipping_fee == r.shipping_fee && old.sales_30d == double(r.sales_30d) &&
+        old.reviews == double(r.reviews) && old.good_reviews == double(r.good_reviews) &&
+        old.listed_at == double(r.listed_at))
+      return Fast::Unchanged;
+    models_.revalue(doc, key, r);  // terms untouched: Xapian rewrites values (and data if the verdict changed)
     db.replace_document(did, doc);
     return Fast::ValuesOnly;
   }
@@ -648,11 +677,7 @@ class Session {
       for (auto it = dbs_[s].postlist_begin(term); it != dbs_[s].postlist_end(term); ++it) docs.push_back(*it);
       for (Xapian::docid did : docs) {
         Xapian::Document doc = dbs_[s].get_document(did);
-        SkuRecord r;
-        const std::string data = doc.get_data();
-        if (!decode_stored(data, r))
-          throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
-        models_.revalue(doc, data, r);
+        models_.revalue_stored(doc, did, index_dir_);
         dbs_[s].replace_document(did, doc);
       }
       std::lock_guard lk(mu);
@@ -768,13 +793,7 @@ class Session {
     for (auto [s, did] : pt.docs) {
       if (!pending_[s]) continue;
       Xapian::Document doc = dbs_[s].get_document(did);
-      SkuRecord rec;
-      const std::string data = doc.get_data();
-      if (!decode_stored(data, rec))
-        throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
-      IntegrityVerdict stored;
-      const bool have_stored = read_stored_verdict(data, stored);
-      models_.rescore(doc, rec, have_stored ? &stored : nullptr, dup);
+      models_.revalue_stored(doc, did, index_dir_, &dup);
       dbs_[s].replace_document(did, doc);
     }
     ++summary_.dup_partners;
@@ -860,8 +879,9 @@ UpdateSummary update_index(const UpdateOptions& o) {
     }
   }
 
-  // Pass 2: SKU batches of validated lines, in input order.
+  // Pass 2: SKU batches of validated lines, in input order, with their records.
   std::vector<std::string> lines;
+  std::vector<SkuRecord> recs;
   SkuRecord rec;
   for (const auto& file : o.catalog_files) {
     LineReader reader(file);
@@ -871,14 +891,16 @@ UpdateSummary update_index(const UpdateOptions& o) {
       RecordError err{file, line.number, "", ""};
       if (!parser.parse_sku(line.text, rec, err)) continue;  // reported in pass 1
       lines.emplace_back(line.text);
+      recs.push_back(std::move(rec));
       ++summary.records;
       if (lines.size() >= o.batch_size) {
-        session.run(BatchKind::Skus, std::move(lines));
+        session.run(BatchKind::Skus, std::move(lines), std::move(recs));
         lines.clear();
+        recs.clear();
       }
     }
   }
-  if (!lines.empty()) session.run(BatchKind::Skus, std::move(lines));
+  if (!lines.empty()) session.run(BatchKind::Skus, std::move(lines), std::move(recs));
 
   session.totals(summary.skus, summary.items);
   summary.rejected = sink.count();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 
 #include <xapian.h>
@@ -13,11 +14,13 @@
 
 #include "analyzers/analyzer.h"
 #include "index/builder.h"
+#include "index/catalog.h"
 #include "index/dedup.h"
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "index/integrity.h"
 #include "index/layout.h"
+#include "index/signals.h"
 #include "index/simhash.h"
 #include "index/updater.h"
 #include "tests/test_util.h"
@@ -457,6 +460,59 @@ TEST_CASE("annotate: stuffed brand words move to XZ, values and stored integrity
   CHECK(d2.get_data().find("\"integrity\"") == std::string::npos);
 }
 
+TEST_CASE("finish_values: the stage-1 key carries the dropped slots, and the document gives back its whole record", "[integrity][layout]") {
+  Model model;
+  const auto& an = base_analyzer();
+  auto r = sku("x1", "xi1", "shopx", "耐克 阿迪达斯 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199.9);
+  r.shipping_fee = 12.5;
+  r.sales_30d = 37;
+  r.reviews = 12;
+  r.good_reviews = 11;
+  r.listed_at = 1700000000;
+  Xapian::Document doc = make_document(an, r, 0.5);
+  SignalModel signals;
+  signals.observe(r);
+  signals.finish();
+  signals.add_values(doc, r);
+  model.m.annotate(an, r, doc);
+  std::map<unsigned, std::string> written;
+  for (auto v = doc.values_begin(); v != doc.values_end(); ++v) written[v.get_valueno()] = *v;
+  finish_values(doc);
+  // Every slot reads back as written; the carried ones are no longer in the document.
+  for (const auto& [s, v] : written) {
+    INFO("slot " << s);
+    CHECK(stored_value(doc, s) == v);
+    const bool carried = std::find(kCarriedSlots.begin(), kCarriedSlots.end(), s) != kCarriedSlots.end();
+    CHECK(doc.get_value(s).empty() == carried);
+  }
+  Stage1Key key;
+  const std::string k = doc.get_value(slot::kStage1Key);
+  REQUIRE(decode_stage1_key(k, key));
+  CHECK(key.flags() == "brand_stuffing");
+  // The data has no numbers; the record comes back whole from data and key.
+  CHECK(doc.get_data().find("199.9") == std::string::npos);
+  SkuRecord back;
+  REQUIRE(read_record(doc, back));
+  CHECK(same_record(back, r));
+  CHECK(back.price == 199.9);
+  CHECK(back.shipping_fee == 12.5);
+  // A changed title changes the stored fields' hash the updater compares; a changed price does not.
+  RankPack pack;
+  REQUIRE(decode_rank_pack(key.rank_pack, pack));
+  SkuRecord retitled = r, repriced = r;
+  retitled.title += " 新款";
+  repriced.price = 99;
+  CHECK(pack.stored_hash == term_hash(encode_stored(repriced)));
+  CHECK(pack.stored_hash != term_hash(encode_stored(retitled)));
+  CHECK_FALSE(same_record(back, repriced));
+  // As a catalog line the record parses back to itself.
+  RecordParser parser;
+  RecordError err;
+  SkuRecord parsed;
+  REQUIRE(parser.parse_sku(record_json(r), parsed, err));
+  CHECK(same_record(parsed, r));
+}
+
 TEST_CASE("thresholds: unknown keys and out-of-range values are refused", "[integrity]") {
   IntegrityThresholds t;
   CHECK_THROWS_AS(t.set("no_such_key", 1), UsageError);
@@ -842,11 +898,11 @@ TEST_CASE("update: a price change into a shipping-fee game is flagged, and back 
   CHECK(s.values_only == 1);
   const std::string line = audit_line(audit_json(idx), r.sku_id);
   CHECK(line.find("shipping_fee_game") != std::string::npos);
-  CHECK(Xapian::sortable_unserialise(stored_doc(idx, r.sku_id).get_value(slot::kPenalty)) < 1);
+  CHECK(Xapian::sortable_unserialise(stored_value(stored_doc(idx, r.sku_id), slot::kPenalty)) < 1);
   auto back = update_with(idx, tmp.path + "/d2.jsonl", {r});
   CHECK(back.values_only == 1);
   CHECK(audit_line(audit_json(idx), r.sku_id).empty());
-  CHECK(Xapian::sortable_unserialise(stored_doc(idx, r.sku_id).get_value(slot::kPenalty)) == 1);
+  CHECK(Xapian::sortable_unserialise(stored_value(stored_doc(idx, r.sku_id), slot::kPenalty)) == 1);
   CHECK(stored_doc(idx, r.sku_id).get_value(slot::kIntegrityFlags).empty());
 }
 

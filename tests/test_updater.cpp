@@ -23,6 +23,7 @@
 
 #include "index/builder.h"
 #include "index/dedup.h"
+#include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
 #include "index/signals.h"
@@ -57,7 +58,8 @@ UpdateSummary update(const std::string& dir, const std::string& delta, uint32_t 
   return update_index(o);
 }
 
-// Every document of the live generation: sku_id -> "shard|data|values", plus the shard count.
+// Every document of the live generation: sku_id -> "shard|record|data|values" (the record as a
+// catalog line: data and the stage-1 key's numbers).
 std::map<std::string, std::string> dump(const std::string& dir) {
   std::map<std::string, std::string> out;
   std::string gen = index::live_generation(dir);
@@ -68,10 +70,12 @@ std::map<std::string, std::string> dump(const std::string& dir) {
       Xapian::Document d = db.get_document(*it);
       std::string values;
       for (auto v = d.values_begin(); v != d.values_end(); ++v) values += std::to_string(v.get_valueno()) + "=" + *v + ";";
-      std::string sku = d.get_value(index::slot::kSkuId);
+      std::string sku = index::stored_value(d, index::slot::kSkuId);
       INFO("sku " << sku << " in two shards");
       CHECK(out.count(sku) == 0);
-      out[sku] = std::to_string(s) + "|" + d.get_data() + "|" + values;
+      index::SkuRecord rec;
+      CHECK(index::read_record(d, rec));
+      out[sku] = std::to_string(s) + "|" + index::record_json(rec) + "|" + d.get_data() + "|" + values;
     }
   }
   return out;
@@ -192,12 +196,21 @@ TEST_CASE("a values-only change keeps the document's terms and is not re-analyze
     if (sku != "ring2-0") CHECK(after.at(sku) == doc);
   CHECK(after.at("ring2-0") != before.at("ring2-0"));
   CHECK(after.at("ring2-0").find("\"price\":7.5") != std::string::npos);
+  // The data holds only the fields terms come from (and, for a flagged listing, its verdict): a
+  // new price and sales count leave it byte for byte as it was.
+  auto data_of = [](const std::string& dumped) {
+    size_t a = dumped.find('|', dumped.find('|') + 1);  // after "shard|record|"
+    return dumped.substr(a + 1, dumped.find('|', a + 1) - a - 1);
+  };
+  CHECK(data_of(after.at("ring2-0")) == data_of(before.at("ring2-0")));
+  CHECK(data_of(after.at("ring2-0")).find("price") == std::string::npos);
   Searcher searcher(dir);
   SearchRequest req;
   req.query = "钥匙扣";
   req.price_max = 8;
   auto r = searcher.search(req);
-  CHECK(skus_of(r) == std::vector<std::string>{"ring2-0"});
+  REQUIRE(skus_of(r) == std::vector<std::string>{"ring2-0"});
+  CHECK(r.hits[0].price == 7.5);  // shown from the stage-1 key, not from stale data
   // Changing the values back gives the document exactly as built: every value slot and the
   // stored data are rewritten from the record (the fast path clears the old values unread).
   write(tmp.path + "/back.jsonl", fixture_line("ring2-0") + "\n");
@@ -266,7 +279,7 @@ TEST_CASE("rerunning the same delta is idempotent", "[update]") {
   CHECK(check_index(dir).ok);
 }
 
-TEST_CASE("every document's stage-1 key holds its sku_id, rank pack and integrity values, after updates too", "[update][ranking]") {
+TEST_CASE("every document's stage-1 key holds its sku_id, rank pack and integrity values, after updates too, and no carried slot is stored", "[update][ranking]") {
   test::TempDir tmp;
   const std::string dir = tmp.path + "/idx";
   build_mini(dir, 4);
@@ -279,15 +292,29 @@ TEST_CASE("every document's stage-1 key holds its sku_id, rank pack and integrit
     Xapian::Database db(gen + "/" + p);
     for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
       Xapian::Document d = db.get_document(*it);
-      const std::string sku = d.get_value(index::slot::kSkuId);
+      index::SkuRecord rec;
+      REQUIRE(index::decode_stored(d.get_data(), rec));
+      const std::string& sku = rec.sku_id;
       const std::string key = d.get_value(index::slot::kStage1Key);
       INFO("sku " << sku);
       index::Stage1Key k;
       REQUIRE(index::decode_stage1_key(key, k));
       CHECK(key.substr(0, key.find('\0')) == sku);
-      CHECK(k.rank_pack == d.get_value(index::slot::kRankPack));
-      for (unsigned s = index::slot::kPenalty; s <= index::slot::kShopBlocked; ++s)
-        CHECK(k.integrity[s - index::slot::kPenalty] == d.get_value(s));
+      index::RankPack pack;
+      REQUIRE(index::decode_rank_pack(k.rank_pack, pack));
+      CHECK(pack.sku == sku);
+      CHECK(pack.item == rec.item_id);
+      CHECK(pack.effective_price == pack.price + pack.shipping_fee);
+      // The carried slots are in the key only; the slots kept are there too where the key has them.
+      for (unsigned s : index::kCarriedSlots) CHECK(d.get_value(s).empty());
+      CHECK(index::stored_value(d, index::slot::kSkuId) == sku);
+      CHECK(index::stored_value(d, index::slot::kRankPack) == k.rank_pack);
+      for (unsigned s = index::slot::kPenalty; s <= index::slot::kShopBlocked; ++s) {
+        CHECK(index::stored_value(d, s) == k.integrity[s - index::slot::kPenalty]);
+        if (s == index::slot::kDupCluster || s == index::slot::kDupKind) CHECK(d.get_value(s) == k.integrity[s - index::slot::kPenalty]);
+      }
+      CHECK(Xapian::sortable_unserialise(index::stored_value(d, index::slot::kPrice)) == pack.price);
+      CHECK(index::stored_value(d, index::slot::kShopId) == rec.shop_id);
       ++docs;
     }
   }
