@@ -557,7 +557,21 @@ struct IntegrityModel::Impl {
   };
   std::unordered_map<std::string, Alias> aliases;
   std::vector<uint32_t> group_parent;
-  std::vector<size_t> alias_lengths;  // distinct byte lengths of usable aliases, longest first
+  // Distinct byte lengths of usable aliases, longest first: computed when brand stuffing is first
+  // looked for (it asks the analyzer, which the updater's fast path never loads), after finish()
+  // or load() froze the aliases.
+  mutable std::once_flag alias_lengths_once;
+  mutable std::vector<size_t> alias_lengths_;
+  const std::vector<size_t>& alias_lengths() const {
+    std::call_once(alias_lengths_once, [this] {
+      std::unordered_set<size_t> lens;
+      for (const auto& [alias, a] : aliases)
+        if (usable_alias(alias, a)) lens.insert(alias.size());
+      alias_lengths_.assign(lens.begin(), lens.end());
+      std::sort(alias_lengths_.rbegin(), alias_lengths_.rend());
+    });
+    return alias_lengths_;
+  }
 
   std::unordered_map<uint64_t, ShopStats> shops;
   std::unordered_map<uint64_t, ShopTopStats> shop_tops;  // mix(shop) ^ top
@@ -757,7 +771,6 @@ struct IntegrityModel::Impl {
       ls.len_limit = std::max(t.length_min_chars, q * t.length_factor);
     }
     for (auto& [alias, a] : aliases) a.group = group_root(a.group);
-    refresh_alias_lengths();
 
     // Sham sales: the shop's history in the category.
     for (auto& [item, c] : sham) {
@@ -862,14 +875,6 @@ struct IntegrityModel::Impl {
     v.penalty = std::max(t.min_penalty, v.penalty);
   }
 
-  void refresh_alias_lengths() {
-    std::unordered_set<size_t> lens;
-    for (const auto& [alias, a] : aliases)
-      if (usable_alias(alias, a)) lens.insert(alias.size());
-    alias_lengths.assign(lens.begin(), lens.end());
-    std::sort(alias_lengths.rbegin(), alias_lengths.rend());
-  }
-
   // A competitor brand of a listing: a brand of the listing's top category whose name is not a
   // descriptive word there (in more than brand_common_share of the category's other titles).
   bool brand_in_top(const std::string& alias, const LeafStats* ls) const {
@@ -938,7 +943,7 @@ struct IntegrityModel::Impl {
         continue;
       }
       size_t matched = 0;
-      for (size_t len : alias_lengths) {
+      for (size_t len : alias_lengths()) {
         if (p + len > c.size()) continue;
         auto it = aliases.find(c.substr(p, len));
         if (it == aliases.end() || !usable_alias(it->first, it->second)) continue;
@@ -1538,7 +1543,6 @@ IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& 
       for (auto& [h, st] : m.shops) st.dup_groups = m.dups->shop_groups(h);
     if (!memberships) m.dups.reset();
   }
-  m.refresh_alias_lengths();
   m.finished = true;
   return model;
 }
