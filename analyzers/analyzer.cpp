@@ -96,6 +96,37 @@ void finish_plain(std::string_view text, std::vector<Token>& toks) {
   toks.swap(out);
 }
 
+// Plain mode: a run of two or three single Han characters that the path leaves single, between
+// longer pieces or chunk edges, becomes one piece when the lexicon has that run as a join entry
+// (an n-gram the catalog uses often and cohesively, LexiconLearner::Options::join_*): 兔/窝 ->
+// 兔窝. Only whole runs are joined, so a join never takes a character from a dictionary word.
+void join_single_runs(const Lexicon::Data& lex, std::string_view bytes, const Unit* cu, const SegUnit* su,
+                      std::vector<uint32_t>& ends) {
+  constexpr size_t kMaxJoin = 3;
+  size_t out = 0, a = 0;  // ends[out..] rewritten in place; a = start unit of piece i
+  for (size_t i = 0; i < ends.size();) {
+    auto single = [&](size_t k, uint32_t from) { return ends[k] - from == 1 && cu[from].kind == UnitKind::Han; };
+    size_t j = i;
+    uint32_t b = static_cast<uint32_t>(a);
+    while (j < ends.size() && single(j, b)) b = ends[j++];
+    if (j - i >= 2 && j - i <= kMaxJoin) {
+      const auto* sl = lex.find(bytes.substr(su[a].byte_b, su[ends[j - 1] - 1].byte_e - su[a].byte_b));
+      if (sl != nullptr && sl->join) {
+        ends[out++] = ends[j - 1];
+        a = ends[j - 1];
+        i = j;
+        continue;
+      }
+    }
+    if (j == i) j = i + 1;  // a longer piece
+    for (; i < j; ++i) {
+      a = ends[i];
+      ends[out++] = ends[i];
+    }
+  }
+  ends.resize(out);
+}
+
 }  // namespace
 
 struct Analyzer::Impl {
@@ -180,6 +211,7 @@ std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, M
     s.edges.clear();
     detail::segment(lex, s.bytes, s.su.data(), n, s.ss, s.ends, mode == Mode::Index ? &s.edges : nullptr,
                     fine);
+    if (fine) join_single_runs(lex, s.bytes, cu, s.su.data(), s.ends);
     s.unit_pos.assign(n, 0);
     s.unit_single.assign(n, 0);
 

@@ -222,6 +222,81 @@ struct LexiconLearner::Impl {
     return f >= 4.0e9 ? 4000000000u : static_cast<uint32_t>(f);
   }
 
+  // An n-gram of 2..max_chars characters seen at least min_count times, with the counts of its
+  // neighbours (for boundary entropy) and, when crossing is set, of the occurrences a base word
+  // of two or more characters crosses its left / right edge.
+  struct Acc {
+    Key key;
+    uint32_t count, lb, rb;
+    double rs = 0, rx = 0, ls = 0, lx = 0;  // neighbour count sums and sum of c*ln(c)
+    double lcross = 0, rcross = 0;  // occurrences a base word crosses the left / right edge of
+  };
+  std::vector<Acc> candidates(uint32_t min_count, size_t max_chars, bool crossing) const {
+    const Lexicon& lex = base->lexicon();
+    std::vector<Acc> cands;
+    std::unordered_map<Key, size_t, KeyHash> index;
+    for (const Slot& s : table) {
+      const size_t n = key_len(s.key);
+      if (s.key.a == 0 || n < 2 || n > max_chars || s.count < min_count) continue;
+      index.emplace(s.key, cands.size());
+      cands.push_back(Acc{s.key, s.count, s.lb, s.rb});
+    }
+    for (const Slot& s : table) {
+      const size_t n = key_len(s.key);
+      if (s.key.a == 0 || n < 3) continue;
+      const double c = s.count;
+      // A lexicon word of two or more characters made of the neighbour and part of the candidate
+      // (风衣 in 风|衣外套, 女装 in 牛仔裤女|装): the candidate crosses a word boundary there.
+      auto is_base_word = [&](size_t from, size_t len) {
+        return lex.frequency(key_text(sub_key(s.key, from, len))) > 0;
+      };
+      // s = x + w: a prefix of s of 2..n-1 characters (x and a head of w) is a word.
+      auto left_crossed = [&] {
+        for (size_t k = 2; k < n; ++k)
+          if (is_base_word(0, k)) return true;
+        return false;
+      };
+      // s = w + y: a suffix of s of 2..n-1 characters (a tail of w and y) is a word.
+      auto right_crossed = [&] {
+        for (size_t k = 1; k + 2 <= n; ++k)
+          if (is_base_word(k, n - k)) return true;
+        return false;
+      };
+      if (auto it = index.find(sub_key(s.key, 0, n - 1)); it != index.end()) {
+        cands[it->second].rs += c;
+        cands[it->second].rx += c * std::log(c);
+        if (crossing && right_crossed()) cands[it->second].rcross += c;
+      }
+      if (auto it = index.find(sub_key(s.key, 1, n - 1)); it != index.end()) {
+        cands[it->second].ls += c;
+        cands[it->second].lx += c * std::log(c);
+        if (crossing && left_crossed()) cands[it->second].lcross += c;
+      }
+    }
+    return cands;
+  }
+
+  // Boundary entropy (nats) from neighbour counts; each run-boundary occurrence counts as a
+  // distinct neighbour.
+  static double entropy(double sum, double x, uint32_t boundary) {
+    const double total = sum + boundary;
+    return total > 0 ? std::log(total) - x / total : 0.0;
+  }
+
+  // PMI of the weakest split w = a|b; stops early below floor; -1e9 when a part was pruned.
+  double weakest_pmi(const Acc& a, double floor) const {
+    const double n_chars = static_cast<double>(std::max<uint64_t>(han_chars, 1));
+    const size_t n = key_len(a.key);
+    double pmi = 1e9;
+    for (size_t k = 1; k < n && pmi >= floor; ++k) {
+      const Slot* l = find(sub_key(a.key, 0, k));
+      const Slot* r = find(sub_key(a.key, k, n - k));
+      if (!l || !r) return -1e9;  // a part was pruned: too little evidence
+      pmi = std::min(pmi, std::log(a.count * n_chars / (static_cast<double>(l->count) * r->count)));
+    }
+    return pmi;
+  }
+
   uint64_t title_count(const std::string& word) const {
     char32_t c[kMaxGram];
     size_t n = 0;
@@ -242,6 +317,8 @@ LexiconLearner::LexiconLearner(const Analyzer& base) : LexiconLearner(base, Opti
 LexiconLearner::LexiconLearner(const Analyzer& base, Options options) : impl_(std::make_unique<Impl>()) {
   if (options.max_word_chars < 2 || options.max_word_chars + 1 > kMaxGram)
     throw std::invalid_argument("LexiconLearner: max_word_chars must be 2..5");
+  if (options.max_join_chars < 2 || options.max_join_chars > 3)
+    throw std::invalid_argument("LexiconLearner: max_join_chars must be 2..3 (plain mode joins runs of up to three)");
   if (options.table_bits < 10 || options.table_bits > 30)
     throw std::invalid_argument("LexiconLearner: table_bits must be 10..30");
   impl_->base = &base;
@@ -319,74 +396,14 @@ void LexiconLearner::add_title(std::string_view title) {
 std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
   const Impl& m = *impl_;
   const Lexicon& lex = m.base->lexicon();
-  const double n_chars = static_cast<double>(std::max<uint64_t>(m.han_chars, 1));
-  struct Acc {
-    Key key;
-    uint32_t count, lb, rb;
-    double rs = 0, rx = 0, ls = 0, lx = 0;  // neighbour count sums and sum of c*ln(c)
-    double lcross = 0, rcross = 0;  // occurrences a base word crosses the left / right edge of
-  };
-  std::vector<Acc> cands;
-  std::unordered_map<Key, size_t, KeyHash> index;
-  for (const Slot& s : m.table) {
-    const size_t n = key_len(s.key);
-    if (s.key.a == 0 || n < 2 || n > m.opt.max_word_chars || s.count < m.opt.min_count) continue;
-    index.emplace(s.key, cands.size());
-    cands.push_back(Acc{s.key, s.count, s.lb, s.rb});
-  }
-  for (const Slot& s : m.table) {
-    const size_t n = key_len(s.key);
-    if (s.key.a == 0 || n < 3) continue;
-    const double c = s.count;
-    // A lexicon word of two or more characters made of the neighbour and part of the candidate
-    // (风衣 in 风|衣外套, 女装 in 牛仔裤女|装): the candidate crosses a word boundary there.
-    auto is_base_word = [&](size_t from, size_t len) {
-      return lex.frequency(key_text(sub_key(s.key, from, len))) > 0;
-    };
-    // s = x + w: a prefix of s of 2..n-1 characters (x and a head of w) is a word.
-    auto left_crossed = [&] {
-      for (size_t k = 2; k < n; ++k)
-        if (is_base_word(0, k)) return true;
-      return false;
-    };
-    // s = w + y: a suffix of s of 2..n-1 characters (a tail of w and y) is a word.
-    auto right_crossed = [&] {
-      for (size_t k = 1; k + 2 <= n; ++k)
-        if (is_base_word(k, n - k)) return true;
-      return false;
-    };
-    if (auto it = index.find(sub_key(s.key, 0, n - 1)); it != index.end()) {
-      cands[it->second].rs += c;
-      cands[it->second].rx += c * std::log(c);
-      if (m.opt.max_crossed < 1.0 && right_crossed()) cands[it->second].rcross += c;
-    }
-    if (auto it = index.find(sub_key(s.key, 1, n - 1)); it != index.end()) {
-      cands[it->second].ls += c;
-      cands[it->second].lx += c * std::log(c);
-      if (m.opt.max_crossed < 1.0 && left_crossed()) cands[it->second].lcross += c;
-    }
-  }
-  auto entropy = [](double sum, double x, uint32_t boundary) {
-    const double total = sum + boundary;  // each boundary occurrence: a distinct neighbour
-    return total > 0 ? std::log(total) - x / total : 0.0;
-  };
+  std::vector<Impl::Acc> cands = m.candidates(m.opt.min_count, m.opt.max_word_chars, m.opt.max_crossed < 1.0);
   std::vector<Discovered> passed;
-  for (const Acc& a : cands) {
-    const double hl = entropy(a.ls, a.lx, a.lb);
-    const double hr = entropy(a.rs, a.rx, a.rb);
+  for (const Impl::Acc& a : cands) {
+    const double hl = Impl::entropy(a.ls, a.lx, a.lb);
+    const double hr = Impl::entropy(a.rs, a.rx, a.rb);
     if (hl < m.opt.min_entropy || hr < m.opt.min_entropy) continue;
     if (std::max(a.lcross, a.rcross) >= m.opt.max_crossed * a.count) continue;
-    const size_t n = key_len(a.key);
-    double pmi = 1e9;
-    for (size_t k = 1; k < n && pmi >= m.opt.min_pmi; ++k) {
-      const Slot* l = m.find(sub_key(a.key, 0, k));
-      const Slot* r = m.find(sub_key(a.key, k, n - k));
-      if (!l || !r) {
-        pmi = -1e9;  // a part was pruned: too little evidence
-        break;
-      }
-      pmi = std::min(pmi, std::log(a.count * n_chars / (static_cast<double>(l->count) * r->count)));
-    }
+    const double pmi = m.weakest_pmi(a, m.opt.min_pmi);
     if (pmi < m.opt.min_pmi) continue;
     std::string word = key_text(a.key);
     if (lex.frequency(word) > 0) continue;
@@ -429,6 +446,29 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
   return out;
 }
 
+std::vector<LexiconLearner::Discovered> LexiconLearner::joins() const {
+  const Impl& m = *impl_;
+  std::vector<Discovered> out;
+  if (m.opt.max_join_words == 0) return out;
+  const Lexicon& lex = m.base->lexicon();
+  for (const Impl::Acc& a : m.candidates(m.opt.join_min_count, m.opt.max_join_chars, m.opt.join_max_crossed < 1.0)) {
+    const double hl = Impl::entropy(a.ls, a.lx, a.lb);
+    const double hr = Impl::entropy(a.rs, a.rx, a.rb);
+    if (hl < m.opt.join_min_entropy || hr < m.opt.join_min_entropy) continue;
+    if (std::max(a.lcross, a.rcross) >= m.opt.join_max_crossed * a.count) continue;  // glue: 控器 of 遥控|器
+    const double pmi = m.weakest_pmi(a, m.opt.join_min_pmi);
+    if (pmi < m.opt.join_min_pmi) continue;
+    std::string word = key_text(a.key);
+    if (lex.frequency(word) > 0) continue;
+    out.push_back(Discovered{std::move(word), a.count, pmi, hl, hr});
+  }
+  std::sort(out.begin(), out.end(), [](const Discovered& x, const Discovered& y) {
+    return x.count != y.count ? x.count > y.count : x.word < y.word;
+  });
+  if (out.size() > m.opt.max_join_words) out.resize(m.opt.max_join_words);
+  return out;
+}
+
 std::vector<Lexicon::Entry> LexiconLearner::entries() const {
   const Impl& m = *impl_;
   const Lexicon& lex = m.base->lexicon();
@@ -444,9 +484,14 @@ std::vector<Lexicon::Entry> LexiconLearner::entries() const {
     done.insert(word);
   }
   for (auto& d : discover()) {
-    if (done.count(d.word)) continue;
+    if (!done.insert(d.word).second) continue;
     const uint32_t f = m.winning_freq(d.word, d.count);
     out.push_back(Lexicon::Entry{std::move(d.word), f, "learned"});
+  }
+  // Join entries (frequency 0: they are not words and leave the DAG's probabilities alone).
+  for (auto& j : joins()) {
+    if (done.count(j.word)) continue;
+    out.push_back(Lexicon::Entry{std::move(j.word), 0, Lexicon::Data::kJoinTag});
   }
   // Base words the titles use often get the frequency of a mixture of the base distribution
   // and the titles' (盒子, 饼干, 童鞋 gain on 首饰盒|子, 曲奇饼|干, 女童|鞋); their tags stay.

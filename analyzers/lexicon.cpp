@@ -150,8 +150,12 @@ std::shared_ptr<Lexicon::Data> LexiconBuilder::finish() {
 void Lexicon::Data::build_slots() {
   log_total = std::log(static_cast<double>(total_freq > 0 ? total_freq : 1));
   catalog_tag.assign(tags.size(), 0);
-  for (size_t t = 0; t < tags.size(); ++t)
+  std::vector<uint8_t> join_tag(tags.size(), 0);
+  for (size_t t = 0; t < tags.size(); ++t) {
     catalog_tag[t] = tags[t] == "brand" || tags[t] == "attr" || tags[t] == "cat" || tags[t] == "learned";
+    join_tag[t] = tags[t] == kJoinTag;
+  }
+  auto is_join = [&](const Node& nd) { return nd.is_word != 0 && join_tag[nd.tag] != 0; };
   size_t n = 1024;
   while (n * 5 < nodes.size() * 8) n <<= 1;  // load <= 0.625
   slots.assign(n, Slot{});
@@ -173,7 +177,8 @@ void Lexicon::Data::build_slots() {
     sl.logp = static_cast<float>(std::log(static_cast<double>(nd.freq > 0 ? nd.freq : 1)) - log_total);
     sl.node = static_cast<uint32_t>(k);
     sl.len = static_cast<uint16_t>(nd.len);
-    sl.is_word = nd.is_word;
+    sl.is_word = nd.is_word != 0 && !is_join(nd);
+    sl.join = is_join(nd);
     if (nd.len <= sizeof(sl.inl)) std::memcpy(sl.inl, pool.data() + nd.off, nd.len);
   }
   bloom.assign((size_t{1} << kBloomBits) / 64, 0);
@@ -193,7 +198,7 @@ void Lexicon::Data::build_slots() {
     if (i != w.size() || cp >= 0x10000 || cp == 0xFFFD) continue;
     CharInfo& c = bmp[cp];
     c.present = 1;
-    c.is_word = nd.is_word;
+    c.is_word = nd.is_word != 0 && !is_join(nd);
     c.logp = static_cast<float>(std::log(static_cast<double>(nd.freq > 0 ? nd.freq : 1)) - log_total);
   }
 }

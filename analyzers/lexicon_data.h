@@ -37,8 +37,8 @@ struct Lexicon::Data {
     float logp = 0;       // ln(freq / total_freq); unknown-word score for prefix-only entries
     uint32_t node = 0;    // index into nodes
     uint16_t len = 0;     // bytes (0 = empty slot)
-    uint8_t is_word = 0;
-    uint8_t reserved = 0;
+    uint8_t is_word = 0;  // 0 for prefixes and for join-only entries
+    uint8_t join = 0;     // a join-only entry (tag "join"): see kJoinTag
     char inl[12] = {};    // the bytes when len <= 12
   };
   static_assert(sizeof(Slot) == 32);
@@ -49,6 +49,10 @@ struct Lexicon::Data {
   std::vector<Slot> slots;       // size is a power of two, load <= 0.625
   std::vector<std::string> tags;
   std::vector<uint8_t> catalog_tag;  // per tag: 1 for catalog words (brand, attr, cat, learned)
+  // Entries tagged kJoinTag are not words: the DAG, frequency() and tag() ignore them. They
+  // name runs of two or three single characters that plain mode joins into one piece when the
+  // path leaves exactly that run single (LexiconLearner::Options::join_*).
+  static constexpr const char* kJoinTag = "join";
   uint64_t total_freq = 0;
   double log_total = 0.0;        // ln(total_freq)
 

@@ -47,6 +47,19 @@ class LexiconLearner {
     double adapt_weight = 1.0;     // weight of the titles' word distribution in base-word
                                    // frequencies (0: base frequencies kept)
     size_t max_new_words = 50000;  // keep the most frequent discoveries
+    // Join entries (tag "join"): n-grams of 2..max_join_chars characters the base lexicon
+    // lacks, with count >= join_min_count, PMI >= join_min_pmi, boundary entropy >=
+    // join_min_entropy on both sides, and fewer than join_max_crossed of their occurrences
+    // crossed by a base word at either edge (as max_crossed). They are not words (no DAG edge,
+    // no index term); plain mode joins a run of single characters that its path leaves between
+    // longer pieces when the whole run is one of them (兔/窝 -> 兔窝). Chosen on train+dev of
+    // the multidigraph spans (analyzers/README.md). max_join_words 0 turns them off.
+    uint32_t join_min_count = 2;
+    double join_min_pmi = 1.0;
+    double join_min_entropy = 0.5;
+    double join_max_crossed = 0.3;
+    size_t max_join_chars = 3;
+    size_t max_join_words = 200000;
     unsigned table_bits = 21;      // n-gram table of 2^table_bits slots (32 bytes each)
     size_t max_catalog_words = 1000000;  // distinct brand/attribute/category words kept
     size_t max_catalog_word_chars = 8;   // longer attribute values / category names are skipped
@@ -78,6 +91,9 @@ class LexiconLearner {
   std::vector<Lexicon::Entry> entries() const;
   // Title discoveries only, most frequent first (for inspection and tests).
   std::vector<Discovered> discover() const;
+  // Join entries (Options::join_*), most frequent first; entries() adds those not already
+  // catalog words or discoveries, tagged "join" with frequency 0.
+  std::vector<Discovered> joins() const;
   // Alias groups of the brands seen, normalized: {"chando", "自然堂"}; one group per distinct
   // set of aliases (in the order first seen).
   std::vector<std::vector<std::string>> brand_groups() const;

@@ -7,14 +7,16 @@
 //       (tune on train+dev, report test), for longtail (base lexicon, and
 //       with words learned from --learn titles), ICU's word break, and each --jieba FILE: one
 //       line per text, tokens separated by tabs (scripts/segment_eval_jieba.py writes it).
-//   longtail_segment_eval speed TITLES[:COL]...
-//       Single-thread throughput (MB of UTF-8 input per second) in plain, index and query mode.
+//   longtail_segment_eval speed [--learned] TITLES[:COL]...
+//       Single-thread throughput (MB of UTF-8 input per second) in plain, index and query mode,
+//       with the base lexicon or (--learned) with words and join entries learned from the titles.
 //   longtail_segment_eval coverage TITLES[:COL]... [--brands DIC]...
 //       Share of Han characters inside words of two or more characters on the segmentation
 //       path, with the base lexicon and after catalog learning over the same titles (plus the
 //       brand lists given as the catalog's brands).
 // Learner thresholds can be overridden with LEARN_MIN_PMI, LEARN_MIN_ENTROPY, LEARN_MAX_CROSSED,
-// LEARN_ADAPT, LEARN_MIN_COUNT.
+// LEARN_ADAPT, LEARN_MIN_COUNT, and the join entries' with JOIN_MIN_COUNT, JOIN_MIN_PMI,
+// JOIN_MIN_ENTROPY, JOIN_MAX_CROSSED, JOIN_MAX_CHARS, JOIN_MAX_WORDS (0: no join entries).
 // Diagnostics (spans): SEGEVAL_DUMP=PREFIX, SEGEVAL_TOKENS=PREFIX, SEGEVAL_LEARNED=PREFIX write
 // per-row files (spans not kept whole, tokens of every text, learned lexicon entries).
 // TITLES[:COL] reads one text a line, or column COL (1-based) of a tab-separated file with a
@@ -332,6 +334,12 @@ std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::
   if (const char* v = std::getenv("LEARN_MAX_CROSSED")) opt.max_crossed = std::atof(v);
   if (const char* v = std::getenv("LEARN_ADAPT")) opt.adapt_weight = std::atof(v);
   if (const char* v = std::getenv("LEARN_MIN_COUNT")) opt.min_count = static_cast<uint32_t>(std::atoi(v));
+  if (const char* v = std::getenv("JOIN_MIN_COUNT")) opt.join_min_count = static_cast<uint32_t>(std::atoi(v));
+  if (const char* v = std::getenv("JOIN_MIN_PMI")) opt.join_min_pmi = std::atof(v);
+  if (const char* v = std::getenv("JOIN_MIN_ENTROPY")) opt.join_min_entropy = std::atof(v);
+  if (const char* v = std::getenv("JOIN_MAX_CROSSED")) opt.join_max_crossed = std::atof(v);
+  if (const char* v = std::getenv("JOIN_MAX_CHARS")) opt.max_join_chars = static_cast<size_t>(std::atoi(v));
+  if (const char* v = std::getenv("JOIN_MAX_WORDS")) opt.max_join_words = static_cast<size_t>(std::atoi(v));
   LexiconLearner learner(base, opt);
   for (const auto& s : specs)
     for (const auto& t : read_texts(s)) learner.add_title(t);
@@ -348,8 +356,10 @@ std::shared_ptr<const Lexicon> learned_lexicon(const Analyzer& base, const std::
       std::fclose(f);
     }
   }
-  std::fprintf(stderr, "learned %zu entries from %zu titles, %zu brand and %zu product lists\n", entries.size(),
-               learner.titles_used(), brand_dics.size(), product_dics.size());
+  size_t joins = 0;
+  for (const auto& e : entries) joins += e.tag == "join";
+  std::fprintf(stderr, "learned %zu entries (%zu join) from %zu titles (n-grams pruned up to count %u), %zu brand and %zu product lists\n",
+               entries.size(), joins, learner.titles_used(), learner.prune_threshold(), brand_dics.size(), product_dics.size());
   return Lexicon::extend(base.lexicon(), entries);
 }
 
@@ -444,16 +454,24 @@ double thread_cpu_seconds() {
 }
 
 int speed_cmd(int argc, char** argv) {
-  std::vector<std::string> texts;
-  for (int i = 2; i < argc; ++i)
+  std::vector<std::string> texts, specs;
+  bool learned = false;  // --learned: the lexicon an index build would use (learned from these titles)
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--learned") == 0) {
+      learned = true;
+      continue;
+    }
+    specs.emplace_back(argv[i]);
     for (auto& t : read_texts(argv[i])) texts.push_back(std::move(t));
-  if (texts.empty()) usage("speed TITLES[:COL]...");
+  }
+  if (texts.empty()) usage("speed [--learned] TITLES[:COL]...");
   size_t bytes = 0;
   for (const auto& t : texts) bytes += t.size();
   const auto t0 = std::chrono::steady_clock::now();
-  const Analyzer a(Lexicon::load_default());
+  const Analyzer base(Lexicon::load_default());
   const double startup = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("texts: %zu, %.2f MB; analyzer start-up (lexicon + normalizer): %.0f ms\n", texts.size(), bytes / 1e6, startup);
+  const Analyzer a(learned ? learned_lexicon(base, specs, {}, {}, {}) : Lexicon::load_default());
   for (Mode m : {Mode::Plain, Mode::Index, Mode::Query}) {
     size_t tokens = 0;
     const int rounds = 3;

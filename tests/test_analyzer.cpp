@@ -111,6 +111,30 @@ TEST_CASE("plain mode splits compositional dictionary compounds, query and index
   CHECK(seg(a, "皇家保罗生日礼物", Mode::Plain) == "皇家保罗/生日/礼物");
 }
 
+TEST_CASE("plain mode joins a run of single characters that is a join entry, nothing else", "[analyzer][segment]") {
+  const auto lex = Lexicon::extend(*base_lexicon(), {{"兔窝", 0, "join"}});
+  const Analyzer a(lex);
+  CHECK(seg(base(), "宠物兔窝垫子", Mode::Plain) == "宠物/兔/窝/垫子");
+  CHECK(seg(a, "宠物兔窝垫子", Mode::Plain) == "宠物/兔窝/垫子");
+  CHECK(seg(a, "兔窝", Mode::Plain) == "兔窝");
+  // Only a whole run of two or three singles is joined (笼兔窝 is a run of three).
+  CHECK(seg(a, "笼兔窝", Mode::Plain) == "笼/兔/窝");
+  // Not a word: no DAG edge, no frequency, and index and query terms are unchanged.
+  CHECK(lex->frequency("兔窝") == 0);
+  CHECK(lex->tag("兔窝").empty());
+  for (Mode m : {Mode::Index, Mode::Query})
+    CHECK(seg(a, "宠物兔窝垫子", m) == seg(base(), "宠物兔窝垫子", m));
+  // The entry survives a save/load round trip.
+  const std::string path = "lexicon_join_test.bin";
+  lex->save(path);
+  CHECK(seg(Analyzer(Lexicon::load(path)), "宠物兔窝垫子", Mode::Plain) == "宠物/兔窝/垫子");
+  std::remove(path.c_str());
+  // A real word of the same text wins over the join entry (a larger frequency replaces it).
+  const auto word = Lexicon::extend(*lex, {{"兔窝", 5000, "cat"}});
+  CHECK(word->frequency("兔窝") == 5000);
+  CHECK(seg(Analyzer(word), "宠物兔窝垫子", Mode::Query) == "宠物/兔窝/垫子");
+}
+
 TEST_CASE("mixed scripts: brand, model and product word", "[analyzer][segment]") {
   // 手机壳 is a catalog word (category name); the base jieba dictionary lacks it.
   const auto lex = Lexicon::extend(*base_lexicon(), {{"手机壳", 2000, "cat"}});

@@ -111,6 +111,47 @@ TEST_CASE("learner: rare candidates are not words", "[learner]") {
   CHECK_FALSE(discovered(l, "咔咔鱼"));
 }
 
+TEST_CASE("learner: join entries for cohesive, free n-grams too rare to be words", "[learner]") {
+  LexiconLearner::Options opt = synthetic_options();
+  opt.join_min_pmi = 1.0;  // a three-title corpus: every PMI is small
+  LexiconLearner l(base(), opt);
+  for (const char* t : {"新款咔咔鱼玩具", "儿童咔咔鱼枕头", "加厚咔咔鱼帽子"}) l.add_title(t);
+  CHECK_FALSE(discovered(l, "咔咔鱼"));  // three occurrences: below min_count
+  std::vector<std::string> joins;
+  for (const auto& j : l.joins()) joins.push_back(j.word);
+  CHECK(joins == std::vector<std::string>{"咔咔鱼"});  // not 咔咔 (always before 鱼), not 新款 (a word)
+  const auto es = l.entries();
+  const auto* e = find_entry(es, "咔咔鱼");
+  REQUIRE(e != nullptr);
+  CHECK(e->tag == "join");
+  CHECK(e->freq == 0);
+  const Analyzer learned(Lexicon::extend(base().lexicon(), es));
+  auto plain = [](const Analyzer& a, std::string_view text) {
+    std::string out;
+    for (const auto& t : a.analyze(text, Mode::Plain)) out += (out.empty() ? "" : "/") + t.text;
+    return out;
+  };
+  CHECK(plain(base(), "新款咔咔鱼玩具") == "新款/咔/咔/鱼/玩具");
+  CHECK(plain(learned, "新款咔咔鱼玩具") == "新款/咔咔鱼/玩具");
+  CHECK(query(learned, "新款咔咔鱼玩具") == query(base(), "新款咔咔鱼玩具"));  // query terms unchanged
+  opt.max_join_words = 0;
+  LexiconLearner off(base(), opt);
+  for (const char* t : {"新款咔咔鱼玩具", "儿童咔咔鱼枕头", "加厚咔咔鱼帽子"}) off.add_title(t);
+  CHECK(off.joins().empty());
+  opt.max_join_chars = 4;
+  CHECK_THROWS_AS(LexiconLearner(base(), opt), std::invalid_argument);
+  // Glue: with 水杯 after it, 鱼水 (a base word) crosses the right edge of one occurrence in three.
+  opt = synthetic_options();
+  opt.join_min_pmi = 1.0;
+  LexiconLearner glue(base(), opt);
+  for (const char* t : {"新款咔咔鱼玩具", "儿童咔咔鱼枕头", "加厚咔咔鱼水杯"}) glue.add_title(t);
+  CHECK(glue.joins().empty());
+  opt.join_max_crossed = 1.0;  // no crossing test
+  LexiconLearner no_test(base(), opt);
+  for (const char* t : {"新款咔咔鱼玩具", "儿童咔咔鱼枕头", "加厚咔咔鱼水杯"}) no_test.add_title(t);
+  CHECK(no_test.joins().size() == 1);
+}
+
 TEST_CASE("learner: memory is bounded by pruning rare n-grams", "[learner]") {
   LexiconLearner::Options opt = synthetic_options();
   opt.table_bits = 10;  // 1024 slots: far fewer than the distinct n-grams fed
