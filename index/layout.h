@@ -25,7 +25,7 @@ inline constexpr std::string_view kItemHash = "XH";  // XH<16 hex digits of term
 }  // namespace prefix
 
 // Value slots (numbers are Xapian::sortable_serialise'd doubles). Every writer sets all of them;
-// finish_values() (index/signals.h) then folds slot 1, slot 19 and slots 20-26 into the stage-1
+// finish_values() (index/signals.h) then folds slot 1, slot 19 and slots 20-27 into the stage-1
 // key (slot 29) and drops the slots marked "carried" below: a stored document keeps slots 0, 4,
 // 5, 8, 9, 17, 28, 29 and, when flagged, 21, 22, 27. stored_value() reads any of them back.
 namespace slot {
@@ -59,7 +59,7 @@ inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined b
 // 28: the SKU as a variant of its item (index/document.h VariantPack), read as the sort key of the
 // page's variants match so that no document is fetched (engine/variants.h).
 inline constexpr unsigned kVariant = 28;
-// 29: stage 1's sort key (index/signals.h Stage1Key): sku_id, NUL, then slot 19 and slots 20-26,
+// 29: stage 1's sort key (index/signals.h Stage1Key): sku_id, NUL, then slot 19 and slots 20-27,
 // so relevance ties are ordered by sku_id and stage 2 reads every candidate's values from the
 // match set itself, without fetching documents (one round trip each on a remote shard).
 inline constexpr unsigned kStage1Key = 29;

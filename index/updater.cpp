@@ -114,10 +114,11 @@ struct ValueModels {
   }
   // Values (and, where the integrity verdict changes, stored data) of a record on an existing
   // document whose terms stay (title, category, brand, attributes, item and shop unchanged: its
-  // stored fields hash alike, RankPack::stored_hash); `key` is the document's decoded stage-1 key. The integrity verdict is assessed
-  // again (a price change can start or end a shipping-fee game), reusing the title detectors'
-  // reasons stored in the data (IntegrityModel::reassess: the title is not segmented again; the
-  // data is read only when the key says the document is flagged); its duplicate fields are
+  // stored fields hash alike, RankPack::stored_hash); `key` is the document's decoded stage-1
+  // key. The integrity verdict is assessed again (a price change can start or end a
+  // shipping-fee game), reusing the title detectors' reasons stored in the data
+  // (IntegrityModel::reassess: the title is not segmented again; the data is read only when the
+  // key says the document is flagged); its duplicate fields are
   // `new_dup`'s when given, else the key's.
   void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r,
                const IntegrityVerdict* new_dup = nullptr) const {

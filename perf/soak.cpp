@@ -213,7 +213,7 @@ int throughput(uint64_t skus, int shards, uint64_t updates, uint64_t seed, const
   lines.clear();
   for (uint64_t i = 0; i < m; ++i) lines.push_back(deletion("new-" + std::to_string(i)));
   ok &= run("deletions", lines, &UpdateSummary::deleted);
-  // Last: plain Xapian rewriting the values and data of the values-only run's documents.
+  // Last: plain Xapian rewriting the values of the values-only run's documents.
   std::vector<std::string> picked;
   for (uint64_t i = 0; i < m; ++i) picked.push_back(s.records[pick[i]].sku_id);
   const int workers = int(std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()), unsigned(shards)));
