@@ -3,8 +3,8 @@
 //
 //   longtail_soak throughput --skus N [--shards S] [--updates M] [--seed X] [--work DIR]
 //       Builds an index of N generated SKUs, then times update_index() on deltas of M records:
-//       values-only changes (price, sales, reviews: the fast path), title changes (full
-//       re-analysis), new SKUs and deletions. Each run is checked (the summary must count M of
+//       values-only changes (price, sales, reviews: the fast path), shop DSR changes (every SKU
+//       of the changed shops re-valued), title changes (full re-analysis), new SKUs and deletions. Each run is checked (the summary must count M of
 //       its kind) so a broken path cannot look fast. Last, the plain-Xapian floor of the fast
 //       path: the same documents' values rewritten with no longtail logic at all.
 //
@@ -35,6 +35,7 @@
 
 #include <longtail/longtail.h>
 
+#include "index/builder.h"
 #include "index/catalog.h"
 #include "index/document.h"
 #include "index/index_dir.h"
@@ -106,10 +107,11 @@ std::string deletion(const std::string& sku) {
   return o + ",\"deleted\":true}";
 }
 
-UpdateSummary apply_delta(const std::string& index_dir, const std::string& delta) {
+UpdateSummary apply_delta(const std::string& index_dir, const std::string& delta, const std::string& shops = "") {
   UpdateOptions u;
   u.index_dir = index_dir;
-  u.catalog_files = {delta};
+  if (!delta.empty()) u.catalog_files = {delta};
+  u.shops_file = shops;
   return update_index(u);
 }
 
@@ -196,6 +198,44 @@ int throughput(uint64_t skus, int shards, uint64_t updates, uint64_t seed, const
   ok &= run("values only (fast path)", lines, &UpdateSummary::values_only);
   ok &= run("same delta again (unchanged)", lines, &UpdateSummary::unchanged);
   lines.clear();
+  {  // shop DSR changes: shops in random order until their SKUs reach M; every SKU of each is re-valued
+    std::unordered_map<std::string, uint64_t> per_shop;
+    for (const auto& r : s.records) ++per_shop[r.shop_id];
+    index::LineReader reader(s.catalog_dir + "/shops.jsonl");
+    index::LineReader::Line line;
+    index::RecordParser parser;
+    std::vector<index::ShopRecord> shops;
+    while (reader.next(line)) {
+      RecordError err;
+      index::ShopRecord shop;
+      if (parser.parse_shop(line.text, shop, err) && per_shop.count(shop.shop_id)) shops.push_back(std::move(shop));
+    }
+    std::shuffle(shops.begin(), shops.end(), rng);
+    std::vector<std::string> shop_lines;
+    uint64_t covered = 0;
+    for (auto& shop : shops) {
+      if (covered >= m) break;
+      auto nudge = [&](double& dsr) { dsr = std::clamp(dsr + (rng() % 2 ? 0.05 : -0.05), 1.0, 5.0); };
+      nudge(shop.dsr_description);
+      nudge(shop.dsr_service);
+      nudge(shop.dsr_shipping);
+      nudge(shop.dsr_delivery);
+      shop.ratings_6m += 10;
+      shop_lines.push_back(index::shop_to_json(shop));
+      covered += per_shop[shop.shop_id];
+    }
+    const std::string shops_delta = work + "/shops-delta.jsonl";
+    write_delta(shops_delta, shop_lines);
+    auto t0 = Clock::now();
+    UpdateSummary r = apply_delta(s.index, "", shops_delta);
+    const double secs = since(t0);
+    const bool shop_ok = r.shops_changed == shop_lines.size() && r.shop_skus == covered;
+    std::printf("%-34s %8llu records  %7.2f s  %9.0f updates/s  (%zu shops, %llu batches)%s\n",
+                "shop DSR changed (SKUs re-valued)", static_cast<unsigned long long>(covered), secs,
+                double(covered) / secs, shop_lines.size(), static_cast<unsigned long long>(r.batches),
+                shop_ok ? "" : "  COUNT MISMATCH");
+    ok &= shop_ok;
+  }
   for (uint64_t i = 0; i < m; ++i) {  // title changes: full re-analysis
     auto r = s.records[pick[i]];
     r.title += " 新款" + std::to_string(i % 97);
