@@ -25,6 +25,11 @@ bool sync_snapshot(const IndexState& state, ShardSnapshot& snap) {
   auto pause = std::chrono::milliseconds(1);
   bool moved = false;
   std::vector<uint64_t> batch(snap.shards.size());
+  // Shards are reopened one after another, so updaters that commit and finish between two of
+  // those reopens leave them disagreeing although nothing is half done: with no updater running,
+  // the shards are reopened again until two passes in a row read the same batches (a crashed
+  // batch stays put), then taken as they are.
+  std::vector<uint64_t> last_pass;
   for (;;) {
     for (size_t i = 0; i < snap.shards.size(); ++i) {
       const std::string& name = state.manifest.shard_paths[i];
@@ -40,8 +45,13 @@ bool sync_snapshot(const IndexState& state, ShardSnapshot& snap) {
     const auto [lo, hi] = std::minmax_element(batch.begin(), batch.end());
     snap.batch = batch.empty() ? 0 : *hi;
     snap.consistent = batch.empty() || *lo == *hi;
-    if (snap.consistent || !index::writer_running(state.index_dir) || std::chrono::steady_clock::now() > deadline)
-      return moved;
+    if (snap.consistent || std::chrono::steady_clock::now() > deadline) return moved;
+    if (!index::writer_running(state.index_dir)) {
+      if (batch == last_pass) return moved;  // a crashed batch: the next update completes it
+      last_pass = batch;
+      continue;
+    }
+    last_pass.clear();
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(20));
   }

@@ -31,9 +31,11 @@ std::unique_ptr<ShardSnapshot> open_snapshot(const IndexState& state);
 
 // Moves every shard to its latest revision such that all agree on the update batch; returns true
 // if any shard moved. While an updater is between its shard commits this waits for it (sleeping
-// 1-20 ms at a time, at most kSyncTimeout). If no updater is running (one crashed mid-batch; the
-// next update completes the batch) or the wait times out, the shards are used as they are and
-// `consistent` is false. Throws DataError if a shard cannot be read.
+// 1-20 ms at a time, at most kSyncTimeout). With no updater running the shards are reopened
+// again until two passes read the same batches (updaters may have committed and finished between
+// two shards' reopens); if they then still disagree (one crashed mid-batch; the next update
+// completes the batch) or the wait times out, the shards are used as they are and `consistent`
+// is false. Throws DataError if a shard cannot be read.
 bool sync_snapshot(const IndexState& state, ShardSnapshot& snap);
 
 }  // namespace longtail::engine
