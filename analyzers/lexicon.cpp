@@ -201,6 +201,28 @@ void Lexicon::Data::build_slots() {
     c.is_word = nd.is_word != 0 && !is_join(nd);
     c.logp = static_cast<float>(std::log(static_cast<double>(nd.freq > 0 ? nd.freq : 1)) - log_total);
   }
+  // Word endings: count the words (not join entries) of two or more code points that start and
+  // end with each BMP character; distinct words, not frequencies, so general-text frequencies
+  // do not swamp the shape of the vocabulary.
+  std::vector<uint32_t> starts(0x10000, 0), ends(0x10000, 0);
+  for (uint32_t k : words) {
+    const Node& nd = nodes[k];
+    if (is_join(nd) || nd.len < 2) continue;
+    const std::string_view w = text(nd);
+    size_t i = 0;
+    const char32_t first = detail::decode_utf8(w, i);
+    if (i >= w.size()) continue;  // one code point
+    size_t last_b = w.size() - 1;
+    while (last_b > 0 && (static_cast<unsigned char>(w[last_b]) & 0xC0) == 0x80) --last_b;
+    size_t j = last_b;
+    const char32_t last = detail::decode_utf8(w, j);
+    if (first < 0x10000) ++starts[first];
+    if (last < 0x10000) ++ends[last];
+  }
+  for (size_t cp = 0; cp < 0x10000; ++cp) {
+    const double r = (ends[cp] + 1.0) / (starts[cp] + ends[cp] + 2.0);
+    bmp[cp].tail = static_cast<uint8_t>(r * 255.0 + 0.5);
+  }
 }
 
 namespace {
