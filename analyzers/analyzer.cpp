@@ -96,6 +96,19 @@ void finish_plain(std::string_view text, std::vector<Token>& toks) {
   toks.swap(out);
 }
 
+// The dense per-character entry of a unit that is one BMP character (three UTF-8 bytes: every
+// Han character of the BMP), else nullptr.
+const Lexicon::Data::CharInfo* char_info(const Lexicon::Data& lex, std::string_view bytes, const SegUnit& u) {
+  if (u.byte_e - u.byte_b != 3) return nullptr;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + u.byte_b);
+  return &lex.bmp[((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu)];
+}
+
+// A whole run of two singles joins when the first is mostly a word start and the second mostly
+// a word end (CharInfo::tail below and above one half): 挂/扣 -> 挂扣, 地/垫 -> 地垫.
+constexpr uint8_t kPairHeadMax = 128;  // first character: tail < 128 (< 0.5)
+constexpr uint8_t kPairTailMin = 128;  // second character: tail > 128 (> 0.5)
+
 // Plain mode: a run of two or three single Han characters that the path leaves single, between
 // longer pieces or chunk edges, becomes one piece when the lexicon has that run as a join entry
 // (an n-gram the catalog uses often and cohesively, LexiconLearner::Options::join_*): 兔/窝 ->
@@ -111,7 +124,13 @@ void join_single_runs(const Lexicon::Data& lex, std::string_view bytes, const Un
     while (j < ends.size() && single(j, b)) b = ends[j++];
     if (j - i >= 2 && j - i <= kMaxJoin) {
       const auto* sl = lex.find(bytes.substr(su[a].byte_b, su[ends[j - 1] - 1].byte_e - su[a].byte_b));
-      if (sl != nullptr && sl->join) {
+      bool join = sl != nullptr && sl->join;
+      if (!join && j - i == 2) {  // a word start followed by a word end
+        const auto* c1 = char_info(lex, bytes, su[a]);
+        const auto* c2 = char_info(lex, bytes, su[a + 1]);
+        join = c1 != nullptr && c2 != nullptr && c1->tail < kPairHeadMax && c2->tail > kPairTailMin;
+      }
+      if (join) {
         ends[out++] = ends[j - 1];
         a = ends[j - 1];
         i = j;
@@ -123,6 +142,36 @@ void join_single_runs(const Lexicon::Data& lex, std::string_view bytes, const Un
       a = ends[i];
       ends[out++] = ends[i];
     }
+  }
+  ends.resize(out);
+}
+
+// Plain mode, after join_single_runs: a single Han character that follows a word of two or
+// more Han characters and is mostly a word ending (Lexicon::Data::CharInfo::tail >= kTailAttach)
+// joins that word when nothing single follows it (雪地/靴 -> 雪地靴, 收纳/袋 -> 收纳袋): product
+// words are a known word plus a head character the dictionary lacks the compound of. A character
+// followed by another single stays (it may begin a word the dictionary lacks).
+constexpr uint8_t kTailAttach = 179;  // 0.70 of 255
+void attach_tails(const Lexicon::Data& lex, std::string_view bytes, const Unit* cu, const SegUnit* su,
+                  std::vector<uint32_t>& ends) {
+  const size_t m = ends.size();
+  auto start = [&](size_t k) { return k == 0 ? 0u : ends[k - 1]; };
+  auto single = [&](size_t k) { return ends[k] - start(k) == 1 && cu[start(k)].kind == UnitKind::Han; };
+  size_t out = 0;  // ends[..out) rewritten in place; out <= i, ends[i - 1..] unchanged
+  for (size_t i = 0; i < m;) {
+    if (i + 1 < m && ends[i] - start(i) >= 2 && single(i + 1) && (i + 2 == m || !single(i + 2))) {
+      bool han = true;
+      for (uint32_t u = start(i); u < ends[i] && han; ++u) han = cu[u].kind == UnitKind::Han;
+      const auto* c = han ? char_info(lex, bytes, su[ends[i]]) : nullptr;
+      if (c != nullptr) {
+        if (c->tail >= kTailAttach) {
+          ends[out++] = ends[i + 1];
+          i += 2;
+          continue;
+        }
+      }
+    }
+    ends[out++] = ends[i++];
   }
   ends.resize(out);
 }
@@ -211,7 +260,10 @@ std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, M
     s.edges.clear();
     detail::segment(lex, s.bytes, s.su.data(), n, s.ss, s.ends, mode == Mode::Index ? &s.edges : nullptr,
                     fine);
-    if (fine) join_single_runs(lex, s.bytes, cu, s.su.data(), s.ends);
+    if (fine) {
+      join_single_runs(lex, s.bytes, cu, s.su.data(), s.ends);
+      attach_tails(lex, s.bytes, cu, s.su.data(), s.ends);
+    }
     s.unit_pos.assign(n, 0);
     s.unit_single.assign(n, 0);
 

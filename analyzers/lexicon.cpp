@@ -201,6 +201,26 @@ void Lexicon::Data::build_slots() {
     c.is_word = nd.is_word != 0 && !is_join(nd);
     c.logp = static_cast<float>(std::log(static_cast<double>(nd.freq > 0 ? nd.freq : 1)) - log_total);
   }
+  // Word endings: count the words (not join entries) of two or more code points that start and
+  // end with each character; distinct words, not frequencies, so general-text frequencies do not
+  // swamp the shape of the vocabulary. Only three-byte (BMP: every Han) characters are counted,
+  // the only ones tails are read for; a word of four or more bytes with one has two code points.
+  auto bmp3 = [](const char* p) -> int {
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    return (u[0] & 0xF0u) == 0xE0u ? static_cast<int>(((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu)) : -1;
+  };
+  std::vector<uint32_t> starts(0x10000, 0), ends(0x10000, 0);
+  for (uint32_t k : words) {
+    const Node& nd = nodes[k];
+    if (nd.len < 4 || is_join(nd)) continue;
+    const char* w = pool.data() + nd.off;
+    if (const int c = bmp3(w); c >= 0) ++starts[static_cast<size_t>(c)];
+    if (const int c = bmp3(w + nd.len - 3); c >= 0) ++ends[static_cast<size_t>(c)];
+  }
+  for (size_t cp = 0; cp < 0x10000; ++cp) {
+    const double r = (ends[cp] + 1.0) / (starts[cp] + ends[cp] + 2.0);
+    bmp[cp].tail = static_cast<uint8_t>(r * 255.0 + 0.5);
+  }
 }
 
 namespace {

@@ -65,7 +65,12 @@ struct Lexicon::Data {
     float logp = 0;       // as Slot::logp
     uint8_t present = 0;  // the character is a word or a prefix of one
     uint8_t is_word = 0;
-    uint16_t reserved = 0;
+    // How much the character is a word ending, in 1/255: (e + 1) / (s + e + 2) of the
+    // lexicon's words of two or more characters, e ending with it and s starting with it
+    // (jieba: 器 0.97, 袋 0.91, 女 0.47, 小 0.10). Plain mode attaches a single character that is
+    // mostly a word ending to the word before it (kTailAttach in analyzer.cpp).
+    uint8_t tail = 0;
+    uint8_t reserved = 0;
   };
   std::vector<CharInfo> bmp;  // indexed by code point < 0x10000
 

@@ -216,7 +216,7 @@ struct Counts {
   }
   std::string cells() const {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%5.1f%% | %5.1f%% | %5.1f%%", 100.0 * whole / spans, 100.0 * not_cut / spans,
+    std::snprintf(buf, sizeof buf, "%5.2f%% | %5.2f%% | %5.2f%%", 100.0 * whole / spans, 100.0 * not_cut / spans,
                   100.0 * crossed / spans);
     return buf;
   }

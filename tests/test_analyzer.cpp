@@ -135,6 +135,42 @@ TEST_CASE("plain mode joins a run of single characters that is a join entry, not
   CHECK(seg(Analyzer(word), "宠物兔窝垫子", Mode::Query) == "宠物/兔窝/垫子");
 }
 
+TEST_CASE("plain mode attaches a word-ending character to the word before it", "[analyzer][segment]") {
+  // 靴 and 器 end far more dictionary words than they start: 雪地/靴 and 除湿/器 become one piece.
+  CHECK(seg(base(), "雪地靴", Mode::Plain) == "雪地靴");
+  CHECK(seg(base(), "除湿器 雪地靴子", Mode::Plain) == "除湿器/雪地/靴子");
+  // Not when another single follows (袋 may belong with 大), nor a character that mostly starts
+  // words (女: 女装, 女士).
+  CHECK(seg(base(), "防尘袋大", Mode::Plain) == "防尘/袋/大");
+  CHECK(seg(base(), "外套女", Mode::Plain) == "外套/女");
+  // Index and query terms are unchanged.
+  CHECK(seg(base(), "雪地靴", Mode::Index) == "雪地/地靴/靴");
+  CHECK(seg(base(), "雪地靴", Mode::Query) == "雪地/靴");
+}
+
+TEST_CASE("plain mode joins a whole run of two singles, a word start then a word end", "[analyzer][segment]") {
+  CHECK(seg(base(), "婚庆彩炮", Mode::Plain) == "婚庆/彩炮");
+  CHECK(seg(base(), "婚庆彩炮", Mode::Index) == "婚庆/庆彩/彩/彩炮/炮");
+  CHECK(seg(base(), "婚庆彩炮", Mode::Query) == "婚庆/彩炮");
+  // Only runs of exactly two (笼兔窝 is a run of three; 宠物兔窝垫子 keeps 兔/窝 apart: 兔
+  // ends words as often as it starts them).
+  CHECK(seg(base(), "笼兔窝", Mode::Plain) == "笼/兔/窝");
+}
+
+TEST_CASE("the word-ending share comes from the lexicon's own words", "[analyzer][segment]") {
+  const std::string path = "lexicon_tail_test.txt";
+  {
+    std::ofstream f(path);
+    f << "收纳 100\n纸袋 10\n布袋 10\n塑料袋 10\n";  // 袋 ends three words, starts none
+  }
+  const auto lex = Lexicon::load_text(path);
+  std::remove(path.c_str());
+  CHECK(seg(Analyzer(lex), "收纳袋", Mode::Plain) == "收纳袋");
+  // Learned words that start with 袋 make it as much a start as an ending: 收纳/袋 stays.
+  const auto more = Lexicon::extend(*lex, {{"袋鼠", 10, "learned"}, {"袋子", 10, "learned"}, {"袋装", 10, "learned"}});
+  CHECK(seg(Analyzer(more), "收纳袋", Mode::Plain) == "收纳/袋");
+}
+
 TEST_CASE("mixed scripts: brand, model and product word", "[analyzer][segment]") {
   // 手机壳 is a catalog word (category name); the base jieba dictionary lacks it.
   const auto lex = Lexicon::extend(*base_lexicon(), {{"手机壳", 2000, "cat"}});
@@ -170,7 +206,8 @@ TEST_CASE("query iphone15 and iphone 15 both match a title iPhone15", "[analyzer
 }
 
 TEST_CASE("brand aliases split at the slash", "[analyzer][latin]") {
-  CHECK(seg(base(), "CHANDO/自然堂", Mode::Plain) == "CHANDO///自然/堂");
+  // Plain mode attaches 堂 (mostly a word ending) to 自然; query keeps the path.
+  CHECK(seg(base(), "CHANDO/自然堂", Mode::Plain) == "CHANDO///自然堂");
   CHECK(seg(base(), "CHANDO/自然堂", Mode::Query) == "chando/自然/堂");
   const auto lex = Lexicon::extend(*base_lexicon(), {{"自然堂", 5000, "brand"}});
   CHECK(seg(Analyzer(lex), "CHANDO/自然堂", Mode::Query) == "chando/自然堂");
@@ -222,7 +259,8 @@ TEST_CASE("a query word matches titles that contain it whole or as a sub-word", 
 TEST_CASE("punctuation is not a term in index and query modes", "[analyzer][punct]") {
   CHECK(seg(base(), "【包邮】清香型，铁观音！", Mode::Query) == "包邮/清香/型/铁观音");
   // jieba's frequencies prefer 包/邮 on the path; the query's run of singles becomes 包邮.
-  CHECK(seg(base(), "【包邮】清香型，铁观音！", Mode::Plain) == "【/包/邮/】/清香/型/，/铁观音/！");
+  // Plain mode attaches 型 (mostly a word ending) to 清香.
+  CHECK(seg(base(), "【包邮】清香型，铁观音！", Mode::Plain) == "【/包/邮/】/清香型/，/铁观音/！");
 }
 
 TEST_CASE("plain mode offsets point into the original bytes", "[analyzer][offsets]") {

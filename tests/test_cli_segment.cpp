@@ -48,7 +48,8 @@ TEST_CASE("cli segment: plain mode, one line per input line", "[cli][segment]") 
   int rc = -1;
   const std::string out = run_cli("", "苹果iPhone15 Pro Max手机壳\n\nCHANDO/自然堂　500ml\n", rc);
   CHECK(rc == 0);
-  CHECK(out == "苹果 iPhone15 Pro Max 手机 壳\n\nCHANDO / 自然 堂 500ml\n");
+  // 壳 and 堂 mostly end words: plain mode attaches them to the word before (analyzers/README.md).
+  CHECK(out == "苹果 iPhone15 Pro Max 手机壳\n\nCHANDO / 自然堂 500ml\n");
 }
 
 TEST_CASE("cli segment: index and query modes print normalized terms", "[cli][segment]") {
