@@ -496,7 +496,15 @@ std::string Lexicon::checksum() const {
   return buf;
 }
 
-size_t Lexicon::size() const { return d_->words.size(); }
+size_t Lexicon::size() const {
+  // Join entries (kJoinTag) are in `words` but are not words.
+  size_t join_tag = d_->tags.size();
+  for (size_t t = 0; t < d_->tags.size(); ++t)
+    if (d_->tags[t] == Data::kJoinTag) join_tag = t;
+  size_t n = 0;
+  for (uint32_t i : d_->words) n += d_->nodes[i].is_word != 0 && d_->nodes[i].tag != join_tag;
+  return n;
+}
 
 uint32_t Lexicon::frequency(std::string_view normalized_word) const {
   const auto* s = d_->find(normalized_word);

@@ -491,22 +491,30 @@ int speed_cmd(int argc, char** argv) {
   return 0;
 }
 
+// Share of the texts' Han characters that lie in a word of two or more characters on the
+// segmentation path: index mode's Word tokens (the path words; not its sub-words, and not the
+// pieces plain mode joins without a word: join entries, attached endings).
+size_t han_chars(std::string_view text) {
+  const icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), int32_t(text.size())));
+  size_t n = 0;
+  for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) {
+    UErrorCode st = U_ZERO_ERROR;
+    n += uscript_getScript(u.char32At(i), &st) == USCRIPT_HAN;
+  }
+  return n;
+}
+
 double coverage(const Analyzer& a, const std::vector<std::string>& texts) {
   size_t han = 0, covered = 0;
   for (const auto& t : texts) {
-    for (const auto& tok : a.analyze(t, Mode::Plain)) {
-      const icu::UnicodeString u = icu::UnicodeString::fromUTF8(tok.text);
-      size_t n = 0, h = 0;
-      for (int32_t i = 0; i < u.length(); i = u.moveIndex32(i, 1)) {
-        ++n;
-        UErrorCode st = U_ZERO_ERROR;
-        h += uscript_getScript(u.char32At(i), &st) == USCRIPT_HAN;
-      }
-      han += h;
-      if (n >= 2) covered += h;
+    han += han_chars(t);
+    for (const auto& tok : a.analyze(t, Mode::Index)) {
+      if (tok.kind != TokenKind::Word) continue;
+      const size_t h = han_chars(tok.text);
+      if (h >= 2) covered += h;
     }
   }
-  return han ? 100.0 * covered / han : 0.0;
+  return han ? 100.0 * double(covered) / double(han) : 0.0;
 }
 
 int coverage_cmd(int argc, char** argv) {
