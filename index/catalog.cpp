@@ -339,10 +339,12 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
         auto t = parse_iso_time(v.get_string().value_unsafe());
         if (!t) return c.fail("listed_at", "not an ISO date, ISO date-time or Unix seconds");
         out.listed_at = *t;
+        if (out.listed_at < 0) return c.fail("listed_at", "before 1970");
       } else {
         if (!get_count(c, v, "listed_at", out.listed_at)) return false;
-        if (out.listed_at > 32503680000LL) return c.fail("listed_at", "after year 3000");
       }
+      // One range for both forms, so a date written back as Unix seconds parses again.
+      if (out.listed_at > 32503680000LL) return c.fail("listed_at", "after year 3000");
     } else if (key == "deleted") {
       if (v.type() != element_type::BOOL) return c.fail("deleted", "must be true or false");
       out.deleted = v.get_bool().value_unsafe();
