@@ -100,8 +100,8 @@ void finish_plain(std::string_view text, std::vector<Token>& toks) {
 // Han character of the BMP), else nullptr.
 const Lexicon::Data::CharInfo* char_info(const Lexicon::Data& lex, std::string_view bytes, const SegUnit& u) {
   if (u.byte_e - u.byte_b != 3) return nullptr;
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + u.byte_b);
-  return &lex.bmp[((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu)];
+  const int cp = Lexicon::Data::bmp3(bytes.data() + u.byte_b);
+  return cp < 0 ? nullptr : &lex.bmp[static_cast<size_t>(cp)];
 }
 
 // A whole run of two singles joins when the first is mostly a word start and the second mostly
@@ -163,12 +163,10 @@ void attach_tails(const Lexicon::Data& lex, std::string_view bytes, const Unit* 
       bool han = true;
       for (uint32_t u = start(i); u < ends[i] && han; ++u) han = cu[u].kind == UnitKind::Han;
       const auto* c = han ? char_info(lex, bytes, su[ends[i]]) : nullptr;
-      if (c != nullptr) {
-        if (c->tail >= kTailAttach) {
-          ends[out++] = ends[i + 1];
-          i += 2;
-          continue;
-        }
+      if (c != nullptr && c->tail >= kTailAttach) {
+        ends[out++] = ends[i + 1];
+        i += 2;
+        continue;
       }
     }
     ends[out++] = ends[i++];

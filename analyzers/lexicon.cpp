@@ -205,10 +205,6 @@ void Lexicon::Data::build_slots() {
   // end with each character; distinct words, not frequencies, so general-text frequencies do not
   // swamp the shape of the vocabulary. Only three-byte (BMP: every Han) characters are counted,
   // the only ones tails are read for; a word of four or more bytes with one has two code points.
-  auto bmp3 = [](const char* p) -> int {
-    const auto* u = reinterpret_cast<const unsigned char*>(p);
-    return (u[0] & 0xF0u) == 0xE0u ? static_cast<int>(((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu)) : -1;
-  };
   std::vector<uint32_t> starts(0x10000, 0), ends(0x10000, 0);
   for (uint32_t k : words) {
     const Node& nd = nodes[k];

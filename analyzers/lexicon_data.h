@@ -73,6 +73,13 @@ struct Lexicon::Data {
     uint8_t reserved = 0;
   };
   std::vector<CharInfo> bmp;  // indexed by code point < 0x10000
+  // The code point of the three-byte UTF-8 sequence at p (every Han character of the BMP), or
+  // -1 when p does not start one; p must have three readable bytes.
+  static int bmp3(const char* p) {
+    const auto* u = reinterpret_cast<const unsigned char*>(p);
+    return (u[0] & 0xF0u) == 0xE0u ? static_cast<int>(((u[0] & 0x0Fu) << 12) | ((u[1] & 0x3Fu) << 6) | (u[2] & 0x3Fu))
+                                   : -1;
+  }
 
   static constexpr uint64_t kHashInit = 1469598103934665603ull;
   static uint64_t hash_add(uint64_t h, const char* p, size_t n) {

@@ -181,7 +181,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   switch (req.sort) {
     // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
     // The stage-1 key starts with the sku_id (then a NUL), so it orders ties alike and carries
-    // what stage 2 reads; indexes built before it have no slot 29.
+    // what stage 2 reads.
     case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(slot::kStage1Key, false); break;
     case SortOrder::Sales: enq.set_sort_by_value_then_relevance(slot::kSales30d, true); break;
     case SortOrder::Newness: enq.set_sort_by_value_then_relevance(slot::kListedAt, true); break;

@@ -203,18 +203,7 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
       simdjson::dom::object attrs = v.get_object().value_unsafe();
       for (auto [ak, av] : attrs)
         out.attrs.emplace_back(std::string(ak), std::string(av.get_string().value_unsafe()));
-    } else {  // numbers: data written before schema 2 (read_record() takes them from the rank pack)
-      double d = 0;
-      if (v.is_double()) d = v.get_double().value_unsafe();
-      else if (v.is_int64()) d = double(v.get_int64().value_unsafe());
-      else if (v.is_uint64()) d = double(v.get_uint64().value_unsafe());
-      if (k == "price") out.price = d;
-      else if (k == "shipping_fee") out.shipping_fee = d;
-      else if (k == "sales_30d") out.sales_30d = int64_t(d);
-      else if (k == "reviews") out.reviews = int64_t(d);
-      else if (k == "good_reviews") out.good_reviews = int64_t(d);
-      else if (k == "listed_at") out.listed_at = int64_t(d);
-    }
+    }  // "integrity" (a flagged listing's verdict) is decode_integrity()'s
   }
   return true;
 }

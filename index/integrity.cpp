@@ -181,18 +181,18 @@ bool decode_integrity(std::string_view data, IntegrityVerdict& out) {
 }
 
 IntegrityVerdict decode_duplicate(const Xapian::Document& doc) {
+  const std::string kind = doc.get_value(slot::kDupKind);
+  if (kind.empty()) return {};
   IntegrityVerdict stored;
-  if (doc.get_value(slot::kDupKind).empty()) return {};
   decode_integrity(doc.get_data(), stored);
-  return decode_duplicate(doc, stored);
+  return decode_duplicate(kind, doc.get_value(slot::kDupCluster), stored);
 }
 
-IntegrityVerdict decode_duplicate(const Xapian::Document& doc, const IntegrityVerdict& stored) {
+IntegrityVerdict decode_duplicate(std::string_view kind, std::string_view cluster, const IntegrityVerdict& stored) {
   IntegrityVerdict out;
-  std::string kind = doc.get_value(slot::kDupKind);
   if (kind.empty()) return out;
   out.dup_kind = kind[0];
-  out.dup_cluster = doc.get_value(slot::kDupCluster);
+  out.dup_cluster = cluster;
   for (const auto& r : stored.reasons)
     if (r.name == "duplicate_listing") out.reasons.push_back(r);
   return out;

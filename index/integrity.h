@@ -135,8 +135,10 @@ bool decode_integrity(std::string_view data, IntegrityVerdict& out);
 // The duplicate part of a stored document's verdict: slots 21-22 and the stored
 // duplicate_listing reason (a cross-shop member "X" has no stored integrity object).
 IntegrityVerdict decode_duplicate(const Xapian::Document& doc);
-// The same with the document's stored verdict already decoded (decode_integrity of its data).
-IntegrityVerdict decode_duplicate(const Xapian::Document& doc, const IntegrityVerdict& stored);
+// The same from slot 22's kind and slot 21's cluster id (empty kind: none) and the document's
+// stored verdict already decoded (decode_integrity of its data); the updater reads the two
+// values from the stage-1 key.
+IntegrityVerdict decode_duplicate(std::string_view kind, std::string_view cluster, const IntegrityVerdict& stored);
 
 // The XH term of an item hash (term_hash(item_id)): every annotated document carries it, so an
 // update can find the documents of an item it only knows by its print.

@@ -80,11 +80,6 @@ void finish_values(Xapian::Document& doc) {
   for (unsigned s : kCarriedSlots) doc.add_value(s, std::string());  // an empty value removes the slot
 }
 
-namespace {
-// The value `s` of a stored document held as a serialised number.
-std::string number_value(double v) { return Xapian::sortable_serialise(v); }
-}  // namespace
-
 std::string stored_value(const Xapian::Document& doc, unsigned s) {
   if (std::find(kCarriedSlots.begin(), kCarriedSlots.end(), s) == kCarriedSlots.end()) return doc.get_value(s);
   Stage1Key key;
@@ -96,15 +91,15 @@ std::string stored_value(const Xapian::Document& doc, unsigned s) {
   RankPack p;
   if (!decode_rank_pack(key.rank_pack, p)) return {};
   switch (s) {
-    case slot::kPrice: return number_value(p.price);
-    case slot::kShippingFee: return number_value(p.shipping_fee);
-    case slot::kReviews: return number_value(p.reviews);
-    case slot::kGoodReviews: return number_value(p.good_reviews);
+    case slot::kPrice: return Xapian::sortable_serialise(p.price);
+    case slot::kShippingFee: return Xapian::sortable_serialise(p.shipping_fee);
+    case slot::kReviews: return Xapian::sortable_serialise(p.reviews);
+    case slot::kGoodReviews: return Xapian::sortable_serialise(p.good_reviews);
     case slot::kShopId: return p.shop;
     case slot::kCategory: return p.category;
     case slot::kBrand: return p.brand;
-    case slot::kSalesSignal: return number_value(p.sales_signal);
-    case slot::kShopSignal: return number_value(p.shop_signal);
+    case slot::kSalesSignal: return Xapian::sortable_serialise(p.sales_signal);
+    case slot::kShopSignal: return Xapian::sortable_serialise(p.shop_signal);
     default: return {};
   }
 }
@@ -332,7 +327,7 @@ double SignalModel::static_prior(const SkuRecord& r) const {
   return std::clamp((ws * sales_signal(r) + wr * rating_signal(r) + wh * shop_signal(r)) / sum, 0.0, 1.0);
 }
 
-void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r) const {
+void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r, std::optional<uint64_t> stored_hash) const {
   double sales = sales_signal(r), rating = rating_signal(r), shop = shop_signal(r);
   doc.add_value(slot::kSalesSignal, Xapian::sortable_serialise(sales));
   doc.add_value(slot::kRatingSignal, Xapian::sortable_serialise(rating));
@@ -355,7 +350,7 @@ void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r) const {
   p.sales_signal = sales;
   p.rating_signal = rating;
   p.shop_signal = shop;
-  p.stored_hash = term_hash(encode_stored(r));
+  p.stored_hash = stored_hash ? *stored_hash : term_hash(encode_stored(r));
   p.sku = r.sku_id;
   p.item = r.item_id;
   p.shop = r.shop_id;

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -131,7 +132,9 @@ class SignalModel {
 
   // Writes the signal values (slots 16-18, 9), the category/brand values (11, 12) and the
   // stage-2 pack (slot::kRankPack) of `r` into `doc`.
-  void add_values(Xapian::Document& doc, const SkuRecord& r) const;
+  // `stored_hash`: RankPack::stored_hash when the caller has it (the updater's fast path read it
+  // from the document, whose stored fields are the record's); computed from `r` otherwise.
+  void add_values(Xapian::Document& doc, const SkuRecord& r, std::optional<uint64_t> stored_hash = std::nullopt) const;
 
   const SignalParams& params() const { return params_; }
 

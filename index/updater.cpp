@@ -30,6 +30,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -120,21 +121,16 @@ struct ValueModels {
   // (IntegrityModel::reassess: the title is not segmented again; the data is read only when the
   // key says the document is flagged); its duplicate fields are
   // `new_dup`'s when given, else the key's.
-  void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r,
+  // `stored_hash`: as SignalModel::add_values().
+  void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r, std::optional<uint64_t> stored_hash,
                const IntegrityVerdict* new_dup = nullptr) const {
     IntegrityVerdict stored, dup;
     bool have_stored = true;
     if (integrity) {
       if (!key.flags().empty()) have_stored = read_stored_verdict(doc.get_data(), stored);
-      if (new_dup) {
-        dup = *new_dup;
-      } else if (std::string_view kind = key.integrity[slot::kDupKind - slot::kPenalty]; !kind.empty()) {
-        // As decode_duplicate(): the kind, the cluster and a duplicate_listing reason.
-        dup.dup_kind = kind[0];
-        dup.dup_cluster = key.integrity[slot::kDupCluster - slot::kPenalty];
-        for (const auto& reason : stored.reasons)
-          if (reason.name == "duplicate_listing") dup.reasons.push_back(reason);
-      }
+      dup = new_dup ? *new_dup
+                    : decode_duplicate(key.integrity[slot::kDupKind - slot::kPenalty],
+                                       key.integrity[slot::kDupCluster - slot::kPenalty], stored);
     }
     // Every value slot is rewritten below from the record and `dup` (document.cpp, signals.cpp,
     // IntegrityModel::write_values, finish_values), so the old ones are cleared unread: changing
@@ -143,7 +139,7 @@ struct ValueModels {
     // the verdict's stored object changes, so Xapian leaves it alone otherwise.
     doc.clear_values();
     set_record_values(doc, r, static_prior(r));
-    signals.add_values(doc, r);
+    signals.add_values(doc, r, stored_hash);
     if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup, !key.flags().empty());
     finish_values(doc);
   }
@@ -156,7 +152,7 @@ struct ValueModels {
     Stage1Key key;
     if (!read_record(doc, r) || !decode_stage1_key(k, key))
       throw DataError(index_dir + ": damaged stored fields in document " + std::to_string(did));
-    revalue(doc, key, r, new_dup);
+    revalue(doc, key, r, std::nullopt, new_dup);
   }
   // The integrity slots and stored object of `r`, whose document's stored verdict is `stored`,
   // with the duplicate fields of `dup`; with no stored verdict the title is assessed again.
@@ -521,7 +517,7 @@ class Session {
         old.reviews == double(r.reviews) && old.good_reviews == double(r.good_reviews) &&
         old.listed_at == double(r.listed_at))
       return Fast::Unchanged;
-    models_.revalue(doc, key, r);  // terms untouched: Xapian rewrites values (and data if the verdict changed)
+    models_.revalue(doc, key, r, old.stored_hash);  // terms untouched: Xapian rewrites values (and data if the verdict changed)
     db.replace_document(did, doc);
     return Fast::ValuesOnly;
   }

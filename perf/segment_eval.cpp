@@ -468,10 +468,11 @@ int speed_cmd(int argc, char** argv) {
   size_t bytes = 0;
   for (const auto& t : texts) bytes += t.size();
   const auto t0 = std::chrono::steady_clock::now();
-  const Analyzer base(Lexicon::load_default());
+  const auto base_lexicon = Lexicon::load_default();
+  const Analyzer base(base_lexicon);
   const double startup = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::printf("texts: %zu, %.2f MB; analyzer start-up (lexicon + normalizer): %.0f ms\n", texts.size(), bytes / 1e6, startup);
-  const Analyzer a(learned ? learned_lexicon(base, specs, {}, {}, {}) : Lexicon::load_default());
+  const Analyzer a(learned ? learned_lexicon(base, specs, {}, {}, {}) : base_lexicon);
   for (Mode m : {Mode::Plain, Mode::Index, Mode::Query}) {
     size_t tokens = 0;
     const int rounds = 3;
@@ -491,9 +492,7 @@ int speed_cmd(int argc, char** argv) {
   return 0;
 }
 
-// Share of the texts' Han characters that lie in a word of two or more characters on the
-// segmentation path: index mode's Word tokens (the path words; not its sub-words, and not the
-// pieces plain mode joins without a word: join entries, attached endings).
+// Han characters in `text`.
 size_t han_chars(std::string_view text) {
   const icu::UnicodeString u = icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), int32_t(text.size())));
   size_t n = 0;
@@ -504,6 +503,9 @@ size_t han_chars(std::string_view text) {
   return n;
 }
 
+// Share of the texts' Han characters that lie in a word of two or more characters on the
+// segmentation path: index mode's Word tokens (the path words; not its sub-words, and not the
+// pieces plain mode joins without a word: join entries, attached endings).
 double coverage(const Analyzer& a, const std::vector<std::string>& texts) {
   size_t han = 0, covered = 0;
   for (const auto& t : texts) {

@@ -201,16 +201,12 @@ int throughput(uint64_t skus, int shards, uint64_t updates, uint64_t seed, const
   {  // shop DSR changes: shops in random order until their SKUs reach M; every SKU of each is re-valued
     std::unordered_map<std::string, uint64_t> per_shop;
     for (const auto& r : s.records) ++per_shop[r.shop_id];
-    index::LineReader reader(s.catalog_dir + "/shops.jsonl");
-    index::LineReader::Line line;
-    index::RecordParser parser;
+    index::RejectSink strict(OnError::Fail, "");
     std::vector<index::ShopRecord> shops;
-    while (reader.next(line)) {
-      RecordError err;
-      index::ShopRecord shop;
-      if (parser.parse_shop(line.text, shop, err) && per_shop.count(shop.shop_id)) shops.push_back(std::move(shop));
-    }
-    std::shuffle(shops.begin(), shops.end(), rng);
+    for (auto& [id, shop] : index::read_shops(s.catalog_dir + "/shops.jsonl", strict))
+      if (per_shop.count(id)) shops.push_back(std::move(shop));
+    std::sort(shops.begin(), shops.end(), [](const auto& a, const auto& b) { return a.shop_id < b.shop_id; });
+    std::shuffle(shops.begin(), shops.end(), rng);  // sorted first: the order depends on the seed only
     std::vector<std::string> shop_lines;
     uint64_t covered = 0;
     for (auto& shop : shops) {
