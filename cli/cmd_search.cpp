@@ -77,6 +77,7 @@ void print_table(const SearchResult& r) {
     std::printf("   relaxed (dropped):");
     for (const auto& t : r.relaxed) std::printf(" %s", t.c_str());
   }
+  if (r.searched_share < 1) std::printf("   broad query: searched the best-prior %.4g%% of the index", 100 * r.searched_share);
   std::printf("\n");
   for (const auto& f : r.facets) {
     std::printf("facet %s%s:", f.name.c_str(), f.exact ? "" : " (over the top candidates)");
@@ -139,7 +140,7 @@ std::string explain_json(const Explanation& e) {
 
 void print_json(const SearchResult& r, bool explain) {
   std::string o = "{\"query\":" + json_str(r.query) + ",\"total_estimated\":" + std::to_string(r.total_estimated) +
-                  ",\"relaxed\":" + strings_json(r.relaxed) + ",\"hits\":[";
+                  ",\"relaxed\":" + strings_json(r.relaxed) + ",\"searched_share\":" + json_num(r.searched_share) + ",\"hits\":[";
   for (size_t i = 0; i < r.hits.size(); ++i) {
     const auto& h = r.hits[i];
     if (i) o += ",";

@@ -24,5 +24,6 @@ void register_eval(CLI::App& app, int& rc);
 void register_bench(CLI::App& app, int& rc);
 void register_serve(CLI::App& app, int& rc);
 void register_attach(CLI::App& app, int& rc);
+void register_optimize(CLI::App& app, int& rc);
 
 }  // namespace longtail::cli

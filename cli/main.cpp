@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   longtail::cli::register_bench(app, rc);
   longtail::cli::register_serve(app, rc);
   longtail::cli::register_attach(app, rc);
+  longtail::cli::register_optimize(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -45,6 +45,8 @@ const Defs& defs() {
       {"stage1.candidates", count(&P::candidates, 10, 100000)},
       {"stage1.prior_weight", num(&P::prior_weight, 0, 1000)},
       {"stage1.max_query_terms", count(&P::max_query_terms, 1, 32)},
+      {"stage1.tier_matches", count(&P::tier_matches, 0, 1e9)},
+      {"stage1.tier_candidates", count(&P::tier_candidates, 10, 100000)},
       {"bm25.k1", num(&P::bm25_k1, 0, 100)},
       {"bm25.k2", num(&P::bm25_k2, 0, 100)},
       {"bm25.k3", num(&P::bm25_k3, 0, 100)},

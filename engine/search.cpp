@@ -169,7 +169,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   }
 
   // ---- stage 1 ------------------------------------------------------------------------
-  const uint32_t K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
+  uint32_t K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
   const double unit = coverage_unit(p);
   const double term_w = unit * double(kUnitsPerTerm);
   Xapian::Query filter = build_filter(state, req);
@@ -189,10 +189,22 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     case SortOrder::PriceDesc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, true); break;
     case SortOrder::Rating: enq.set_sort_by_value_then_relevance(slot::kRatingSignal, true); break;
   }
+  // Broad queries (docs/ranking.md, "Broad queries"): on an optimized index, the smallest tier of
+  // best-prior listings where the rarest required term is still expected in tier_matches
+  // listings (its frequency times the tier's share: an estimate). -1: search everything.
+  const auto& shares = state.manifest.tier_shares;
+  int tier = -1;
+  if (keyed && p.tier_matches > 0 && !shares.empty() && !plan.drop_order.empty()) {
+    Xapian::doccount rarest = std::numeric_limits<Xapian::doccount>::max();
+    for (size_t k : plan.drop_order) rarest = std::min(rarest, db.get_termfreq(plan.terms[k].text));
+    for (size_t i = 0; i < shares.size() && tier < 0; ++i)
+      if (double(rarest) * shares[i] >= double(p.tier_matches)) tier = int(i);
+  }
   Xapian::Query last_query;
   auto run = [&](Xapian::Query text) {
     Xapian::Query q = std::move(text);
     if (filtered) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
+    if (tier >= 0) q = Xapian::Query(Xapian::Query::OP_FILTER, q, Xapian::Query(std::string(prefix::kTier) + std::to_string(tier)));
     if (p.prior_weight > 0)
       q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
@@ -224,6 +236,19 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       Xapian::Query text(Xapian::Query::OP_AND, req_q.begin(), req_q.end());
       if (!opt_q.empty())
         text = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text, Xapian::Query(Xapian::Query::OP_OR, opt_q.begin(), opt_q.end()));
+      // A tier answers when it yields tier_candidates items; else the next larger tier, then
+      // the whole index (with the full candidate count), before any term is relaxed.
+      for (; tier >= 0; tier = tier + 1 < int(shares.size()) ? tier + 1 : -1) {
+        K = std::max<uint32_t>(p.tier_candidates, req.offset + req.limit);
+        mset = run(text);
+        if (mset.size() >= K) break;
+        K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
+      }
+      if (tier >= 0) {
+        res.searched_share = shares[size_t(tier)];
+        chosen = last_query;
+        break;
+      }
       mset = run(text);
       chosen = last_query;
       if (mset.size() >= p.relax_min_items || step + 1 == n) break;

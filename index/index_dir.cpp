@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -57,6 +58,24 @@ std::string Manifest::to_json() const {
   num("rejected", rejected);
   num("batch", batch);
   str("updated_at", updated_at);
+  if (!ordered_docs.empty()) {
+    o += "  \"ordered_docs\": [";
+    for (size_t i = 0; i < ordered_docs.size(); ++i) {
+      if (i) o += ", ";
+      o += std::to_string(ordered_docs[i]);
+    }
+    o += "],\n";
+  }
+  if (!tier_shares.empty()) {
+    o += "  \"tier_shares\": [";
+    for (size_t i = 0; i < tier_shares.size(); ++i) {
+      if (i) o += ", ";
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.17g", tier_shares[i]);
+      o += buf;
+    }
+    o += "],\n";
+  }
   str("built_at", built_at, false);
   o += "}\n";
   return o;
@@ -138,6 +157,27 @@ Manifest read_manifest(const std::string& generation_dir) {
   // Written since updates exist; absent in older manifests.
   if (doc["batch"].error() != simdjson::NO_SUCH_FIELD) get_u("batch", m.batch);
   if (doc["updated_at"].error() != simdjson::NO_SUCH_FIELD) get_str("updated_at", m.updated_at);
+  // Written by `longtail optimize`; absent otherwise.
+  if (doc["ordered_docs"].error() != simdjson::NO_SUCH_FIELD) {
+    simdjson::dom::array od;
+    if (doc["ordered_docs"].get(od)) throw DataError(path + ": damaged (ordered_docs)");
+    for (auto e : od) {
+      uint64_t n = 0;
+      if (e.get(n)) throw DataError(path + ": damaged (ordered_docs)");
+      m.ordered_docs.push_back(n);
+    }
+    if (m.ordered_docs.size() != size_t(m.shards)) throw DataError(path + ": damaged (ordered_docs does not match the shard count)");
+  }
+  if (doc["tier_shares"].error() != simdjson::NO_SUCH_FIELD) {
+    simdjson::dom::array ts;
+    if (doc["tier_shares"].get(ts)) throw DataError(path + ": damaged (tier_shares)");
+    for (auto e : ts) {
+      double v = 0;
+      if (e.get(v) || !(v > 0 && v <= 1) || (!m.tier_shares.empty() && v <= m.tier_shares.back()))
+        throw DataError(path + ": damaged (tier_shares must increase within (0, 1])");
+      m.tier_shares.push_back(v);
+    }
+  }
   return m;
 }
 

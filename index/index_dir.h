@@ -29,6 +29,13 @@ struct Manifest {
   // and when it was applied (ISO 8601 UTC, empty if never). Optional in the file.
   uint64_t batch = 0;
   std::string updated_at;
+  // Set by `longtail optimize` (index/optimize.h): per shard, how many documents from docid 1 on
+  // are in decreasing static-prior order (slot 9 as it was then). Empty: not ordered. Optional
+  // in the file.
+  std::vector<uint64_t> ordered_docs;
+  // Also set by optimize: tier level i (term prefix::kTier + "i") holds the best-prior
+  // tier_shares[i] of each shard's documents; increasing, nested. Empty: no tiers.
+  std::vector<double> tier_shares;
   std::string to_json() const;
 };
 

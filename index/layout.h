@@ -20,6 +20,8 @@ inline constexpr std::string_view kCategory = "XC";  // XC<path level> for every
 inline constexpr std::string_view kAttr = "XA";      // XA<key>=<value> (normalized)
 inline constexpr std::string_view kStuffed = "XZ";   // XZ<term>: a title word found stuffed (index/integrity.h);
                                                      // boolean, instead of the text term
+inline constexpr std::string_view kTier = "XT";      // XT<level>: among the best-prior share of its shard
+                                                     // (Manifest::tier_shares[level]); written by optimize
 inline constexpr std::string_view kItemHash = "XH";  // XH<16 hex digits of term_hash(item_id)>: finds the item of
                                                      // a duplicate print (index/integrity.h item_hash_term)
 }  // namespace prefix

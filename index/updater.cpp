@@ -522,11 +522,17 @@ class Session {
     return Fast::ValuesOnly;
   }
 
-  // Re-analyzes `r` into document `did` of its target shard, which held item `old_item`.
+  // Re-analyzes `r` into document `did` of its target shard, which held item `old_item`. The
+  // document keeps its tier terms (`longtail optimize`, prefix::kTier): its place in the best-
+  // prior order is only changed by optimizing again.
   void reindex(size_t target, Xapian::docid did, const std::string& old_item, const SkuRecord& r) {
     IntegrityVerdict dup = match(r);
-    write_tracking(target, {old_item, r.item_id},
-                   [&] { dbs_[target].replace_document(did, models_.document(analyzer(), r, dup)); });
+    Xapian::Document doc = models_.document(analyzer(), r, dup);
+    const std::string tier_prefix(prefix::kTier);
+    auto t = dbs_[target].termlist_begin(did);
+    t.skip_to(tier_prefix);
+    for (; t != dbs_[target].termlist_end(did) && (*t).starts_with(tier_prefix); ++t) doc.add_boolean_term(*t);
+    write_tracking(target, {old_item, r.item_id}, [&] { dbs_[target].replace_document(did, doc); });
     ++summary_.reindexed;
   }
 

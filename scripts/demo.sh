@@ -13,6 +13,8 @@ echo "== generating a synthetic catalog (20,000 SKUs, seed 42) in $work/catalog"
 echo "== building a 2-shard index in $work/index"
 "$lt" build --catalog "$work/catalog/catalog.jsonl" --shops "$work/catalog/shops.jsonl" \
   --index "$work/index" --shards 2 --quiet
+echo "== optimizing it for serving (best-prior order, tiers for broad queries, compacted)"
+"$lt" optimize --index "$work/index"
 # A few queries from the generator's labelled set (head, torso, tail), then two with filters.
 mapfile -t queries < <(awk -F'\t' '$3=="head"{h++; if(h<=1)print $2} $3=="torso"{t++; if(t<=1)print $2} $3=="tail"{l++; if(l<=2)print $2}' "$work/catalog/queries.tsv")
 for q in "${queries[@]}"; do

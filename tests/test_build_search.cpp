@@ -157,7 +157,7 @@ TEST_CASE("a build killed by a signal leaves the previous index searchable", "[b
   CHECK(gens == 1);
 }
 
-TEST_CASE("bad input: fail stops before the live index is touched; skip writes rejects", "[build][errors]") {
+TEST_CASE("bad input: fail stops before the live index is touched, skip writes rejects", "[build][errors]") {
   test::TempDir tmp;
   std::string dir = tmp.path + "/idx";
   build_mini(dir, 1);

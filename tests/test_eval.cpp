@@ -76,7 +76,7 @@ TEST_CASE("eval: only ranks 1..10 count for MRR and NDCG, 1..100 for recall", "[
   CHECK(score_query(deep, many).recall100 == Approx(1.0));
 }
 
-TEST_CASE("eval: no hits is a zero result; a query without relevant judgments is not scored", "[eval]") {
+TEST_CASE("eval: no hits is a zero result, a query without relevant judgments is not scored", "[eval]") {
   QueryMetrics none = score_query({}, kJudged);
   CHECK(none.zero_result);
   CHECK(none.judged);

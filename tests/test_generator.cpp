@@ -253,7 +253,7 @@ TEST_CASE("generator: writes exactly --skus lines, each with every field and val
   }
 }
 
-TEST_CASE("generator: variants share item_id, title base, shop, category and brand; attrs differ", "[generator]") {
+TEST_CASE("generator: variants share item_id, title base, shop, category and brand, attrs differ", "[generator]") {
   const Catalog& c = catalog();
   std::map<std::string, std::vector<const JsonObject*>> items;
   std::string prev;

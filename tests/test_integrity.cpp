@@ -177,7 +177,7 @@ TEST_CASE("clustering: same-shop near-duplicates are S, cross-shop are X, varian
   CHECK(d.shop_groups(term_hash("shopA")) == 1);
 }
 
-TEST_CASE("block table: sorted on disk in bounded runs; lookups find prints within 3 bits", "[integrity][dedup][update]") {
+TEST_CASE("block table: sorted on disk in bounded runs, lookups find prints within 3 bits", "[integrity][dedup][update]") {
   test::TempDir dir;
   DupParams p;
   p.memory_bytes = 16 * sizeof(BlockEntry);  // runs of 16 entries: the merge path
@@ -810,7 +810,7 @@ void remove_integrity_files(const std::string& idx) {
 
 }  // namespace
 
-TEST_CASE("update: a same-shop re-listing of an existing item is flagged S with it; page 1 keeps one", "[integrity][update]") {
+TEST_CASE("update: a same-shop re-listing of an existing item is flagged S with it, page 1 keeps one", "[integrity][update]") {
   test::TempDir tmp;
   const int shards = 4;
   const std::string idx = build_market(tmp.path, with_floral(original()), shards);
@@ -906,7 +906,7 @@ TEST_CASE("update: a price change into a shipping-fee game is flagged, and back 
   CHECK(stored_doc(idx, r.sku_id).get_value(slot::kIntegrityFlags).empty());
 }
 
-TEST_CASE("update: a values-only change of a title-flagged listing keeps its reasons; back is as built", "[integrity][update]") {
+TEST_CASE("update: a values-only change of a title-flagged listing keeps its reasons, back is as built", "[integrity][update]") {
   test::TempDir tmp;
   const std::string idx = build_market(tmp.path, {}, 2);
   auto snapshot = [&](const std::string& id) {

@@ -161,7 +161,7 @@ TEST_CASE("learner: memory is bounded by pruning rare n-grams", "[learner]") {
   CHECK(discovered(l, "咔咔鱼"));
 }
 
-TEST_CASE("learner: catalog words are bounded; brands survive pruning", "[learner]") {
+TEST_CASE("learner: catalog words are bounded, brands survive pruning", "[learner]") {
   LexiconLearner::Options opt;
   opt.max_catalog_words = 100;
   LexiconLearner l(base(), opt);

@@ -181,7 +181,7 @@ TEST_CASE("ratings are smoothed: 1 review at 100% does not beat 2,000 at 98%", "
   CHECK(m.order("牛皮钥匙包") == "many_reviews one_review no_reviews");
 }
 
-TEST_CASE("shop reputation: DSR relative to the category, weighted by ratings; violations lower it", "[ranking][signals]") {
+TEST_CASE("shop reputation: DSR relative to the category, weighted by ratings, violations lower it", "[ranking][signals]") {
   std::vector<Listing> ls;
   for (std::string s : {"good", "few", "avg", "viol", "blocked", "banned"})
     ls.push_back({.sku = s, .shop = "shop_" + s, .title = "植鞣革 钥匙包"});
@@ -305,7 +305,7 @@ TEST_CASE("relaxation drops modifiers before the product word, then matches part
   CHECK_FALSE(r.message.empty());
 }
 
-TEST_CASE("each sort orders the matching listings; non-matching ones stay out", "[ranking][sorts]") {
+TEST_CASE("each sort orders the matching listings, non-matching ones stay out", "[ranking][sorts]") {
   Market m({
       {.sku = "cheap_fee", .title = "植鞣革 钥匙包", .price = 10, .fee = 60, .sales = 50, .reviews = 10, .good = 10,
        .listed = "2025-03-01"},
@@ -591,7 +591,7 @@ TEST_CASE("integrity penalty demotes within a tier but never below a worse-cover
   CHECK(ranked({a, b, c}) == "stuffed honest partial");
 }
 
-TEST_CASE("sales trust damps the sales signal; shop penalty multiplies the score", "[ranking][integrity]") {
+TEST_CASE("sales trust damps the sales signal, shop penalty multiplies the score", "[ranking][integrity]") {
   auto sham = cand("sham", 1, 1.0), real = cand("real", 1, 0.6);
   CHECK(ranked({sham, real}) == "sham real");
   sham.sales_trust = 0.1;
@@ -601,7 +601,7 @@ TEST_CASE("sales trust damps the sales signal; shop penalty multiplies the score
   CHECK(ranked({sham, real}) == "real sham");
 }
 
-TEST_CASE("same-shop duplicates drop below the first pages; cross-shop ones are spread", "[ranking][integrity]") {
+TEST_CASE("same-shop duplicates drop below the first pages, cross-shop ones are spread", "[ranking][integrity]") {
   std::vector<engine::Candidate> cs;
   for (int i = 0; i < 30; ++i) {
     auto c = cand("c" + std::to_string(100 + i), 1, 1.0 - i * 0.01, "shop" + std::to_string(i));

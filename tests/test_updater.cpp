@@ -136,7 +136,7 @@ std::string relisting_delta() {
 
 }  // namespace
 
-TEST_CASE("update adds, re-indexes, re-values and deletes SKUs; a reopened searcher sees it", "[update]") {
+TEST_CASE("update adds, re-indexes, re-values and deletes SKUs, a reopened searcher sees it", "[update]") {
   for (int shards : {1, 4}) {
     DYNAMIC_SECTION(shards << " shards") {
       test::TempDir tmp;

@@ -154,6 +154,32 @@ struct UpdateSummary {
 UpdateSummary update_index(const UpdateOptions& options);
 
 // ---------------------------------------------------------------------------------------------
+// Optimizing an index for serving (docs/index-format.md, "Quality order")
+
+struct OptimizeOptions {
+  std::string index_dir;  // REQUIRES: an existing index with local shards, no interrupted update
+  // Shards rewritten at once (each shard is copied by one thread). 0 (default): the machine's
+  // cores; at most the number of shards is used.
+  uint32_t threads = 0;
+};
+
+struct OptimizeSummary {
+  int shards = 0;
+  uint64_t skus = 0;
+  uint64_t bytes_before = 0, bytes_after = 0;  // shard bytes on disk
+  double seconds = 0;
+};
+
+// Rewrites every shard with its documents in decreasing static-prior order (document ids 1, 2, …
+// from the best), compacted, as a new generation made live atomically (a crash leaves the old
+// one). Broad queries can then stop scoring early (docs/ranking.md, "Broad queries"); results do
+// not change. Documents added by later updates go after the ordered range; updates that change a
+// listing's prior leave it where it is (re-run optimize to re-order). Takes the writer lock.
+// Memory: 16 bytes per document of the largest shard. Throws UsageError (not an index, remote
+// shards, an interrupted update pending), DataError (damaged index, I/O), IndexMismatchError.
+OptimizeSummary optimize_index(const OptimizeOptions& options);
+
+// ---------------------------------------------------------------------------------------------
 // Verifying an index
 
 struct IndexCheck {
@@ -303,6 +329,10 @@ struct SearchResult {
   std::vector<std::string> terms;     // the query's meaningful terms, as matched
   std::vector<Facet> facets;          // in the order requested
   uint32_t candidates = 0;            // items re-ranked by stage 2
+  // The share of the index stage 1 searched: 1 = all of it; less for a broad query answered
+  // from a tier of the best-prior listings of an optimized index (docs/ranking.md, "Broad
+  // queries"; stage1.tier_matches).
+  double searched_share = 1.0;
   double stage1_ms = 0, stage2_ms = 0;  // time in Xapian's matcher (+ value fetch) and in re-ranking
 };
 

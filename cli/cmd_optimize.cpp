@@ -1,0 +1,38 @@
+#include <cstdio>
+
+#include <longtail/longtail.h>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+
+namespace longtail::cli {
+
+void register_optimize(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand(
+      "optimize", "Rewrite every shard in decreasing static-prior order, compacted (broad queries stop early); a new generation");
+  struct Args {
+    OptimizeOptions o;
+    bool json = false;
+  };
+  auto a = std::make_shared<Args>();
+  add_index_option(*cmd, a->o.index_dir);
+  cmd->add_option("--threads", a->o.threads, "Shards rewritten at once (default 0: one per core, at most one per shard)");
+  add_json_flag(*cmd, a->json);
+  cmd->callback([a, &rc] {
+    OptimizeSummary s = optimize_index(a->o);
+    auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+    if (a->json) {
+      std::printf("{\"index\":%s,\"shards\":%d,\"skus\":%llu,\"bytes_before\":%llu,\"bytes_after\":%llu,\"seconds\":%s}\n",
+                  json_str(a->o.index_dir).c_str(), s.shards, u(s.skus), u(s.bytes_before), u(s.bytes_after),
+                  json_num(s.seconds).c_str());
+    } else {
+      std::printf("optimized %s: %llu SKUs in %d shard(s) put in decreasing prior order and compacted, "
+                  "%.1f MB -> %.1f MB of shards, in %.2fs\n",
+                  a->o.index_dir.c_str(), u(s.skus), s.shards, double(s.bytes_before) / 1e6, double(s.bytes_after) / 1e6,
+                  s.seconds);
+    }
+    rc = 0;
+  });
+}
+
+}  // namespace longtail::cli

@@ -1,0 +1,172 @@
+// longtail::optimize_index: rewrites each shard in decreasing static-prior order, compacted, as a
+// new generation (docs/index-format.md, "Quality order").
+//
+// Why: a broad query (a generic word in a large share of the catalog) costs stage 1 a score and
+// value reads for every listing that has the word. Its candidates come from the listings with
+// the best static prior anyway, so optimize marks nested tiers of each shard's best-prior
+// documents with boolean terms (prefix::kTier) and a broad query searches only the smallest tier
+// that still holds enough of its matches (docs/ranking.md, "Broad queries"): its cost no longer
+// grows with the catalog. The decreasing prior order keeps each tier a contiguous range of
+// document ids, so a tier's postings and values sit together. Xapian 1.4 cannot renumber
+// documents in place, so each shard is copied document by document into a fresh database in the
+// new order, then compacted.
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <xapian.h>
+
+#include <longtail/longtail.h>
+
+#include "index/index_dir.h"
+#include "index/layout.h"
+#include "index/updater.h"
+
+namespace fs = std::filesystem;
+
+namespace longtail::index {
+
+namespace {
+
+// Tier level i holds the best kTierShares[i] of a shard's documents (recorded in the manifest,
+// which is what searches read).
+constexpr std::array<double, 4> kTierShares = {1.0 / 256, 1.0 / 64, 1.0 / 16, 1.0 / 4};
+
+uint64_t dir_bytes(const fs::path& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file(ec)) n += e.file_size(ec);
+  return n;
+}
+
+// Copies shard `from` to `to` with its documents in decreasing slot::kStaticPrior order (ties:
+// the old document id order; documents without a prior last), then compacts it. Returns the
+// number of documents.
+uint64_t reorder_shard(const fs::path& from, const fs::path& to) {
+  Xapian::Database in(from.string(), Xapian::DB_BACKEND_GLASS);
+  std::vector<double> prior(size_t(in.get_lastdocid()) + 1, -1.0);
+  for (auto it = in.valuestream_begin(slot::kStaticPrior); it != in.valuestream_end(slot::kStaticPrior); ++it)
+    prior[it.get_docid()] = Xapian::sortable_unserialise(*it);
+  std::vector<std::pair<double, Xapian::docid>> order;
+  order.reserve(in.get_doccount());
+  for (auto it = in.postlist_begin(""); it != in.postlist_end(""); ++it) order.emplace_back(prior[*it], *it);
+  std::vector<double>().swap(prior);
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+
+  const fs::path tmp = to.string() + ".unordered-copy";
+  {
+    Xapian::WritableDatabase out(tmp.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS);
+    std::array<uint64_t, kTierShares.size()> tier_end{};  // documents in tier i: ranks < tier_end[i]
+    for (size_t i = 0; i < kTierShares.size(); ++i) tier_end[i] = uint64_t(std::ceil(kTierShares[i] * double(order.size())));
+    for (uint64_t rank = 0; rank < order.size(); ++rank) {
+      Xapian::Document doc = in.get_document(order[rank].second);
+      // An optimized index optimized again: its old tier terms go first.
+      std::vector<std::string> old_tiers;
+      auto t = doc.termlist_begin();
+      t.skip_to(std::string(prefix::kTier));
+      for (; t != doc.termlist_end() && (*t).starts_with(prefix::kTier); ++t) old_tiers.push_back(*t);
+      for (const auto& t : old_tiers) doc.remove_term(t);
+      for (size_t i = 0; i < kTierShares.size(); ++i)
+        if (rank < tier_end[i]) doc.add_boolean_term(std::string(prefix::kTier) + std::to_string(i));
+      out.add_document(doc);
+    }
+    for (auto it = in.metadata_keys_begin(); it != in.metadata_keys_end(); ++it) out.set_metadata(*it, in.get_metadata(*it));
+    out.commit();
+    // STANDARD compaction leaves room in each block, so the first updates do not split blocks.
+    out.compact(to.string(), Xapian::Compactor::STANDARD);
+  }
+  fs::remove_all(tmp);
+  return order.size();
+}
+
+}  // namespace
+
+}  // namespace longtail::index
+
+namespace longtail {
+
+OptimizeSummary optimize_index(const OptimizeOptions& o) {
+  using namespace index;
+  const auto t0 = std::chrono::steady_clock::now();
+  live_generation(o.index_dir);  // UsageError if this is not an index (before the lock makes files)
+  WriterLock lock(o.index_dir);
+  const fs::path src = live_generation(o.index_dir);
+  Manifest m = read_manifest(src.string());
+  check_compatible(m, o.index_dir);
+  if (fs::exists(src / kJournalFile))
+    throw UsageError(o.index_dir + ": an interrupted update is pending; run `longtail update --index " + o.index_dir +
+                     "` (it completes it) before optimizing");
+  for (size_t k = 0; k < m.shard_paths.size(); ++k)
+    if (m.shard_paths[k].rfind("tcp ", 0) == 0)
+      throw UsageError(o.index_dir + ": shard " + std::to_string(k) + " is remote (" + m.shard_paths[k] +
+                       "); optimize the index it is served from");
+
+  OptimizeSummary sum;
+  sum.shards = m.shards;
+  const std::string gen_name = new_generation_name();
+  const fs::path gen = fs::path(o.index_dir) / gen_name;
+  try {
+    fs::create_directories(gen);
+    // Lexicon, shops, model statistics: every file of the generation except its manifest.
+    for (const auto& e : fs::directory_iterator(src))
+      if (e.is_regular_file() && e.path().filename() != "manifest.json") fs::copy_file(e.path(), gen / e.path().filename());
+
+    std::vector<uint64_t> ordered(m.shard_paths.size(), 0);
+    std::atomic<size_t> next{0};
+    std::mutex err_mu;
+    std::exception_ptr err;
+    auto work = [&] {
+      for (size_t k; (k = next++) < m.shard_paths.size();) {
+        try {
+          ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k]);
+        } catch (...) {
+          std::lock_guard<std::mutex> g(err_mu);
+          if (!err) err = std::current_exception();
+        }
+      }
+    };
+    size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min(threads, m.shard_paths.size());
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < threads; ++i) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    if (err) std::rethrow_exception(err);
+
+    for (size_t k = 0; k < m.shard_paths.size(); ++k) {
+      sum.bytes_before += dir_bytes(src / m.shard_paths[k]);
+      sum.bytes_after += dir_bytes(gen / m.shard_paths[k]);
+      sum.skus += ordered[k];
+    }
+    m.ordered_docs = ordered;
+    m.tier_shares.assign(kTierShares.begin(), kTierShares.end());
+    write_manifest(gen.string(), m);
+    publish_generation(o.index_dir, gen_name);
+  } catch (const Xapian::Error& e) {
+    std::error_code ec;
+    fs::remove_all(gen, ec);
+    throw DataError(o.index_dir + ": optimize: " + e.get_description());
+  } catch (const fs::filesystem_error& e) {
+    std::error_code ec;
+    fs::remove_all(gen, ec);
+    throw DataError(o.index_dir + ": optimize: " + e.what());
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(gen, ec);
+    throw;
+  }
+  sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return sum;
+}
+
+}  // namespace longtail
