@@ -22,7 +22,7 @@ void register_update(CLI::App& app, int& rc) {
   cmd->add_option("--on-error", a->on_error, "fail: stop at the first bad record before changing anything; skip: reject it and go on")
       ->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--rejects", a->o.rejects_file, "With --on-error skip: write rejected lines and reasons here");
-  cmd->add_option("--batch-size", a->o.batch_size, "Records per atomic batch (default 10000)")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--batch-size", a->o.batch_size, "Records per atomic batch (default 50000)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--threads", a->o.threads, "Worker threads for per-shard work (default 0: one per core, at most one per shard)");
   cmd->add_option("--fail-after-commits", a->o.fail_after_shard_commits,
                   "Testing: fail after N shard commits, as a crash between shards would");

@@ -117,8 +117,10 @@ struct UpdateOptions {
   // rest is applied.
   OnError on_error = OnError::Fail;
   std::string rejects_file;
-  // Records per batch. A batch is atomic for readers and for crashes. Default: 10000; 1..10^6.
-  uint32_t batch_size = 10000;
+  // Records per batch. A batch is atomic for readers and for crashes. Default: 50000; 1..10^6.
+  // Each update rewrites Xapian value chunks and a termlist block per changed document, and a
+  // commit syncs them all: larger batches share more of both (perf/README.md, "Live updates").
+  uint32_t batch_size = 50000;
   // Worker threads for the per-shard steps (the fast path of value-only and unchanged records,
   // shop re-valuation, commits): each shard is a separate database. 0 (default): the machine's
   // cores; at most the number of shards is used.
