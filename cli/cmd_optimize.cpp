@@ -9,7 +9,7 @@ namespace longtail::cli {
 
 void register_optimize(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
-      "optimize", "Rewrite every shard in decreasing static-prior order, compacted (broad queries stop early); a new generation");
+      "optimize", "Rewrite every shard in decreasing static-prior order with tiers for broad queries, compacted; a new generation");
   struct Args {
     OptimizeOptions o;
     bool json = false;
