@@ -246,4 +246,12 @@ bool same_record(const SkuRecord& a, const SkuRecord& b) {
          encode_stored(a) == encode_stored(b);
 }
 
+std::vector<std::string> tier_terms(const Xapian::Document& doc) {
+  std::vector<std::string> out;
+  auto t = doc.termlist_begin();
+  t.skip_to(std::string(prefix::kTier));
+  for (; t != doc.termlist_end() && (*t).starts_with(prefix::kTier); ++t) out.push_back(*t);
+  return out;
+}
+
 }  // namespace longtail::index

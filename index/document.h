@@ -60,6 +60,9 @@ std::string record_json(const SkuRecord& r);
 // bytes: a document's data may carry more (the integrity object).
 bool same_record(const SkuRecord& a, const SkuRecord& b);
 
+// The document's tier terms (prefix::kTier, written by `longtail optimize`), in term order.
+std::vector<std::string> tier_terms(const Xapian::Document& doc);
+
 // JSON string escaping (RFC 8259) appended to out, with the surrounding quotes.
 void append_json_string(std::string& out, std::string_view s);
 

@@ -275,6 +275,11 @@ void write_file_atomic(const std::string& path, const std::string& content) {
     throw DataError(path + ": cannot replace: " + std::strerror(errno));
 }
 
+void copy_generation_files(const std::string& from, const std::string& to) {
+  for (const auto& e : fs::directory_iterator(from))
+    if (e.is_regular_file() && e.path().filename() != "manifest.json") fs::copy_file(e.path(), fs::path(to) / e.path().filename());
+}
+
 void publish_generation(const std::string& index_dir, const std::string& generation) {
   fs::path dir(index_dir);
   fs::path gen = dir / generation;

@@ -74,6 +74,11 @@ std::string new_generation_name();
 // every other generation directory. Requires the WriterLock.
 void publish_generation(const std::string& index_dir, const std::string& generation);
 
+// Copies every regular file of generation directory `from` into `to` except manifest.json
+// (lexicon, shops, model statistics): for a new generation made from an existing one, whose
+// manifest and shards the caller writes.
+void copy_generation_files(const std::string& from, const std::string& to);
+
 // Writes a whole file atomically (temp file + fsync + rename).
 void write_file_atomic(const std::string& path, const std::string& content);
 

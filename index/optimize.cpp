@@ -13,11 +13,9 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <chrono>
 #include <filesystem>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,8 +23,10 @@
 
 #include <longtail/longtail.h>
 
+#include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
+#include "index/parallel.h"
 #include "index/updater.h"
 
 namespace fs = std::filesystem;
@@ -71,11 +71,7 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to) {
     for (uint64_t rank = 0; rank < order.size(); ++rank) {
       Xapian::Document doc = in.get_document(order[rank].second);
       // An optimized index optimized again: its old tier terms go first.
-      std::vector<std::string> old_tiers;
-      auto t = doc.termlist_begin();
-      t.skip_to(std::string(prefix::kTier));
-      for (; t != doc.termlist_end() && (*t).starts_with(prefix::kTier); ++t) old_tiers.push_back(*t);
-      for (const auto& t : old_tiers) doc.remove_term(t);
+      for (const auto& t : tier_terms(doc)) doc.remove_term(t);
       for (size_t i = 0; i < kTierShares.size(); ++i)
         if (rank < tier_end[i]) doc.add_boolean_term(std::string(prefix::kTier) + std::to_string(i));
       out.add_document(doc);
@@ -117,31 +113,10 @@ OptimizeSummary optimize_index(const OptimizeOptions& o) {
   const fs::path gen = fs::path(o.index_dir) / gen_name;
   try {
     fs::create_directories(gen);
-    // Lexicon, shops, model statistics: every file of the generation except its manifest.
-    for (const auto& e : fs::directory_iterator(src))
-      if (e.is_regular_file() && e.path().filename() != "manifest.json") fs::copy_file(e.path(), gen / e.path().filename());
-
+    copy_generation_files(src.string(), gen.string());
     std::vector<uint64_t> ordered(m.shard_paths.size(), 0);
-    std::atomic<size_t> next{0};
-    std::mutex err_mu;
-    std::exception_ptr err;
-    auto work = [&] {
-      for (size_t k; (k = next++) < m.shard_paths.size();) {
-        try {
-          ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k]);
-        } catch (...) {
-          std::lock_guard<std::mutex> g(err_mu);
-          if (!err) err = std::current_exception();
-        }
-      }
-    };
-    size_t threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-    threads = std::min(threads, m.shard_paths.size());
-    std::vector<std::thread> pool;
-    for (size_t i = 1; i < threads; ++i) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    if (err) std::rethrow_exception(err);
+    parallel_for(m.shard_paths.size(), o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),
+                 [&](size_t k) { ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k]); });
 
     for (size_t k = 0; k < m.shard_paths.size(); ++k) {
       sum.bytes_before += dir_bytes(src / m.shard_paths[k]);

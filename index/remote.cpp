@@ -55,9 +55,7 @@ void attach_remote_shards(const std::string& source_dir, const std::string& out_
   std::string gen_name = new_generation_name();
   fs::path gen = fs::path(out_dir) / gen_name;
   fs::create_directories(gen);
-  // Lexicon, shops and model statistics: every file of the generation except its manifest.
-  for (const auto& e : fs::directory_iterator(src_gen))
-    if (e.is_regular_file() && e.path().filename() != "manifest.json") fs::copy_file(e.path(), gen / e.path().filename());
+  copy_generation_files(src_gen, gen.string());
   for (int k = 0; k < m.shards; ++k) {
     auto it = remotes.find(k);
     std::string& p = m.shard_paths[size_t(k)];

@@ -47,6 +47,7 @@
 #include "index/index_dir.h"
 #include "index/integrity.h"
 #include "index/layout.h"
+#include "index/parallel.h"
 #include "index/signals.h"
 
 namespace fs = std::filesystem;
@@ -409,30 +410,7 @@ class Session {
     std::vector<size_t> shards;
     for (size_t s = 0; s < dbs_.size(); ++s)
       if (pending_[s]) shards.push_back(s);
-    const size_t workers = std::min(shards.size(), threads_);
-    if (workers <= 1) {
-      for (size_t s : shards) f(s);
-      return;
-    }
-    std::atomic<size_t> next{0};
-    std::exception_ptr error;
-    std::mutex error_mu;
-    auto work = [&] {
-      for (size_t k; (k = next++) < shards.size();) {
-        try {
-          f(shards[k]);
-        } catch (...) {
-          std::lock_guard lk(error_mu);
-          if (!error) error = std::current_exception();
-          next = shards.size();  // the others stop after their current shard
-        }
-      }
-    };
-    std::vector<std::thread> pool;
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    if (error) std::rethrow_exception(error);
+    parallel_for(shards.size(), threads_, [&](size_t k) { f(shards[k]); });
   }
 
   // A batch of SKU records, with the result of applying them one by one in order. First, in
@@ -528,10 +506,8 @@ class Session {
   void reindex(size_t target, Xapian::docid did, const std::string& old_item, const SkuRecord& r) {
     IntegrityVerdict dup = match(r);
     Xapian::Document doc = models_.document(analyzer(), r, dup);
-    const std::string tier_prefix(prefix::kTier);
-    auto t = dbs_[target].termlist_begin(did);
-    t.skip_to(tier_prefix);
-    for (; t != dbs_[target].termlist_end(did) && (*t).starts_with(tier_prefix); ++t) doc.add_boolean_term(*t);
+    if (!manifest_.tier_shares.empty())  // an optimized index: read the old document's tiers
+      for (const auto& t : tier_terms(dbs_[target].get_document(did))) doc.add_boolean_term(t);
     write_tracking(target, {old_item, r.item_id}, [&] { dbs_[target].replace_document(did, doc); });
     ++summary_.reindexed;
   }
