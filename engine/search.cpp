@@ -236,12 +236,19 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       Xapian::Query text(Xapian::Query::OP_AND, req_q.begin(), req_q.end());
       if (!opt_q.empty())
         text = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text, Xapian::Query(Xapian::Query::OP_OR, opt_q.begin(), opt_q.end()));
-      // A tier answers when it yields tier_candidates items; else the next larger tier, then
-      // the whole index (with the full candidate count), before any term is relaxed.
-      for (; tier >= 0; tier = tier + 1 < int(shares.size()) ? tier + 1 : -1) {
+      // A tier answers when it yields tier_candidates items. Else the items it did yield tell
+      // how dense the matches are: the next tier tried is the smallest larger one expected to
+      // yield 1.5 times what is wanted, else the whole index (with the full candidate count),
+      // before any term is relaxed. A tier that yields nothing tells nothing: the next one.
+      while (tier >= 0) {
         K = std::max<uint32_t>(p.tier_candidates, req.offset + req.limit);
         mset = run(text);
         if (mset.size() >= K) break;
+        const double need = mset.size() == 0 ? 0.0 : shares[size_t(tier)] * 1.5 * double(K) / double(mset.size());
+        int next = -1;
+        for (size_t j = size_t(tier) + 1; j < shares.size() && next < 0; ++j)
+          if (shares[j] >= need) next = int(j);
+        tier = next;
         K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
       }
       if (tier >= 0) {

@@ -3,8 +3,11 @@
 # longtail, plain Xapian and SQLite FTS5 built, evaluated and benchmarked on it in the same run.
 #
 #   perf/run_suite.sh [--skus N] [--seed S] [--work DIR] [--build DIR] [--duration S] [--threads "1 2"]
-#                     [--shards K] [--skip-gen] [--no-fts5] [--no-xapian]
+#                     [--shards K] [--skip-gen] [--no-fts5] [--no-xapian] [--no-optimize]
 #
+# The longtail index built with the most threads is then put through `longtail optimize` (quality
+# order, tiers, compaction: what a deployment serves; docs/deployment.md), and eval and bench run
+# on it; --no-optimize measures the index as built instead.
 # longtail is evaluated and benchmarked twice: full ranking, and BM25 only (profiles/bm25.toml,
 # reported as engine "longtail_bm25").
 # Defaults: --skus 1000000 --seed 1 --work /work/tmp-perf/suite-<skus> --build <repo>/build-perf
@@ -17,7 +20,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SKUS=1000000 SEED=1 WORK="" BUILD="$REPO/build-perf" DURATION=10 THREADS="1 2" SHARDS=2
-SKIP_GEN=0 FTS5=1 XAPIAN=1
+SKIP_GEN=0 FTS5=1 XAPIAN=1 OPTIMIZE=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --skus) SKUS=$2; shift 2 ;;
@@ -30,7 +33,8 @@ while [ $# -gt 0 ]; do
     --skip-gen) SKIP_GEN=1; shift ;;
     --no-fts5) FTS5=0; shift ;;
     --no-xapian) XAPIAN=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --no-optimize) OPTIMIZE=0; shift ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "run_suite.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -88,6 +92,11 @@ done
 # Queries run on the index built with the most threads (same documents whatever the thread count).
 LAST_T=${THREADS##* }
 IDX="$WORK/idx-t$LAST_T" XDB="$WORK/xapian-t$LAST_T"
+if [ "$OPTIMIZE" = 1 ]; then
+  log "longtail optimize ($LAST_T-thread index)"
+  /usr/bin/time -v -o "$RES/optimize-longtail.time" \
+    "$LT" optimize --index "$IDX" --threads "$LAST_T" --json > "$RES/optimize-longtail.json"
+fi
 if [ "$FTS5" = 1 ]; then
   log "FTS5 build (one writer)"
   /usr/bin/time -v -o "$RES/build-fts5.time" \

@@ -73,6 +73,14 @@ def main():
         if engine != "longtail" and base and rate:
             print(f"\nlongtail / {engine} build speed on {t} thread(s): {base / rate:.2f}x")
 
+    opt = load(os.path.join(res, "optimize-longtail.json"))
+    if opt and skus:
+        tv = time_v(os.path.join(res, "optimize-longtail.time"))
+        print(f"\n`longtail optimize` of the longtail index queried below: {fmt(tv[0] if tv else opt['seconds'])} s wall"
+              + (f", peak RSS {fmt(tv[2])} MB" if tv else "")
+              + f"; shards {opt['bytes_before'] / skus:,.0f} -> {opt['bytes_after'] / skus:,.0f} bytes/SKU.")
+    else:
+        print("\nThe longtail index queried below is as built (not optimized).")
     print("\n## Effectiveness (same queries and qrels)\n")
     print("| engine | class | queries | MRR@10 | NDCG@10 | recall@100 | zero-result |")
     print("|---|---|---|---|---|---|---|")
