@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --no-fts5) FTS5=0; shift ;;
     --no-xapian) XAPIAN=0; shift ;;
     --no-optimize) OPTIMIZE=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run_suite.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -210,7 +210,7 @@ TEST_CASE("a broad query searches the smallest tier with enough matches, then th
     CHECK(held < 20);
     size_t next = first + 1;
     while (held > 0 && next < m.tier_shares.size() && double(held) * m.tier_shares[next] / m.tier_shares[first] < 30) ++next;
-    CHECK(level >= next);  // the tiers in between were skipped, not searched
+    CHECK(level >= next);  // no smaller than the tier its yield points to
     if (level > next) CHECK(items_in_tier(next) < 20);
   }
   std::set<std::string> in_tier;
