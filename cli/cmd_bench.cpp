@@ -20,6 +20,7 @@ void register_bench(CLI::App& app, int& rc) {
     perf::BenchOptions o;
     uint32_t limit = 10;
     bool json = false;
+    bool no_columns = false;
   };
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->index);
@@ -34,9 +35,12 @@ void register_bench(CLI::App& app, int& rc) {
   add_profile_option(*cmd, a->profile);
   add_now_option(*cmd, a->now);
   add_json_flag(*cmd, a->json);
+  add_no_columns_flag(*cmd, a->no_columns);
   cmd->callback([a, &rc] {
     auto queries = perf::read_queries(a->queries);
-    Searcher searcher(a->index);
+    SearcherOptions so;
+    so.stage1_columns = !a->no_columns;
+    Searcher searcher(a->index, so);
     SearchRequest base;
     base.limit = a->limit;
     base.profile = a->profile;
@@ -70,7 +74,7 @@ void register_bench(CLI::App& app, int& rc) {
     if (a->json) {
       out = "{\"index\":" + json_str(a->index) + ",\"skus\":" + std::to_string(info.skus) + ",\"shards\":" +
             std::to_string(info.shards) + ",\"limit\":" + std::to_string(a->limit) + ",\"bench\":" + perf::bench_json(r) +
-            ",\"stage1\":" + stage_json(st1) + ",\"stage2\":" + stage_json(st2) + "}\n";
+            ",\"stage1_columns\":" + (a->no_columns ? "false" : "true") + ",\"stage1\":" + stage_json(st1) + ",\"stage2\":" + stage_json(st2) + "}\n";
     } else {
       char head[512];
       std::snprintf(head, sizeof head, "index %s: %llu SKUs, %d shard(s); %zu queries, limit %u\n", a->index.c_str(),

@@ -17,6 +17,7 @@ void register_eval(CLI::App& app, int& rc) {
   struct Args {
     std::string index, queries, qrels, run, profile, now;
     bool json = false;
+    bool no_columns = false;
   };
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->index);
@@ -26,10 +27,13 @@ void register_eval(CLI::App& app, int& rc) {
   add_profile_option(*cmd, a->profile);
   add_now_option(*cmd, a->now);
   add_json_flag(*cmd, a->json);
+  add_no_columns_flag(*cmd, a->no_columns);
   cmd->callback([a, &rc] {
     auto queries = perf::read_queries(a->queries);
     auto qrels = perf::read_qrels(a->qrels);
-    Searcher searcher(a->index);
+    SearcherOptions so;
+    so.stage1_columns = !a->no_columns;
+    Searcher searcher(a->index, so);
     SearchRequest base;
     base.profile = a->profile;
     if (!a->now.empty()) base.now = parse_time_option(a->now, "--now");

@@ -26,6 +26,13 @@ inline CLI::Option* add_json_flag(CLI::App& cmd, bool& json) {
   return cmd.add_flag("--json", json, "Print JSON instead of a table");
 }
 
+// --no-columns: bench and eval open the index as a server would, with stage-1 columns
+// (SearcherOptions::stage1_columns); this measures without them.
+inline CLI::Option* add_no_columns_flag(CLI::App& cmd, bool& no_columns) {
+  return cmd.add_flag("--no-columns", no_columns,
+                      "Do not hold the stage-1 columns (prior, sku_id) in memory: read them from the index per query");
+}
+
 // --now: Unix seconds or an ISO date / date-time (UTC); throws UsageError naming `flag`.
 int64_t parse_time_option(const std::string& s, const char* flag);
 inline CLI::Option* add_now_option(CLI::App& cmd, std::string& now) {

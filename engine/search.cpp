@@ -116,7 +116,8 @@ void take_pack(Candidate& c, index::RankPack&& pack) {
 // Reads what stage 2 needs from one match: the stage-1 weight and the listing's values, all in
 // its stage-1 key (slot::kStage1Key: the rank pack and the integrity values). `keyed`: the match
 // was sorted by that key, so the match set carries it and no document is read (none is fetched
-// from a remote shard either); otherwise (other sort orders) the key is read from the document.
+// from a remote shard either); otherwise (other sort orders, or ties ordered by the stage-1
+// columns) the key is read from the document.
 // A key that does not decode is a damaged document.
 Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, const std::string& index_dir) {
   Candidate c;
@@ -148,7 +149,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
 }
 
 SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
-                        const RankingProfile& p) {
+                        const RankingProfile& p, std::shared_ptr<const Stage1Columns> cols) {
   if (req.limit < 1 || req.limit > 1000) throw UsageError("search: limit must be between 1 and 1000");
   if (req.price_min && req.price_max && *req.price_min > *req.price_max)
     throw UsageError("search: price range minimum is above its maximum");
@@ -175,6 +176,13 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   Xapian::Query filter = build_filter(state, req);
   const bool filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
   const bool keyed = req.sort == SortOrder::Relevance;
+  if (!keyed || p.prior_weight <= 0) cols.reset();  // the columns serve relevance order, with a prior
+  // With columns the prior and the tie-break come from memory and the match set carries only the
+  // sku_id; stage 2 then reads each candidate's stage-1 key from its document.
+  const bool carried = keyed && !cols;
+  res.stage1_columns = cols != nullptr;
+  auto cursor = std::make_shared<Stage1Cursor>();
+  SkuKeyMaker sku_key(cursor);
   Xapian::Enquire enq(db);
   enq.set_weighting_scheme(Xapian::BM25Weight(p.bm25_k1, p.bm25_k2, p.bm25_k3, p.bm25_b, p.bm25_min_normlen));
   if (req.collapse) enq.set_collapse_key(slot::kItemId);
@@ -182,7 +190,10 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
     // The stage-1 key starts with the sku_id (then a NUL), so it orders ties alike and carries
     // what stage 2 reads.
-    case SortOrder::Relevance: enq.set_sort_by_relevance_then_value(slot::kStage1Key, false); break;
+    case SortOrder::Relevance:
+      if (cols) enq.set_sort_by_relevance_then_key(&sku_key, false);
+      else enq.set_sort_by_relevance_then_value(slot::kStage1Key, false);
+      break;
     case SortOrder::Sales: enq.set_sort_by_value_then_relevance(slot::kSales30d, true); break;
     case SortOrder::Newness: enq.set_sort_by_value_then_relevance(slot::kListedAt, true); break;
     case SortOrder::PriceAsc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, false); break;
@@ -205,11 +216,12 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     Xapian::Query q = std::move(text);
     if (filtered) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
     if (tier >= 0) q = Xapian::Query(Xapian::Query::OP_FILTER, q, Xapian::Query(std::string(prefix::kTier) + std::to_string(tier)));
-    if (p.prior_weight > 0)
+    if (p.prior_weight > 0) {
+      Xapian::PostingSource* prior = cols ? static_cast<Xapian::PostingSource*>(new PriorColumnSource(cols, cursor))
+                                          : new Xapian::ValueWeightPostingSource(slot::kStaticPrior);
       q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
-                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
-                                      Xapian::Query((new Xapian::ValueWeightPostingSource(slot::kStaticPrior))->release()),
-                                      p.prior_weight));
+                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(prior->release()), p.prior_weight));
+    }
     enq.set_query(q);
     last_query = q;
     return enq.get_mset(0, K);
@@ -284,7 +296,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       uint32_t usable = 0;
       if (!keyed) fb.fetch();
       for (auto it = fb.begin(); it != fb.end(); ++it) {
-        double prior = read_candidate(it, 0, keyed, state.index_dir).prior;
+        double prior = read_candidate(it, 0, carried, state.index_dir).prior;
         if (std::floor((it.get_weight() - p.prior_weight * prior) / unit + 1e-9) >= floor_units) ++usable;
       }
       if (usable > mset.size()) {
@@ -301,7 +313,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   std::vector<Candidate> cands;
   cands.reserve(mset.size());
   uint32_t rank = 0;
-  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, keyed, state.index_dir));
+  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, carried, state.index_dir));
   res.stage1_ms = ms_since(t_start);
 
   // ---- stage 2 ------------------------------------------------------------------------

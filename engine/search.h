@@ -2,8 +2,9 @@
 //
 // Stage 1 (run by Xapian, locally or on remote shards, with built-in pieces only): BM25 text
 // weight + a fixed coverage weight per matched query term (FixedWeightPostingSource) + the
-// static prior (ValueWeightPostingSource over slot 9, scaled), boolean filters, collapse by
-// item_id; relaxation steps re-run it with fewer required terms. Stage 2 (engine/ranking.h)
+// static prior (ValueWeightPostingSource over slot 9, scaled; from the stage-1 columns when
+// given, engine/columns.h), boolean filters, collapse by item_id; relaxation steps re-run it with
+// fewer required terms. Stage 2 (engine/ranking.h)
 // re-ranks the top candidates with the full profile. docs/ranking.md.
 #pragma once
 
@@ -14,6 +15,7 @@
 
 #include <longtail/longtail.h>
 
+#include "engine/columns.h"
 #include "engine/index_state.h"
 #include "engine/profile.h"
 
@@ -26,9 +28,10 @@ std::vector<std::string> query_terms(const analysis::Analyzer& analyzer, const s
 Xapian::Query build_filter(const IndexState& state, const SearchRequest& req);
 
 // Runs a request with a ranking profile. `db` is used by this call only (Xapian handles are not
-// thread-safe).
+// thread-safe). `cols`: stage-1 columns describing `db` exactly (Stage1Columns::matches), or null;
+// they change how much is read, not the hits.
 SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
-                        const RankingProfile& profile);
+                        const RankingProfile& profile, std::shared_ptr<const Stage1Columns> cols = nullptr);
 
 // With the built-in default profile.
 SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req);

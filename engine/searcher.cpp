@@ -10,6 +10,7 @@
 
 #include <longtail/longtail.h>
 
+#include "engine/columns.h"
 #include "engine/index_state.h"
 #include "engine/profile.h"
 #include "engine/search.h"
@@ -31,11 +32,17 @@ struct Searcher::Impl {
   std::mutex reopen_mu;
   std::unique_ptr<engine::ShardSnapshot> probe;
   struct stat shops_stat {};
+  // Stage-1 columns (SearcherOptions::stage1_columns) of the newest snapshot that asked for them.
+  bool use_columns = false;
+  mutable std::mutex columns_mu;  // guards columns
+  mutable std::shared_ptr<const engine::Stage1Columns> columns;
+  mutable std::mutex load_mu;     // held by the one query loading columns
 
   struct Lease {
     const Impl* impl;
     std::shared_ptr<const IndexState> state;
     std::unique_ptr<engine::ShardSnapshot> snap;
+    std::shared_ptr<const engine::Stage1Columns> columns;  // describing snap exactly, or null
     ~Lease() {
       if (!snap) return;
       std::lock_guard lk(impl->mu);
@@ -80,7 +87,28 @@ struct Searcher::Impl {
     if (!snap) snap = engine::open_snapshot(*st);
     else if (snap->batch < want) engine::sync_snapshot(*st, *snap);
     saw(snap->batch);
-    return Lease{this, st, std::move(snap)};
+    auto cols = columns_for(st, *snap);
+    return Lease{this, st, std::move(snap), std::move(cols)};
+  }
+
+  // The columns of `snap`: the cached ones if they describe it, else read now by this query if no
+  // other query is reading them (the others go on without columns meanwhile).
+  std::shared_ptr<const engine::Stage1Columns> columns_for(const std::shared_ptr<const IndexState>& st,
+                                                           engine::ShardSnapshot& snap) const {
+    if (!use_columns || !snap.consistent) return nullptr;
+    auto cached = [&]() -> std::shared_ptr<const engine::Stage1Columns> {
+      std::lock_guard lk(columns_mu);
+      return columns && columns->matches(*st, snap) ? columns : nullptr;
+    };
+    if (auto c = cached()) return c;
+    std::unique_lock ll(load_mu, std::try_to_lock);
+    if (!ll.owns_lock()) return nullptr;
+    if (auto c = cached()) return c;  // loaded while this query waited for the lock
+    auto c = engine::load_stage1_columns(st, snap);
+    if (!c) return nullptr;
+    std::lock_guard lk(columns_mu);
+    columns = c;
+    return c;
   }
 
   void saw(uint64_t b) const {
@@ -99,14 +127,16 @@ struct Searcher::Impl {
   }
 };
 
-Searcher::Searcher(const std::string& index_dir) : impl_(std::make_shared<Impl>()) {
+Searcher::Searcher(const std::string& index_dir, const SearcherOptions& options) : impl_(std::make_shared<Impl>()) {
   impl_->dir = index_dir;
+  impl_->use_columns = options.stage1_columns;
   impl_->state = engine::open_index_state(index_dir);
   impl_->manifest = impl_->state->manifest;
   impl_->shops_stat = Impl::stat_of(impl_->state->generation_dir + "/shops.jsonl");
   // Opening the shards now reports a damaged shard here rather than at the first query.
   impl_->probe = engine::open_snapshot(*impl_->state);
   impl_->batch = impl_->probe->batch;
+  impl_->columns_for(impl_->state, *impl_->probe);  // read now, not at the first query
 }
 
 Searcher::~Searcher() = default;
@@ -118,13 +148,14 @@ SearchResult Searcher::search(const SearchRequest& request) const {
   auto lease = impl_->lease();
   try {
     try {
-      return engine::run_search(*lease.state, lease.snap->db, request, *profile);
+      return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
     } catch (const Xapian::DatabaseModifiedError&) {
       // An updater committed twice since this snapshot's revisions: move to the latest complete
       // batch and retry once.
       engine::sync_snapshot(*lease.state, *lease.snap);
       impl_->saw(lease.snap->batch);
-      return engine::run_search(*lease.state, lease.snap->db, request, *profile);
+      lease.columns = impl_->columns_for(lease.state, *lease.snap);
+      return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
     }
   } catch (const Xapian::Error& e) {
     lease.snap.reset();  // do not return a possibly broken handle to the pool
@@ -148,6 +179,7 @@ void Searcher::reopen() {
     // A new build, or an update changed the shops: open everything afresh.
     auto fresh = engine::open_index_state(impl_->dir);
     auto probe = engine::open_snapshot(*fresh);
+    impl_->columns_for(fresh, *probe);
     std::lock_guard lk(impl_->mu);
     impl_->state = std::move(fresh);
     impl_->manifest = impl_->state->manifest;
@@ -159,7 +191,7 @@ void Searcher::reopen() {
   }
   // Same generation: move the probe to the latest complete batch. Pooled snapshots follow when
   // they are next leased (a cheap reopen of each shard).
-  engine::sync_snapshot(*st, *impl_->probe);
+  if (engine::sync_snapshot(*st, *impl_->probe)) impl_->columns_for(st, *impl_->probe);
   const uint64_t b = impl_->probe->batch;
   index::Manifest m;
   bool have_manifest = false;

@@ -7,7 +7,8 @@
 #
 # The longtail index built with the most threads is then put through `longtail optimize` (quality
 # order, tiers, compaction: what a deployment serves; docs/deployment.md), and eval and bench run
-# on it; --no-optimize measures the index as built instead.
+# on it; --no-optimize measures the index as built instead. eval and bench open it as a server
+# would, with stage-1 columns (docs/ranking.md, "Stage-1 columns").
 # longtail is evaluated and benchmarked twice: full ranking, and BM25 only (profiles/bm25.toml,
 # reported as engine "longtail_bm25").
 # Defaults: --skus 1000000 --seed 1 --work /work/tmp-perf/suite-<skus> --build <repo>/build-perf

@@ -338,6 +338,9 @@ struct SearchResult {
   // from a tier of the best-prior listings of an optimized index (docs/ranking.md, "Broad
   // queries"; stage1.tier_matches).
   double searched_share = 1.0;
+  // Stage 1 read the static prior and the tie-break from in-memory columns
+  // (SearcherOptions::stage1_columns) rather than from the index.
+  bool stage1_columns = false;
   double stage1_ms = 0, stage2_ms = 0;  // time in Xapian's matcher (+ value fetch) and in re-ranking
 };
 
@@ -353,12 +356,23 @@ struct IndexInfo {
   std::string updated_at;      // when the last update was applied (ISO 8601 UTC; empty = never)
 };
 
+struct SearcherOptions {
+  // Hold the values stage 1 reads for every matching listing (static prior, sku_id) in memory,
+  // per local shard: on a large index a broad query then reads far fewer index blocks
+  // (perf/README.md, "Session 7"). The same hits (docs/ranking.md, "Stage-1 columns", names the
+  // one exception, in the columns' favour). Costs about 8 bytes plus the sku_id's
+  // length per listing, and a scan of two value streams when the Searcher opens and whenever it
+  // first sees a new update batch (meanwhile queries run without them). Ignored for indexes
+  // with remote shards. Default: off (a one-off search does not pay for the scan).
+  bool stage1_columns = false;
+};
+
 // Opens an index for searching. Thread-safe: search() may be called from many threads at once.
 class Searcher {
  public:
   // Throws UsageError if the directory is not an index, IndexMismatchError if it was built by
   // another schema/analyzer version, DataError if it is damaged.
-  explicit Searcher(const std::string& index_dir);
+  explicit Searcher(const std::string& index_dir, const SearcherOptions& options = {});
   ~Searcher();
   Searcher(Searcher&&) noexcept;
   Searcher& operator=(Searcher&&) noexcept;
