@@ -52,19 +52,21 @@ void register_build(CLI::App& app, int& rc) {
     if (tty) std::fprintf(stderr, "\n");
     if (a->json) {
       std::printf("{\"index\":%s,\"accepted\":%llu,\"rejected\":%llu,\"items\":%llu,\"shops\":%llu,\"shards\":%d,"
-                  "\"seconds\":%s}\n",
+                  "\"seconds\":%s,\"scan_seconds\":%s,\"index_seconds\":%s}\n",
                   json_str(a->o.index_dir).c_str(), static_cast<unsigned long long>(s.accepted),
                   static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
-                  static_cast<unsigned long long>(s.shops), s.shards, json_num(s.seconds).c_str());
+                  static_cast<unsigned long long>(s.shops), s.shards, json_num(s.seconds).c_str(),
+                  json_num(s.scan_seconds).c_str(), json_num(s.index_seconds).c_str());
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size())
         std::fprintf(stderr, "rejected: ... and %llu more\n", static_cast<unsigned long long>(s.rejected - s.errors.size()));
-      std::printf("built %s: %llu SKUs accepted, %llu rejected, %llu items, %llu shops, %d shards in %.2fs (%.0f SKUs/s)\n",
+      std::printf("built %s: %llu SKUs accepted, %llu rejected, %llu items, %llu shops, %d shards in %.2fs (%.0f SKUs/s; "
+                  "scan %.2fs, index %.2fs)\n",
                   a->o.index_dir.c_str(), static_cast<unsigned long long>(s.accepted),
                   static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
                   static_cast<unsigned long long>(s.shops), s.shards, s.seconds,
-                  s.seconds > 0 ? double(s.accepted) / s.seconds : 0.0);
+                  s.seconds > 0 ? double(s.accepted) / s.seconds : 0.0, s.scan_seconds, s.index_seconds);
     }
     rc = 0;
   });

@@ -15,6 +15,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -302,6 +303,49 @@ BuildSummary build_index(const BuildOptions& o) {
   integrity.set_shops(shops);
   DupDetector dups(gen_dir + "/tmp-dups");
   RecordParser parser;
+  // The vocabulary learner runs on its own thread, fed the accepted records in catalog order in
+  // batches (the same sequence as when it ran inline, so the same lexicon), while this thread
+  // validates and gathers the statistics: pass 1 then takes about the longer of the two instead
+  // of their sum.
+  BatchQueue learn_queue(8);
+  std::exception_ptr learn_error;
+  std::thread learner;
+  if (o.learn_lexicon)
+    learner = std::thread([&] {
+      try {
+        Batch lb;
+        while (learn_queue.pop(lb))
+          for (const auto& rec : lb.records) {
+            if (!rec.brand.empty()) vocab.add_brand(rec.brand);
+            for (const auto& [k, v] : rec.attrs) vocab.add_attribute_value(v);
+            if (!rec.category.empty()) vocab.add_category(rec.category);
+            vocab.add_title(rec.title);
+          }
+      } catch (...) {
+        learn_error = std::current_exception();
+        learn_queue.abort();
+      }
+    });
+  Batch learn_batch;
+  auto flush_learn = [&] {
+    if (learn_batch.records.empty()) return;
+    learn_queue.push(std::move(learn_batch));
+    learn_batch = Batch{};
+    learn_batch.records.reserve(kBatchSize);
+  };
+  auto stop_learner = [&] {
+    if (!learner.joinable()) return;
+    learn_queue.close();
+    learner.join();
+  };
+  struct JoinLearner {
+    std::function<void()> stop;
+    ~JoinLearner() { stop(); }
+  } join_learner{[&] {
+    if (!learner.joinable()) return;
+    learn_queue.abort();
+    learner.join();
+  }};
   uint64_t records_seen = 0, bytes_done = 0;
   auto last_progress = std::chrono::steady_clock::now();
   auto report = [&](const char* phase, uint64_t bytes_now) {
@@ -335,16 +379,17 @@ BuildSummary build_index(const BuildOptions& o) {
         signals.observe(rec);
         integrity.observe(rec);
         if (o.learn_lexicon) {
-          if (!rec.brand.empty()) vocab.add_brand(rec.brand);
-          for (const auto& [k, v] : rec.attrs) vocab.add_attribute_value(v);
-          if (!rec.category.empty()) vocab.add_category(rec.category);
-          vocab.add_title(rec.title);
+          learn_batch.records.push_back(rec);
+          if (learn_batch.records.size() >= kBatchSize) flush_learn();
         }
         report("scan", bytes_done + reader.bytes_read());
       }
       bytes_done += reader.bytes_read();
     }
   }
+  flush_learn();
+  stop_learner();
+  if (learn_error) std::rethrow_exception(learn_error);
   dups.finish();
   signals.finish();
   integrity.finish();
@@ -354,6 +399,7 @@ BuildSummary build_index(const BuildOptions& o) {
   if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, vocab.entries());
   lexicon->save(gen_dir + "/lexicon.bin");
   const analysis::Analyzer analyzer(lexicon);
+  summary.scan_seconds = elapsed();
 
   // ---- pass 2: index --------------------------------------------------------------------
   std::vector<std::unique_ptr<BatchQueue>> queues;
@@ -376,11 +422,12 @@ BuildSummary build_index(const BuildOptions& o) {
           dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
               gen_dir + "/" + shard_names[size_t(s)],
               Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS);
+        DocumentMemo memo(analyzer);
         Batch b;
         while (queues[size_t(t)]->pop(b)) {
           auto& db = *dbs[size_t(b.shard)];
           for (const auto& r : b.records) {
-            Xapian::Document doc = make_document(analyzer, r, signals.static_prior(r));
+            Xapian::Document doc = make_document(memo, r, signals.static_prior(r));
             signals.add_values(doc, r);  // ranking signals, category and brand (index/signals.h)
             integrity.annotate(analyzer, r, doc);  // slots 20-27, stuffed words (index/integrity.h)
             finish_values(doc);  // the stage-1 key; carried slots dropped (index/signals.h)
@@ -458,6 +505,7 @@ BuildSummary build_index(const BuildOptions& o) {
   }
   stop_workers();
   if (worker_error) std::rethrow_exception(worker_error);
+  summary.index_seconds = elapsed() - summary.scan_seconds;
   // An empty catalog (or one with every record rejected) would replace the live index with an
   // empty one: almost always a broken upstream export, so it is refused.
   if (summary.accepted == 0)

@@ -13,11 +13,8 @@ namespace longtail::index {
 namespace {
 constexpr size_t kMaxTermBytes = 240;  // Xapian's limit is 245 bytes including the prefix
 
-void add_text_terms(const analysis::Analyzer& analyzer, Xapian::Document& doc, std::string_view text) {
-  for (const auto& t : analyzer.analyze(text, analysis::Mode::Index)) {
-    if (t.kind == analysis::TokenKind::Other || t.text.empty() || t.text.size() > kMaxTermBytes) continue;
-    doc.add_term(t.text);
-  }
+void add_text_terms(DocumentMemo& memo, Xapian::Document& doc, std::string_view text) {
+  for (const auto& t : memo.index_terms(text)) doc.add_term(t);
 }
 
 void add_bool(Xapian::Document& doc, std::string_view prefix, const std::string& key) {
@@ -59,34 +56,59 @@ std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s) {
   return out;
 }
 
+const std::vector<std::string>& DocumentMemo::index_terms(std::string_view text) {
+  if (auto it = terms_.find(text); it != terms_.end()) return it->second;
+  if (terms_.size() >= max_entries_) terms_.clear();
+  std::vector<std::string> terms;
+  for (auto& t : analyzer_.analyze(text, analysis::Mode::Index)) {
+    if (t.kind == analysis::TokenKind::Other || t.text.empty() || t.text.size() > kMaxTermBytes) continue;
+    terms.push_back(std::move(t.text));
+  }
+  return terms_.emplace(std::string(text), std::move(terms)).first->second;
+}
+
+const std::string& DocumentMemo::filter_key(std::string_view s) {
+  if (auto it = keys_.find(s); it != keys_.end()) return it->second;
+  if (keys_.size() >= max_entries_) keys_.clear();
+  return keys_.emplace(std::string(s), index::filter_key(analyzer_, s)).first->second;
+}
+
 Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
                                double static_prior) {
+  DocumentMemo memo(analyzer);
+  return make_document(memo, r, static_prior);
+}
+
+Xapian::Document make_document(DocumentMemo& memo, const SkuRecord& r, double static_prior) {
   Xapian::Document doc;
   add_bool(doc, prefix::kSku, r.sku_id);
   add_bool(doc, prefix::kItem, r.item_id);
   add_bool(doc, prefix::kShop, r.shop_id);
 
-  add_text_terms(analyzer, doc, r.title);
+  add_text_terms(memo, doc, r.title);
   if (!r.brand.empty()) {
-    add_bool(doc, prefix::kBrand, filter_key(analyzer, r.brand));
+    add_bool(doc, prefix::kBrand, memo.filter_key(r.brand));
     // "CHANDO/自然堂": each alias is a filter key too.
     if (r.brand.find('/') != std::string::npos)
       for (const auto& alias : category_levels(r.brand)) {
         size_t slash = alias.rfind('/');
-        add_bool(doc, prefix::kBrand, filter_key(analyzer, slash == std::string::npos ? alias : alias.substr(slash + 1)));
+        add_bool(doc, prefix::kBrand, memo.filter_key(slash == std::string::npos ? alias : alias.substr(slash + 1)));
       }
-    add_text_terms(analyzer, doc, r.brand);
+    add_text_terms(memo, doc, r.brand);
   }
   auto levels = category_levels(r.category);
-  for (const auto& level : levels) add_bool(doc, prefix::kCategory, filter_key(analyzer, level));
+  for (const auto& level : levels) add_bool(doc, prefix::kCategory, memo.filter_key(level));
   if (!levels.empty()) {
     const std::string& leaf = levels.back();
     size_t slash = leaf.rfind('/');
-    add_text_terms(analyzer, doc, slash == std::string::npos ? leaf : leaf.substr(slash + 1));
+    add_text_terms(memo, doc, slash == std::string::npos ? leaf : leaf.substr(slash + 1));
   }
   for (const auto& [k, v] : r.attrs) {
-    add_bool(doc, prefix::kAttr, filter_key(analyzer, k) + "=" + filter_key(analyzer, v));
-    add_text_terms(analyzer, doc, v);
+    std::string kv = memo.filter_key(k);  // a copy: the next look-up may start the memo afresh
+    kv += '=';
+    kv += memo.filter_key(v);
+    add_bool(doc, prefix::kAttr, kv);
+    add_text_terms(memo, doc, v);
   }
 
   set_record_values(doc, r, static_prior);

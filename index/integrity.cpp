@@ -555,22 +555,64 @@ struct IntegrityModel::Impl {
     uint32_t group = 0;
     uint32_t items = 0;
   };
-  std::unordered_map<std::string, Alias> aliases;
+  struct AliasHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Alias, AliasHash, std::equal_to<>> aliases;  // looked up by string_view
   std::vector<uint32_t> group_parent;
   // Distinct byte lengths of usable aliases, longest first: computed when brand stuffing is first
   // looked for (it asks the analyzer, which the updater's fast path never loads), after finish()
   // or load() froze the aliases.
+  // With them, the hashes of every usable alias's first two code points (a usable alias has at
+  // least two): a title position whose next two code points are none of these starts no alias, so
+  // the look-up of every length is skipped there (most positions of a title).
   mutable std::once_flag alias_lengths_once;
   mutable std::vector<size_t> alias_lengths_;
+  mutable std::unordered_set<size_t> alias_heads_;
   const std::vector<size_t>& alias_lengths() const {
     std::call_once(alias_lengths_once, [this] {
       std::unordered_set<size_t> lens;
       for (const auto& [alias, a] : aliases)
-        if (usable_alias(alias, a)) lens.insert(alias.size());
+        if (usable_alias(alias, a)) {
+          lens.insert(alias.size());
+          alias_heads_.insert(std::hash<std::string_view>{}(std::string_view(alias).substr(0, head_bytes(alias, 0))));
+        }
       alias_lengths_.assign(lens.begin(), lens.end());
       std::sort(alias_lengths_.rbegin(), alias_lengths_.rend());
     });
     return alias_lengths_;
+  }
+  // Bytes of the (at most) two code points at `p`.
+  static size_t head_bytes(std::string_view s, size_t p) {
+    size_t i = p;
+    for (int k = 0; k < 2 && i < s.size(); ++k) {
+      ++i;
+      while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    }
+    return i - p;
+  }
+  bool may_start_alias(std::string_view s, size_t p) const {
+    return alias_heads_.count(std::hash<std::string_view>{}(s.substr(p, head_bytes(s, p)))) > 0;
+  }
+
+  // Each frequent term's item count per top category, in one row: the category detectors need all
+  // of them for every frequent title word, and one look-up here replaces one per top category in
+  // `pairs` (a large node table: each look-up there is a cache miss or two). Built from the frozen
+  // tables when first needed, after finish() or load(); rows hold exactly what pairs.get() gives.
+  mutable std::once_flag top_rows_once;
+  mutable std::unordered_map<uint64_t, uint32_t> top_row_at;  // term -> offset into top_rows
+  mutable std::vector<uint32_t> top_rows;
+  const uint32_t* top_counts_of(uint64_t h) const {
+    std::call_once(top_rows_once, [this] {
+      for (const auto& [term, n] : df.map()) {
+        if (n < t.term_min_items) continue;
+        top_row_at.emplace(term, uint32_t(top_rows.size()));
+        for (uint32_t top = 0; top < tops.size(); ++top) top_rows.push_back(pairs.get(top_key(term, top)));
+      }
+    });
+    auto it = top_row_at.find(h);
+    return it == top_row_at.end() ? nullptr : top_rows.data() + it->second;
   }
 
   std::unordered_map<uint64_t, ShopStats> shops;
@@ -943,9 +985,12 @@ struct IntegrityModel::Impl {
         continue;
       }
       size_t matched = 0;
-      for (size_t len : alias_lengths()) {
+      const auto& lengths = alias_lengths();
+      const bool may_start = may_start_alias(c, p);
+      for (size_t len : lengths) {
+        if (!may_start) break;
         if (p + len > c.size()) continue;
-        auto it = aliases.find(c.substr(p, len));
+        auto it = aliases.find(std::string_view(c).substr(p, len));
         if (it == aliases.end() || !usable_alias(it->first, it->second)) continue;
         if (!brand_in_top(it->first, ls)) continue;
         uint32_t ft = owner[p], lt = owner[p + len - 1];
@@ -1010,7 +1055,10 @@ struct IntegrityModel::Impl {
       // The term's item count per top category, looked up once (the table is large: each
       // look-up is a cache miss, and every frequent title word needs all of them).
       top_counts.resize(tops.size());
-      for (uint32_t top = 0; top < tops.size(); ++top) top_counts[top] = pairs.get(top_key(h, top));
+      if (const uint32_t* row = top_counts_of(h))
+        for (uint32_t top = 0; top < tops.size(); ++top) top_counts[top] = row[top];
+      else
+        for (uint32_t top = 0; top < tops.size(); ++top) top_counts[top] = pairs.get(top_key(h, top));
       double norm = 0, home = 0, focus = 0;
       for (uint32_t top = 0; top < tops.size(); ++top) {
         double f = tops[top].items ? top_counts[top] / double(tops[top].items) : 0;

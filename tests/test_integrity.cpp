@@ -23,6 +23,7 @@
 #include "index/signals.h"
 #include "index/simhash.h"
 #include "index/updater.h"
+#include "perf/generator.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -963,3 +964,44 @@ TEST_CASE("update: an index without integrity files is updated without integrity
   CHECK(check_index(idx).ok);
 }
 
+
+// The build's shard writers analyze through a DocumentMemo (index/document.h): it must give
+// exactly the document the analyzer gives (terms with their wdf, values, data), also after it
+// started afresh at its bound, and it must really remember (the same text is analyzed once).
+TEST_CASE("a document memo gives the documents of the analyzer, at its bound too", "[document]") {
+  test::TempDir tmp;
+  perf::GeneratorParams gp;
+  gp.skus = 1500;
+  gp.seed = 5;
+  perf::generate_catalog(gp, tmp.path + "/cat");
+  const analysis::Analyzer an(analysis::Lexicon::load_default());
+  auto describe = [](const Xapian::Document& d) {
+    std::string o;
+    for (auto t = d.termlist_begin(); t != d.termlist_end(); ++t) o += *t + ":" + std::to_string(t.get_wdf()) + " ";
+    for (auto v = d.values_begin(); v != d.values_end(); ++v) o += "|" + std::to_string(v.get_valueno()) + "=" + *v;
+    return o + "|" + d.get_data();
+  };
+  index::DocumentMemo memo(an), tiny(an, 7);
+  index::LineReader reader(tmp.path + "/cat/catalog.jsonl");
+  index::LineReader::Line line;
+  index::RecordParser parser;
+  size_t n = 0, same_title = 0;
+  std::string last_title;
+  while (reader.next(line)) {
+    index::SkuRecord r;
+    RecordError err;
+    REQUIRE(parser.parse_sku(line.text, r, err));
+    const std::string want = describe(index::make_document(an, r, 0.25));
+    CHECK(describe(index::make_document(memo, r, 0.25)) == want);
+    CHECK(describe(index::make_document(tiny, r, 0.25)) == want);
+    same_title += r.title == last_title;
+    last_title = r.title;
+    ++n;
+  }
+  CHECK(n == 1500);
+  REQUIRE(same_title > 300);  // variants share titles: what the memo is for
+  // Remembered: the returned analysis is the stored one, not a new vector each time.
+  const auto* first = &memo.index_terms(last_title);
+  CHECK(&memo.index_terms(last_title) == first);
+  CHECK(memo.filter_key(" ＮＩＫＥ ") == index::filter_key(an, " ＮＩＫＥ "));
+}

@@ -93,6 +93,9 @@ struct BuildSummary {
   uint64_t shops = 0;   // shop records read
   int shards = 0;
   double seconds = 0;
+  // Where the time went: pass 1 (validate, statistics, vocabulary, integrity model; the lexicon
+  // built from it) and pass 2 (analyze, write the shards, commit). The rest is publishing.
+  double scan_seconds = 0, index_seconds = 0;
   std::vector<RecordError> errors;  // the first 100 rejected records
 };
 
