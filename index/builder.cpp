@@ -308,7 +308,9 @@ BuildSummary build_index(const BuildOptions& o) {
   // validates and gathers the statistics: pass 1 then takes about the longer of the two instead
   // of their sum.
   BatchQueue learn_queue(8);
+  // It then computes the learned words (discovery) while this thread finishes the models.
   std::exception_ptr learn_error;
+  std::vector<analysis::Lexicon::Entry> learned;
   std::thread learner;
   if (o.learn_lexicon)
     learner = std::thread([&] {
@@ -321,6 +323,7 @@ BuildSummary build_index(const BuildOptions& o) {
             if (!rec.category.empty()) vocab.add_category(rec.category);
             vocab.add_title(rec.title);
           }
+        learned = vocab.entries();
       } catch (...) {
         learn_error = std::current_exception();
         learn_queue.abort();
@@ -388,15 +391,15 @@ BuildSummary build_index(const BuildOptions& o) {
     }
   }
   flush_learn();
-  stop_learner();
-  if (learn_error) std::rethrow_exception(learn_error);
   dups.finish();
   signals.finish();
-  integrity.finish();
+  integrity.finish(threads);
+  stop_learner();
+  if (learn_error) std::rethrow_exception(learn_error);
 
   // ---- lexicon --------------------------------------------------------------------------
   std::shared_ptr<const analysis::Lexicon> lexicon = base;
-  if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, vocab.entries());
+  if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, learned);
   lexicon->save(gen_dir + "/lexicon.bin");
   const analysis::Analyzer analyzer(lexicon);
   summary.scan_seconds = elapsed();

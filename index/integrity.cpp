@@ -21,6 +21,7 @@
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
+#include "index/parallel.h"
 #include "index/signals.h"
 #include "index/simhash.h"
 
@@ -797,7 +798,7 @@ struct IntegrityModel::Impl {
     return idf * (0.02 + p_leaf * p_leaf);
   }
 
-  void finish() {
+  void finish(int threads = 1) {
     flush_item();
     for (auto& ls : leaves) {
       ls.len_limit = 0;
@@ -836,21 +837,39 @@ struct IntegrityModel::Impl {
     if (spill) {
       std::fflush(spill);
       std::rewind(spill);
-      std::vector<uint64_t> words;
-      for (;;) {
+      // Read in chunks; the chunk's fingerprints (the costly part: simhash and minhash of every
+      // item) on `threads` threads, then added to the clusterer in spill order.
+      struct Spilled {
         ItemPrint p;
+        std::vector<uint64_t> words;
+      };
+      constexpr size_t kChunk = 4096;
+      std::vector<Spilled> chunk;
+      chunk.reserve(kChunk);
+      const size_t workers = size_t(std::max(1, threads));
+      auto add_chunk = [&] {
+        parallel_for(workers, workers, [&](size_t w) {
+          for (size_t i = w; i < chunk.size(); i += workers) fingerprint(chunk[i].p, chunk[i].words);
+        });
+        for (const auto& sp : chunk) dups->add(sp.p);
+        chunk.clear();
+      };
+      for (;;) {
+        Spilled sp;
+        ItemPrint& p = sp.p;
         uint32_t n = 0;
         if (std::fread(&p.item, 8, 1, spill) != 1) break;
         if (std::fread(&p.shop, 8, 1, spill) != 1 || std::fread(&p.brand, 8, 1, spill) != 1 ||
             std::fread(&p.leaf, 4, 1, spill) != 1 ||
             std::fread(&p.price, 4, 1, spill) != 1 || std::fread(&n, 4, 1, spill) != 1)
           throw DataError(spill_path() + ": read failed");
-        words.resize(n);
-        if (n && std::fread(words.data(), 8, n, spill) != n) throw DataError(spill_path() + ": read failed");
-        if (words.empty()) continue;  // nothing to compare (a title of numbers and colours)
-        fingerprint(p, words);
-        dups->add(p);
+        sp.words.resize(n);
+        if (n && std::fread(sp.words.data(), 8, n, spill) != n) throw DataError(spill_path() + ": read failed");
+        if (sp.words.empty()) continue;  // nothing to compare (a title of numbers and colours)
+        chunk.push_back(std::move(sp));
+        if (chunk.size() == kChunk) add_chunk();
       }
+      add_chunk();
       std::fclose(spill);
       spill = nullptr;
       std::error_code ec;
@@ -1282,7 +1301,7 @@ void IntegrityModel::set_shops(const std::unordered_map<std::string, ShopRecord>
 }
 
 void IntegrityModel::observe(const SkuRecord& r) { impl_->observe(r); }
-void IntegrityModel::finish() { impl_->finish(); }
+void IntegrityModel::finish(int threads) { impl_->finish(threads); }
 IntegrityVerdict IntegrityModel::assess(const SkuRecord& r) const { return impl_->assess(r); }
 IntegrityVerdict IntegrityModel::reassess(const SkuRecord& r, const IntegrityVerdict& stored) const {
   return impl_->reassess(r, stored);

@@ -168,8 +168,9 @@ class IntegrityModel {
   // Pass 1. Not thread-safe. Variants of one item are best given consecutively (as catalogs
   // list them): item-level sums (sales, reviews) are taken over consecutive runs of an item_id.
   void observe(const SkuRecord& r);
-  // Freezes statistics and clusters duplicates. Throws DataError on I/O failure.
-  void finish();
+  // Freezes statistics and clusters duplicates. Throws DataError on I/O failure. `threads`
+  // (>= 1) compute the items' near-duplicate fingerprints; the result does not depend on it.
+  void finish(int threads = 1);
 
   // Thread-safe after finish(). A model loaded without memberships gives no duplicate fields
   // (the updater decides them: replace_duplicate()).

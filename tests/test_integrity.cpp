@@ -1005,3 +1005,40 @@ TEST_CASE("a document memo gives the documents of the analyzer, at its bound too
   CHECK(&memo.index_terms(last_title) == first);
   CHECK(memo.filter_key(" ＮＩＫＥ ") == index::filter_key(an, " ＮＩＫＥ "));
 }
+
+// finish(threads) computes the near-duplicate fingerprints on several threads: the saved model
+// (clusters, prints, statistics) must not depend on how many.
+TEST_CASE("integrity finish gives the same model on one thread and on three", "[integrity][dedup]") {
+  test::TempDir tmp;
+  perf::GeneratorParams gp;
+  gp.skus = 12000;  // more items than one fingerprint chunk (4,096)
+  gp.seed = 9;
+  perf::generate_catalog(gp, tmp.path + "/cat");
+  const analysis::Analyzer an(analysis::Lexicon::load_default());
+  auto model_files = [&](int threads) {
+    const std::string dir = tmp.path + "/m" + std::to_string(threads);
+    std::filesystem::create_directories(dir);
+    index::IntegrityModel m(an, index::IntegrityThresholds{}, dir);
+    index::LineReader reader(tmp.path + "/cat/catalog.jsonl");
+    index::LineReader::Line line;
+    index::RecordParser parser;
+    while (reader.next(line)) {
+      index::SkuRecord r;
+      RecordError err;
+      REQUIRE(parser.parse_sku(line.text, r, err));
+      m.observe(r);
+    }
+    m.finish(threads);
+    m.save(dir);
+    std::map<std::string, std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      files[e.path().filename().string()] = std::string(std::istreambuf_iterator<char>(in), {});
+    }
+    return files;
+  };
+  const auto one = model_files(1), three = model_files(3);
+  REQUIRE(one.count("integrity-clusters.bin"));
+  CHECK(one.at("integrity-clusters.bin").size() > 0);
+  CHECK(one == three);
+}
