@@ -15,7 +15,6 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -305,50 +304,50 @@ BuildSummary build_index(const BuildOptions& o) {
   RecordParser parser;
   // The vocabulary learner runs on its own thread, fed the accepted records in catalog order in
   // batches (the same sequence as when it ran inline, so the same lexicon), while this thread
-  // validates and gathers the statistics: pass 1 then takes about the longer of the two instead
-  // of their sum.
-  BatchQueue learn_queue(8);
-  // It then computes the learned words (discovery) while this thread finishes the models.
-  std::exception_ptr learn_error;
-  std::vector<analysis::Lexicon::Entry> learned;
-  std::thread learner;
+  // validates and gathers the statistics; it then computes the learned words (discovery) while
+  // this thread finishes the models. Pass 1 takes about the longer of the two, not their sum.
+  struct Learner {
+    BatchQueue queue{8};
+    std::exception_ptr error;
+    std::vector<analysis::Lexicon::Entry> learned;
+    std::thread thread;
+    // Waits for the words; rethrows the learner's exception.
+    void finish() {
+      if (!thread.joinable()) return;
+      queue.close();
+      thread.join();
+      if (error) std::rethrow_exception(error);
+    }
+    ~Learner() {  // an exception on the main thread: stop without waiting for the queue
+      if (!thread.joinable()) return;
+      queue.abort();
+      thread.join();
+    }
+  } learner;
   if (o.learn_lexicon)
-    learner = std::thread([&] {
+    learner.thread = std::thread([&] {
       try {
         Batch lb;
-        while (learn_queue.pop(lb))
+        while (learner.queue.pop(lb))
           for (const auto& rec : lb.records) {
             if (!rec.brand.empty()) vocab.add_brand(rec.brand);
             for (const auto& [k, v] : rec.attrs) vocab.add_attribute_value(v);
             if (!rec.category.empty()) vocab.add_category(rec.category);
             vocab.add_title(rec.title);
           }
-        learned = vocab.entries();
+        learner.learned = vocab.entries();
       } catch (...) {
-        learn_error = std::current_exception();
-        learn_queue.abort();
+        learner.error = std::current_exception();
+        learner.queue.abort();
       }
     });
   Batch learn_batch;
   auto flush_learn = [&] {
     if (learn_batch.records.empty()) return;
-    learn_queue.push(std::move(learn_batch));
+    learner.queue.push(std::move(learn_batch));
     learn_batch = Batch{};
     learn_batch.records.reserve(kBatchSize);
   };
-  auto stop_learner = [&] {
-    if (!learner.joinable()) return;
-    learn_queue.close();
-    learner.join();
-  };
-  struct JoinLearner {
-    std::function<void()> stop;
-    ~JoinLearner() { stop(); }
-  } join_learner{[&] {
-    if (!learner.joinable()) return;
-    learn_queue.abort();
-    learner.join();
-  }};
   uint64_t records_seen = 0, bytes_done = 0;
   auto last_progress = std::chrono::steady_clock::now();
   auto report = [&](const char* phase, uint64_t bytes_now) {
@@ -382,7 +381,7 @@ BuildSummary build_index(const BuildOptions& o) {
         signals.observe(rec);
         integrity.observe(rec);
         if (o.learn_lexicon) {
-          learn_batch.records.push_back(rec);
+          learn_batch.records.push_back(std::move(rec));  // parse_sku() resets the record it fills
           if (learn_batch.records.size() >= kBatchSize) flush_learn();
         }
         report("scan", bytes_done + reader.bytes_read());
@@ -394,12 +393,11 @@ BuildSummary build_index(const BuildOptions& o) {
   dups.finish();
   signals.finish();
   integrity.finish(threads);
-  stop_learner();
-  if (learn_error) std::rethrow_exception(learn_error);
+  learner.finish();
 
   // ---- lexicon --------------------------------------------------------------------------
   std::shared_ptr<const analysis::Lexicon> lexicon = base;
-  if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, learned);
+  if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, learner.learned);
   lexicon->save(gen_dir + "/lexicon.bin");
   const analysis::Analyzer analyzer(lexicon);
   summary.scan_seconds = elapsed();

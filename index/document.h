@@ -18,6 +18,13 @@ namespace longtail::index {
 // analyzer's normalization with whitespace removed, so "Nike " and "ＮＩＫＥ" filter alike.
 std::string filter_key(const analysis::Analyzer& analyzer, std::string_view s);
 
+// Hash for unordered containers keyed by std::string and looked up by std::string_view
+// (with std::equal_to<>): no temporary string per look-up.
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // The analyses a document needs, remembered for the texts a catalog repeats: the title the
 // variants of an item share, brands, category names, attribute keys and values. One per writer
 // thread (not thread-safe); bounded (max_entries texts of each kind, then it starts afresh). A
@@ -27,21 +34,16 @@ class DocumentMemo {
   static constexpr size_t kMaxEntries = 1 << 15;
   explicit DocumentMemo(const analysis::Analyzer& analyzer, size_t max_entries = kMaxEntries)
       : analyzer_(analyzer), max_entries_(max_entries) {}
-  const analysis::Analyzer& analyzer() const { return analyzer_; }
   // The index terms of a text (analyze(text, Mode::Index) without punctuation, empty or too long
   // terms), in the analyzer's order, repeats kept.
   const std::vector<std::string>& index_terms(std::string_view text);
-  const std::string& filter_key(std::string_view s);  // index::filter_key(analyzer(), s)
+  const std::string& filter_key(std::string_view s);  // index::filter_key(analyzer, s)
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
   const analysis::Analyzer& analyzer_;
   size_t max_entries_;
-  std::unordered_map<std::string, std::vector<std::string>, Hash, std::equal_to<>> terms_;
-  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> keys_;
+  std::unordered_map<std::string, std::vector<std::string>, StringViewHash, std::equal_to<>> terms_;
+  std::unordered_map<std::string, std::string, StringViewHash, std::equal_to<>> keys_;
 };
 
 // Builds the document of one SKU (terms, values, data). Thread-safe for distinct outputs.

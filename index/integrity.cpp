@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <unordered_set>
 
 #include <simdjson.h>
@@ -556,11 +557,7 @@ struct IntegrityModel::Impl {
     uint32_t group = 0;
     uint32_t items = 0;
   };
-  struct AliasHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, Alias, AliasHash, std::equal_to<>> aliases;  // looked up by string_view
+  std::unordered_map<std::string, Alias, StringViewHash, std::equal_to<>> aliases;  // looked up by string_view
   std::vector<uint32_t> group_parent;
   // Distinct byte lengths of usable aliases, longest first: computed when brand stuffing is first
   // looked for (it asks the analyzer, which the updater's fast path never loads), after finish()
@@ -1005,9 +1002,7 @@ struct IntegrityModel::Impl {
       }
       size_t matched = 0;
       const auto& lengths = alias_lengths();
-      const bool may_start = may_start_alias(c, p);
-      for (size_t len : lengths) {
-        if (!may_start) break;
+      for (size_t len : may_start_alias(c, p) ? std::span<const size_t>(lengths) : std::span<const size_t>()) {
         if (p + len > c.size()) continue;
         auto it = aliases.find(std::string_view(c).substr(p, len));
         if (it == aliases.end() || !usable_alias(it->first, it->second)) continue;
