@@ -56,14 +56,14 @@ struct Listing {
 
 // Calls fn(listing) for every flagged listing matching the filters, until fn returns false.
 template <class Fn>
-void scan(const Xapian::Database& db, const std::string& shop, const std::string& reason, Fn&& fn) {
+void scan(const engine::IndexState& st, const Xapian::Database& db, const std::string& shop, const std::string& reason, Fn&& fn) {
   for (auto it = db.valuestream_begin(index::slot::kIntegrityFlags); it != db.valuestream_end(index::slot::kIntegrityFlags); ++it) {
     const std::string names = *it;
     if (!reason.empty() && !has_reason(names, reason)) continue;
     Xapian::Document doc = db.get_document(it.get_docid());
     Listing l;
-    const std::string data = doc.get_data();
-    if (!index::read_record(doc, l.rec)) throw DataError("document " + std::to_string(it.get_docid()) + ": damaged stored data");
+    const std::string data = st.stored_data(doc, it.get_docid());
+    if (!index::read_record(doc, data, l.rec)) throw DataError("document " + std::to_string(it.get_docid()) + ": damaged stored data");
     if (!shop.empty() && l.rec.shop_id != shop) continue;
     if (!index::decode_integrity(data, l.v)) throw DataError("document " + std::to_string(it.get_docid()) + ": flagged but without an integrity object");
     if (!fn(l)) return;
@@ -87,7 +87,7 @@ std::string listing_json(const Listing& l) {
 }
 
 // --labels: precision and recall per detector against labels.jsonl (`longtail gen`).
-int evaluate(const Xapian::Database& db, uint64_t skus, const std::string& labels_path, bool json) {
+int evaluate(const engine::IndexState& st, const Xapian::Database& db, uint64_t skus, const std::string& labels_path, bool json) {
   std::ifstream in(labels_path);
   if (!in) throw UsageError(labels_path + ": cannot read labels file");
   std::unordered_map<std::string, std::set<std::string>> label_of;  // sku -> abuse kinds
@@ -111,7 +111,7 @@ int evaluate(const Xapian::Database& db, uint64_t skus, const std::string& label
   std::map<std::string, Count> per;
   std::map<std::string, uint64_t> found;  // labelled SKUs flagged by their own detector (recall)
   uint64_t honest_any = 0, honest_any_excl_originals = 0;
-  scan(db, "", "", [&](const Listing& l) {
+  scan(st, db, "", "", [&](const Listing& l) {
     auto lab = label_of.find(l.rec.sku_id);
     bool is_honest = lab == label_of.end();
     bool is_original = originals.count(l.rec.item_id) > 0;
@@ -202,13 +202,13 @@ void register_audit(CLI::App& app, int& rc) {
     auto st = engine::open_index_state(a->index);
     Xapian::Database db = st->open_database();
     if (!a->labels.empty()) {
-      rc = evaluate(db, st->manifest.skus, a->labels, a->json);
+      rc = evaluate(*st, db, st->manifest.skus, a->labels, a->json);
       return;
     }
     uint64_t shown = 0;
     if (!a->json)
       std::printf("%-12s %-12s %-10s %7s  %-40s %s\n", "sku_id", "item_id", "shop_id", "penalty", "reasons", "title / explanation");
-    scan(db, a->shop, a->reason, [&](const Listing& l) {
+    scan(*st, db, a->shop, a->reason, [&](const Listing& l) {
         if (a->limit && shown >= a->limit) return false;
         ++shown;
         if (a->json) {

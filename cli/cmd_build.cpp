@@ -28,6 +28,8 @@ void register_build(CLI::App& app, int& rc) {
   add_profile_option(*cmd, a->o.profile);  // its [build] table: signal constants
   cmd->add_flag("--no-learn", [a](int64_t) { a->o.learn_lexicon = false; }, "Do not add catalog words to the lexicon");
   cmd->add_option("--fail-after", a->o.fail_after_records, "Testing: fail after N records (the old index stays live)");
+  cmd->add_flag("--serving", a->o.serving,
+                "Serving shards: no termlist, stored fields in compressed blocks (smaller, faster to build; takes no update)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress line");
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {

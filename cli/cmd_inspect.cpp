@@ -42,10 +42,13 @@ void register_inspect(CLI::App& app, int& rc) {
     }
     Xapian::Document doc = db.get_document(*p);
     index::SkuRecord rec;
-    const bool whole = index::read_record(doc, rec);
+    const std::string data = st->stored_data(doc, *p);
+    const bool whole = index::read_record(doc, data, rec);
     std::printf("docid: %u\nrecord: %s\nstored: %s\nterms:", *p, whole ? index::record_json(rec).c_str() : "(damaged)",
-                doc.get_data().c_str());
-    for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) std::printf(" %s(%u)", (*t).c_str(), t.get_wdf());
+                data.c_str());
+    if (st->manifest.serving) std::printf(" (not kept: serving shards have no termlist)");
+    else
+      for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) std::printf(" %s(%u)", (*t).c_str(), t.get_wdf());
     // Every slot as written, the carried ones read back from the stage-1 key (index/signals.h).
     std::printf("\nvalues (* = carried in the stage-1 key, not stored as a slot):\n");
     for (unsigned s = 0; s <= index::slot::kStage1Key; ++s) {

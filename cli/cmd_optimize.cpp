@@ -17,6 +17,8 @@ void register_optimize(CLI::App& app, int& rc) {
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->o.index_dir);
   cmd->add_option("--threads", a->o.threads, "Shards rewritten at once (default 0: one per core, at most one per shard)");
+  cmd->add_flag("--serving", a->o.serving,
+                "Write serving shards: no termlist, stored fields in compressed blocks (the index then takes no update)");
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
     OptimizeSummary s = optimize_index(a->o);

@@ -35,6 +35,13 @@ Xapian::Database IndexState::open_shard(size_t i) const {
   }
 }
 
+std::string IndexState::stored_data(const Xapian::Document& doc, Xapian::docid did) const {
+  if (stored.empty()) return doc.get_data();
+  // Xapian interleaves the shards' document ids: combined id d is shard (d-1) % n, id (d-1)/n + 1.
+  const size_t n = stored.size();
+  return stored[(did - 1) % n]->get((did - 1) / n + 1);
+}
+
 std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir) {
   auto st = std::make_shared<IndexState>();
   st->index_dir = index_dir;
@@ -50,6 +57,9 @@ std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir)
   if (lexicon->checksum() != st->manifest.lexicon_checksum)
     throw DataError(index_dir + ": lexicon.bin does not match the manifest's checksum (damaged index)");
   st->analyzer = std::make_shared<const analysis::Analyzer>(lexicon);
+  if (st->manifest.serving)
+    for (const auto& shard : st->manifest.shard_paths)
+      st->stored.push_back(index::StoredReader::open((fs::path(st->generation_dir) / shard / index::kStoredFile).string()));
   std::string shops = st->generation_dir + "/shops.jsonl";
   if (fs::exists(shops)) {
     index::RejectSink sink(OnError::Fail, "");

@@ -5,12 +5,14 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <xapian.h>
 
 #include "analyzers/analyzer.h"
 #include "index/index_dir.h"
 #include "index/schema.h"
+#include "index/stored.h"
 
 namespace longtail::engine {
 
@@ -26,6 +28,12 @@ struct IndexState {
   Xapian::Database open_database() const;
   // Opens shard i (0-based) alone, the same way.
   Xapian::Database open_shard(size_t i) const;
+
+  // Serving shards (manifest.serving): each shard's stored-fields blocks; empty otherwise.
+  std::vector<std::shared_ptr<const index::StoredReader>> stored;
+  // The stored-fields string of document `did` of the combined database (open_database()):
+  // from the shard's block store for serving shards, else the document's data. Throws DataError.
+  std::string stored_data(const Xapian::Document& doc, Xapian::docid did) const;
 };
 
 // Opens and checks the live generation of an index: UsageError (not an index),

@@ -361,7 +361,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     Candidate& c = ranked.order[i];
     Xapian::MSetIterator it = mset[c.stage1_rank];
     Xapian::Document doc = it.get_document();
-    const std::string data = doc.get_data();
+    const std::string data = state.stored_data(doc, *it);
     index::SkuRecord r;
     if (!index::decode_stored(data, r))
       throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
@@ -386,7 +386,19 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       ex.coverage = h.coverage;
       ex.query_terms = uint32_t(plan.counted());
       std::unordered_set<std::string> matched;
-      for (auto t = enq.get_matching_terms_begin(it); t != enq.get_matching_terms_end(it); ++t) matched.insert(*t);
+      if (state.manifest.serving) {
+        // No termlist to intersect with: which of the query's terms the document's posting lists
+        // hold (what get_matching_terms reports from the termlist).
+        const Xapian::Query q = enq.get_query();
+        for (auto t = q.get_unique_terms_begin(); t != q.get_unique_terms_end(); ++t) {
+          Xapian::PostingIterator pl = db.postlist_begin(*t);
+          if (pl == db.postlist_end(*t)) continue;
+          pl.skip_to(*it);
+          if (pl != db.postlist_end(*t) && *pl == *it) matched.insert(*t);
+        }
+      } else {
+        for (auto t = enq.get_matching_terms_begin(it); t != enq.get_matching_terms_end(it); ++t) matched.insert(*t);
+      }
       for (const auto& t : plan.terms) {
         if (matched.count(t.text)) {
           ex.matched_terms.push_back(t.text);

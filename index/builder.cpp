@@ -31,6 +31,7 @@
 #include "index/layout.h"
 #include "analyzers/lexicon_learner.h"
 #include "index/signals.h"
+#include "index/stored.h"
 
 namespace fs = std::filesystem;
 
@@ -419,10 +420,15 @@ BuildSummary build_index(const BuildOptions& o) {
     workers.emplace_back([&, t] {
       try {
         std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
-        for (int s = t; s < o.shards; s += threads)
+        // Serving shards: no termlist, the stored fields in blocks beside the shard (index/stored.h).
+        std::vector<std::unique_ptr<StoredWriter>> stored(size_t(o.shards));
+        for (int s = t; s < o.shards; s += threads) {
+          const std::string dir = gen_dir + "/" + shard_names[size_t(s)];
           dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
-              gen_dir + "/" + shard_names[size_t(s)],
-              Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS);
+              dir, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS |
+                       (o.serving ? Xapian::DB_NO_TERMLIST : 0));
+          if (o.serving) stored[size_t(s)] = std::make_unique<StoredWriter>(dir + "/" + kStoredFile);
+        }
         DocumentMemo memo(analyzer);
         Batch b;
         while (queues[size_t(t)]->pop(b)) {
@@ -432,11 +438,17 @@ BuildSummary build_index(const BuildOptions& o) {
             signals.add_values(doc, r);  // ranking signals, category and brand (index/signals.h)
             integrity.annotate(analyzer, r, doc);  // slots 20-27, stuffed words (index/integrity.h)
             finish_values(doc);  // the stage-1 key; carried slots dropped (index/signals.h)
+            if (auto& st = stored[size_t(b.shard)]) {
+              st->add(doc.get_data());
+              doc.set_data(std::string());
+            }
             db.add_document(doc);
           }
         }
-        for (auto& db : dbs) {
+        for (size_t s = 0; s < dbs.size(); ++s) {
+          auto& db = dbs[s];
           if (!db) continue;
+          if (stored[s]) stored[s]->finish();
           db->commit();
           uint64_t items = 0;
           for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
@@ -527,6 +539,7 @@ BuildSummary build_index(const BuildOptions& o) {
   m.lexicon_checksum = lexicon->checksum();
   m.shards = o.shards;
   m.shard_paths = shard_names;
+  m.serving = o.serving;
   m.skus = summary.accepted;
   m.items = items_total.load();
   m.shops = summary.shops;

@@ -11,6 +11,7 @@
 #include "index/builder.h"
 #include "index/index_dir.h"
 #include "index/signals.h"
+#include "index/stored.h"
 #include "index/updater.h"
 
 namespace fs = std::filesystem;
@@ -116,6 +117,22 @@ IndexCheck check_index(const std::string& index_dir) {
       } else {
         ok("shard " + p + ": Xapian check passed, " + std::to_string(db.get_doccount()) + " documents, update batch " +
            std::to_string(b));
+      }
+      if (m.serving) {
+        try {
+          auto st = StoredReader::open(path + "/" + kStoredFile);
+          if (st->docs() != db.get_lastdocid())
+            fail("shard " + p + ": " + kStoredFile + " holds " + std::to_string(st->docs()) +
+                 " documents' stored fields, the shard's last document id is " + std::to_string(db.get_lastdocid()));
+          else if (st->docs() > 0) {
+            st->get(1);
+            st->get(st->docs());
+            ok("shard " + p + ": " + kStoredFile + " holds the stored fields of all " + std::to_string(st->docs()) +
+               " documents");
+          }
+        } catch (const Error& e) {
+          fail("shard " + p + ": " + e.what());
+        }
       }
     } catch (const Xapian::Error& e) {
       fail("shard " + p + ": " + e.get_description());

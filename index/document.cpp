@@ -230,8 +230,10 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
   return true;
 }
 
-bool read_record(const Xapian::Document& doc, SkuRecord& out) {
-  if (!decode_stored(doc.get_data(), out)) return false;
+bool read_record(const Xapian::Document& doc, SkuRecord& out) { return read_record(doc, doc.get_data(), out); }
+
+bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out) {
+  if (!decode_stored(data, out)) return false;
   Stage1Key key;
   RankPack p;
   if (!decode_stage1_key(doc.get_value(slot::kStage1Key), key) || !decode_rank_pack(key.rank_pack, p)) return false;

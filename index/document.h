@@ -82,6 +82,8 @@ bool decode_stored(std::string_view data, SkuRecord& out);
 // shipping_fee, sales_30d, reviews, good_reviews, listed_at) from the rank pack in its stage-1
 // key (index/signals.h). False if either part is damaged.
 bool read_record(const Xapian::Document& doc, SkuRecord& out);
+// The same with the stored-fields string given (a serving shard keeps it outside the document).
+bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out);
 
 // The record as one catalog input line (JSON Lines, index/catalog.h): the stored fields and the
 // numbers. For generated deltas and tools.

@@ -76,6 +76,7 @@ std::string Manifest::to_json() const {
     }
     o += "],\n";
   }
+  if (serving) o += "  \"serving\": true,\n";
   str("built_at", built_at, false);
   o += "}\n";
   return o;
@@ -177,6 +178,12 @@ Manifest read_manifest(const std::string& generation_dir) {
         throw DataError(path + ": damaged (tier_shares must increase within (0, 1])");
       m.tier_shares.push_back(v);
     }
+  }
+  // Written for serving shards (`build --serving`, `optimize --serving`); absent otherwise.
+  if (doc["serving"].error() != simdjson::NO_SUCH_FIELD) {
+    bool v = false;
+    if (doc["serving"].get(v)) throw DataError(path + ": damaged (serving must be true or false)");
+    m.serving = v;
   }
   return m;
 }

@@ -16,6 +16,7 @@
 #include <cmath>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "index/index_dir.h"
 #include "index/layout.h"
 #include "index/parallel.h"
+#include "index/stored.h"
 #include "index/updater.h"
 
 namespace fs = std::filesystem;
@@ -50,7 +52,7 @@ uint64_t dir_bytes(const fs::path& dir) {
 // Copies shard `from` to `to` with its documents in decreasing slot::kStaticPrior order (ties:
 // the old document id order; documents without a prior last), then compacts it. Returns the
 // number of documents.
-uint64_t reorder_shard(const fs::path& from, const fs::path& to) {
+uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving) {
   Xapian::Database in(from.string(), Xapian::DB_BACKEND_GLASS);
   std::vector<double> prior(size_t(in.get_lastdocid()) + 1, -1.0);
   for (auto it = in.valuestream_begin(slot::kStaticPrior); it != in.valuestream_end(slot::kStaticPrior); ++it)
@@ -65,7 +67,12 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to) {
 
   const fs::path tmp = to.string() + ".unordered-copy";
   {
-    Xapian::WritableDatabase out(tmp.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS);
+    Xapian::WritableDatabase out(tmp.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS |
+                                                   (serving ? Xapian::DB_NO_TERMLIST : 0));
+    // Serving shards: the stored fields go to a block store, written beside the copy and moved
+    // into the compacted shard.
+    std::unique_ptr<StoredWriter> stored;
+    if (serving) stored = std::make_unique<StoredWriter>(tmp.string() + ".stored");
     std::array<uint64_t, kTierShares.size()> tier_end{};  // documents in tier i: ranks < tier_end[i]
     for (size_t i = 0; i < kTierShares.size(); ++i) tier_end[i] = uint64_t(std::ceil(kTierShares[i] * double(order.size())));
     for (uint64_t rank = 0; rank < order.size(); ++rank) {
@@ -74,12 +81,20 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to) {
       for (const auto& t : tier_terms(doc)) doc.remove_term(t);
       for (size_t i = 0; i < kTierShares.size(); ++i)
         if (rank < tier_end[i]) doc.add_boolean_term(std::string(prefix::kTier) + std::to_string(i));
+      if (stored) {
+        stored->add(doc.get_data());
+        doc.set_data(std::string());
+      }
       out.add_document(doc);
     }
     for (auto it = in.metadata_keys_begin(); it != in.metadata_keys_end(); ++it) out.set_metadata(*it, in.get_metadata(*it));
     out.commit();
     // STANDARD compaction leaves room in each block, so the first updates do not split blocks.
     out.compact(to.string(), Xapian::Compactor::STANDARD);
+    if (stored) {
+      stored->finish();
+      fs::rename(tmp.string() + ".stored", to / kStoredFile);
+    }
   }
   fs::remove_all(tmp);
   return order.size();
@@ -107,6 +122,10 @@ OptimizeSummary optimize_index(const OptimizeOptions& o) {
       throw UsageError(o.index_dir + ": shard " + std::to_string(k) + " is remote (" + m.shard_paths[k] +
                        "); optimize the index it is served from");
 
+  if (m.serving)
+    throw UsageError(o.index_dir + ": its shards are serving shards (no termlist), whose documents cannot be copied; "
+                     "optimize the updatable index they were made from, or rebuild with `longtail build --serving`");
+
   OptimizeSummary sum;
   sum.shards = m.shards;
   const std::string gen_name = new_generation_name();
@@ -116,7 +135,7 @@ OptimizeSummary optimize_index(const OptimizeOptions& o) {
     copy_generation_files(src.string(), gen.string());
     std::vector<uint64_t> ordered(m.shard_paths.size(), 0);
     parallel_for(m.shard_paths.size(), o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),
-                 [&](size_t k) { ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k]); });
+                 [&](size_t k) { ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k], o.serving); });
 
     for (size_t k = 0; k < m.shard_paths.size(); ++k) {
       sum.bytes_before += dir_bytes(src / m.shard_paths[k]);
@@ -125,6 +144,7 @@ OptimizeSummary optimize_index(const OptimizeOptions& o) {
     }
     m.ordered_docs = ordered;
     m.tier_shares.assign(kTierShares.begin(), kTierShares.end());
+    m.serving = o.serving;
     write_manifest(gen.string(), m);
     publish_generation(o.index_dir, gen_name);
   } catch (const Xapian::Error& e) {

@@ -820,6 +820,10 @@ UpdateSummary update_index(const UpdateOptions& o) {
   const std::string gen = live_generation(o.index_dir);
   Manifest manifest = read_manifest(gen);
   check_compatible(manifest, o.index_dir);
+  if (manifest.serving)
+    throw UsageError(o.index_dir + ": its shards are serving shards (built or optimized with --serving: no termlist, "
+                     "which Xapian 1.4 needs to replace or delete a document); update the updatable index and make "
+                     "serving shards from it again, or rebuild with `longtail build --serving`");
 
   UpdateSummary summary;
   Session session(o.index_dir, gen, manifest, o, summary);

@@ -5,6 +5,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
   libxapian-dev xapian-tools          # index, matching, remote backend (xapian-tcpsrv)
+  zlib1g-dev                          # serving shards: stored fields compressed a block at a time
   libicu-dev                          # normalization, transliteration, script runs
   libjemalloc-dev                     # allocator linked into the CLI
   libcli11-dev                        # CLI parsing

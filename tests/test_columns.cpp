@@ -20,6 +20,7 @@
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "perf/generator.h"
+#include "tests/generated.h"
 #include "perf/qrels.h"
 #include "tests/test_util.h"
 
@@ -33,10 +34,7 @@ struct Fixture {
   std::string dir = tmp.path + "/idx";
   std::vector<perf::EvalQuery> queries;
   Fixture() {
-    perf::GeneratorParams p;
-    p.skus = 3000;
-    p.seed = 11;
-    perf::generate_catalog(p, tmp.path + "/cat");
+    test::generate_small_catalog(tmp.path + "/cat", 3000, 11);
     queries = perf::read_queries(tmp.path + "/cat/queries.tsv");
     BuildOptions o;
     o.catalog_files = {tmp.path + "/cat/catalog.jsonl"};

@@ -24,6 +24,7 @@
 #include "index/simhash.h"
 #include "index/updater.h"
 #include "perf/generator.h"
+#include "tests/generated.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -970,10 +971,7 @@ TEST_CASE("update: an index without integrity files is updated without integrity
 // started afresh at its bound, and it must really remember (the same text is analyzed once).
 TEST_CASE("a document memo gives the documents of the analyzer, at its bound too", "[document]") {
   test::TempDir tmp;
-  perf::GeneratorParams gp;
-  gp.skus = 1500;
-  gp.seed = 5;
-  perf::generate_catalog(gp, tmp.path + "/cat");
+  test::generate_small_catalog(tmp.path + "/cat", 1500, 5);
   const analysis::Analyzer an(analysis::Lexicon::load_default());
   auto describe = [](const Xapian::Document& d) {
     std::string o;
@@ -1010,10 +1008,7 @@ TEST_CASE("a document memo gives the documents of the analyzer, at its bound too
 // (clusters, prints, statistics) must not depend on how many.
 TEST_CASE("integrity finish gives the same model on one thread and on three", "[integrity][dedup]") {
   test::TempDir tmp;
-  perf::GeneratorParams gp;
-  gp.skus = 12000;  // more items than one fingerprint chunk (4,096)
-  gp.seed = 9;
-  perf::generate_catalog(gp, tmp.path + "/cat");
+  test::generate_small_catalog(tmp.path + "/cat", 12000, 9);  // more items than one fingerprint chunk (4,096)
   const analysis::Analyzer an(analysis::Lexicon::load_default());
   auto model_files = [&](int threads) {
     const std::string dir = tmp.path + "/m" + std::to_string(threads);

@@ -18,6 +18,7 @@
 #include "index/layout.h"
 #include "index/updater.h"
 #include "perf/generator.h"
+#include "tests/generated.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -27,10 +28,7 @@ namespace {
 
 // A generated catalog of `skus` SKUs built into `dir` with 2 shards.
 void build_generated(const std::string& cat_dir, const std::string& dir, uint64_t skus) {
-  perf::GeneratorParams p;
-  p.skus = skus;
-  p.seed = 5;
-  perf::generate_catalog(p, cat_dir);
+  test::generate_small_catalog(cat_dir, skus, 5);
   BuildOptions o;
   o.catalog_files = {cat_dir + "/catalog.jsonl"};
   o.shops_file = cat_dir + "/shops.jsonl";

@@ -84,6 +84,10 @@ struct BuildOptions {
   // Testing hook: throw a DataError after this many records were indexed (0 = never). Used to
   // prove that a failed build leaves the previous index intact.
   uint64_t fail_after_records = 0;
+  // Serving shards (docs/index-format.md, "Serving shards"): no termlist table and the stored
+  // fields compressed a block of SKUs at a time outside Xapian; smaller and faster to build, but
+  // the index takes no `update` (rebuild it, or build an updatable one). Default: false.
+  bool serving = false;
 };
 
 struct BuildSummary {
@@ -166,6 +170,8 @@ struct OptimizeOptions {
   // Shards rewritten at once (each shard is copied by one thread). 0 (default): the machine's
   // cores; at most the number of shards is used.
   uint32_t threads = 0;
+  // Write serving shards (as BuildOptions::serving): the optimized index takes no more updates.
+  bool serving = false;
 };
 
 struct OptimizeSummary {
