@@ -1,7 +1,8 @@
 // The analysis pipeline: normalize -> script runs (tokenizer) -> dictionary segmentation per
 // chunk -> mode-specific term emission. Index and query modes differ on purpose:
 //   Index: path words, every lexicon word found anywhere in a chunk (SubWord, at the position of
-//          the path word where it starts), parts of Latin tokens (Part), and for Han characters
+//          the path word where it starts), a word's head character when it mostly ends words
+//          (SubWord: 帆布鞋 -> 鞋), parts of Latin tokens (Part), and for Han characters
 //          the path leaves single: the character itself plus the bigrams it takes part in
 //          (HanGram), so recall never depends on the dictionary.
 //   Query: path words; a run of two or more single Han characters becomes its bigrams (each of
@@ -312,6 +313,13 @@ std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, M
           const Edge& e = s.edges[ei];
           if (e.from == a && e.to == z) continue;
           out.push_back(make(cu[e.from].b, cu[e.to - 1].e, pos, TokenKind::SubWord));
+        }
+        // The head character of a word of two or more Han characters (帆布鞋 -> 鞋, 书包 -> 包,
+        // 紫砂壶 -> 壶) when it mostly ends words: a one-character product word of a query
+        // (engine/query_plan.cpp) then finds every listing of that product.
+        if (z - a >= 2 && cu[z - 1].kind == UnitKind::Han && cu[z - 2].kind == UnitKind::Han) {
+          const auto* c = char_info(lex, s.bytes, s.su[z - 1]);
+          if (c != nullptr && c->tail >= kTailAttach) out.push_back(make(cu[z - 1].b, cu[z - 1].e, pos, TokenKind::SubWord));
         }
         // Bigrams touching a single-character piece (unless a lexicon word, emitted above).
         for (uint32_t k = a; k < z && k + 1 < n; ++k) {

@@ -514,6 +514,13 @@ std::string Lexicon::tag(std::string_view normalized_word) const {
 
 uint64_t Lexicon::total_frequency() const { return d_->total_freq; }
 
+double Lexicon::ending_share(std::string_view ch) const {
+  if (ch.size() != 3) return 0;
+  int cp = Data::bmp3(ch.data());
+  if (cp < 0 || size_t(cp) >= d_->bmp.size()) return 0;
+  return d_->bmp[size_t(cp)].tail / 255.0;
+}
+
 std::vector<Lexicon::Entry> Lexicon::entries() const {
   std::vector<Entry> out;
   out.reserve(d_->words.size());

@@ -8,6 +8,7 @@
 #include <unicode/uscript.h>
 
 #include <memory>
+#include <string_view>
 
 #include "analyzers/analyzer.h"
 
@@ -132,11 +133,15 @@ Normalizer::Normalizer() : bmp_(0x10000, kIdentity << 24), bmp_class_(0x10000) {
       to_u32(dst, mapped);
       changed = !(mapped.size() == 1 && mapped[0] == c);
     }
-    // Traditional -> simplified, character by character.
+    // Traditional -> simplified, character by character, except characters that are standard
+    // simplified characters themselves, which ICU's Hant-Hans maps by their traditional reading
+    // (名著 would become 名着, 俱乐部 具乐部, 摔跤 摔交). Phrase-level conversion would tell them
+    // apart; character by character, keeping them is right far more often.
+    static constexpr std::u32string_view kSimplifiedToo = U"著俱姊藉跤阪瞭苎吒";
     std::u32string simplified;
     bool t2s_changed = false;
     for (char32_t m : mapped) {
-      if (t2s_source.contains(static_cast<UChar32>(m))) {
+      if (t2s_source.contains(static_cast<UChar32>(m)) && kSimplifiedToo.find(m) == std::u32string_view::npos) {
         icu::UnicodeString u(static_cast<UChar32>(m));
         t2s->transliterate(u);
         std::u32string tmp;

@@ -74,7 +74,7 @@ void print_table(const SearchResult& r) {
   if (!r.message.empty()) std::printf("%s\n", r.message.c_str());
   std::printf("query: %s   ~%llu matches", r.query.c_str(), static_cast<unsigned long long>(r.total_estimated));
   if (!r.relaxed.empty()) {
-    std::printf("   relaxed (dropped):");
+    std::printf("   relaxed (the first hit lacks):");
     for (const auto& t : r.relaxed) std::printf(" %s", t.c_str());
   }
   if (r.searched_share < 1) std::printf("   broad query: searched the best-prior %.4g%% of the index", 100 * r.searched_share);

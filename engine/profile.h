@@ -41,9 +41,17 @@ struct RankingProfile {
   double pref_brand_weight = 0.3;
   double pref_price_weight = 0.2;
   double pref_price_tolerance = 0.5;
+  // [match]
+  bool require_product = false;
+  double match_product_weight = 1.5;
+  double match_modifier_weight = 0.5;
+  double match_idf_power = 1.0;
+  double match_coverage_power = 1.0;
+  double match_bm25_share = 0.7;
+  uint32_t rerank_depth = 30;
+  double surface_weight = 2.0;
   // [relax]
   uint32_t relax_min_items = 1;
-  double relax_min_part_share = 0.5;
   uint32_t relax_max_parts = 5;
   // [diversity]
   uint32_t shop_per_page = 3;

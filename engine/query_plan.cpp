@@ -25,9 +25,14 @@ const char* term_role_name(TermRole r) {
 namespace {
 
 constexpr size_t kMaxTermBytes = 240;
+// A lone Han character ending at least this share of the lexicon's words it starts or ends is a
+// head noun (鞋 0.9x, 包, 壶, 裙), not a soft modifier (大 0.1x, 女 0.47).
+constexpr double kEndingShare = 0.7;
 
 // Function words: particles, prepositions, conjunctions, modal particles, interjections,
 // onomatopoeia (jieba tags u*, p, c, y, e, o), plus a few words the tags miss and English ones.
+// jieba's tags come from general text: a word of two or more characters tagged onomatopoeia or
+// interjection is kept (乒乓 is tagged "o"), as is any word the catalog itself taught the lexicon.
 bool is_stop(const std::string& text, const std::string& tag) {
   static const std::unordered_set<std::string> kWords = {
       "的", "了", "和", "与", "及", "或", "在", "是", "有", "也", "都", "就", "着", "吧", "呢", "吗", "啊",
@@ -37,6 +42,7 @@ bool is_stop(const std::string& text, const std::string& tag) {
   if (tag.empty()) return false;
   char c = tag[0];
   if (tag == "attr" || tag == "brand" || tag == "cat" || tag == "learned") return false;
+  if ((c == 'o' || c == 'e') && text.size() > 3) return false;
   return c == 'u' || c == 'p' || c == 'c' || c == 'y' || c == 'e' || c == 'o';
 }
 
@@ -100,7 +106,10 @@ QueryPlan plan_query(const analysis::Analyzer& analyzer, const std::string& quer
     PlannedTerm pt;
     pt.text = std::move(t.text);
     pt.informativeness = analyzer.informativeness(pt.text);
-    if (single_han(pt.text, t.kind)) pt.role = TermRole::Soft;
+    pt.alnum = t.kind == TokenKind::Alnum || t.kind == TokenKind::NumberUnit;
+    // A lone character that mostly ends words is a head noun (壶 of 水壶, 包 of 书包, 裙): it
+    // counts and can be the product word; other lone characters (大, 女, 小) are soft.
+    if (single_han(pt.text, t.kind) && lex.ending_share(pt.text) < kEndingShare) pt.role = TermRole::Soft;
     else if (tag == "brand") pt.role = TermRole::Brand;
     else if (t.kind == TokenKind::Alnum) pt.role = TermRole::Model;
     else if (t.kind == TokenKind::Number || t.kind == TokenKind::NumberUnit || t.kind == TokenKind::Part)
@@ -186,6 +195,16 @@ QueryPlan plan_query(const analysis::Analyzer& analyzer, const std::string& quer
     if (parts.empty() && utf8_chars(pt.text) >= 2 && static_cast<unsigned char>(pt.text[0]) >= 0xE0)
       for (auto& c : chars_of(pt.text))
         if (pseen.insert(c).second) parts.push_back(c);
+    // A part inside another part adds nothing the longer one does not say (室外天线: 天线, not 线).
+    if (!pt.alnum) {
+      std::vector<std::string> outer;
+      for (const auto& a : parts) {
+        bool inside = false;
+        for (const auto& b : parts) inside = inside || (b.size() > a.size() && b.find(a) != std::string::npos);
+        if (!inside) outer.push_back(a);
+      }
+      parts = std::move(outer);
+    }
     std::stable_sort(parts.begin(), parts.end(), [&](const std::string& a, const std::string& b) {
       return analyzer.informativeness(a) > analyzer.informativeness(b);
     });

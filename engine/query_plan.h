@@ -27,7 +27,11 @@ struct PlannedTerm {
   TermRole role = TermRole::Word;
   float informativeness = 1;     // Analyzer::informativeness, in (0, 1]
   double keep = 0;               // relaxation priority: the lowest is dropped first
-  std::vector<std::string> parts;  // sub-words / bigrams / characters for the fallback step
+  std::vector<std::string> parts;  // sub-words / bigrams / characters, most informative first
+  // A letters+digits or number+unit token (iphone12, 500ml): its parts together are the term
+  // however it is written (iPhone 12), so each part is worth 1/m of it, not 1/(m+1).
+  bool alnum = false;
+  double weight = 1;               // importance in the query (engine/search.cpp term_weights)
 };
 
 struct QueryPlan {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_set>
 
 #include <simdjson.h>
@@ -77,6 +78,36 @@ void prepare_preferences(RankContext& ctx) {
   for (const auto& [k, w] : ctx.user->brands) ctx.pref_brands.emplace_back(norm(k), std::clamp(w, -1.0, 1.0));
 }
 
+double surface_match(std::string_view text, std::string_view title) {
+  // Units: each non-ASCII character, and each run of ASCII letters and digits as one (a model
+  // number or a year is one unit, not four); other ASCII (spaces, punctuation) is skipped.
+  auto alnum = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  std::vector<std::string_view> chars;
+  for (size_t i = 0; i < text.size();) {
+    size_t j = i + 1;
+    if (alnum(text[i])) {
+      while (j < text.size() && alnum(text[j])) ++j;
+    } else {
+      while (j < text.size() && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) ++j;
+    }
+    if (j > i + 1 || alnum(text[i]) || static_cast<unsigned char>(text[i]) >= 0x80) chars.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  if (chars.empty()) return 0;
+  size_t got1 = 0, got2 = 0;
+  std::string pair;
+  for (size_t i = 0; i < chars.size(); ++i) {
+    got1 += title.find(chars[i]) != std::string_view::npos;
+    if (i + 1 < chars.size()) {
+      pair.assign(chars[i]).append(chars[i + 1]);
+      got2 += title.find(pair) != std::string_view::npos;
+    }
+  }
+  const double s1 = double(got1) / double(chars.size());
+  const double s2 = chars.size() < 2 ? s1 : double(got2) / double(chars.size() - 1);
+  return 0.5 * (s1 + s2);
+}
+
 double coverage_unit(const RankingProfile& p) {
   // Xapian's BM25 term weight is at most (k1 + 1) * ln(2N) (about 21 (k1 + 1) for a billion
   // documents) plus k2 per query term; with at most 32 counted terms and a few soft ones the
@@ -87,14 +118,23 @@ double coverage_unit(const RankingProfile& p) {
 void score_candidate(Candidate& c, const RankContext& ctx, Explanation* ex) {
   const RankingProfile& p = *ctx.profile;
   // `detail` is only evaluated when explaining: scoring 1,000 candidates formats no strings.
+  // Relevance first: every signal but text is scaled by the text relevance, so sales, ratings,
+  // shop, newness and preferences reorder listings that match the query alike and cannot lift a
+  // loose match over a close one by more than their share of the blend.
+  const double gate = std::clamp(c.text, 0.0, 1.0);
   auto add = [&](const char* name, double raw, double norm, double weight, auto&& detail) {
+    const bool text = std::string_view(name) == "text";
+    norm *= text ? 1.0 : gate;  // as explained: the signal already scaled by the text relevance
     double contrib = norm * weight;
-    if (ex) ex->signals.push_back(ExplainSignal{name, raw, norm, weight, contrib, detail()});
+    if (ex) ex->signals.push_back(ExplainSignal{name, raw, norm, weight, contrib, text ? detail() : detail() + " (x text relevance)"});
     return contrib;
   };
   double blend = 0;
-  blend += add("text", c.bm25, c.text, p.text_weight,
-               [&] { return "BM25 " + fmt("%.3f", c.bm25) + " / best BM25 of its coverage tier"; });
+  blend += add("text", c.coverage, c.text, p.text_weight, [&] {
+    return "weighted coverage " + fmt("%.3f", c.coverage) + "^" + fmt("%g", p.match_coverage_power) + " x (" +
+           fmt("%g", 1 - p.match_bm25_share) + " + " + fmt("%g", p.match_bm25_share) + " x BM25 " + fmt("%.3f", c.bm25) +
+           " / best BM25)";
+  });
   double trust = std::clamp(c.sales_trust, 0.0, 1.0);
   blend += add("sales", c.sales_30d, c.sales_signal * trust, p.sales_weight, [&] {
     return "sales_30d " + fmt("%.0f", c.sales_30d) + ", category-relative damped sales " + fmt("%.3f", c.sales_signal) +
@@ -197,26 +237,39 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
     double rest = c.weight - p.prior_weight * c.prior;
     c.cov_units = std::max<int64_t>(0, int64_t(std::floor(rest / unit + 1e-9)));
     c.bm25 = std::max(0.0, rest - double(c.cov_units) * unit);
-    if (double(c.cov_units) < ctx.min_coverage_units) continue;
     kept.push_back(std::move(c));
   }
 
-  // Text relevance relative to the best BM25 of the same coverage tier.
-  std::map<int64_t, double> best;
-  for (const auto& c : kept) best[c.cov_units] = std::max(best[c.cov_units], c.bm25);
+  // Text relevance: weighted coverage, shaded by BM25 relative to the best candidate's.
+  double best = 0;
+  for (const auto& c : kept) best = std::max(best, c.bm25);
   for (auto& c : kept) {
-    double b = best[c.cov_units];
-    c.text = b > 0 ? c.bm25 / b : 1.0;
+    c.coverage = ctx.total_units > 0 ? std::min(1.0, double(c.cov_units) / double(ctx.total_units)) : 1.0;
+    const double b = best > 0 ? c.bm25 / best : 1.0;
+    c.text = std::pow(c.coverage, p.match_coverage_power) * ((1.0 - p.match_bm25_share) + p.match_bm25_share * b);
     score_candidate(c, ctx, nullptr);
   }
 
   // Order.
   if (ctx.sort == SortOrder::Relevance) {
-    std::sort(kept.begin(), kept.end(), [](const Candidate& a, const Candidate& b) {
-      if (a.cov_units != b.cov_units) return a.cov_units > b.cov_units;
+    auto by_score = [](const Candidate& a, const Candidate& b) {
       if (a.score != b.score) return a.score > b.score;
       return a.sku < b.sku;
-    });
+    };
+    std::sort(kept.begin(), kept.end(), by_score);
+    // Rerank (docs/ranking.md, "Surface rerank"): the best rerank_depth candidates are reordered
+    // by score / best score + surface_weight x surface, rescaled into [0, best score]; the others
+    // keep their places below them.
+    const size_t depth = std::min<size_t>(kept.size(), p.rerank_depth);
+    if (ctx.surface && p.surface_weight > 0 && depth > 1 && kept.front().score > 0) {
+      const double top = kept.front().score, w = p.surface_weight;
+      for (size_t i = 0; i < depth; ++i) {
+        Candidate& c = kept[i];
+        c.surface = std::clamp(ctx.surface(c), 0.0, 1.0);
+        c.score = top * (c.score / top + w * c.surface) / (1.0 + w);
+      }
+      std::sort(kept.begin(), kept.begin() + long(depth), by_score);
+    }
   } else {
     bool asc = ctx.sort == SortOrder::PriceAsc;
     for (auto& c : kept) {

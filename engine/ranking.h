@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,13 +44,21 @@ struct Candidate {
   // Computed by stage 2.
   int64_t cov_units = 0;        // coverage in units (kUnitsPerTerm per whole query term)
   double bm25 = 0;
-  double text = 0;              // bm25 / best bm25 of the tier
+  double coverage = 0;          // cov_units / total units of the query, in [0, 1]
+  double text = 0;              // text relevance (docs/ranking.md, "Stage 2"), in [0, 1]
+  double surface = -1;          // share of the query's characters and character pairs in the title
+                                // (match.rerank_depth best candidates only; -1 = not computed)
   double blend = 0, integrity = 1, score = 0;
   double sort_key = 0;
   bool sort_demoted = false;    // non-relevance sorts: integrity below the threshold
   std::vector<ExplainPenalty> moves;  // position changes (duplicates, diversity)
 };
 
+// How much of `text` appears in `title`, both normalized: the mean of the share of the text's
+// units found in the title and the share of its adjacent unit pairs found there. A unit is a
+// non-ASCII character or a run of ASCII letters and digits (2021, iphone); spaces and ASCII
+// punctuation are skipped; a one-unit text counts its unit twice. In [0, 1].
+double surface_match(std::string_view text, std::string_view title);
 inline constexpr int64_t kUnitsPerTerm = 60;  // divisible by 2..6: a part of a term with m parts is 60/(m+1) units
 
 // The coverage unit of stage-1 weights for a profile: larger than any BM25 sum a query can get,
@@ -67,7 +76,10 @@ struct RankContext {
   int64_t now = 0;                         // Unix seconds
   uint32_t page_size = 10;
   uint32_t needed = 10;                    // offset + limit: positions that must be final
-  double min_coverage_units = 0;           // fallback: candidates below are dropped
+  int64_t total_units = 0;                 // coverage units of a listing having every counted term whole
+  // Surface match of a candidate (Candidate::surface), for the match.rerank_depth best ones; may
+  // be empty (no rerank).
+  std::function<double(const Candidate&)> surface;
 };
 
 struct Ranked {

@@ -136,6 +136,60 @@ Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool key
   return c;
 }
 
+// Coverage units of each counted term of `plan` (0 for soft terms; docs/ranking.md, "Matching"):
+// weight(t) = (idf(t) / ln(N + 1))^idf_power x role factor, with idf(t) = ln((N + 1)/(df + 0.5))
+// over the index's N documents (a term the index lacks whole takes its parts' mean idf), scaled
+// so the mean counted term gets kUnitsPerTerm units (at least 1 each).
+std::vector<int64_t> term_units(Xapian::Database& db, const QueryPlan& plan, const RankingProfile& p) {
+  std::vector<int64_t> out(plan.terms.size(), 0);
+  if (plan.drop_order.empty()) return out;
+  const double n = double(db.get_doccount()) + 1.0;
+  const double top = std::log(n / 0.5);
+  auto idf = [&](const std::string& term) -> double {
+    const double df = double(db.get_termfreq(term));
+    return df > 0 ? std::log(n / (df + 0.5)) : -1.0;
+  };
+  std::vector<double> w(plan.terms.size(), 0.0);
+  double sum = 0;
+  for (size_t k : plan.drop_order) {
+    const auto& t = plan.terms[k];
+    double v = idf(t.text);
+    if (v < 0) {  // not in the index whole: how specific its parts are
+      double s = 0;
+      int m = 0;
+      for (const auto& part : t.parts)
+        if (double pv = idf(part); pv >= 0) s += pv, ++m;
+      v = m > 0 ? s / m : top;
+    }
+    double f = t.role == TermRole::Product ? p.match_product_weight : t.role == TermRole::Modifier ? p.match_modifier_weight : 1.0;
+    w[k] = std::pow(std::clamp(v / top, 0.01, 1.0), p.match_idf_power) * f;
+    sum += w[k];
+  }
+  const double mean = sum / double(plan.drop_order.size());
+  for (size_t k : plan.drop_order)
+    out[k] = std::max<int64_t>(1, std::llround(double(kUnitsPerTerm) * w[k] / mean));
+  return out;
+}
+
+// The query terms a match has: Enquire::get_matching_terms reads its termlist; a serving shard
+// has none, so there each term's posting list is skipped to the document.
+std::unordered_set<std::string> matching_terms(Xapian::Database& db, const Xapian::Enquire& enq,
+                                               const Xapian::MSetIterator& it, bool serving) {
+  std::unordered_set<std::string> matched;
+  if (serving) {
+    const Xapian::Query q = enq.get_query();
+    for (auto t = q.get_unique_terms_begin(); t != q.get_unique_terms_end(); ++t) {
+      Xapian::PostingIterator pl = db.postlist_begin(*t);
+      if (pl == db.postlist_end(*t)) continue;
+      pl.skip_to(*it);
+      if (pl != db.postlist_end(*t) && *pl == *it) matched.insert(*t);
+    }
+  } else {
+    for (auto t = enq.get_matching_terms_begin(it); t != enq.get_matching_terms_end(it); ++t) matched.insert(*t);
+  }
+  return matched;
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string o;
   for (size_t i = 0; i < v.size(); ++i) o += (i ? " " : "") + v[i];
@@ -172,7 +226,6 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   // ---- stage 1 ------------------------------------------------------------------------
   uint32_t K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
   const double unit = coverage_unit(p);
-  const double term_w = unit * double(kUnitsPerTerm);
   Xapian::Query filter = build_filter(state, req);
   const bool filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
   const bool keyed = req.sort == SortOrder::Relevance;
@@ -230,28 +283,75 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   for (const auto& t : plan.terms)
     if (t.role == TermRole::Soft) soft.emplace_back(t.text);
 
+  // Matching (docs/ranking.md, "Matching"): every counted term adds its BM25 weight and a fixed
+  // weight of units(t) coverage units when a listing has it whole, a share of them when the
+  // listing has only some of its parts. Units follow how informative the term is in this index
+  // (term_weights), so a listing covering the product word and the rare specifics ranks with one
+  // covering every word, and above one covering only the common words.
+  const std::vector<int64_t> units = term_units(db, plan, p);
+  int64_t total_units = 0;
+  std::vector<Xapian::Query> groups(plan.terms.size());
+  long product = -1;
+  for (size_t k : plan.drop_order) {
+    const auto& t = plan.terms[k];
+    total_units += units[k];
+    if (t.role == TermRole::Product) product = long(k);
+    const double w = unit * double(units[k]);
+    std::vector<Xapian::Query> parts;
+    // A mixed token's parts together are the whole (iphone12 = iPhone 12); a word's sub-words
+    // are each worth 1/(m+1) of it, so they never add up to the word.
+    const double share = t.alnum ? 1.0 / double(t.parts.size()) : 1.0 / double(t.parts.size() + 1);
+    // A single character of an unknown word (威 of 威驰) says little about it: half a share.
+    for (const auto& part : t.parts) {
+      const double f = !t.alnum && part.size() <= 3 && static_cast<unsigned char>(part[0]) >= 0xE0 ? 0.5 : 1.0;
+      parts.push_back(counted(part, unit * std::floor(double(units[k]) * share * f + 1e-9)));
+    }
+    // The whole term, else its parts: OR(whole, AND_NOT(OR(parts), whole)). Not OP_MAX(whole,
+    // OR(parts)): Xapian 1.4 gave a listing with both parts one part's weight there (iphone12
+    // against "iPhone 12": 30 of 60 units), as if the inner OR were merged into the MAX.
+    groups[k] = parts.empty()
+                    ? counted(t.text, w)
+                    : Xapian::Query(Xapian::Query::OP_OR, counted(t.text, w),
+                                    Xapian::Query(Xapian::Query::OP_AND_NOT,
+                                                  Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()),
+                                                  Xapian::Query(t.text)));
+  }
+  auto any_of = [&](long except) {
+    std::vector<Xapian::Query> qs = soft;
+    for (size_t k : plan.drop_order)
+      if (long(k) != except) qs.push_back(groups[k]);
+    return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+  };
+  // The product word (whole or by its parts) is required while some listing has it; the other
+  // terms add coverage. Without a product word, or when requiring it leaves fewer items than
+  // relax.min_items (or the page asked for), every term is optional.
+  bool product_present = false;
+  if (product >= 0 && p.require_product) {
+    const auto& t = plan.terms[size_t(product)];
+    product_present = db.get_termfreq(t.text) > 0;
+    for (const auto& part : t.parts) product_present = product_present || db.get_termfreq(part) > 0;
+  }
+
   Xapian::MSet mset;
   Xapian::Query chosen;  // the query whose MSet is used (explain asks the Enquire which terms matched)
-  double min_cov_units = 0;
   if (plan.terms.empty()) {
     mset = run(Xapian::Query::MatchAll);  // filters only: browse by the prior
     chosen = last_query;
   } else {
-    // Relaxation steps: step k makes the first k terms of drop_order optional.
-    const size_t n = plan.drop_order.size();
-    for (size_t step = 0; step < n; ++step) {
-      std::vector<Xapian::Query> req_q, opt_q = soft;
-      for (size_t k = 0; k < n; ++k) {
-        const auto& t = plan.terms[plan.drop_order[k]];
-        (k < step ? opt_q : req_q).push_back(counted(t.text, term_w));
-      }
-      Xapian::Query text(Xapian::Query::OP_AND, req_q.begin(), req_q.end());
-      if (!opt_q.empty())
-        text = Xapian::Query(Xapian::Query::OP_AND_MAYBE, text, Xapian::Query(Xapian::Query::OP_OR, opt_q.begin(), opt_q.end()));
+    std::vector<Xapian::Query> attempts;
+    if (product_present) {
+      attempts.push_back(plan.drop_order.size() == 1 && soft.empty()
+                             ? groups[size_t(product)]
+                             : Xapian::Query(Xapian::Query::OP_AND_MAYBE, groups[size_t(product)], any_of(product)));
+    }
+    attempts.push_back(any_of(-1));
+    const uint32_t min_items = std::max<uint32_t>(p.relax_min_items, req.offset + req.limit);
+    for (size_t a = 0; a < attempts.size(); ++a) {
+      const Xapian::Query& text = attempts[a];
       // A tier answers when it yields tier_candidates items. Else the items it did yield tell
       // how dense the matches are: the next tier tried is the smallest larger one expected to
-      // yield 1.5 times what is wanted, else the whole index (with the full candidate count),
-      // before any term is relaxed. A tier that yields nothing tells nothing: the next one.
+      // yield 1.5 times what is wanted, else the whole index (with the full candidate count).
+      // A tier that yields nothing tells nothing: the next one.
       while (tier >= 0) {
         K = std::max<uint32_t>(p.tier_candidates, req.offset + req.limit);
         mset = run(text);
@@ -270,41 +370,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       }
       mset = run(text);
       chosen = last_query;
-      if (mset.size() >= p.relax_min_items || step + 1 == n) break;
-      res.relaxed.push_back(plan.terms[plan.drop_order[step]].text);
-    }
-    // Sub-word / character fallback: every term matches whole (a full term's weight) or by its
-    // parts (each 1/m of it); a listing must cover at least min_part_share of a term.
-    if (mset.size() < p.relax_min_items && n > 0) {
-      std::vector<Xapian::Query> any = soft;
-      for (size_t k = 0; k < n; ++k) {
-        const auto& t = plan.terms[plan.drop_order[k]];
-        std::vector<Xapian::Query> parts;
-        // A part is worth 1/(m+1) of its term (m <= 5 parts: 30, 20, 15, 12 or 10 units), so
-        // all parts together stay below the whole word.
-        const double part_w = term_w / double(t.parts.size() + 1);
-        for (const auto& part : t.parts) parts.push_back(counted(part, part_w));
-        if (parts.empty()) {
-          any.push_back(counted(t.text, term_w));
-        } else {
-          any.emplace_back(Xapian::Query::OP_MAX, counted(t.text, term_w),
-                           Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()));
-        }
-      }
-      Xapian::MSet fb = run(Xapian::Query(Xapian::Query::OP_OR, any.begin(), any.end()));
-      double floor_units = std::ceil(p.relax_min_part_share * double(kUnitsPerTerm) - 1e-9);
-      uint32_t usable = 0;
-      if (!keyed) fb.fetch();
-      for (auto it = fb.begin(); it != fb.end(); ++it) {
-        double prior = read_candidate(it, 0, carried, state.index_dir).prior;
-        if (std::floor((it.get_weight() - p.prior_weight * prior) / unit + 1e-9) >= floor_units) ++usable;
-      }
-      if (usable > mset.size()) {
-        mset = fb;
-        chosen = last_query;
-        min_cov_units = floor_units;
-        for (size_t k = res.relaxed.size(); k < n; ++k) res.relaxed.push_back(plan.terms[plan.drop_order[k]].text);
-      }
+      if (mset.size() >= min_items) break;
     }
   }
   enq.set_query(chosen);
@@ -328,13 +394,33 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
                          : std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   ctx.page_size = req.limit;
   ctx.needed = req.offset + req.limit;
-  ctx.min_coverage_units = min_cov_units;
+  ctx.total_units = total_units;
   prepare_preferences(ctx);
+  // The surface rerank reads the titles of the best few candidates (their stored fields).
+  const std::string norm_query = state.analyzer->normalize(req.query);
+  if (!plan.terms.empty()) {
+    ctx.surface = [&](const Candidate& c) {
+      Xapian::MSetIterator it = mset[c.stage1_rank];
+      index::SkuRecord r;
+      if (!index::decode_stored(state.stored_data(it.get_document(), *it), r))
+        throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
+      const std::string title = state.analyzer->normalize(r.title);
+      return surface_match(norm_query, title);
+    };
+  }
   Ranked ranked = rank_candidates(std::move(cands), ctx);
   res.candidates = uint32_t(ranked.order.size());
   if (!req.facets.empty()) res.facets = count_facets(ranked.order, req.facets, p, mset.size() < K);
+  // `relaxed`: when no candidate covers every counted term whole, the terms the first hit lacks.
+  if (!ranked.order.empty() && total_units > 0 &&
+      std::none_of(ranked.order.begin(), ranked.order.end(), [&](const Candidate& c) { return c.cov_units >= total_units; })) {
+    Xapian::MSetIterator first = mset[ranked.order.front().stage1_rank];
+    const auto matched = matching_terms(db, enq, first, state.manifest.serving);
+    for (size_t k : plan.drop_order)
+      if (!matched.count(plan.terms[k].text)) res.relaxed.push_back(plan.terms[k].text);
+  }
   if (!res.relaxed.empty())
-    res.message = "no listing matches every word of the query; relaxed: " + join(res.relaxed);
+    res.message = "no listing matches every word of the query; the first hit lacks: " + join(res.relaxed);
 
   const size_t end = std::min<size_t>(ranked.order.size(), size_t(req.offset) + req.limit);
   // The page's variants: one match over its items (Xapian's collapse count is not carried back
@@ -343,7 +429,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   if (req.collapse && end > req.offset) {
     std::vector<std::string> page_items;
     for (size_t i = req.offset; i < end; ++i) page_items.push_back(ranked.order[i].item);
-    variants = lookup_variants(db, chosen, page_items, state.index_dir);
+    variants = lookup_variants(db, chosen, page_items, state.index_dir, unit);
   }
   // The page's documents, in one MSet::fetch() of the stage-1 ranks they span (a remote shard
   // answers a fetch in one exchange, a document read alone costs a round trip); with the stage-1
@@ -376,7 +462,8 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     h.price = c.price;
     h.shipping_fee = c.shipping_fee;
     h.score = c.score;
-    h.coverage = double(c.cov_units) / double(kUnitsPerTerm);
+    // In query terms: the counted terms a full match has, the weighted share of them otherwise.
+    h.coverage = c.coverage * double(plan.counted());
     if (auto v = variants.find(h.item_id); v != variants.end()) {
       h.variants = std::max<uint32_t>(1, v->second.matched);
       h.variant_list = std::move(v->second.skus);
@@ -385,20 +472,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       Explanation ex;
       ex.coverage = h.coverage;
       ex.query_terms = uint32_t(plan.counted());
-      std::unordered_set<std::string> matched;
-      if (state.manifest.serving) {
-        // No termlist to intersect with: which of the query's terms the document's posting lists
-        // hold (what get_matching_terms reports from the termlist).
-        const Xapian::Query q = enq.get_query();
-        for (auto t = q.get_unique_terms_begin(); t != q.get_unique_terms_end(); ++t) {
-          Xapian::PostingIterator pl = db.postlist_begin(*t);
-          if (pl == db.postlist_end(*t)) continue;
-          pl.skip_to(*it);
-          if (pl != db.postlist_end(*t) && *pl == *it) matched.insert(*t);
-        }
-      } else {
-        for (auto t = enq.get_matching_terms_begin(it); t != enq.get_matching_terms_end(it); ++t) matched.insert(*t);
-      }
+      const std::unordered_set<std::string> matched = matching_terms(db, enq, it, state.manifest.serving);
       for (const auto& t : plan.terms) {
         if (matched.count(t.text)) {
           ex.matched_terms.push_back(t.text);
@@ -413,7 +487,16 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       ex.bm25 = c.bm25;
       ex.stage1_weight = c.weight;
       ex.stage1_rank = c.stage1_rank + 1;
+      const double reranked = c.score;
       score_candidate(c, ctx, &ex);
+      if (c.surface >= 0) {
+        ex.signals.push_back({"surface", c.surface, c.surface, p.surface_weight, c.surface * p.surface_weight,
+                              "query characters and character pairs found in the title; rerank of the best " +
+                                  std::to_string(p.rerank_depth) + ": score = best x (score / best + " +
+                                  std::to_string(p.surface_weight).substr(0, 4) + " x surface) / (1 + weight)"});
+        ex.final_score = reranked;
+        c.score = reranked;
+      }
       for (auto& reason : integrity_reasons(data)) ex.penalties.push_back(std::move(reason));
       for (const auto& m : c.moves) ex.penalties.push_back(m);
       ex.sort = sort_order_name(req.sort);

@@ -1,6 +1,7 @@
 #include "engine/variants.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "index/document.h"
 #include "index/layout.h"
@@ -9,7 +10,7 @@ namespace longtail::engine {
 
 std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& db, const Xapian::Query& query,
                                                               const std::vector<std::string>& items,
-                                                              const std::string& index_dir) {
+                                                              const std::string& index_dir, double coverage_unit) {
   std::unordered_map<std::string, ItemVariants> out;
   if (items.empty()) return out;
   std::vector<Xapian::Query> item_terms;
@@ -33,6 +34,7 @@ std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& 
   Xapian::MSet mset = enq.get_mset(0, db.get_doccount());
   index::VariantPack pack;
   index::SkuRecord r;
+  std::unordered_map<std::string, int64_t> units;  // sku_id -> coverage units of the query
   for (auto it = mset.begin(); it != mset.end(); ++it) {
     if (!index::decode_variant_pack(it.get_sort_key(), pack)) {
       // An index written before slot::kVariant existed: the stored fields.
@@ -45,13 +47,21 @@ std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& 
     Variant v;
     v.sku_id = std::move(pack.sku);
     v.attrs = std::move(pack.attrs);
-    v.matched = it.get_weight() >= kMatchedMarker * 0.5;
-    ItemVariants& iv = out[pack.item];
-    iv.matched += v.matched ? 1 : 0;
-    iv.skus.push_back(std::move(v));
+    const double w = it.get_weight();
+    v.matched = w >= kMatchedMarker * 0.5;
+    units[v.sku_id] = v.matched && coverage_unit > 0 ? int64_t(std::floor((w - kMatchedMarker) / coverage_unit + 1e-9)) : 0;
+    out[pack.item].skus.push_back(std::move(v));
   }
-  for (auto& [item, iv] : out)
+  for (auto& [item, iv] : out) {
+    int64_t best = 0;
+    for (const auto& v : iv.skus)
+      if (v.matched) best = std::max(best, units[v.sku_id]);
+    for (auto& v : iv.skus) {
+      v.matched = v.matched && units[v.sku_id] >= best;
+      iv.matched += v.matched ? 1 : 0;
+    }
     std::sort(iv.skus.begin(), iv.skus.end(), [](const Variant& a, const Variant& b) { return a.sku_id < b.sku_id; });
+  }
   return out;
 }
 

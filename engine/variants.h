@@ -22,10 +22,13 @@ struct ItemVariants {
 // Looks up the SKUs of `items` in `db` with one match: `XI<item>...` (boolean) AND_MAYBE
 // `query`, without collapse, sorted by slot::kVariant so that each match's sort key carries its
 // item, sku_id and attributes (no document is fetched). A SKU is matched when `query` (the page's
-// stage-1 query: text, filters and prior) matches it. Throws DataError for a SKU with damaged stored fields (`index_dir`
-// names the index in the message); Xapian errors pass through.
+// stage-1 query: text, filters and prior) matches it and, with `coverage_unit` > 0, it covers as
+// many coverage units of the query as the best-covering SKU of its item (the query matches any
+// word, so a black SKU of a dress matches 连衣裙 红色 too, but covers less than the red one).
+// Throws DataError for a SKU with damaged stored fields (`index_dir` names the index in the
+// message); Xapian errors pass through.
 std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& db, const Xapian::Query& query,
                                                               const std::vector<std::string>& items,
-                                                              const std::string& index_dir);
+                                                              const std::string& index_dir, double coverage_unit = 0);
 
 }  // namespace longtail::engine

@@ -93,6 +93,14 @@ EvalReport evaluate(const std::vector<EvalQuery>& queries, const Qrels& qrels, c
 // offset 0, limit = depth and collapse on. `searcher` must outlive the returned function.
 RankFn longtail_rank_fn(const Searcher& searcher, SearchRequest base);
 
+// A TREC run file ("qid Q0 item_id rank score tag", whitespace-separated): qid -> items in
+// increasing rank. Throws UsageError if it cannot be opened, DataError("FILE:LINE: ...") for a
+// malformed line.
+using Run = std::unordered_map<std::string, std::vector<RankedItem>>;
+Run read_run(const std::string& path);
+// A run as a RankFn (a query the run lacks gets no hit).
+RankFn run_file_rank_fn(Run run);
+
 // Human-readable table (one row per class and one overall) and JSON object:
 // {"queries":N,"judged":J,"seconds":S,"overall":{...},"head":{...},"torso":{...},"tail":{...}}
 // with each block {"queries","judged","mrr@10","ndcg@10","recall@100","zero_result_rate"}.

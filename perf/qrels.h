@@ -2,7 +2,8 @@
 // query set): queries.tsv and qrels.tsv. Shared by `longtail gen` tests, `longtail eval` and
 // `longtail bench`.
 //
-//   queries.tsv  qid <TAB> query <TAB> class      class: head | torso | tail
+//   queries.tsv  qid <TAB> query [<TAB> class]    class: head | torso | tail; without it, by
+//                length (head <= 4 characters, torso <= 8, tail longer; spaces not counted)
 //   qrels.tsv    qid 0 item_id grade              TREC qrels; grade 0..3, judged per item_id
 //
 // Both readers throw UsageError when the file cannot be opened and DataError("FILE:LINE: reason")
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,6 +28,7 @@ struct EvalQuery {
   QueryClass cls = QueryClass::Tail;
 };
 
+QueryClass class_by_length(std::string_view query);
 std::vector<EvalQuery> read_queries(const std::string& path);
 
 // qid -> item_id -> grade. A pair listed twice keeps the last grade.

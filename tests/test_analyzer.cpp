@@ -96,6 +96,24 @@ TEST_CASE("index and query share normalization", "[analyzer][normalize]") {
   CHECK(subset(q, idx));
 }
 
+TEST_CASE("index mode adds a word's head character when it mostly ends words", "[analyzer][segment]") {
+  // 鞋, 壶 and 锅 end far more words than they start: a query for the one-character product word
+  // finds 帆布鞋, 紫砂壶, 不粘锅. 尚 of 时尚 mostly starts words (尚未, 尚可): not added.
+  const auto idx = terms(base(), "帆布鞋 紫砂壶 不粘锅 时尚", Mode::Index);
+  for (const char* head : {"鞋", "壶", "锅"}) CHECK(std::count(idx.begin(), idx.end(), head) == 1);
+  CHECK(std::count(idx.begin(), idx.end(), "尚") == 0);
+  CHECK(base().lexicon().ending_share("鞋") >= 0.7);
+  CHECK(base().lexicon().ending_share("大") < 0.7);
+  CHECK(base().lexicon().ending_share("鞋子") == 0.0);
+}
+
+TEST_CASE("simplified characters ICU maps as traditional ones are kept", "[analyzer][normalize]") {
+  // Hant-Hans turns 著 into 着 and 俱 into 具 although both are standard simplified characters.
+  CHECK(base().normalize("名著导读 俱乐部 摔跤") == "名著导读 俱乐部 摔跤");
+  CHECK(base().normalize("電競鍵盤") == "电竞键盘");
+  CHECK(seg(base(), "名著导读", Mode::Query) == "名著/导读");
+}
+
 TEST_CASE("dictionary words ICU word break cuts stay whole", "[analyzer][segment]") {
   CHECK(seg(base(), "华为新款耐克运动鞋", Mode::Plain) == "华为/新款/耐克/运动鞋");
 }
@@ -105,7 +123,7 @@ TEST_CASE("plain mode splits compositional dictionary compounds, query and index
   // 礼物, 电脑 are product words of their own); query keeps the compound, index emits both.
   CHECK(seg(base(), "生日礼物 笔记本电脑", Mode::Plain) == "生日/礼物/笔记本/电脑");
   CHECK(seg(base(), "生日礼物 笔记本电脑", Mode::Query) == "生日礼物/笔记本电脑");
-  CHECK(seg(base(), "生日礼物", Mode::Index) == "生日礼物/生日/礼物");
+  CHECK(seg(base(), "生日礼物", Mode::Index) == "生日礼物/生日/礼物/物");
   // Catalog words stay whole even when they are two words (a brand here).
   const Analyzer a(Lexicon::extend(*base_lexicon(), {{"皇家保罗", 2000, "brand"}}));
   CHECK(seg(a, "皇家保罗生日礼物", Mode::Plain) == "皇家保罗/生日/礼物");
@@ -150,7 +168,7 @@ TEST_CASE("plain mode attaches a word-ending character to the word before it", "
 
 TEST_CASE("plain mode joins a whole run of two singles, a word start then a word end", "[analyzer][segment]") {
   CHECK(seg(base(), "婚庆彩炮", Mode::Plain) == "婚庆/彩炮");
-  CHECK(seg(base(), "婚庆彩炮", Mode::Index) == "婚庆/庆彩/彩/彩炮/炮");
+  CHECK(seg(base(), "婚庆彩炮", Mode::Index) == "婚庆/庆/庆彩/彩/彩炮/炮");
   CHECK(seg(base(), "婚庆彩炮", Mode::Query) == "婚庆/彩炮");
   // Only runs of exactly two (笼兔窝 is a run of three; 宠物兔窝垫子 keeps 兔/窝 apart: 兔
   // ends words as often as it starts them).
@@ -229,7 +247,7 @@ TEST_CASE("index mode adds every lexicon word found anywhere in a chunk", "[anal
 TEST_CASE("unknown Han runs: singles and bigrams in the index, bigrams in the query", "[analyzer][unknown]") {
   // 雪域精粹 known; 堂/雪 are single-character pieces of the path.
   CHECK(seg(base(), "雅诗兰黛小棕瓶", Mode::Query) == "雅诗兰黛/小棕/棕瓶");
-  CHECK(seg(base(), "雅诗兰黛小棕瓶", Mode::Index) == "雅诗兰黛/黛小/小/小棕/棕/棕瓶/瓶");
+  CHECK(seg(base(), "雅诗兰黛小棕瓶", Mode::Index) == "雅诗兰黛/黛/黛小/小/小棕/棕/棕瓶/瓶");
   CHECK(kind_terms(base(), "雅诗兰黛小棕瓶", TokenKind::HanGram) == "黛小/小棕/棕瓶");
   CHECK(subset(terms(base(), "小棕瓶", Mode::Query), terms(base(), "雅诗兰黛小棕瓶精华液", Mode::Index)));
 }

@@ -41,7 +41,7 @@ TEST_CASE("build then search finds the matching listings", "[build][search]") {
   auto info = searcher.info();
   CHECK(info.skus == 20);
   CHECK(info.items == 17);
-  CHECK(info.analyzer == "longtail-zh/1");
+  CHECK(info.analyzer == "longtail-zh/2");
 
   SearchRequest req;
   req.query = "保温杯 500ml";

@@ -136,14 +136,10 @@ TEST_CASE("an exact niche match outranks loose popular matches", "[ranking][rele
       {.sku = "ring3", .title = "真皮钥匙包 大容量 腰挂", .sales = 9000, .reviews = 2000, .good = 1990},
       {.sku = "wallet", .title = "植鞣革 长款钱包 手工", .category = "箱包/钱包", .sales = 3000, .reviews = 800, .good = 790},
   });
-  // Default profile: relaxation only when nothing matches every word.
-  CHECK(m.order("手工植鞣革钥匙包") == "niche");
-  // A profile that fills the page (relax.min_items = 10) shows the loose matches, always below
-  // the listings covering more of the query, whatever their sales.
-  write_file(m.path("fill.toml"), "[relax]\nmin_items = 10\n");
+  // The page is filled with the loose matches, below the listing covering the whole query and in
+  // the order of how much of it they cover, whatever their sales.
   SearchRequest req;
   req.query = "手工植鞣革钥匙包";
-  req.profile = m.path("fill.toml");
   req.now = Market::kNow;
   auto r = m.search(req);
   REQUIRE_FALSE(r.hits.empty());
@@ -152,19 +148,15 @@ TEST_CASE("an exact niche match outranks loose popular matches", "[ranking][rele
   CHECK(Market::skus(r) == "niche wallet ring2 ring1 ring3");
 }
 
-TEST_CASE("signals order listings within a coverage tier, never across tiers", "[ranking][relevance]") {
+TEST_CASE("signals order listings that match alike, a best-seller covering less stays below", "[ranking][relevance]") {
   Market m({
       {.sku = "full_quiet", .title = "保温杯 500ml 不锈钢", .category = "家居/水杯", .sales = 0},
       {.sku = "full_hot", .title = "保温杯 500ml 便携", .category = "家居/水杯", .sales = 5000, .reviews = 900, .good = 880},
       {.sku = "part_hot", .title = "保温杯 1L 大容量", .category = "家居/水杯", .sales = 90000, .reviews = 30000, .good = 29900},
   });
-  CHECK(m.order("保温杯 500ml") == "full_hot full_quiet");
-  write_file(m.path("fill.toml"), "[relax]\nmin_items = 10\n");
-  SearchRequest req;
-  req.query = "保温杯 500ml";
-  req.profile = m.path("fill.toml");
-  req.now = Market::kNow;
-  CHECK(Market::skus(m.search(req)) == "full_hot full_quiet part_hot");
+  // part_hot sells 18 times more than full_hot but lacks 500ml: signals are scaled by the text
+  // relevance, so they reorder the full matches and cannot lift the partial one above them.
+  CHECK(m.order("保温杯 500ml") == "full_hot full_quiet part_hot");
 }
 
 // ------------------------------------------------------------------------------------------
@@ -257,41 +249,47 @@ TEST_CASE("shop diversity: at most shop_per_page hits of one shop per page", "[r
   req.limit = 4;
   req.offset = 4;
   req.now = Market::kNow;
-  CHECK(Market::skus(m.search(req)) == "big4 big5 small2");
+  CHECK(Market::skus(m.search(req)) == "big4 big5 small2 other");  // other: one word of two, last
   // When no other shop has a listing of the same tier, the shop keeps the places.
   std::vector<Listing> solo;
   for (int i = 1; i <= 4; ++i)
     solo.push_back({.sku = "s" + std::to_string(i), .shop = "shop_big", .title = "鹿皮 钥匙包", .price = prices[i - 1], .sales = 10 - i});
   solo.push_back({.sku = "x", .shop = "shop_x", .title = "鹿皮 手套"});  // matches one word only
   Market m2(solo, {{.id = "shop_big"}, {.id = "shop_x"}});
-  CHECK(m2.order("鹿皮钥匙包", 5) == "s1 s2 s3 s4");
+  CHECK(m2.order("鹿皮钥匙包", 5) == "s1 s2 s3 s4 x");
 }
 
-TEST_CASE("relaxation drops modifiers before the product word, then matches parts", "[ranking][relaxation]") {
+TEST_CASE("matching: every word optional and weighted, relaxed lists what the first hit lacks", "[ranking][relaxation]") {
   Market m({
       {.sku = "case_red", .title = "手机壳 红色 硅胶", .category = "数码/手机壳"},
       {.sku = "case_blue", .title = "手机壳 蓝色 硅胶", .category = "数码/手机壳", .sales = 100},
       {.sku = "film", .title = "钢化膜 防摔", .category = "数码/贴膜", .sales = 9000},
   });
-  // Nothing is both 磨砂 and 手机壳: 磨砂 (a modifier) is dropped, never 手机壳.
+  // Nothing is both 磨砂 and 手机壳: the first hit lacks 磨砂.
   auto r = m.search("磨砂 手机壳");
   CHECK(r.relaxed == std::vector<std::string>{"磨砂"});
   CHECK(Market::skus(r) == "case_blue case_red");
   CHECK_FALSE(r.message.empty());
-  // A full match exists: no relaxation by default; a page-filling profile lists the relaxed
-  // matches below the full ones.
+  // A full match exists: nothing relaxed; the partial match fills the page below it, and covers
+  // more than one word of two because the product word weighs more than the colour.
   r = m.search("红色 手机壳");
-  CHECK(Market::skus(r) == "case_red");
-  CHECK(r.relaxed.empty());
-  write_file(m.path("fill.toml"), "[relax]\nmin_items = 10\n");
-  SearchRequest req;
-  req.query = "红色 手机壳";
-  req.profile = m.path("fill.toml");
-  r = m.search(req);
   CHECK(Market::skus(r) == "case_red case_blue");
-  CHECK(r.relaxed == std::vector<std::string>{"红色"});
-  CHECK(r.hits[0].coverage == 2);
-  CHECK(r.hits[1].coverage == 1);
+  CHECK(r.relaxed.empty());
+  CHECK(r.hits[0].coverage == Approx(2));
+  CHECK(r.hits[1].coverage > 1);
+  CHECK(r.hits[1].coverage < 2);
+  // Requiring the product word (match.require_product) keeps listings without it out while some
+  // listing has it.
+  write_file(m.path("product.toml"), "[match]\nrequire_product = true\n");
+  SearchRequest req;
+  req.query = "防摔 手机壳";
+  req.profile = m.path("product.toml");
+  req.limit = 2;
+  CHECK(Market::skus(m.search(req)) == "case_blue case_red");
+  req.limit = 3;  // fewer items have it than the page holds: the page is filled from all matches
+  const auto filled = m.search(req);
+  REQUIRE(filled.hits.size() == 3);
+  CHECK(filled.hits[0].sku_id == "case_blue");
   // No term matches whole: sub-words and characters of the words.
   r = m.search("手机保护壳");
   REQUIRE_FALSE(r.hits.empty());
@@ -345,9 +343,6 @@ TEST_CASE("personal preferences reorder within a tier, never past the relevance 
   SearchRequest req;
   req.query = "保温杯 500ml";
   req.now = Market::kNow;
-  CHECK(Market::skus(m.search(req)) == "thermos zojirushi");
-  write_file(m.path("fill.toml"), "[relax]\nmin_items = 10\n");
-  req.profile = m.path("fill.toml");  // also list the listings covering fewer terms
   CHECK(Market::skus(m.search(req)) == "thermos zojirushi zoji_big");
   req.user = UserPreferences::from_json(R"({"brands":{"象印":1.0},"price_band":[100,170]})");
   req.explain = true;
@@ -414,11 +409,11 @@ TEST_CASE("explain shows coverage, every signal, weights, penalties and the fina
   double sum = 0;
   for (const auto& s : e.signals) {
     names += s.name + " ";
-    sum += s.contribution;
+    if (s.name != "surface") sum += s.contribution;  // the rerank comes after the blend
     CHECK(s.contribution == Approx(s.normalized * s.weight));
     CHECK_FALSE(s.detail.empty());
   }
-  CHECK(names == "text sales rating shop newness new_listing ");
+  CHECK(names == "text sales rating shop newness new_listing surface ");
   CHECK(e.blend == Approx(sum));
   CHECK(e.final_score == Approx(r.hits[0].score));
   CHECK(e.profile == m.path("fill.toml"));
@@ -575,6 +570,7 @@ std::string ranked(std::vector<engine::Candidate> cs, SortOrder sort = SortOrder
   ctx.now = Market::kNow;
   ctx.page_size = page;
   ctx.needed = 1000;
+  ctx.total_units = 2 * engine::kUnitsPerTerm;  // a query of two terms of equal weight
   auto r = engine::rank_candidates(std::move(cs), ctx);
   std::string o;
   for (const auto& c : r.order) o += (o.empty() ? "" : " ") + c.sku;
@@ -583,10 +579,10 @@ std::string ranked(std::vector<engine::Candidate> cs, SortOrder sort = SortOrder
 
 }  // namespace
 
-TEST_CASE("integrity penalty demotes within a tier but never below a worse-covering listing", "[ranking][integrity]") {
+TEST_CASE("integrity penalty multiplies the whole score: a stuffed full match falls below a partial one", "[ranking][integrity]") {
   auto a = cand("stuffed", 2, 0.9), b = cand("honest", 2, 0.3), c = cand("partial", 1, 1.0);
   a.penalty = 0.3;
-  CHECK(ranked({a, b, c}) == "honest stuffed partial");
+  CHECK(ranked({a, b, c}) == "honest partial stuffed");
   a.penalty = 1;
   CHECK(ranked({a, b, c}) == "stuffed honest partial");
 }
@@ -695,4 +691,61 @@ TEST_CASE("1 shard and 4 shards rank a generated-like catalog the same", "[ranki
       CHECK(a.relaxed == b.relaxed);
     }
   }
+}
+
+// ------------------------------------------------------------------------------------------
+// Real shoppers' queries (issue 20): the failures seen on real titles, pinned as golden orders.
+// The titles are written here in the style of ../shared/data/titles (not copied from it).
+
+TEST_CASE("golden real queries: product words, model numbers, unknown compounds, page filled", "[ranking][real]") {
+  // Listing boilerplate is common in real catalogs (2021新款, 时尚 in a large share of fashion
+  // titles): term weights come from the index, so the fixture has it too.
+  std::vector<Listing> ls;
+  for (const char* garment : {"外套", "卫衣", "牛仔裤", "衬衫", "毛衣", "T恤", "短裙", "风衣"})
+    ls.push_back({.sku = std::string("filler_") + garment, .title = std::string("2021新款 时尚 百搭 ") + garment, .sales = 100});
+  for (auto& l : std::vector<Listing>{
+      {.sku = "pingpong", .title = "红双喜乒乓球拍 横拍 双面反胶 初学者"},
+      {.sku = "tennis", .title = "网球拍 碳素 单人 初学者 专业", .sales = 9000},
+      {.sku = "badminton", .title = "羽毛球拍 全碳素 超轻 双拍", .sales = 9000},
+      {.sku = "iphone", .title = "Apple/苹果 iPhone 12 mini 手机 5G"},
+      {.sku = "mate", .title = "华为 mate40pro 手机 麒麟9000"},
+      {.sku = "xiaomi", .title = "小米 12 手机 骁龙", .sales = 20000},
+      {.sku = "bag", .title = "女童书包 小学生 三到六年级 护脊 减负"},
+      {.sku = "suit", .title = "女童套装 2021新款 时尚 洋气 春秋 两件套", .sales = 5000},
+      {.sku = "heels", .title = "2021新款 时尚 高跟鞋 女 细跟", .sales = 5000},
+      {.sku = "dress", .title = "哺乳连衣裙 冬季 喂奶 外出"},
+      {.sku = "leggings", .title = "冬季 显瘦 加绒 打底裤 女", .sales = 8000},
+      {.sku = "thesis", .title = "Word排版 目录 页眉页脚 参考文献 调格式 改格式 人工调整"},
+      {.sku = "books", .title = "名著导读 七年级 课外阅读 配套练习"},
+      {.sku = "pot", .title = "宜兴紫砂壶 手工 茶具 西施壶"},
+      {.sku = "cup", .title = "紫砂 茶杯 主人杯 手工", .sales = 3000},
+       })
+    ls.push_back(l);
+  Market m(ls);
+  auto first = [&](const std::string& q) {
+    auto r = m.search(q, 10);
+    return r.hits.empty() ? std::string("(none)") : r.hits[0].sku_id;
+  };
+  // 乒乓 is tagged onomatopoeia by jieba: still a query word, and the table-tennis bat wins.
+  auto pp = m.search("乒乓 球拍");
+  CHECK(std::find(pp.terms.begin(), pp.terms.end(), "乒乓") != pp.terms.end());
+  CHECK(first("乒乓 球拍") == "pingpong");
+  // Letters and digits match however they are written, and a code inside a longer one.
+  CHECK(first("iphone12") == "iphone");
+  CHECK(first("华为mate40") == "mate");
+  // The product word carries the query: the schoolbag, not the 2021-fashion suit or heels; the
+  // nursing dress, not the slimming leggings.
+  CHECK(first("女童书包2021新款时尚五年级") == "bag");
+  CHECK(first("冬季显瘦连衣裙哺乳") == "dress");
+  // An unknown compound falls back to its sub-words: not empty.
+  CHECK(first("改论文格式") == "thesis");
+  // 著 stays 著 (not 着): the word 名著 is found.
+  CHECK(first("名著导读") == "books");
+  // A one-character product word finds the words it ends (紫砂壶, 西施壶).
+  CHECK(first("紫砂 壶") == "pot");
+  // The page is filled with what matches less of the query, below the best match.
+  CHECK(m.order("冬季显瘦连衣裙哺乳", 10) == "dress leggings");
+  const std::string bags = m.order("女童书包2021新款时尚五年级", 10);
+  CHECK(bags.rfind("bag ", 0) == 0);
+  CHECK(bags.find("suit") != std::string::npos);
 }

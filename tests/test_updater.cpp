@@ -87,6 +87,15 @@ std::vector<std::string> skus_of(const SearchResult& r) {
   return v;
 }
 
+// The SKUs of the hits that cover the whole query (the page is filled with listings covering
+// less of it: docs/ranking.md, "Matching").
+std::vector<std::string> whole_matches(const SearchResult& r) {
+  std::vector<std::string> v;
+  for (const auto& h : r.hits)
+    if (!r.hits.empty() && h.coverage >= r.hits[0].coverage - 1e-9 && r.relaxed.empty()) v.push_back(h.sku_id);
+  return v;
+}
+
 SearchResult find(const Searcher& s, const std::string& q, bool collapse = false) {
   SearchRequest req;
   req.query = q;
@@ -143,7 +152,7 @@ TEST_CASE("update adds, re-indexes, re-values and deletes SKUs, a reopened searc
       const std::string dir = tmp.path + "/idx";
       build_mini(dir, shards);
       Searcher searcher(dir);
-      CHECK(skus_of(find(searcher, "钥匙包")) == std::vector<std::string>{"key1-0"});
+      CHECK(whole_matches(find(searcher, "钥匙包")) == std::vector<std::string>{"key1-0"});
 
       write(tmp.path + "/delta.jsonl", mixed_delta());
       auto s = update(dir, tmp.path + "/delta.jsonl");
@@ -158,13 +167,13 @@ TEST_CASE("update adds, re-indexes, re-values and deletes SKUs, a reopened searc
       CHECK(s.items == 17);  // newitem in, key1 out
 
       // Before reopen the searcher still answers from what it had.
-      CHECK(skus_of(find(searcher, "钥匙包")) == std::vector<std::string>{"key1-0"});
+      CHECK(whole_matches(find(searcher, "钥匙包")) == std::vector<std::string>{"key1-0"});
       searcher.reopen();
       for (const auto& h : find(searcher, "钥匙包").hits) CHECK(h.sku_id != "key1-0");
-      CHECK(skus_of(find(searcher, "雨伞")) == std::vector<std::string>{"new1"});
-      CHECK(skus_of(find(searcher, "登山鞋")) == std::vector<std::string>{"shoe2-0"});
+      CHECK(whole_matches(find(searcher, "雨伞")) == std::vector<std::string>{"new1"});
+      CHECK(whole_matches(find(searcher, "登山鞋")) == std::vector<std::string>{"shoe2-0"});
       auto cups = find(searcher, "1000ml 保温杯");
-      REQUIRE(cups.hits.size() == 1);
+      REQUIRE(whole_matches(cups).size() == 1);
       CHECK(cups.hits[0].price == 39.0);
       auto info = searcher.info();
       CHECK(info.skus == 20);
@@ -548,7 +557,7 @@ TEST_CASE("longtail update and check from the CLI, and an updater killed at rand
   CHECK(c.out.find("index is sound") != std::string::npos);
   Searcher s(dir);
   CHECK(s.info().skus == 30020);
-  CHECK(skus_of(find(s, "编号29999")) == std::vector<std::string>{"gen29999"});
+  CHECK(whole_matches(find(s, "编号29999")) == std::vector<std::string>{"gen29999"});
   // Usage errors exit 2.
   CHECK(test::run_cli("update --index " + dir + " 2>/dev/null").status == 2);
 }

@@ -66,9 +66,15 @@ TEST_CASE("variants: the SKU shown is the one matching the query, and every vari
   CHECK(page(s, "连衣裙") ==
         "dv-blu-m 4/4 [dv-blk-l* 黑色/L, dv-blu-m* 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n"
         "dw-0 1/1 [dw-0* 白色]\n");
-  // The colour is indexed from the attributes: the red SKU is shown, two of four match.
-  CHECK(page(s, "连衣裙 红色") == "dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n");
-  CHECK(page(s, "连衣裙 黑色") == "dv-blk-l 1/4 [dv-blk-l* 黑色/L, dv-blu-m 蓝色/M, dv-red-m 红色/M, dv-red-s 红色/S]\n");
+  // The colour is indexed from the attributes: the red SKU is shown, and the two red SKUs of four
+  // match (the others cover 连衣裙 only). The page is filled with listings covering less: the
+  // white dress, then the red skirt.
+  CHECK(page(s, "连衣裙 红色") == "dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n"
+                                 "dw-0 1/1 [dw-0* 白色]\n"
+                                 "sk-0 1/1 [sk-0* 红色]\n");
+  CHECK(page(s, "连衣裙 黑色") == "dv-blk-l 1/4 [dv-blk-l* 黑色/L, dv-blu-m 蓝色/M, dv-red-m 红色/M, dv-red-s 红色/S]\n"
+                                 "dw-0 1/1 [dw-0* 白色]\n"
+                                 "sk-0 1/1 [sk-0* 红色]\n");
 }
 
 TEST_CASE("variants: filters decide which variants match", "[variants]") {
@@ -101,7 +107,7 @@ TEST_CASE("variants: an index written without the variant slot lists them from t
     db.commit();
   }
   CHECK(page(Searcher(idx), "连衣裙 红色") == expected);
-  CHECK(expected == "dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n");
+  CHECK(expected.rfind("dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n", 0) == 0);
 }
 
 TEST_CASE("variants: the page lookup gives the same variants on 1 and 2 shards", "[variants][shards]") {
