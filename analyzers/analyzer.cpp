@@ -153,6 +153,7 @@ void join_single_runs(const Lexicon::Data& lex, std::string_view bytes, const Un
 // words are a known word plus a head character the dictionary lacks the compound of. A character
 // followed by another single stays (it may begin a word the dictionary lacks).
 constexpr uint8_t kTailAttach = 179;  // 0.70 of 255
+constexpr uint8_t kHeadTail = static_cast<uint8_t>(kHeadCharShare * 255.0 + 0.5);  // index mode's head characters
 void attach_tails(const Lexicon::Data& lex, std::string_view bytes, const Unit* cu, const SegUnit* su,
                   std::vector<uint32_t>& ends) {
   const size_t m = ends.size();
@@ -314,12 +315,12 @@ std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, M
           if (e.from == a && e.to == z) continue;
           out.push_back(make(cu[e.from].b, cu[e.to - 1].e, pos, TokenKind::SubWord));
         }
-        // The head character of a word of two or more Han characters (帆布鞋 -> 鞋, 书包 -> 包,
-        // 紫砂壶 -> 壶) when it mostly ends words: a one-character product word of a query
+        // The head character of a word of two or more Han characters (帆布鞋 -> 鞋, 紫砂壶 -> 壶)
+        // when it mostly ends words (kHeadCharShare): a one-character product word of a query
         // (engine/query_plan.cpp) then finds every listing of that product.
         if (z - a >= 2 && cu[z - 1].kind == UnitKind::Han && cu[z - 2].kind == UnitKind::Han) {
           const auto* c = char_info(lex, s.bytes, s.su[z - 1]);
-          if (c != nullptr && c->tail >= kTailAttach) out.push_back(make(cu[z - 1].b, cu[z - 1].e, pos, TokenKind::SubWord));
+          if (c != nullptr && c->tail >= kHeadTail) out.push_back(make(cu[z - 1].b, cu[z - 1].e, pos, TokenKind::SubWord));
         }
         // Bigrams touching a single-character piece (unless a lexicon word, emitted above).
         for (uint32_t k = a; k < z && k + 1 < n; ++k) {

@@ -114,6 +114,11 @@ class Lexicon {
   std::shared_ptr<const Data> d_;
 };
 
+// A Han character that ends at least this share of the lexicon's words it starts or ends
+// (Lexicon::ending_share) is a head noun: index mode adds it for each word it ends (帆布鞋 -> 鞋),
+// and a query may use it alone as a product word (鞋, 壶, 裙; not 大, 女, 新).
+inline constexpr double kHeadCharShare = 0.6;
+
 class Analyzer {
  public:
   static constexpr const char* kName = "longtail-zh";

@@ -23,6 +23,7 @@ struct RankingProfile {
   uint32_t max_query_terms = 12;
   uint32_t tier_matches = 1000;   // 0 = always search everything (docs/ranking.md, "Broad queries")
   uint32_t tier_candidates = 200;  // stage-2 candidates of a query answered from a tier
+  uint32_t partial_candidates = 300;  // stage-2 candidates when listings covering part of the query join
   // [bm25]
   double bm25_k1 = 1.0, bm25_k2 = 0.0, bm25_k3 = 1.0, bm25_b = 0.5, bm25_min_normlen = 0.5;
   // [blend]
@@ -48,10 +49,11 @@ struct RankingProfile {
   double match_idf_power = 1.0;
   double match_coverage_power = 1.0;
   double match_bm25_share = 0.7;
+  double max_part_share = 0.02;
   uint32_t rerank_depth = 30;
   double surface_weight = 2.0;
   // [relax]
-  uint32_t relax_min_items = 1;
+  uint32_t relax_min_items = 30;
   uint32_t relax_max_parts = 5;
   // [diversity]
   uint32_t shop_per_page = 3;

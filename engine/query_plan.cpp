@@ -25,9 +25,7 @@ const char* term_role_name(TermRole r) {
 namespace {
 
 constexpr size_t kMaxTermBytes = 240;
-// A lone Han character ending at least this share of the lexicon's words it starts or ends is a
-// head noun (鞋 0.9x, 包, 壶, 裙), not a soft modifier (大 0.1x, 女 0.47).
-constexpr double kEndingShare = 0.7;
+
 
 // Function words: particles, prepositions, conjunctions, modal particles, interjections,
 // onomatopoeia (jieba tags u*, p, c, y, e, o), plus a few words the tags miss and English ones.
@@ -107,9 +105,9 @@ QueryPlan plan_query(const analysis::Analyzer& analyzer, const std::string& quer
     pt.text = std::move(t.text);
     pt.informativeness = analyzer.informativeness(pt.text);
     pt.alnum = t.kind == TokenKind::Alnum || t.kind == TokenKind::NumberUnit;
-    // A lone character that mostly ends words is a head noun (壶 of 水壶, 包 of 书包, 裙): it
-    // counts and can be the product word; other lone characters (大, 女, 小) are soft.
-    if (single_han(pt.text, t.kind) && lex.ending_share(pt.text) < kEndingShare) pt.role = TermRole::Soft;
+    // A lone character that mostly ends words is a head noun (壶 of 水壶, 裙 of 连衣裙): it counts
+    // and can be the product word; other lone characters (大 0.17, 女 0.47, 新) are soft.
+    if (single_han(pt.text, t.kind) && lex.ending_share(pt.text) < analysis::kHeadCharShare) pt.role = TermRole::Soft;
     else if (tag == "brand") pt.role = TermRole::Brand;
     else if (t.kind == TokenKind::Alnum) pt.role = TermRole::Model;
     else if (t.kind == TokenKind::Number || t.kind == TokenKind::NumberUnit || t.kind == TokenKind::Part)
@@ -195,11 +193,13 @@ QueryPlan plan_query(const analysis::Analyzer& analyzer, const std::string& quer
     if (parts.empty() && utf8_chars(pt.text) >= 2 && static_cast<unsigned char>(pt.text[0]) >= 0xE0)
       for (auto& c : chars_of(pt.text))
         if (pseen.insert(c).second) parts.push_back(c);
-    // A part inside another part adds nothing the longer one does not say (室外天线: 天线, not 线).
+    // A part inside another part adds nothing the longer one does not say (室外天线: 天线, not 线),
+    // and a lone character says little of a word that has longer parts (标准版: 标准, not 版).
     if (!pt.alnum) {
+      const bool longer = std::any_of(parts.begin(), parts.end(), [](const std::string& x) { return utf8_chars(x) >= 2; });
       std::vector<std::string> outer;
       for (const auto& a : parts) {
-        bool inside = false;
+        bool inside = longer && utf8_chars(a) == 1;
         for (const auto& b : parts) inside = inside || (b.size() > a.size() && b.find(a) != std::string::npos);
         if (!inside) outer.push_back(a);
       }

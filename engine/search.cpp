@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+
 #include <cmath>
 #include <map>
 #include <unordered_set>
@@ -72,6 +73,10 @@ using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 // A term that counts towards coverage: its BM25 weight plus a fixed weight `w`.
+// A part's posting list is long enough to leave out (match.max_part_share) only above this many
+// listings: in a small catalog every part is cheap.
+constexpr double kMinLongPart = 1000;
+
 Xapian::Query counted(const std::string& term, double w) {
   return Xapian::Query(Xapian::Query::OP_AND, Xapian::Query(term),
                        Xapian::Query((new Xapian::FixedWeightPostingSource(w))->release()));
@@ -303,6 +308,9 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     const double share = t.alnum ? 1.0 / double(t.parts.size()) : 1.0 / double(t.parts.size() + 1);
     // A single character of an unknown word (威 of 威驰) says little about it: half a share.
     for (const auto& part : t.parts) {
+      // A part in more than match.max_part_share of the listings (and more than kMinLongPart)
+      // tells little and costs a long posting list in every query that has it.
+      if (double(db.get_termfreq(part)) > std::max(p.max_part_share * double(db.get_doccount()), kMinLongPart)) continue;
       const double f = !t.alnum && part.size() <= 3 && static_cast<unsigned char>(part[0]) >= 0xE0 ? 0.5 : 1.0;
       parts.push_back(counted(part, unit * std::floor(double(units[k]) * share * f + 1e-9)));
     }
@@ -316,8 +324,14 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
                                                   Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()),
                                                   Xapian::Query(t.text)));
   }
+  // Soft terms (lone characters like 大) add BM25 to listings the counted terms found; alone they
+  // are no reason to list one.
+  auto with_soft = [&](Xapian::Query q) {
+    if (soft.empty()) return q;
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_OR, soft.begin(), soft.end()));
+  };
   auto any_of = [&](long except) {
-    std::vector<Xapian::Query> qs = soft;
+    std::vector<Xapian::Query> qs;
     for (size_t k : plan.drop_order)
       if (long(k) != except) qs.push_back(groups[k]);
     return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
@@ -338,21 +352,54 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     mset = run(Xapian::Query::MatchAll);  // filters only: browse by the prior
     chosen = last_query;
   } else {
+    // First every counted term whole (an AND: cheap). A listing with every term outweighs every
+    // listing without one in stage 1, so when the AND fills the candidates, matching any term
+    // would give the same candidates: done. Else the listings covering part of the query join,
+    // up to stage1.partial_candidates (an OR over many terms costs more the more it keeps).
     std::vector<Xapian::Query> attempts;
-    if (product_present) {
-      attempts.push_back(plan.drop_order.size() == 1 && soft.empty()
-                             ? groups[size_t(product)]
-                             : Xapian::Query(Xapian::Query::OP_AND_MAYBE, groups[size_t(product)], any_of(product)));
+    {
+      std::vector<Xapian::Query> all;
+      for (size_t k : plan.drop_order) all.push_back(counted(plan.terms[k].text, unit * double(units[k])));
+      attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end())));
     }
-    attempts.push_back(any_of(-1));
-    const uint32_t min_items = std::max<uint32_t>(p.relax_min_items, req.offset + req.limit);
+    if (product_present)
+      attempts.push_back(with_soft(plan.drop_order.size() == 1
+                                       ? groups[size_t(product)]
+                                       : Xapian::Query(Xapian::Query::OP_AND_MAYBE, groups[size_t(product)], any_of(product))));
+    // Then the listings lacking at most one counted term (of two: the lighter one), each term
+    // whole: MAX(AND(all), AND(all but t1), ..., AND(all but tn)). Every AND is an intersection
+    // (cheap), and MAX gives each listing the weight of the most it covers, so coverage decodes
+    // as for any other match.
+    const size_t n = plan.drop_order.size();
+    if (n >= 2) {
+      std::vector<Xapian::Query> whole;
+      for (size_t k : plan.drop_order) whole.push_back(counted(plan.terms[k].text, unit * double(units[k])));
+      std::vector<Xapian::Query> alts{Xapian::Query(Xapian::Query::OP_AND, whole.begin(), whole.end())};
+      if (n == 2) {
+        alts.push_back(whole[units[plan.drop_order[0]] >= units[plan.drop_order[1]] ? 0 : 1]);
+      } else {
+        for (size_t skip = 0; skip < n; ++skip) {
+          std::vector<Xapian::Query> rest;
+          for (size_t j = 0; j < n; ++j)
+            if (j != skip) rest.push_back(whole[j]);
+          alts.emplace_back(Xapian::Query::OP_AND, rest.begin(), rest.end());
+        }
+      }
+      attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_MAX, alts.begin(), alts.end())));
+    }
+    attempts.push_back(with_soft(any_of(-1)));
+    // Enough partial matches: relax.min_items, whatever the page asked, so that a page of 10 and a
+    // page of 100 rank their first hits alike.
+    const uint32_t min_items = std::max<uint32_t>(p.relax_min_items, 1);
     for (size_t a = 0; a < attempts.size(); ++a) {
       const Xapian::Query& text = attempts[a];
+      if (a == 1) K = std::max<uint32_t>(p.partial_candidates, req.offset + req.limit);
       // A tier answers when it yields tier_candidates items. Else the items it did yield tell
       // how dense the matches are: the next tier tried is the smallest larger one expected to
       // yield 1.5 times what is wanted, else the whole index (with the full candidate count).
       // A tier that yields nothing tells nothing: the next one.
       while (tier >= 0) {
+        const uint32_t full = K;
         K = std::max<uint32_t>(p.tier_candidates, req.offset + req.limit);
         mset = run(text);
         if (mset.size() >= K) break;
@@ -361,7 +408,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
         for (size_t j = size_t(tier) + 1; j < shares.size() && next < 0; ++j)
           if (shares[j] >= need) next = int(j);
         tier = next;
-        K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
+        K = full;
       }
       if (tier >= 0) {
         res.searched_share = shares[size_t(tier)];
@@ -370,7 +417,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       }
       mset = run(text);
       chosen = last_query;
-      if (mset.size() >= min_items) break;
+      if (a == 0 ? mset.size() >= K : mset.size() >= min_items) break;
     }
   }
   enq.set_query(chosen);

@@ -215,7 +215,7 @@ IndexCheck check_index(const std::string& index_dir);
 // Result orders. Every order requires the query to match; integrity removals and demotions
 // apply to all of them (docs/ranking.md).
 enum class SortOrder : uint8_t {
-  Relevance,  // Default. Coverage tiers, then the profile's blend of text and signals.
+  Relevance,  // Default. Text relevance (weighted coverage, BM25) blended with signals, then a surface rerank.
   Sales,      // sales_30d (damped by sales trust), descending
   Newness,    // listed_at, newest first
   PriceAsc,   // effective price (price + shipping fee), cheapest first
@@ -226,7 +226,8 @@ enum class SortOrder : uint8_t {
 SortOrder parse_sort_order(const std::string& name);
 const char* sort_order_name(SortOrder s);
 
-// A shopper's preferences (`--user FILE`). They reorder listings within a coverage tier only.
+// A shopper's preferences (`--user FILE`). Scaled by the text relevance like every signal: they
+// reorder listings that match the query alike.
 // JSON form: {"categories": {"女装/连衣裙": 1.0}, "brands": {"优衣库": 0.8},
 //             "price_band": [50, 200]}
 struct UserPreferences {
@@ -278,9 +279,9 @@ struct ExplainPenalty {
 };
 
 struct Explanation {
-  double coverage = 0;                       // query terms the listing covers (tier)
+  double coverage = 0;                       // query terms covered, weighted (== Hit::coverage)
   uint32_t query_terms = 0;                  // meaningful terms of the (analyzed) query
-  std::vector<std::string> matched_terms;    // terms (or, after fallback, parts) it matches
+  std::vector<std::string> matched_terms;    // terms it has whole, or "term(parts)" it has parts of
   std::vector<std::string> missing_terms;
   double bm25 = 0;                           // stage-1 text score (Xapian BM25)
   double stage1_weight = 0;                  // full stage-1 weight (coverage + BM25 + prior)
@@ -299,7 +300,8 @@ struct Variant {
   // The SKU's attributes as listed in the catalog, in catalog order (colour before size, as the
   // seller wrote them), so "红色/M" reads the way the listing does.
   std::vector<std::pair<std::string, std::string>> attrs;
-  // Whether this SKU matches the query and filters the page was ranked with (after relaxation).
+  // Whether this SKU matches the query and filters the page was ranked with, covering as much of
+  // the query as the item's best-covering SKU.
   bool matched = false;
 };
 
@@ -309,8 +311,9 @@ struct Hit {
   // the query best (attribute values are indexed as text: `连衣裙 红色` shows a red SKU).
   std::string sku_id, item_id, shop_id, title, category, brand;
   double price = 0, shipping_fee = 0;
-  double score = 0;        // within-tier score in [0, 1] (hits are ordered by coverage, then score)
-  double coverage = 0;     // query terms covered (fractional after sub-word fallback)
+  double score = 0;        // in [0, 1]; hits are ordered by it (docs/ranking.md, "Stage 2")
+  double coverage = 0;     // query terms covered: all counted terms for a full match, else the
+                           // weighted share of them (terms weigh by idf and role; parts a share)
   // With collapse: the SKUs of this item that match the query (Variant::matched), counted
   // exactly, the same for local and remote shards. Without collapse: 1.
   uint32_t variants = 1;
@@ -337,7 +340,7 @@ struct Facet {
 struct SearchResult {
   std::string query;
   uint64_t total_estimated = 0;       // matching items (collapsed) or SKUs, estimated
-  std::vector<std::string> relaxed;   // query terms dropped to find results (in drop order)
+  std::vector<std::string> relaxed;   // when no listing has every query term whole: those the first hit lacks
   std::vector<Hit> hits;
   std::string message;                // e.g. why nothing could be searched
   std::vector<std::string> terms;     // the query's meaningful terms, as matched
