@@ -417,7 +417,10 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       }
       mset = run(text);
       chosen = last_query;
-      if (a == 0 ? mset.size() >= K : mset.size() >= min_items) break;
+      // A one-term query has no listing missing a word, only listings with parts of it: they
+      // join only when the term itself is in fewer than relax.min_items listings.
+      const bool exact = a == 0 && (mset.size() >= K || (plan.drop_order.size() == 1 && mset.size() >= min_items));
+      if (exact || (a > 0 && mset.size() >= min_items)) break;
     }
   }
   enq.set_query(chosen);
