@@ -23,7 +23,7 @@ struct RankingProfile {
   uint32_t max_query_terms = 12;
   uint32_t tier_matches = 1000;   // 0 = always search everything (docs/ranking.md, "Broad queries")
   uint32_t tier_candidates = 200;  // stage-2 candidates of a query answered from a tier
-  uint32_t partial_candidates = 300;  // stage-2 candidates when listings covering part of the query join
+  uint32_t partial_candidates = 100;  // stage-2 candidates when listings covering part of the query join
   // [bm25]
   double bm25_k1 = 1.0, bm25_k2 = 0.0, bm25_k3 = 1.0, bm25_b = 0.5, bm25_min_normlen = 0.5;
   // [blend]

@@ -26,7 +26,6 @@ namespace {
 
 constexpr size_t kMaxTermBytes = 240;
 
-
 // Function words: particles, prepositions, conjunctions, modal particles, interjections,
 // onomatopoeia (jieba tags u*, p, c, y, e, o), plus a few words the tags miss and English ones.
 // jieba's tags come from general text: a word of two or more characters tagged onomatopoeia or

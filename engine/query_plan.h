@@ -1,6 +1,6 @@
 // Query analysis for ranking: which of the user's words are meaningful, what role each plays
-// (product word, brand, model, modifier, ...), how informative it is, in which order terms are
-// relaxed, and the sub-word parts used by the last relaxation step. docs/ranking.md, "Query".
+// (product word, brand, model, modifier, ...), how informative it is, and the sub-word parts a
+// listing can match a term by. docs/ranking.md, "Query analysis".
 #pragma once
 
 #include <cstdint>
@@ -26,21 +26,20 @@ struct PlannedTerm {
   std::string text;              // normalized index term
   TermRole role = TermRole::Word;
   float informativeness = 1;     // Analyzer::informativeness, in (0, 1]
-  double keep = 0;               // relaxation priority: the lowest is dropped first
+  double keep = 0;               // how much the term matters: beyond max_terms the lowest go first
   std::vector<std::string> parts;  // sub-words / bigrams / characters, most informative first
   // A letters+digits or number+unit token (iphone12, 500ml): its parts together are the term
   // however it is written (iPhone 12), so each part is worth 1/m of it, not 1/(m+1).
   bool alnum = false;
-  double weight = 1;               // importance in the query (engine/search.cpp term_weights)
 };
 
 struct QueryPlan {
   std::vector<PlannedTerm> terms;        // meaningful terms, in query order (deduplicated)
   std::vector<std::string> stop_words;   // terms removed as stop words
   std::vector<std::string> overflow;     // terms beyond max_terms, removed (least informative)
-  // Indexes into `terms` of the counted (non-soft) terms, in the order relaxation makes them
-  // optional: drop_order.front() first. The last entry is the product word (never dropped by
-  // the term steps; only the sub-word fallback relaxes it).
+  // Indexes into `terms` of the counted (non-soft) terms, by increasing `keep` (the product word
+  // last). Matching weighs them all (engine/search.cpp); the order only decides which terms
+  // beyond max_terms are removed.
   std::vector<size_t> drop_order;
   size_t counted() const { return drop_order.size(); }
 };

@@ -142,7 +142,7 @@ Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool key
 }
 
 // Coverage units of each counted term of `plan` (0 for soft terms; docs/ranking.md, "Matching"):
-// weight(t) = (idf(t) / ln(N + 1))^idf_power x role factor, with idf(t) = ln((N + 1)/(df + 0.5))
+// weight(t) = (idf(t) / ln(2(N + 1)))^idf_power x role factor, with idf(t) = ln((N + 1)/(df + 0.5))
 // over the index's N documents (a term the index lacks whole takes its parts' mean idf), scaled
 // so the mean counted term gets kUnitsPerTerm units (at least 1 each).
 std::vector<int64_t> term_units(Xapian::Database& db, const QueryPlan& plan, const RankingProfile& p) {
@@ -291,7 +291,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   // Matching (docs/ranking.md, "Matching"): every counted term adds its BM25 weight and a fixed
   // weight of units(t) coverage units when a listing has it whole, a share of them when the
   // listing has only some of its parts. Units follow how informative the term is in this index
-  // (term_weights), so a listing covering the product word and the rare specifics ranks with one
+  // (term_units), so a listing covering the product word and the rare specifics ranks with one
   // covering every word, and above one covering only the common words.
   const std::vector<int64_t> units = term_units(db, plan, p);
   int64_t total_units = 0;
@@ -338,7 +338,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   };
   // The product word (whole or by its parts) is required while some listing has it; the other
   // terms add coverage. Without a product word, or when requiring it leaves fewer items than
-  // relax.min_items (or the page asked for), every term is optional.
+  // relax.min_items, every term is optional (match.require_product; off by default).
   bool product_present = false;
   if (product >= 0 && p.require_product) {
     const auto& t = plan.terms[size_t(product)];
