@@ -331,8 +331,8 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
   }
 
   // Diversity (relevance only): per page, at most shop_per_page hits of a shop and
-  // cross_shop_per_page of a cross-shop duplicate cluster, when another listing of the same
-  // coverage tier can take the place.
+  // cross_shop_per_page of a cross-shop duplicate cluster, when another listing covering the
+  // same coverage units can take the place.
   bool diversify = ctx.sort == SortOrder::Relevance && (p.shop_per_page > 0 || p.cross_shop_per_page > 0) && ctx.page_size > 0;
   if (!diversify) {
     out.order = std::move(kept);

@@ -1,8 +1,8 @@
 // Stage 2 of ranking: re-ranks the stage-1 candidates with the full profile. It reads only what
-// the match set carries (the stage-1 weight and document values), never document data, so it
-// costs the same for local and remote shards. docs/ranking.md gives every formula.
+// the match set carries (the stage-1 weight and document values); only the surface rerank reads
+// the titles of the best rerank_depth candidates. docs/ranking.md gives every formula.
 //
-//   order (relevance):  coverage tier desc, score desc, sku_id asc
+//   order (relevance):  score desc, sku_id asc; then the best rerank_depth by score + surface
 //   score = integrity * max(0, blend) / max_blend, integrity = penalty * shop_penalty
 //   then: removals (blocked shops, too many violations), same-shop duplicates below the first
 //   pages, shop diversity and cross-shop duplicates per page.

@@ -3,8 +3,8 @@
 // Stage 1 (run by Xapian, locally or on remote shards, with built-in pieces only): BM25 text
 // weight + a fixed coverage weight per matched query term (FixedWeightPostingSource) + the
 // static prior (ValueWeightPostingSource over slot 9, scaled; from the stage-1 columns when
-// given, engine/columns.h), boolean filters, collapse by item_id; relaxation steps re-run it with
-// fewer required terms. Stage 2 (engine/ranking.h)
+// given, engine/columns.h), boolean filters, collapse by item_id; matching steps (every term,
+// all but one, any term) re-run it while too few items match. Stage 2 (engine/ranking.h)
 // re-ranks the top candidates with the full profile. docs/ranking.md.
 #pragma once
 
