@@ -5,7 +5,14 @@
 // listings only) are visited, through Xapian's value stream; nothing is held per listing except
 // in --labels mode (the labels file and the set of flagged SKUs of each detector).
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <thread>
 #include <fstream>
 #include <map>
 #include <set>
@@ -18,7 +25,11 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "analyzers/analyzer.h"
 #include "engine/index_state.h"
+#include "index/build_profile.h"
+#include "index/builder.h"
+#include "index/catalog.h"
 #include "index/document.h"
 #include "index/integrity.h"
 #include "index/layout.h"
@@ -55,8 +66,8 @@ struct Listing {
 };
 
 // Calls fn(listing) for every flagged listing matching the filters, until fn returns false.
-template <class Fn>
-void scan(const engine::IndexState& st, const Xapian::Database& db, const std::string& shop, const std::string& reason, Fn&& fn) {
+void scan(const engine::IndexState& st, const Xapian::Database& db, const std::string& shop, const std::string& reason,
+          const std::function<bool(const Listing&)>& fn) {
   for (auto it = db.valuestream_begin(index::slot::kIntegrityFlags); it != db.valuestream_end(index::slot::kIntegrityFlags); ++it) {
     const std::string names = *it;
     if (!reason.empty() && !has_reason(names, reason)) continue;
@@ -86,8 +97,68 @@ std::string listing_json(const Listing& l) {
   return o + "]}";
 }
 
+// Calls fn(listing) for every flagged listing, until fn returns false: from an index (scan) or
+// from a catalog (scan_catalog).
+using FlaggedScan = std::function<void(const std::function<bool(const Listing&)>&)>;
+
+// --catalog: the detectors run over catalog files as a build runs them (pass 1 observes every
+// record, finish() freezes the statistics and clusters duplicates, pass 2 assesses), without
+// writing an index. Bad lines are skipped and counted. The model's spill and prints files go to a
+// temporary directory, removed at the end. Returns the SKUs assessed.
+uint64_t scan_catalog(const std::vector<std::string>& files, const std::string& shops_file, const std::string& profile,
+                      int threads, const std::string& shop, const std::string& reason,
+                      const std::function<bool(const Listing&)>& fn) {
+  for (const auto& f : files)
+    if (f == "-" || !std::filesystem::is_regular_file(f)) throw UsageError(f + ": no such catalog file (the catalog is read twice: give a file)");
+  const index::BuildProfile bp = profile.empty() ? index::BuildProfile{} : index::read_build_profile_file(profile);
+  index::RejectSink sink(OnError::Skip, "");
+  std::unordered_map<std::string, index::ShopRecord> shops;
+  if (!shops_file.empty()) shops = index::read_shops(shops_file, sink);
+  auto base = analysis::Lexicon::load_default();
+  const analysis::Analyzer analyzer(base);
+  std::string tmpl = (std::filesystem::temp_directory_path() / "longtail-audit-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw DataError("cannot create a temporary directory: " + std::string(std::strerror(errno)));
+  struct Remove {
+    std::string dir;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } remove{tmpl};
+  index::IntegrityModel model(analyzer, bp.integrity, tmpl);
+  model.set_shops(shops);
+  index::RecordParser parser;
+  auto each = [&](auto&& on_record) {
+    for (const auto& file : files) {
+      index::LineReader reader(file);
+      index::LineReader::Line line;
+      index::SkuRecord rec;
+      while (reader.next(line)) {
+        if (!sink.screen(file, line)) continue;
+        RecordError err{file, line.number, "", ""};
+        if (!parser.parse_sku(line.text, rec, err) || rec.deleted) continue;
+        if (!on_record(rec)) return;
+      }
+    }
+  };
+  each([&](const index::SkuRecord& r) {
+    model.observe(r);
+    return true;
+  });
+  model.finish(std::max(1, threads));
+  uint64_t n = 0;
+  each([&](const index::SkuRecord& r) {
+    ++n;
+    if (!shop.empty() && r.shop_id != shop) return true;
+    Listing l{r, model.assess(r)};
+    if (!l.v.flagged() || (!reason.empty() && !has_reason(l.v.reason_names(), reason))) return true;
+    return fn(l);
+  });
+  return n;
+}
+
 // --labels: precision and recall per detector against labels.jsonl (`longtail gen`).
-int evaluate(const engine::IndexState& st, const Xapian::Database& db, uint64_t skus, const std::string& labels_path, bool json) {
+int evaluate(const FlaggedScan& scan_flagged, uint64_t skus, const std::string& labels_path, bool json) {
   std::ifstream in(labels_path);
   if (!in) throw UsageError(labels_path + ": cannot read labels file");
   std::unordered_map<std::string, std::set<std::string>> label_of;  // sku -> abuse kinds
@@ -111,7 +182,7 @@ int evaluate(const engine::IndexState& st, const Xapian::Database& db, uint64_t 
   std::map<std::string, Count> per;
   std::map<std::string, uint64_t> found;  // labelled SKUs flagged by their own detector (recall)
   uint64_t honest_any = 0, honest_any_excl_originals = 0;
-  scan(st, db, "", "", [&](const Listing& l) {
+  scan_flagged([&](const Listing& l) {
     auto lab = label_of.find(l.rec.sku_id);
     bool is_honest = lab == label_of.end();
     bool is_original = originals.count(l.rec.item_id) > 0;
@@ -180,12 +251,19 @@ int evaluate(const engine::IndexState& st, const Xapian::Database& db, uint64_t 
 void register_audit(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand("audit", "List flagged listings with their integrity reasons and penalties");
   struct Args {
-    std::string index, shop, reason, labels;
+    std::string index, shop, reason, labels, shops, profile;
+    std::vector<std::string> catalog;
     bool json = false;
     uint64_t limit = 0;
+    int threads = 0;
   };
   auto a = std::make_shared<Args>();
-  add_index_option(*cmd, a->index);
+  cmd->add_option("--index", a->index, "Index directory (its flagged listings)");
+  cmd->add_option("--catalog", a->catalog,
+                  "Instead of an index: run the detectors over these catalog files as a build would, writing nothing");
+  cmd->add_option("--shops", a->shops, "With --catalog: the shops file");
+  cmd->add_option("--profile", a->profile, "With --catalog: a profile whose [integrity] thresholds to use");
+  cmd->add_option("--threads", a->threads, "With --catalog: threads for the fingerprints (default: all cores)");
   cmd->add_option("--shop", a->shop, "Only listings of this shop_id");
   cmd->add_option("--reason", a->reason,
                   "Only listings flagged for this reason (duplicate_listing, brand_stuffing, hotword_stuffing, "
@@ -199,16 +277,48 @@ void register_audit(CLI::App& app, int& rc) {
                                                    "category_misrepresentation", "title_length", "shipping_fee_game",
                                                    "advertisement", "sham_sales"};
     if (!a->reason.empty() && !kReasons.count(a->reason)) throw UsageError("--reason: unknown reason \"" + a->reason + "\"");
-    auto st = engine::open_index_state(a->index);
-    Xapian::Database db = st->open_database();
+    if (a->index.empty() == a->catalog.empty()) throw UsageError("audit: give --index DIR or --catalog FILE (one of them)");
+    if (a->catalog.empty() && (!a->shops.empty() || !a->profile.empty()))
+      throw UsageError("audit: --shops and --profile go with --catalog");
+    const int threads = a->threads > 0 ? a->threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    // The flagged listings, from the index or from the catalog.
+    std::shared_ptr<const engine::IndexState> st;
+    std::optional<Xapian::Database> db;
+    uint64_t skus = 0;
+    if (!a->index.empty()) {
+      st = engine::open_index_state(a->index);
+      db = st->open_database();
+      skus = st->manifest.skus;
+    }
+    auto scan_flagged = [&](const std::string& shop, const std::string& reason, const std::function<bool(const Listing&)>& fn) {
+      if (st)
+        scan(*st, *db, shop, reason, fn);
+      else
+        skus = scan_catalog(a->catalog, a->shops, a->profile, threads, shop, reason, fn);
+    };
     if (!a->labels.empty()) {
-      rc = evaluate(*st, db, st->manifest.skus, a->labels, a->json);
+      if (st) {
+        rc = evaluate([&](const std::function<bool(const Listing&)>& fn) { scan_flagged("", "", fn); }, skus, a->labels, a->json);
+      } else {
+        // The SKU count is known only after the catalog pass: collect the flagged listings first.
+        std::vector<Listing> flagged;
+        scan_flagged("", "", [&](const Listing& l) {
+          flagged.push_back(l);
+          return true;
+        });
+        rc = evaluate(
+            [&](const std::function<bool(const Listing&)>& fn) {
+              for (const auto& l : flagged)
+                if (!fn(l)) return;
+            },
+            skus, a->labels, a->json);
+      }
       return;
     }
     uint64_t shown = 0;
     if (!a->json)
       std::printf("%-12s %-12s %-10s %7s  %-40s %s\n", "sku_id", "item_id", "shop_id", "penalty", "reasons", "title / explanation");
-    scan(*st, db, a->shop, a->reason, [&](const Listing& l) {
+    scan_flagged(a->shop, a->reason, [&](const Listing& l) {
         if (a->limit && shown >= a->limit) return false;
         ++shown;
         if (a->json) {

@@ -79,7 +79,7 @@ const Defs& defs() {
       {"relax.max_parts", count(&P::relax_max_parts, 1, 5)},
       {"diversity.shop_per_page", count(&P::shop_per_page, 0, 1000)},
       {"diversity.cross_shop_per_page", count(&P::cross_shop_per_page, 0, 1000)},
-      {"integrity.dup_demote_pages", count(&P::dup_demote_pages, 0, 1000)},
+      {"diversity.min_score_ratio", num(&P::diversity_min_score_ratio, 0, 1)},
       {"integrity.max_violations", num(&P::max_violations, 0, 1e12)},
       {"integrity.remove_blocked", flag(&P::remove_blocked)},
       {"integrity.sort_demote_below", num(&P::sort_demote_below, 0, 1)},

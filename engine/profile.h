@@ -58,8 +58,8 @@ struct RankingProfile {
   // [diversity]
   uint32_t shop_per_page = 3;
   uint32_t cross_shop_per_page = 1;
+  double diversity_min_score_ratio = 0.8;
   // [integrity]
-  uint32_t dup_demote_pages = 2;
   double max_violations = 20;
   bool remove_blocked = true;
   double sort_demote_below = 0.7;

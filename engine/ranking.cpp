@@ -258,15 +258,16 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
     };
     std::sort(kept.begin(), kept.end(), by_score);
     // Rerank (docs/ranking.md, "Surface rerank"): the best rerank_depth candidates are reordered
-    // by score / best score + surface_weight x surface, rescaled into [0, best score]; the others
-    // keep their places below them.
+    // by score / best score + surface_weight x surface x integrity, rescaled into [0, best score]
+    // (an integrity penalty scales the surface part too: it multiplies the whole score); the
+    // others keep their places below them.
     const size_t depth = std::min<size_t>(kept.size(), p.rerank_depth);
     if (ctx.surface && p.surface_weight > 0 && depth > 1 && kept.front().score > 0) {
       const double top = kept.front().score, w = p.surface_weight;
       for (size_t i = 0; i < depth; ++i) {
         Candidate& c = kept[i];
         c.surface = std::clamp(ctx.surface(c), 0.0, 1.0);
-        c.score = top * (c.score / top + w * c.surface) / (1.0 + w);
+        c.score = top * (c.score / top + w * c.surface * c.integrity) / (1.0 + w);
       }
       std::sort(kept.begin(), kept.begin() + long(depth), by_score);
     }
@@ -297,8 +298,9 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
   }
 
   // Same-shop duplicate clusters: only the best-placed listing keeps its place; the others go
-  // below the first `dup_demote_pages` pages.
-  const size_t boundary = size_t(p.dup_demote_pages) * ctx.page_size;
+  // below every listing that is not such a duplicate, however short the result list (a shop's
+  // re-listings never take a place another listing could fill).
+  size_t boundary = 0;
   std::vector<bool> dup_demoted;
   {
     std::unordered_map<std::string, std::string> first_of;  // cluster -> sku of its best listing
@@ -308,25 +310,20 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
         auto [it, fresh] = first_of.emplace(c.dup_cluster, c.sku);
         if (!fresh) {
           c.moves.push_back({"duplicate", 1,
-                             "same-shop duplicate of " + it->second + " (cluster " + c.dup_cluster + "): moved below the first " +
-                                 std::to_string(p.dup_demote_pages) + " pages"});
+                             "same-shop duplicate of " + it->second + " (cluster " + c.dup_cluster +
+                                 "): moved below every listing that is not a duplicate"});
           demoted.push_back(std::move(c));
           continue;
         }
       }
       stay.push_back(std::move(c));
     }
-    size_t at = std::min(boundary, stay.size());
-    kept.clear();
-    for (size_t i = 0; i < at; ++i) kept.push_back(std::move(stay[i]));
-    dup_demoted.assign(at, false);
+    boundary = stay.size();
+    kept = std::move(stay);
+    dup_demoted.assign(kept.size(), false);
     for (auto& c : demoted) {
       kept.push_back(std::move(c));
       dup_demoted.push_back(true);
-    }
-    for (size_t i = at; i < stay.size(); ++i) {
-      kept.push_back(std::move(stay[i]));
-      dup_demoted.push_back(false);
     }
   }
 
@@ -368,6 +365,8 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
       for (size_t j = first + 1; j < n; ++j) {
         if (used[j] || kept[j].cov_units != tier) continue;
         if (dup_demoted[j] && result.size() < boundary) continue;
+        // Spread, never lift: the replacement must be nearly as good (relevance scores).
+        if (kept[j].score < p.diversity_min_score_ratio * kept[first].score) break;
         if (allowed(kept[j])) {
           pick = j;
           break;

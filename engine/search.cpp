@@ -543,7 +543,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
         ex.signals.push_back({"surface", c.surface, c.surface, p.surface_weight, c.surface * p.surface_weight,
                               "query characters and character pairs found in the title; rerank of the best " +
                                   std::to_string(p.rerank_depth) + ": score = best x (score / best + " +
-                                  std::to_string(p.surface_weight).substr(0, 4) + " x surface) / (1 + weight)"});
+                                  std::to_string(p.surface_weight).substr(0, 4) + " x surface x integrity) / (1 + weight)"});
         ex.final_score = reranked;
         c.score = reranked;
       }

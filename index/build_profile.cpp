@@ -11,7 +11,7 @@
 namespace longtail::index {
 
 bool is_ranking_integrity_key(std::string_view key) {
-  return key == "dup_demote_pages" || key == "max_violations" || key == "remove_blocked" || key == "sort_demote_below";
+  return key == "max_violations" || key == "remove_blocked" || key == "sort_demote_below";
 }
 
 BuildProfile read_build_profile(std::string_view text, const std::string& source) {

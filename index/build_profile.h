@@ -1,7 +1,7 @@
 // The build-time tables of a ranking profile (profiles/default.toml): [build] sets the signal
 // constants (index/signals.h SignalParams), [integrity] the detector thresholds
 // (index/integrity.h IntegrityThresholds). `longtail build --profile FILE` reads them; the
-// [integrity] keys that ranking applies at query time (dup_demote_pages, max_violations,
+// [integrity] keys that ranking applies at query time (max_violations,
 // remove_blocked, sort_demote_below: engine/profile.h) are skipped here.
 #pragma once
 

@@ -281,6 +281,7 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
   element doc;
   if (!parse_doc(impl_->parser, impl_->padded, line, c, doc)) return false;
   out = SkuRecord{};
+  out.reviews_known = false;
   bool has_sku = false, has_title = false, has_item = false;
   std::unordered_set<std::string_view> seen;
   simdjson::dom::object obj_key = doc.get_object().value_unsafe();
@@ -332,6 +333,7 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
       if (!get_count(c, v, "sales_30d", out.sales_30d)) return false;
     } else if (key == "reviews") {
       if (!get_count(c, v, "reviews", out.reviews)) return false;
+      out.reviews_known = true;
     } else if (key == "good_reviews") {
       if (!get_count(c, v, "good_reviews", out.good_reviews)) return false;
     } else if (key == "listed_at") {

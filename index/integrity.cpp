@@ -52,6 +52,7 @@ const ThresholdKey kThresholdKeys[] = {
     {"brand_others_branded", &IntegrityThresholds::brand_others_branded, 1, 100},
     {"brand_others_unbranded", &IntegrityThresholds::brand_others_unbranded, 1, 100},
     {"brand_common_share", &IntegrityThresholds::brand_common_share, 0, 1},
+    {"brand_leaf_common_share", &IntegrityThresholds::brand_leaf_common_share, 0, 1},
     {"brand_penalty", &IntegrityThresholds::brand_penalty, 0.001, 1},
     {"term_min_items", &IntegrityThresholds::term_min_items, 1, 1e9},
     {"offcat_max_affinity", &IntegrityThresholds::offcat_max_affinity, 0, 1},
@@ -62,6 +63,7 @@ const ThresholdKey kThresholdKeys[] = {
     {"miscat_max_listed", &IntegrityThresholds::miscat_max_listed, 0, 1},
     {"miscat_min_focus", &IntegrityThresholds::miscat_min_focus, 0, 1},
     {"miscat_penalty", &IntegrityThresholds::miscat_penalty, 0.001, 1},
+    {"category_min_items", &IntegrityThresholds::category_min_items, 1, 1e12},
     {"length_quantile", &IntegrityThresholds::length_quantile, 0.5, 1},
     {"length_factor", &IntegrityThresholds::length_factor, 1, 10},
     {"length_min_chars", &IntegrityThresholds::length_min_chars, 1, 10000},
@@ -70,12 +72,14 @@ const ThresholdKey kThresholdKeys[] = {
     {"fee_leaf_factor", &IntegrityThresholds::fee_leaf_factor, 0, 1000},
     {"fee_max_price_share", &IntegrityThresholds::fee_max_price_share, 0, 1},
     {"fee_penalty", &IntegrityThresholds::fee_penalty, 0.001, 1},
+    {"fee_min_leaf_items", &IntegrityThresholds::fee_min_leaf_items, 1, 1e12},
     {"ad_penalty", &IntegrityThresholds::ad_penalty, 0.001, 1},
     {"sham_min_sales", &IntegrityThresholds::sham_min_sales, 1, 1e12},
     {"sham_max_review_rate", &IntegrityThresholds::sham_max_review_rate, 0, 1},
     {"sham_ref_review_rate", &IntegrityThresholds::sham_ref_review_rate, 1e-6, 1},
     {"sham_min_trust", &IntegrityThresholds::sham_min_trust, 0, 1},
     {"sham_shop_factor", &IntegrityThresholds::sham_shop_factor, 1, 1e9},
+    {"sham_min_age_days", &IntegrityThresholds::sham_min_age_days, 0, 1e6},
     {"min_penalty", &IntegrityThresholds::min_penalty, 0.001, 1},
 };
 
@@ -294,12 +298,115 @@ bool standalone(std::string_view title, const Token& tk) {
   return false;
 }
 
-// ------------------------------------------------------------------------------------------
-// Contact details (advertisement). Works on the NORMALIZED title (NFKC, lower case).
-
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_alpha(char c) { return c >= 'a' && c <= 'z'; }
 inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+
+// A Latin name and a Han name written together as one brand: "Casio/卡西欧", "CHANDO/自然堂",
+// "自然堂(CHANDO)", "自然堂（CHANDO）". The Han side is a run of 2-8 Han characters bounded by
+// anything else (a longer run, as in "Colgate/高露洁柑橘充电式", is not a name: skipped); the
+// Latin side a run of letters, digits and & ' . - of at least two characters.
+std::vector<std::pair<std::string, std::string>> script_pairs(std::string_view s) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto latin = [](char c) { return is_alnum(char(c | 0x20)) || c == '&' || c == '\'' || c == '-' || c == '.'; };
+  auto han_at = [&](size_t i) {  // a 3-byte UTF-8 sequence in U+4E00..U+9FFF starts at i
+    if (i + 3 > s.size()) return false;
+    unsigned char b = static_cast<unsigned char>(s[i]);
+    return b >= 0xE4 && b <= 0xE9 && (static_cast<unsigned char>(s[i + 1]) & 0xC0) == 0x80;
+  };
+  auto latin_before = [&](size_t e) {
+    size_t b = e;
+    while (b > 0 && latin(s[b - 1])) --b;
+    return s.substr(b, e - b);
+  };
+  auto latin_after = [&](size_t b) {
+    size_t e = b;
+    while (e < s.size() && latin(s[e])) ++e;
+    return s.substr(b, e - b);
+  };
+  auto han_before = [&](size_t e) {
+    size_t b = e;
+    while (b >= 3 && han_at(b - 3)) b -= 3;
+    return s.substr(b, e - b);
+  };
+  auto han_after = [&](size_t b) {
+    size_t e = b;
+    while (han_at(e)) e += 3;
+    return s.substr(b, e - b);
+  };
+  auto ok = [](std::string_view latin_name, std::string_view han_name) {
+    return latin_name.size() >= 2 && han_name.size() >= 6 && han_name.size() <= 24 &&
+           !std::all_of(latin_name.begin(), latin_name.end(), [](char c) { return is_digit(c) || c == '.' || c == '-'; });
+  };
+  for (size_t i = 0; i < s.size(); ++i) {
+    size_t sep = 0;
+    bool paren = false;
+    if (s[i] == '/') sep = 1;
+    else if (s.substr(i, 3) == "／") sep = 3;
+    else if (s[i] == '(') sep = 1, paren = true;
+    else if (s.substr(i, 3) == "（") sep = 3, paren = true;
+    if (!sep) continue;
+    const size_t r = i + sep;
+    if (!paren) {
+      // Latin/Han or Han/Latin.
+      auto l = latin_before(i), h = han_after(r);
+      if (ok(l, h)) out.emplace_back(l, h);
+      auto h2 = han_before(i), l2 = latin_after(r);
+      if (ok(l2, h2)) out.emplace_back(l2, h2);
+    } else {
+      // Han(Latin): the Latin name fills the parentheses.
+      auto h = han_before(i), l = latin_after(r);
+      size_t e = r + l.size();
+      if ((s.substr(e, 1) == ")" || s.substr(e, 3) == "）") && ok(l, h)) out.emplace_back(l, h);
+    }
+  }
+  return out;
+}
+
+// Brand fields that name no brand (canonical form).
+bool placeholder_brand(std::string_view c) {
+  static const std::unordered_set<std::string_view> kNone = {
+      "其他", "其它", "other", "others", "无", "无品牌", "无牌", "none", "暂无", "不详", "未知", "杂牌", "n/a", "na", "oem", "通用", "无品牌/其他"};
+  return kNone.count(c) > 0;
+}
+
+// A pre-sale listing (预售, 定金, 预定, 预订, 尾款): its sales are orders not delivered yet, so no
+// review can exist; its missing reviews say nothing about its sales.
+bool is_presale(std::string_view title) {
+  for (std::string_view w : {std::string_view("预售"), std::string_view("定金"), std::string_view("预定"),
+                             std::string_view("预订"), std::string_view("尾款")})
+    if (title.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
+// A title (canonical form: normalized, no spaces) that claims compatibility somewhere: brands it
+// names are what it fits (适用, 兼容, 通用, 适配, 专用, for/fits + a name).
+bool is_compat_title(std::string_view c) {
+  for (std::string_view w : {std::string_view("适用"), std::string_view("兼容"), std::string_view("通用"),
+                             std::string_view("适配"), std::string_view("专用")})
+    if (c.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
+// Words that cannot be unrelated to a listing by construction: the levels of its own category
+// path and of its own brand field (every alias), whole and in their analyzer words.
+struct OwnWords {
+  std::unordered_set<std::string> words;  // analyzer words of the levels and aliases
+  std::vector<std::string> phrases;       // levels and aliases, canonical
+  bool contains(std::string_view w) const {
+    if (words.count(std::string(w))) return true;
+    for (const auto& ph : phrases) {
+      if (ph.find(w) != std::string::npos) return true;  // a sub-word of a level or alias
+      // A title word that contains a level of two or more characters (蓝牙耳机 under 耳机).
+      if (utf8_chars(ph) >= 2 && w.find(ph) != std::string_view::npos) return true;
+    }
+    return false;
+  }
+};
+
+// ------------------------------------------------------------------------------------------
+// Contact details (advertisement). Works on the NORMALIZED title (NFKC, lower case).
+
 
 // Skips separators a seller puts between a lead-in and the contact: spaces, ':', '：' (already
 // ':' after NFKC), '号', '-'.
@@ -497,6 +604,7 @@ struct ShamCandidate {
   uint64_t shop = 0;
   uint32_t top = 0;
   double sales = 0, reviews = 0;
+  int64_t listed_at = 0;  // the item's earliest known listing time (0 = unknown)
   double trust = 1;  // frozen by finish()
   std::string explanation;
 };
@@ -622,6 +730,10 @@ struct IntegrityModel::Impl {
   uint64_t cur_item_hash = 0, cur_shop = 0;
   uint32_t cur_top = 0;
   double cur_sales = 0, cur_reviews = 0;
+  bool cur_reviews_known = true;  // every SKU of the item gave a review count
+  bool cur_presale = false;        // the title sells before delivery (预售, 定金): no reviews can exist yet
+  int64_t cur_listed = 0;          // earliest known listed_at of the item's SKUs
+  int64_t newest_listed = 0;       // the catalog's newest listed_at: "now" for listing ages
 
   std::FILE* spill = nullptr;
   std::unique_ptr<NearDupClusterer> dups;
@@ -677,31 +789,51 @@ struct IntegrityModel::Impl {
     return out;
   }
 
-  void add_brand(const std::string& brand, uint32_t top) {
-    auto raw = analysis::LexiconLearner::split_brand(brand);
-    uint32_t group = UINT32_MAX;
-    for (const auto& a : raw) {
-      std::string c = canonical(an(), a);
-      if (c.empty() || c.size() > 48) continue;
-      auto it = aliases.find(c);
-      if (it == aliases.end()) {
-        if (aliases.size() >= kMaxAliases) continue;
-        uint32_t g = uint32_t(group_parent.size());
-        group_parent.push_back(g);
-        it = aliases.emplace(c, Alias{g, 0}).first;
-      }
-      ++it->second.items;
-      pairs.add(brand_key(term_hash(c), top));
-      uint32_t g = group_root(it->second.group);
-      if (group == UINT32_MAX) {
-        group = g;
-      } else if (g != group) {
-        // Aliases of one brand field are one brand: join their groups (smaller id is the root).
-        uint32_t lo = std::min(g, group), hi = std::max(g, group);
-        group_parent[hi] = lo;
-        group = lo;
-      }
+  // Counts one item for an alias (normalized) in `top` and joins it to `group` (UINT32_MAX: its
+  // own). Returns the alias's group root, or UINT32_MAX when the alias is not kept.
+  uint32_t add_alias(const std::string& c, uint32_t top, uint32_t group) {
+    if (c.empty() || c.size() > 48 || placeholder_brand(c)) return group;
+    auto it = aliases.find(c);
+    if (it == aliases.end()) {
+      if (aliases.size() >= kMaxAliases) return group;
+      uint32_t g = uint32_t(group_parent.size());
+      group_parent.push_back(g);
+      it = aliases.emplace(c, Alias{g, 0}).first;
     }
+    ++it->second.items;
+    pairs.add(brand_key(term_hash(c), top));
+    uint32_t g = group_root(it->second.group);
+    if (group == UINT32_MAX || g == group) return g;
+    // Aliases of one brand are one brand: join their groups (smaller id is the root).
+    uint32_t lo = std::min(g, group), hi = std::max(g, group);
+    group_parent[hi] = lo;
+    return lo;
+  }
+
+  // The brand field's aliases; then names the listing's own title writes in the other script
+  // beside one of them ("Casio/卡西欧", "CHANDO/自然堂", "自然堂(CHANDO)"), so that a title naming
+  // the brand in either script is known. Returns the brand's group (UINT32_MAX: none).
+  uint32_t add_brand(const std::string& brand, const std::string& title, uint32_t top) {
+    std::vector<std::string> own;
+    uint32_t group = UINT32_MAX;
+    for (const auto& a : analysis::LexiconLearner::split_brand(brand)) {
+      std::string c = canonical(an(), a);
+      if (c.empty() || placeholder_brand(c)) continue;
+      group = add_alias(c, top, group);
+      own.push_back(std::move(c));
+    }
+    if (group == UINT32_MAX) return group;
+    for (const auto& [latin, han] : script_pairs(title)) {
+      std::string cl = canonical(an(), latin), ch = canonical(an(), han);
+      bool han_own = false, latin_own = false;
+      for (const auto& o : own) {
+        han_own |= ch == o;
+        latin_own |= cl == o;
+      }
+      if (han_own && !latin_own) group = add_alias(cl, top, group);
+      else if (latin_own && !han_own) group = add_alias(ch, top, group);
+    }
+    return group;
   }
 
   void flush_item() {
@@ -709,8 +841,9 @@ struct IntegrityModel::Impl {
     auto& st = shop_tops[mix64(cur_shop) ^ cur_top];
     ++st.items;
     st.sales += cur_sales;
-    if (cur_sales >= t.sham_min_sales && (cur_reviews + 1) / cur_sales <= t.sham_max_review_rate)
-      sham[cur_item_hash] = ShamCandidate{cur_shop, cur_top, cur_sales, cur_reviews, 1, {}};
+    // A missing review count is unknown, not zero: sham sales needs one that was given.
+    if (cur_reviews_known && cur_sales >= t.sham_min_sales && (cur_reviews + 1) / cur_sales <= t.sham_max_review_rate)
+      if (!cur_presale) sham[cur_item_hash] = ShamCandidate{cur_shop, cur_top, cur_sales, cur_reviews, cur_listed, 1, {}};
     cur_item.clear();
   }
 
@@ -732,6 +865,11 @@ struct IntegrityModel::Impl {
     if (!cur_item.empty() && r.item_id == cur_item) {
       cur_sales += double(std::max<int64_t>(0, r.sales_30d));
       cur_reviews += double(std::max<int64_t>(0, r.reviews));
+      cur_reviews_known &= r.reviews_known;
+      if (r.listed_at > 0) {
+        cur_listed = cur_listed > 0 ? std::min(cur_listed, r.listed_at) : r.listed_at;
+        newest_listed = std::max(newest_listed, r.listed_at);
+      }
       return;
     }
     flush_item();
@@ -740,6 +878,10 @@ struct IntegrityModel::Impl {
     cur_shop = term_hash(r.shop_id);
     cur_sales = double(std::max<int64_t>(0, r.sales_30d));
     cur_reviews = double(std::max<int64_t>(0, r.reviews));
+    cur_reviews_known = r.reviews_known;
+    cur_listed = r.listed_at;
+    newest_listed = std::max(newest_listed, r.listed_at);
+    cur_presale = is_presale(r.title);
 
     uint32_t leaf = leaf_id(r.category);
     LeafStats& ls = leaves[leaf];
@@ -751,15 +893,16 @@ struct IntegrityModel::Impl {
     if (r.shipping_fee > 0) ls.fee_hist[std::min<size_t>(kFeeBins - 1, size_t(std::ceil(r.shipping_fee)))]++;
     auto& shop = shops[cur_shop];
     ++shop.items;
-    if (!r.brand.empty()) add_brand(r.brand, ls.top);
+    if (!r.brand.empty()) add_brand(r.brand, r.title, ls.top);
 
     auto toks = an().analyze(r.title, analysis::Mode::Query);
     std::unordered_set<uint64_t> seen;
     for (const auto& tk : toks) {
       // Listings without a category say nothing about term-category affinity.
-      if (!stat_kind(tk.kind) || r.category.empty()) continue;
+      if (r.category.empty() || tk.text.empty()) continue;
       uint64_t h = term_hash(tk.text);
       if (!seen.insert(h).second) continue;
+      if (!stat_kind(tk.kind)) continue;
       df.add(h);
       pairs.add(top_key(h, ls.top));
       pairs.add(leaf_key(h, leaf));
@@ -797,9 +940,26 @@ struct IntegrityModel::Impl {
 
   void finish(int threads = 1) {
     flush_item();
-    for (auto& ls : leaves) {
-      ls.len_limit = 0;
-      ls.fee_q90 = quantile(ls.fee_hist, 0.9);
+    // Fee percentiles: the leaf's own once it has fee_min_leaf_items items, else its top
+    // category's, else the whole catalog's (a few listings say nothing about a leaf's fees).
+    {
+      std::vector<std::vector<uint32_t>> top_fees(tops.size(), std::vector<uint32_t>(kFeeBins, 0));
+      std::vector<uint32_t> all_fees(kFeeBins, 0);
+      for (const auto& ls : leaves)
+        for (int i = 0; i < kFeeBins; ++i) {
+          top_fees[ls.top][size_t(i)] += ls.fee_hist[size_t(i)];
+          all_fees[size_t(i)] += ls.fee_hist[size_t(i)];
+        }
+      const double all_q90 = quantile(all_fees, 0.9);
+      for (auto& ls : leaves) {
+        ls.len_limit = 0;
+        if (double(ls.items) >= t.fee_min_leaf_items)
+          ls.fee_q90 = quantile(ls.fee_hist, 0.9);
+        else if (double(tops[ls.top].items) >= t.fee_min_leaf_items)
+          ls.fee_q90 = quantile(top_fees[ls.top], 0.9);
+        else
+          ls.fee_q90 = all_q90;
+      }
     }
     // Title length limits: the leaf's own quantile once it has enough items, else the global one.
     std::vector<uint32_t> global(kLenBins, 0);
@@ -812,7 +972,17 @@ struct IntegrityModel::Impl {
     }
     for (auto& [alias, a] : aliases) a.group = group_root(a.group);
 
-    // Sham sales: the shop's history in the category.
+    // Sham sales: only where reviews had time to come. An item of unknown age, or listed less
+    // than sham_min_age_days before the catalog's newest listing, may owe all its sales to orders
+    // not yet delivered: no verdict.
+    for (auto it = sham.begin(); it != sham.end();) {
+      const double age_days = double(newest_listed - it->second.listed_at) / 86400.0;
+      if (it->second.listed_at <= 0 || age_days < t.sham_min_age_days)
+        it = sham.erase(it);
+      else
+        ++it;
+    }
+    // The shop's history in the category.
     for (auto& [item, c] : sham) {
       double rate = (c.reviews + 1) / c.sales;
       c.trust = std::clamp(rate / t.sham_ref_review_rate, t.sham_min_trust, 1.0);
@@ -942,7 +1112,11 @@ struct IntegrityModel::Impl {
     if (own < t.brand_min_items) return false;
     double n_top = double(std::max<uint64_t>(1, tops[ls->top].items));
     double in_titles = pairs.get(top_key(h, ls->top));
-    return (in_titles - own) / n_top <= t.brand_common_share;
+    if ((in_titles - own) / n_top > t.brand_common_share) return false;
+    // Nor a common word of the whole catalog (食品, 洗护 in some brand field).
+    double all_own = 0;
+    if (auto it = aliases.find(alias); it != aliases.end()) all_own = it->second.items;
+    return (df.get(h) - all_own) / double(std::max<uint64_t>(1, items)) <= t.brand_common_share;
   }
 
   // An alias names a brand in titles when enough items carry it and it is not a common word.
@@ -976,7 +1150,7 @@ struct IntegrityModel::Impl {
     std::vector<std::string> own_aliases;
     for (const auto& a : analysis::LexiconLearner::split_brand(r.brand)) {
       std::string ca = canonical(an(), a);
-      if (ca.empty()) continue;
+      if (ca.empty() || placeholder_brand(ca)) continue;
       own_aliases.push_back(ca);
       auto it = aliases.find(ca);
       if (it != aliases.end()) own_groups.insert(it->second.group);
@@ -987,14 +1161,52 @@ struct IntegrityModel::Impl {
     };
     std::vector<Mention> others;
     std::unordered_set<uint32_t> other_groups;
-    // "适用于华为" (fits Huawei), "for iPhone": compatibility, not a brand claim.
+    // "适用于华为" (fits Huawei), "for iPhone", "配苹果", "格力 美的 通用": compatibility, not a brand
+    // claim. A lead before a run of brand names, or a trail after it, covers the whole run
+    // ("适用 华为/小米/OPPO").
     auto after_compat_lead = [&](size_t p) {
-      static const std::string_view leads[] = {"适用", "适用于", "适配", "兼容", "for", "用于", "适合", "专用"};
+      static const std::string_view leads[] = {"适用", "适用于", "适配", "兼容", "for", "fits", "fit", "用于",
+                                               "适合", "专用", "配", "通用"};
       for (auto lead : leads)
         if (p >= lead.size() && std::string_view(c).substr(p - lead.size(), lead.size()) == lead) return true;
       return false;
     };
+    auto before_compat_trail = [&](size_t e) {
+      static const std::string_view trails[] = {"通用", "兼容", "适用", "专用", "适配", "可用"};
+      for (auto trail : trails)
+        if (std::string_view(c).substr(e, trail.size()) == trail) return true;
+      return false;
+    };
+    // Bytes that may separate the names of a run: ASCII punctuation and 、，。 etc.
+    auto separators_only = [&](size_t a, size_t b) {
+      std::string gap(std::string_view(c).substr(a, b - a));
+      for (std::string_view sep : {std::string_view("、"), std::string_view("，"), std::string_view("和"), std::string_view("及"),
+                                   std::string_view("与")})
+        for (size_t q = gap.find(sep); q != std::string::npos; q = gap.find(sep)) gap.erase(q, sep.size());
+      return std::all_of(gap.begin(), gap.end(), [](char ch) { return ch > 0 && !is_alnum(ch); });
+    };
+    // A title that says it fits something anywhere: repeated brand names there list the models it
+    // fits (below, repetition).
+    const bool compat_title = is_compat_title(c);
     const bool co_brand = c.find("联名") != std::string::npos;
+    auto descriptive_compound = [&](uint32_t start, uint32_t end) {
+      if (!ls) return false;
+      const uint32_t leaf = uint32_t(ls - leaves.data());
+      for (const auto& tk : toks)
+        if (tk.kind == TokenKind::Word && tk.start <= start && tk.end >= end && tk.end - tk.start > end - start) {
+          double n = pairs.get(leaf_key(term_hash(tk.text), leaf));
+          if (n >= 10 && n / double(std::max<uint64_t>(1, ls->items)) > t.brand_leaf_common_share) return true;
+        }
+      return false;
+    };
+    struct Found {
+      size_t p, len;
+      uint32_t group;
+      bool own;
+      std::string alias;
+      uint32_t start, end;  // original byte range
+    };
+    std::vector<Found> found;
     for (size_t p = 0; p < c.size();) {
       if ((static_cast<unsigned char>(c[p]) & 0xC0) == 0x80) {
         ++p;
@@ -1008,24 +1220,41 @@ struct IntegrityModel::Impl {
         if (it == aliases.end() || !usable_alias(it->first, it->second)) continue;
         if (!brand_in_top(it->first, ls)) continue;
         uint32_t ft = owner[p], lt = owner[p + len - 1];
-        // Latin aliases must cover whole pieces ("on" is not a brand inside "only").
-        if (is_latin(it->first) && ((p > 0 && owner[p - 1] == ft) || (p + len < c.size() && owner[p + len] == lt)))
-          continue;
+        // Aliases must cover whole pieces of the title: "on" is no brand inside "only", nor 芭比
+        // inside the word 芭比娃娃 (a fashion doll of any make) or 小米 inside 小米粥.
+        if ((p > 0 && owner[p - 1] == ft) || (p + len < c.size() && owner[p + len] == lt)) continue;
         matched = len;
         uint32_t g = it->second.group;
         bool own = own_groups.count(g) > 0;
         for (const auto& oa : own_aliases)
           own |= oa.find(it->first) != std::string::npos || it->first.find(oa) != std::string::npos;
-        if (!own && !co_brand && !after_compat_lead(p)) {
-          others.push_back({it->first, plain[ft].start, plain[lt].end});
-          other_groups.insert(g);
+        // A name inside a longer word that many titles of the leaf use (芭比 in 芭比娃娃 among dolls
+        // of every make, 小米 in 小米粥) is part of a descriptive word, not a brand claim.
+        if (descriptive_compound(plain[ft].start, plain[lt].end)) {
+          matched = len;
+          break;
         }
+        found.push_back({p, len, g, own, it->first, plain[ft].start, plain[lt].end});
         break;
       }
       p += matched ? matched : 1;
     }
-    double need = r.brand.empty() ? t.brand_others_unbranded : t.brand_others_branded;
-    if (!other_groups.empty() && double(other_groups.size()) >= need) {
+    for (size_t a = 0; a < found.size();) {
+      size_t b = a + 1;  // the run [a, b): names separated by punctuation only
+      while (b < found.size() && separators_only(found[b - 1].p + found[b - 1].len, found[b].p)) ++b;
+      const bool compat = after_compat_lead(found[a].p) || before_compat_trail(found[b - 1].p + found[b - 1].len);
+      for (size_t k = a; k < b; ++k)
+        if (!found[k].own && !co_brand && !compat) {
+          others.push_back({found[k].alias, found[k].start, found[k].end});
+          other_groups.insert(found[k].group);
+        }
+      a = b;
+    }
+    const bool branded = !own_aliases.empty();  // "其他", "无品牌" are no brand
+    double need = branded ? t.brand_others_branded : t.brand_others_unbranded;
+    // Competitors are brands of the listing's own category: without a category nothing is known
+    // about which names compete, so no verdict.
+    if (!r.category.empty() && !other_groups.empty() && double(other_groups.size()) >= need) {
       IntegrityReason reason;
       reason.name = "brand_stuffing";
       reason.score = double(other_groups.size());
@@ -1039,12 +1268,44 @@ struct IntegrityModel::Impl {
         v.stuffed.emplace_back(m.start, m.end);
       }
       reason.explanation = "title names other brands: " + names +
-                           (r.brand.empty() ? std::string(" (the listing has no brand)") : " (the listing's brand: " + r.brand + ")");
+                           (!branded ? std::string(" (the listing has no brand)") : " (the listing's brand: " + r.brand + ")");
       v.reasons.push_back(std::move(reason));
     }
 
     // --- category evidence, unrelated hot words, repetition ---
     const uint32_t listed_top = ls && !r.category.empty() ? ls->top : UINT32_MAX;
+    // The listed top category's statistics are the evidence: a small one gives no verdicts.
+    const bool category_stats = listed_top != UINT32_MAX && double(tops[listed_top].items) >= t.category_min_items;
+    OwnWords own;
+    for (size_t p = 0; p < r.category.size();) {
+      size_t e = std::min(r.category.find('/', p), r.category.size());
+      const std::string level = r.category.substr(p, e - p);
+      p = e + 1;
+      if (level.empty()) continue;
+      own.phrases.push_back(canonical(an(), level));
+      for (const auto& tk : an().analyze(level, analysis::Mode::Query)) own.words.insert(tk.text);
+    }
+    for (const auto& alias : own_aliases) {
+      own.phrases.push_back(alias);
+      for (const auto& tk : an().analyze(alias, analysis::Mode::Query)) own.words.insert(tk.text);
+    }
+    // A word written together with one of the listing's own words (蓝牙 in 蓝牙耳机 under 耳机)
+    // modifies the listing's product.
+    auto glued_to_own = [&](uint32_t i) {
+      for (uint32_t j = 0; j < toks.size(); ++j)
+        if (j != i && (toks[j].end == toks[i].start || toks[j].start == toks[i].end) && own.contains(toks[j].text))
+          return true;
+      return false;
+    };
+    // A word inside a longer word of the title (蓝牙 in 蓝牙耳机) modifies that word: the longer
+    // word is judged instead.
+    auto inside_longer = [&](uint32_t i) {
+      for (uint32_t j = 0; j < toks.size(); ++j)
+        if (j != i && toks[j].kind == TokenKind::Word && toks[j].start <= toks[i].start && toks[j].end >= toks[i].end &&
+            toks[j].end - toks[j].start > toks[i].end - toks[i].start)
+          return true;
+      return false;
+    };
     std::vector<double> evidence(tops.size(), 0.0);
     double total_evidence = 0;
     int evidence_terms = 0;
@@ -1092,17 +1353,18 @@ struct IntegrityModel::Impl {
       }
       // Unrelated: a word at home in another top category (a product word there), rare in the
       // listed one. Generic words spread over many categories (百搭, 新款) are never unrelated.
-      if (listed_top != UINT32_MAX && !in_brand && top_counts[listed_top] / n < t.offcat_max_affinity &&
-          home >= t.offcat_min_home)
+      if (category_stats && !in_brand && top_counts[listed_top] / n < t.offcat_max_affinity &&
+          home >= t.offcat_min_home && !own.contains(tk.text) && !inside_longer(i) && !glued_to_own(i))
         offcat.push_back(i);
     }
     bool miscat = false;
-    if (listed_top != UINT32_MAX && total_evidence > 0 && evidence_terms >= 2) {
+    if (category_stats && total_evidence > 0 && evidence_terms >= 2) {
       uint32_t best = 0;
       for (uint32_t top = 1; top < tops.size(); ++top)
         if (evidence[top] > evidence[best]) best = top;
       double best_share = evidence[best] / total_evidence, listed_share = evidence[listed_top] / total_evidence;
-      if (best != listed_top && best_share >= t.miscat_min_elsewhere && listed_share <= t.miscat_max_listed) {
+      if (best != listed_top && double(tops[best].items) >= t.category_min_items && best_share >= t.miscat_min_elsewhere &&
+          listed_share <= t.miscat_max_listed) {
         miscat = true;
         IntegrityReason reason;
         reason.name = "category_misrepresentation";
@@ -1116,14 +1378,19 @@ struct IntegrityModel::Impl {
     double repeats = 0;
     std::string repeated_words;
     for (const auto& [w, occ] : occurrences) {
+      // A compatibility title lists the models it fits ("适用 小米9 小米10 小米11"): names of
+      // brands repeat there honestly.
+      if (compat_title && aliases.count(canonical(an(), w))) continue;
       // A later occurrence counts when it stands alone (the first may end a compound).
       size_t counted = 0;
       for (size_t k = 1; k < occ.size(); ++k)
-        if (standalone(r.title, toks[occ[k]])) {
-          ++counted;
-          v.repeated.emplace_back(toks[occ[k]].start, toks[occ[k]].end);
-        }
-      if (counted == 0) continue;
+        if (standalone(r.title, toks[occ[k]])) ++counted;
+      // A word said twice is common in honest titles that end with the variant's name ("… 小米Air
+      // 13.3 英寸 保护套 烟棕色 小米Air 13.3"): it counts beside unrelated words, or from its third
+      // occurrence on ("先科 先科 先科 …").
+      if (counted == 0 || (offcat.empty() && counted < 2)) continue;
+      for (size_t k = 1; k < occ.size(); ++k)
+        if (standalone(r.title, toks[occ[k]])) v.repeated.emplace_back(toks[occ[k]].start, toks[occ[k]].end);
       repeats += double(counted);
       if (!repeated_words.empty()) repeated_words += ", ";
       repeated_words += std::string(w) + " x" + std::to_string(counted + 1);
@@ -1383,31 +1650,29 @@ void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const Sk
 void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
                               const IntegrityVerdict& v) const {
   doc.add_boolean_term(item_hash_term(term_hash(r.item_id)));
-  if (!v.stuffed.empty() || !v.repeated.empty()) {
-    // Title terms inside stuffed ranges move to XZ; repeated occurrences are not counted again.
+  // Demote, never hide: every word of the title stays a text term, stuffed ones included (the
+  // verdict's penalty demotes the listing). Only a repeated occurrence of a word beyond its first
+  // adds nothing to the word's wdf; the word itself stays matched.
+  if (!v.repeated.empty()) {
     auto inside = [](const Token& tk, const std::vector<std::pair<uint32_t, uint32_t>>& ranges) {
       for (const auto& [s, e] : ranges)
         if (tk.start >= s && tk.end <= e) return true;
       return false;
     };
     std::unordered_map<std::string, uint32_t> drop;
-    std::unordered_set<std::string> stuffed_terms;
     for (const auto& tk : index_analyzer.analyze(r.title, analysis::Mode::Index)) {
       if (tk.kind == TokenKind::Other || tk.text.empty()) continue;
-      bool s = inside(tk, v.stuffed);
-      if (s || inside(tk, v.repeated)) ++drop[tk.text];
-      if (s) stuffed_terms.insert(tk.text);
+      if (inside(tk, v.repeated)) ++drop[tk.text];
     }
     for (const auto& [term, k] : drop) {
       Xapian::TermIterator it = doc.termlist_begin();
       it.skip_to(term);
       if (it == doc.termlist_end() || *it != term) continue;
       Xapian::termcount wdf = it.get_wdf();
+      if (wdf <= 1) continue;  // the first occurrence always counts
       doc.remove_term(term);
-      if (wdf > k) doc.add_term(term, wdf - k);
+      doc.add_term(term, std::max<Xapian::termcount>(1, wdf > k ? wdf - k : 1));
     }
-    for (const auto& term : stuffed_terms)
-      if (term.size() + prefix::kStuffed.size() <= 240) doc.add_boolean_term(std::string(prefix::kStuffed) + term);
   }
   write_values(v, doc);
 }

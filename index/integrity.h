@@ -55,6 +55,8 @@ struct IntegrityThresholds {
   double brand_common_share = 0.02;    // an alias in more than this share of a top category's
                                        // titles of other brands is a descriptive word there
                                        // ("适用华为" phone cases), not a brand claim
+  double brand_leaf_common_share = 0.1;  // ... or named by more than this share of its leaf's
+                                       // titles of other brands (芭比 in 芭比娃娃 among dolls)
   double brand_penalty = 0.3;          // factor at full severity; (0, 1]
   // Hot-word and repetition stuffing, category misrepresentation (term-category affinity).
   double term_min_items = 30;          // a term's affinity counts once it is in this many items
@@ -67,6 +69,10 @@ struct IntegrityThresholds {
   double miscat_min_focus = 0.3;       // a word is evidence only if one top category holds at
                                        // least this share of its (size-normalized) spread
   double miscat_penalty = 0.2;
+  // A top category with fewer items than this gives no verdicts of its own (unrelated hot words,
+  // category misrepresentation): its statistics are too thin to call a word foreign to it, so
+  // the listing is judged only by what does not need them.
+  double category_min_items = 1000;
   // Abnormal title length.
   double length_quantile = 0.995;      // of the leaf category's title lengths (characters)
   double length_factor = 1.2;          // flagged above quantile * factor ...
@@ -77,6 +83,9 @@ struct IntegrityThresholds {
   double fee_leaf_factor = 2;          // fee above this times the leaf's 90th-percentile fee ...
   double fee_max_price_share = 0.1;    // ... while the price is at most this share of price + fee
   double fee_penalty = 0.3;
+  // A leaf with fewer items than this borrows its top category's fee percentile (or the global
+  // one when the top category is small as well).
+  double fee_min_leaf_items = 200;
   // Advertisement (contact details in the title).
   double ad_penalty = 0.2;
   // Sham sales.
@@ -86,6 +95,8 @@ struct IntegrityThresholds {
   double sham_min_trust = 0.05;
   double sham_shop_factor = 20;        // sales this many times the shop's mean in the category
                                        // halve the trust again ("out of line with its history")
+  double sham_min_age_days = 7;        // an item needs a known listing date at least this many days
+                                       // before the catalog's newest one: reviews need time to come
   // All detectors.
   double min_penalty = 0.05;           // floor of the product of penalties
 
@@ -115,9 +126,10 @@ struct IntegrityVerdict {
   bool shop_blocked = false;   // slot 26
   std::string dup_cluster;     // slot 21 ("" = none)
   char dup_kind = 0;           // slot 22: 'S', 'X' or 0
-  // Byte ranges [start, end) of the ORIGINAL title whose words lose their matching weight:
-  // stuffed brands and unrelated hot words (indexed under prefix XZ instead), and repeated
-  // occurrences of a word beyond its first (not indexed again).
+  // Byte ranges [start, end) of the ORIGINAL title: `stuffed` = the words the reasons name
+  // (competitor brands, unrelated hot words; they stay text terms: a verdict demotes, it never
+  // hides a listing from its own words); `repeated` = occurrences of a word beyond its first,
+  // which add nothing to the word's wdf.
   std::vector<std::pair<uint32_t, uint32_t>> stuffed, repeated;
 
   bool flagged() const { return !reasons.empty(); }
@@ -183,7 +195,7 @@ class IntegrityModel {
   // field for field except `stuffed`/`repeated` (term ranges, left empty). The update fast path.
   IntegrityVerdict reassess(const SkuRecord& r, const IntegrityVerdict& stored) const;
   // Writes slots 20-27 and the stored "integrity" object into `doc` (built by make_document with
-  // `index_analyzer`), moves stuffed title words to the XZ prefix and adds the XH item term.
+  // `index_analyzer`), keeps repeated title words at one occurrence's wdf and adds the XH item term.
   // Thread-safe after finish(). The second form writes a verdict assess(r) gave and the caller
   // adjusted (the updater's duplicate fields). finish_values() (index/signals.h) comes after.
   void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const;

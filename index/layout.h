@@ -18,8 +18,7 @@ inline constexpr std::string_view kShop = "XS";      // XS<shop_id>
 inline constexpr std::string_view kBrand = "XB";     // XB<normalized brand> (every alias)
 inline constexpr std::string_view kCategory = "XC";  // XC<path level> for every level
 inline constexpr std::string_view kAttr = "XA";      // XA<key>=<value> (normalized)
-inline constexpr std::string_view kStuffed = "XZ";   // XZ<term>: a title word found stuffed (index/integrity.h);
-                                                     // boolean, instead of the text term
+// (XZ<term> was a stuffed title word kept out of matching; no longer written: docs/integrity.md.)
 inline constexpr std::string_view kTier = "XT";      // XT<level>: among the best-prior share of its shard
                                                      // (Manifest::tier_shares[level]); written by optimize
 inline constexpr std::string_view kItemHash = "XH";  // XH<16 hex digits of term_hash(item_id)>: finds the item of

@@ -28,6 +28,9 @@ struct SkuRecord {
   int64_t sales_30d = 0;
   int64_t reviews = 0;
   int64_t good_reviews = 0;
+  // False when the catalog line has no "reviews" field: the count is unknown, not zero (sham
+  // sales needs a review count that was given; docs/integrity.md).
+  bool reviews_known = true;
   int64_t listed_at = 0;   // Unix seconds, UTC; 0 = unknown
   bool deleted = false;    // updates only: remove this SKU
 
