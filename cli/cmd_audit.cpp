@@ -177,7 +177,7 @@ int evaluate(const FlaggedScan& scan_flagged, uint64_t skus, const std::string& 
   }
   const uint64_t honest = skus - label_of.size();
   struct Count {
-    uint64_t flagged = 0, correct = 0, correct_with_originals = 0, honest_flagged = 0;
+    uint64_t flagged = 0, correct = 0, correct_with_originals = 0, honest_flagged = 0, honest_flagged_not_original = 0;
   };
   std::map<std::string, Count> per;
   std::map<std::string, uint64_t> found;  // labelled SKUs flagged by their own detector (recall)
@@ -194,6 +194,9 @@ int evaluate(const FlaggedScan& scan_flagged, uint64_t skus, const std::string& 
       c.correct += right;
       c.correct_with_originals += right || (r.name == "duplicate_listing" && is_original);
       c.honest_flagged += is_honest;
+      // An original a re-listing copies is in the re-listing's group by definition (ranking keeps
+      // the group's best member in place): not a false positive of the duplicate detector.
+      c.honest_flagged_not_original += is_honest && !(r.name == "duplicate_listing" && is_original);
       only_dup &= r.name == "duplicate_listing";
     }
     if (!is_honest)
@@ -219,26 +222,28 @@ int evaluate(const FlaggedScan& scan_flagged, uint64_t skus, const std::string& 
     for (const auto& n : names) {
       const Count& c = per[n];
       std::printf("%s{\"name\":%s,\"labelled\":%llu,\"flagged\":%llu,\"true_positives\":%llu,\"recall\":%s,"
-                  "\"precision\":%s,\"precision_with_originals\":%s,\"honest_flagged\":%llu,\"fp_rate_honest\":%s}",
+                  "\"precision\":%s,\"precision_with_originals\":%s,\"honest_flagged\":%llu,\"fp_rate_honest\":%s,"
+                  "\"fp_rate_honest_excluding_originals\":%s}",
                   first ? "" : ",", json_str(n).c_str(), (unsigned long long)labelled[n], (unsigned long long)c.flagged,
                   (unsigned long long)found[n], json_num(pct(double(found[n]), double(labelled[n])) / 100).c_str(),
                   json_num(pct(double(c.correct), double(c.flagged)) / 100).c_str(),
                   json_num(pct(double(c.correct_with_originals), double(c.flagged)) / 100).c_str(),
-                  (unsigned long long)c.honest_flagged, json_num(pct(double(c.honest_flagged), double(honest)) / 100).c_str());
+                  (unsigned long long)c.honest_flagged, json_num(pct(double(c.honest_flagged), double(honest)) / 100).c_str(),
+                  json_num(pct(double(c.honest_flagged_not_original), double(honest)) / 100).c_str());
       first = false;
     }
     std::printf("]}\n");
     return 0;
   }
   std::printf("SKUs %llu, labelled %zu, honest %llu\n", (unsigned long long)skus, label_of.size(), (unsigned long long)honest);
-  std::printf("%-28s %9s %9s %9s %8s %9s %9s %9s\n", "detector", "labelled", "flagged", "found", "recall", "precision",
-              "prec+orig", "FP-rate");
+  std::printf("%-28s %9s %9s %9s %8s %9s %9s %9s %9s\n", "detector", "labelled", "flagged", "found", "recall", "precision",
+              "prec+orig", "FP-rate", "FP-orig");
   for (const auto& n : names) {
     const Count& c = per[n];
-    std::printf("%-28s %9llu %9llu %9llu %7.2f%% %8.2f%% %8.2f%% %8.3f%%\n", n.c_str(), (unsigned long long)labelled[n],
+    std::printf("%-28s %9llu %9llu %9llu %7.2f%% %8.2f%% %8.2f%% %8.3f%% %8.3f%%\n", n.c_str(), (unsigned long long)labelled[n],
                 (unsigned long long)c.flagged, (unsigned long long)found[n], pct(double(found[n]), double(labelled[n])),
                 pct(double(c.correct), double(c.flagged)), pct(double(c.correct_with_originals), double(c.flagged)),
-                pct(double(c.honest_flagged), double(honest)));
+                pct(double(c.honest_flagged), double(honest)), pct(double(c.honest_flagged_not_original), double(honest)));
   }
   std::printf("honest SKUs flagged by any detector: %llu (%.3f%%); excluding duplicate-cluster originals: %llu (%.3f%%)\n",
               (unsigned long long)honest_any, pct(double(honest_any), double(honest)),

@@ -24,7 +24,11 @@ const uint64_t kNoShop = term_hash("");
 
 inline uint64_t mix(uint64_t x) { return hash_mix(x); }
 
+// Pass 0-3: a SimHash block table; pass kShopPass: the items of one (leaf, shop).
+constexpr int kShopPass = 4;
+
 inline uint64_t part_key(const ItemPrint& p, int block) {
+  if (block == kShopPass) return mix((uint64_t(p.leaf) << 32) ^ p.shop ^ (uint64_t(block) << 50));
   return mix((uint64_t(p.leaf) << 16) ^ simhash_block(p.fp, block) ^ (uint64_t(block) << 50));
 }
 
@@ -101,7 +105,7 @@ void NearDupClusterer::add(const ItemPrint& p) {
 
 bool NearDupClusterer::is_edge(const ItemPrint& a, const ItemPrint& b, const DupParams& params) {
   if (a.item == b.item || a.leaf != b.leaf) return false;
-  if (a.brand && b.brand && a.brand != b.brand) return false;
+  if (spec_conflict(a.brand, b.brand)) return false;
   if (hamming64(a.fp, b.fp) > params.max_hamming) return false;
   double lo = std::min(a.price, b.price), hi = std::max(a.price, b.price);
   if (hi > lo * params.price_ratio + 1e-9) return false;
@@ -110,21 +114,29 @@ bool NearDupClusterer::is_edge(const ItemPrint& a, const ItemPrint& b, const Dup
 
 void NearDupClusterer::scan_part(std::vector<ItemPrint>& part, int block, std::vector<Edge>& edges) {
   // Within a (leaf, block) run the fingerprint order puts equal and close prints side by side.
-  std::sort(part.begin(), part.end(), [block](const ItemPrint& a, const ItemPrint& b) {
-    uint16_t ba = simhash_block(a.fp, block), bb = simhash_block(b.fp, block);
+  // The shop pass: within a (leaf, shop) run every item meets the shop's others (up to the cap),
+  // with the looser fingerprint distance same_shop_max_hamming: a shop re-listing its own item
+  // may change the words that weigh most, and the word-set Jaccard still has to pass.
+  const bool shop_pass = block == kShopPass;
+  auto key = [block, shop_pass](const ItemPrint& p) -> uint64_t { return shop_pass ? p.shop : simhash_block(p.fp, block); };
+  std::sort(part.begin(), part.end(), [&key](const ItemPrint& a, const ItemPrint& b) {
     if (a.leaf != b.leaf) return a.leaf < b.leaf;
-    if (ba != bb) return ba < bb;
+    uint64_t ka = key(a), kb = key(b);
+    if (ka != kb) return ka < kb;
     if (a.fp != b.fp) return a.fp < b.fp;
     return a.item < b.item;
   });
+  DupParams params = p_;
+  if (shop_pass) params.max_hamming = p_.same_shop_max_hamming;
   for (size_t i = 0; i < part.size(); ++i) {
     const ItemPrint& a = part[i];
+    if (shop_pass && a.shop == kNoShop) continue;
     for (size_t j = i + 1, cmp = 0; j < part.size() && cmp < p_.max_group_compare; ++j, ++cmp) {
       const ItemPrint& b = part[j];
-      if (b.leaf != a.leaf || simhash_block(b.fp, block) != simhash_block(a.fp, block)) break;
+      if (b.leaf != a.leaf || key(b) != key(a)) break;
       if (a.item == b.item) continue;
       ++candidates_;
-      if (is_edge(a, b, p_)) edges.push_back(a.item < b.item ? Edge{a.item, a.shop, b.item, b.shop} : Edge{b.item, b.shop, a.item, a.shop});
+      if (is_edge(a, b, params)) edges.push_back(a.item < b.item ? Edge{a.item, a.shop, b.item, b.shop} : Edge{b.item, b.shop, a.item, a.shop});
     }
   }
 }
@@ -139,7 +151,8 @@ void NearDupClusterer::finish() {
   std::vector<Edge> edges;
   std::vector<ItemPrint> buf;
   const std::string tmp = dir_ + "/tmp-dedup";
-  for (int block = 0; block < 4; ++block) {
+  for (int block = 0; block <= kShopPass; ++block) {
+    if (block == kShopPass && p_.same_shop_max_hamming < p_.max_hamming) break;
     if (parts == 1) {
       std::FILE* f = open_or_throw(prints_path(), "rb");
       read_prints(f, buf, size_t(n_));

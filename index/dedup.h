@@ -33,12 +33,31 @@ struct ItemPrint {
   MinHash256 sketch{};    // one-bit MinHash of the same words (verification)
   uint32_t leaf = 0;      // leaf category id
   float price = 0;        // effective price of the item's first SKU, CNY
-  uint64_t brand = 0;     // term_hash of the brand field (0 = none): two brands are never duplicates
+  uint64_t brand = 0;     // identity (IntegrityModel::identity): the brand field's hash in the
+                          // high 16 bits (0 = none), the title's specification numbers in the low
+                          // 48 (four 12-bit slots by unit, one bit per value); see spec_conflict()
 };
 static_assert(sizeof(ItemPrint) == 72);
 
+// Two listings cannot be duplicates when both name a brand and the brands differ, or when for
+// some unit both titles give numbers and neither's values include the other's (2014年 vs 2015年;
+// 1.5匹 vs 1.5匹 + 1匹 is no conflict: a re-listing may add a number).
+inline bool spec_conflict(uint64_t a, uint64_t b) {
+  const uint64_t ba = a >> 48, bb = b >> 48;
+  if (ba && bb && ba != bb) return true;
+  for (int slot = 0; slot < 4; ++slot) {
+    const uint32_t x = uint32_t(a >> (slot * 12)) & 0xFFF, y = uint32_t(b >> (slot * 12)) & 0xFFF;
+    if (x && y && (x & y) != x && (x & y) != y) return true;
+  }
+  return false;
+}
+
 struct DupParams {
   int max_hamming = 3;              // SimHash distance of a candidate pair. Range 0..3 (4 blocks).
+  int same_shop_max_hamming = 3;    // ... of two items of one shop in one leaf, compared in a pass
+                                    // of their own (a shop's items meet each other whatever their
+                                    // prints, so long block runs of a large catalog do not hide them).
+                                    // Range 0..64; below max_hamming: no such pass.
   double min_jaccard = 0.6;         // sketch Jaccard estimate of an edge. Range (0, 1].
   double price_ratio = 1.3;         // higher / lower effective price of an edge at most this. >= 1.
   uint32_t max_group_compare = 2048;  // within one (leaf, block) run, each print is compared with

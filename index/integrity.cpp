@@ -43,6 +43,7 @@ struct ThresholdKey {
 
 const ThresholdKey kThresholdKeys[] = {
     {"dup_max_hamming", &IntegrityThresholds::dup_max_hamming, 0, 3},
+    {"dup_same_shop_hamming", &IntegrityThresholds::dup_same_shop_hamming, 0, 64},
     {"dup_min_jaccard", &IntegrityThresholds::dup_min_jaccard, 0.01, 1},
     {"dup_price_ratio", &IntegrityThresholds::dup_price_ratio, 1, 100},
     {"shop_dup_groups", &IntegrityThresholds::shop_dup_groups, 1, 1e9},
@@ -250,6 +251,18 @@ bool is_colour(std::string_view w) {
 
 // Words whose category affinity is counted: dictionary words and Han grams.
 inline bool stat_kind(TokenKind k) { return k == TokenKind::Word || k == TokenKind::HanGram; }
+
+// A title's length as marketplaces count it: a Han (or other non-ASCII) character is one, an
+// ASCII character half (Taobao's 60-character limit is 120 bytes of GBK), so a bilingual book
+// title is not "long" for its English words.
+size_t title_width(std::string_view s) {
+  size_t ascii = 0, other = 0;
+  for (unsigned char c : s) {
+    if (c < 0x80) ++ascii;
+    else if ((c & 0xC0) != 0x80) ++other;
+  }
+  return other + (ascii + 1) / 2;
+}
 
 size_t utf8_chars(std::string_view s) {
   size_t n = 0;
@@ -774,6 +787,62 @@ struct IntegrityModel::Impl {
     return s;
   }
 
+  // What two duplicates must agree on (ItemPrint::brand; dedup.h spec_conflict): the brand field
+  // (high 16 bits, 0 = none) and the title's specification numbers (low 48 bits): four slots of
+  // twelve bits, a number's unit picks the slot (年 of 2015年, 段 of 3段, ml of 500ml), its value a
+  // bit (an integer's value modulo 12, so consecutive years and stages never share one); a word
+  // written with 型 (清润型, 滋润型) is a formula type, unit 型. Numbers inside promotional
+  // brackets (【11-11预售】) and the SKU's own attribute values (the variant's size) do not count. A shop's 2014 and 2015 vintages, its stage-1 and stage-3 formula
+  // are different products however alike the words (real Tmall and Taobao titles: 38 of 50 wrong
+  // same-shop groups read by hand differed so); a listing that only adds a number ("1.5匹") may
+  // still be a re-listing.
+  uint64_t identity(const SkuRecord& r, const std::vector<Token>& toks) const {
+    uint64_t id = r.brand.empty() ? 0 : (term_hash(canonical(an(), r.brand)) | (1ULL << 63)) & ~((1ULL << 48) - 1);
+    std::vector<std::pair<size_t, size_t>> brackets;
+    for (auto [open, close] : {std::pair<std::string_view, std::string_view>{"【", "】"}, {"[", "]"}})
+      for (size_t b = r.title.find(open); b != std::string::npos; b = r.title.find(open, b + 1)) {
+        size_t e = r.title.find(close, b);
+        brackets.emplace_back(b, e == std::string::npos ? r.title.size() : e);
+      }
+    const auto attrs = attr_values(r);
+    auto set_bit = [&id](std::string_view unit, uint64_t value) {
+      id |= uint64_t(1) << ((term_hash(unit) % 4) * 12 + value % 12);
+    };
+    for (size_t i = 0; i < toks.size(); ++i) {
+      const Token& tk = toks[i];
+      // A formula type: 清润型 vs 滋润型 (a word written together with 型) are two products.
+      if (i + 1 < toks.size() && toks[i + 1].text == "型" && toks[i + 1].start == tk.end && tk.kind != TokenKind::Number &&
+          tk.kind != TokenKind::NumberUnit) {
+        set_bit("型", term_hash(tk.text));
+        continue;
+      }
+      if (tk.kind != TokenKind::Number && tk.kind != TokenKind::NumberUnit) continue;
+      bool promo = false;
+      for (const auto& [b, e] : brackets) promo |= tk.start >= b && tk.end <= e;
+      if (promo || attrs.count(tk.text)) continue;
+      size_t digits = 0;
+      while (digits < tk.text.size() && (is_digit(tk.text[digits]) || tk.text[digits] == '.')) ++digits;
+      std::string value = tk.text.substr(0, digits), unit = tk.text.substr(digits);
+      if (unit.empty() && i + 1 < toks.size() && toks[i + 1].start == tk.end && !toks[i + 1].text.empty() &&
+          static_cast<unsigned char>(toks[i + 1].text[0]) >= 0xE0) {
+        unit = toks[i + 1].text.substr(0, 3);  // the Han character after the number: 年, 段, 号, 匹
+        if (attrs.count(value + toks[i + 1].text)) continue;
+      }
+      if (unit.empty() && tk.start > 0 && (r.title[tk.start - 1] == '*' || r.title[tk.start - 1] == 'x' || r.title[tk.start - 1] == 'X'))
+        unit = "*";
+      // Volume and mass are one kind of number: a 50ml lotion and a 50g cream are two products.
+      static const std::unordered_set<std::string_view> kAmount = {"ml", "l", "g", "kg", "mg", "毫", "升", "克", "公", "斤"};
+      if (kAmount.count(unit)) {
+        value += unit;
+        unit = "amount";
+      }
+      const bool integer = !value.empty() && value.size() <= 9 &&
+                           std::all_of(value.begin(), value.end(), [](char ch) { return is_digit(ch); });
+      set_bit(unit, integer ? std::stoull(value) : term_hash(value));
+    }
+    return id;
+  }
+
   // Words kept for the fingerprint: no numbers, colours, sizes, promotional words or attribute
   // values; as hashes, in title order (duplicates kept once).
   std::vector<uint64_t> fingerprint_words(const std::vector<Token>& toks, const SkuRecord& r) const {
@@ -854,6 +923,8 @@ struct IntegrityModel::Impl {
     if (!spill) throw DataError(spill_path() + ": cannot create: " + std::strerror(errno));
     DupParams dp;
     dp.max_hamming = int(t.dup_max_hamming);
+  dp.same_shop_max_hamming = int(t.dup_same_shop_hamming);
+    dp.same_shop_max_hamming = int(t.dup_same_shop_hamming);
     dp.min_jaccard = t.dup_min_jaccard;
     dp.price_ratio = t.dup_price_ratio;
     dups = std::make_unique<NearDupClusterer>(dir, dp);
@@ -889,7 +960,7 @@ struct IntegrityModel::Impl {
     ++items;
     ++ls.items;
     ++tops[ls.top].items;
-    ls.len_hist[std::min<size_t>(kLenBins - 1, utf8_chars(r.title))]++;
+    ls.len_hist[std::min<size_t>(kLenBins - 1, title_width(r.title))]++;
     if (r.shipping_fee > 0) ls.fee_hist[std::min<size_t>(kFeeBins - 1, size_t(std::ceil(r.shipping_fee)))]++;
     auto& shop = shops[cur_shop];
     ++shop.items;
@@ -913,7 +984,7 @@ struct IntegrityModel::Impl {
       uint32_t leaf;
       float price;
       uint32_t n;
-    } head{cur_item_hash, cur_shop, r.brand.empty() ? 0 : term_hash(canonical(an(), r.brand)), leaf,
+    } head{cur_item_hash, cur_shop, identity(r, toks), leaf,
            float(r.effective_price()), uint32_t(words.size())};
     if (std::fwrite(&head.item, 8, 1, spill) != 1 || std::fwrite(&head.shop, 8, 1, spill) != 1 ||
         std::fwrite(&head.brand, 8, 1, spill) != 1 ||
@@ -1066,7 +1137,7 @@ struct IntegrityModel::Impl {
     ItemPrint p;
     p.item = term_hash(r.item_id);
     p.shop = term_hash(r.shop_id);
-    p.brand = r.brand.empty() ? 0 : term_hash(canonical(an(), r.brand));
+    p.brand = identity(r, an().analyze(r.title, analysis::Mode::Query));
     p.leaf = leaf->second;
     p.price = float(r.effective_price());
     fingerprint(p, words);
@@ -1120,8 +1191,33 @@ struct IntegrityModel::Impl {
   }
 
   // An alias names a brand in titles when enough items carry it and it is not a common word.
+  // Pieces of category names (every substring of 2-8 characters of every level): a brand field's
+  // qualifier such as 蜂花（洗护） or 花脸猫（食品） gives aliases 洗护 and 食品, which are category
+  // words, not brand names. Built on first use after finish() or load().
+  mutable std::once_flag category_pieces_once;
+  mutable std::unordered_set<std::string> category_pieces_;
+  bool category_piece(const std::string& alias) const {
+    std::call_once(category_pieces_once, [this] {
+      for (const auto& ls : leaves)
+        for (size_t p = 0; p < ls.name.size();) {
+          size_t e = std::min(ls.name.find('/', p), ls.name.size());
+          const std::string level = canonical(an(), ls.name.substr(p, e - p));
+          p = e + 1;
+          std::vector<size_t> starts;  // code point starts
+          for (size_t i = 0; i < level.size(); ++i)
+            if ((static_cast<unsigned char>(level[i]) & 0xC0) != 0x80) starts.push_back(i);
+          starts.push_back(level.size());
+          for (size_t i = 0; i + 1 < starts.size(); ++i)
+            for (size_t j = i + 2; j < starts.size() && j <= i + 8; ++j)
+              category_pieces_.insert(level.substr(starts[i], starts[j] - starts[i]));
+        }
+    });
+    return category_pieces_.count(alias) > 0;
+  }
+
   bool usable_alias(const std::string& alias, const Alias& a) const {
     if (a.items < t.brand_min_items) return false;
+    if (category_piece(alias)) return false;
     size_t chars = utf8_chars(alias);
     if (is_latin(alias)) {
       if (alias.size() < 2 || std::all_of(alias.begin(), alias.end(), [](char c) { return is_digit(c); })) return false;
@@ -1239,12 +1335,38 @@ struct IntegrityModel::Impl {
       }
       p += matched ? matched : 1;
     }
+    // A compatibility lead earlier in the same segment of the title (segments end at spaces and
+    // sentence punctuation) covers every name after it: "适用华为荣耀苹果VIVO小米OPPO手机".
+    auto lead_in_segment = [&](uint32_t start) {
+      static const std::string_view breaks[] = {" ", "\t", "，", "。", "；", "！", "？", "|", "【", "】", "[", "]", ",", ";"};
+      size_t b = 0;
+      for (auto br : breaks) {
+        size_t q = std::string_view(r.title).substr(0, start).rfind(br);
+        if (q != std::string_view::npos) b = std::max(b, q + br.size());
+      }
+      const std::string seg = an().normalize(std::string_view(r.title).substr(b, start - b));
+      for (std::string_view lead : {"适用", "兼容", "适配", "专用", "用于", "适合", "通用", "for", "fits"})
+        if (seg.find(lead) != std::string::npos) return true;
+      return false;
+    };
+    // Where the title writes the listing's own brand: a name overlapping it (红蜻蜓 across
+    // "网红蜻蜓牌" when the brand is 蜻蜓牌) is a misreading, not another brand.
+    std::vector<std::pair<size_t, size_t>> own_spans;
+    for (const auto& oa : own_aliases)
+      for (size_t q = c.find(oa); !oa.empty() && q != std::string::npos; q = c.find(oa, q + oa.size()))
+        own_spans.emplace_back(q, q + oa.size());
+    auto overlaps_own = [&](size_t p, size_t len) {
+      for (const auto& [b, e] : own_spans)
+        if (p < e && b < p + len) return true;
+      return false;
+    };
     for (size_t a = 0; a < found.size();) {
       size_t b = a + 1;  // the run [a, b): names separated by punctuation only
       while (b < found.size() && separators_only(found[b - 1].p + found[b - 1].len, found[b].p)) ++b;
       const bool compat = after_compat_lead(found[a].p) || before_compat_trail(found[b - 1].p + found[b - 1].len);
       for (size_t k = a; k < b; ++k)
-        if (!found[k].own && !co_brand && !compat) {
+        if (!found[k].own && !co_brand && !compat && !lead_in_segment(found[k].start) &&
+            !overlaps_own(found[k].p, found[k].len)) {
           others.push_back({found[k].alias, found[k].start, found[k].end});
           other_groups.insert(found[k].group);
         }
@@ -1252,6 +1374,10 @@ struct IntegrityModel::Impl {
     }
     const bool branded = !own_aliases.empty();  // "其他", "无品牌" are no brand
     double need = branded ? t.brand_others_branded : t.brand_others_unbranded;
+    // A title that never writes its own brand and names one other is most likely that brand's
+    // product under a wrong or reseller's brand field (雀巢咖啡… with the field 花脸猫, 山水K6话筒…
+    // with 797): the listing is judged as unbranded.
+    if (branded && own_spans.empty()) need = std::max(need, t.brand_others_unbranded);
     // Competitors are brands of the listing's own category: without a category nothing is known
     // about which names compete, so no verdict.
     if (!r.category.empty() && !other_groups.empty() && double(other_groups.size()) >= need) {
@@ -1382,15 +1508,27 @@ struct IntegrityModel::Impl {
       // brands repeat there honestly.
       if (compat_title && aliases.count(canonical(an(), w))) continue;
       // A later occurrence counts when it stands alone (the first may end a compound).
+      // An occurrence followed by a model code or name (小米6X, 小米note3, oppo reno) lists
+      // models, as a case or a charger names every phone it fits.
+      auto lists_model = [&](uint32_t i) {
+        for (uint32_t j = i + 1; j < toks.size(); ++j) {
+          if (toks[j].start < toks[i].end) continue;  // overlapping sub-words
+          std::string_view gap = std::string_view(r.title).substr(toks[i].end, toks[j].start - toks[i].end);
+          if (gap.size() > 1) return false;
+          const std::string& x = toks[j].text;
+          return std::any_of(x.begin(), x.end(), [](char ch) { return is_digit(ch); }) || is_latin(x);
+        }
+        return false;
+      };
       size_t counted = 0;
       for (size_t k = 1; k < occ.size(); ++k)
-        if (standalone(r.title, toks[occ[k]])) ++counted;
+        if (standalone(r.title, toks[occ[k]]) && !lists_model(occ[k])) ++counted;
       // A word said twice is common in honest titles that end with the variant's name ("… 小米Air
       // 13.3 英寸 保护套 烟棕色 小米Air 13.3"): it counts beside unrelated words, or from its third
       // occurrence on ("先科 先科 先科 …").
       if (counted == 0 || (offcat.empty() && counted < 2)) continue;
       for (size_t k = 1; k < occ.size(); ++k)
-        if (standalone(r.title, toks[occ[k]])) v.repeated.emplace_back(toks[occ[k]].start, toks[occ[k]].end);
+        if (standalone(r.title, toks[occ[k]]) && !lists_model(occ[k])) v.repeated.emplace_back(toks[occ[k]].start, toks[occ[k]].end);
       repeats += double(counted);
       if (!repeated_words.empty()) repeated_words += ", ";
       repeated_words += std::string(w) + " x" + std::to_string(counted + 1);
@@ -1420,7 +1558,7 @@ struct IntegrityModel::Impl {
     if (v.reasons.empty() || v.reasons.back().name != "hotword_stuffing") v.repeated.clear();
 
     // --- title length ---
-    double chars = double(utf8_chars(r.title));
+    double chars = double(title_width(r.title));
     double limit = ls ? ls->len_limit : t.length_min_chars;
     if (chars > limit) {
       IntegrityReason reason;
@@ -1861,6 +1999,7 @@ IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& 
   }
   DupParams dp;
   dp.max_hamming = int(t.dup_max_hamming);
+  dp.same_shop_max_hamming = int(t.dup_same_shop_hamming);
   dp.min_jaccard = t.dup_min_jaccard;
   dp.price_ratio = t.dup_price_ratio;
   if (memberships || legacy_groups) {

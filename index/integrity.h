@@ -43,6 +43,8 @@ namespace longtail::index {
 struct IntegrityThresholds {
   // Duplicate listings (index/dedup.h).
   double dup_max_hamming = 3;          // SimHash bits; 0..3
+  double dup_same_shop_hamming = 4;    // SimHash bits between two items of one shop and leaf (they
+                                       // are compared in a pass of their own); 0..64
   double dup_min_jaccard = 0.72;       // word-set Jaccard (sketch estimate); (0, 1]
   double dup_price_ratio = 1.3;        // effective prices of duplicates within this factor; >= 1
   double shop_dup_groups = 3;          // a shop with at least this many same-shop groups ...
