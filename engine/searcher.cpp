@@ -127,14 +127,36 @@ struct Searcher::Impl {
   }
 };
 
+namespace {
+
+// Opens the live generation: its state and a snapshot of its shards. A build or optimize may
+// publish a new generation between reading CURRENT and opening the last file; when CURRENT has
+// moved on meanwhile, open again (a few times) instead of failing. A failure while CURRENT stays
+// put is the index's own (damaged, missing): rethrown.
+auto open_live(const std::string& dir) {
+  for (int attempt = 0;; ++attempt) {
+    const std::string gen = index::live_generation(dir);
+    try {
+      auto state = engine::open_index_state(dir);
+      auto probe = engine::open_snapshot(*state);
+      return std::make_pair(std::move(state), std::move(probe));
+    } catch (...) {
+      if (attempt >= 4 || index::live_generation(dir) == gen) throw;
+    }
+  }
+}
+
+}  // namespace
+
 Searcher::Searcher(const std::string& index_dir, const SearcherOptions& options) : impl_(std::make_shared<Impl>()) {
   impl_->dir = index_dir;
   impl_->use_columns = options.stage1_columns;
-  impl_->state = engine::open_index_state(index_dir);
+  // Opening the shards now reports a damaged shard here rather than at the first query.
+  auto [state, probe] = open_live(index_dir);
+  impl_->state = std::move(state);
   impl_->manifest = impl_->state->manifest;
   impl_->shops_stat = Impl::stat_of(impl_->state->generation_dir + "/shops.jsonl");
-  // Opening the shards now reports a damaged shard here rather than at the first query.
-  impl_->probe = engine::open_snapshot(*impl_->state);
+  impl_->probe = std::move(probe);
   impl_->batch = impl_->probe->batch;
   impl_->columns_for(impl_->state, *impl_->probe);  // read now, not at the first query
 }
@@ -177,8 +199,7 @@ void Searcher::reopen() {
   auto shops = Impl::stat_of(gen + "/shops.jsonl");
   if (gen != st->generation_dir || !Impl::same_file(shops, impl_->shops_stat)) {
     // A new build, or an update changed the shops: open everything afresh.
-    auto fresh = engine::open_index_state(impl_->dir);
-    auto probe = engine::open_snapshot(*fresh);
+    auto [fresh, probe] = open_live(impl_->dir);
     impl_->columns_for(fresh, *probe);
     std::lock_guard lk(impl_->mu);
     impl_->state = std::move(fresh);

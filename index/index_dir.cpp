@@ -296,12 +296,19 @@ void publish_generation(const std::string& index_dir, const std::string& generat
        it.increment(ec))
     fsync_path(it->path().string());
   fsync_path(gen.string());
+  // The generation CURRENT named until now stays until the next publish: a reader that read
+  // CURRENT just before this swap still finds every file of it (it opens the shards a moment
+  // later); readers that already opened it keep their files anyway (POSIX unlink semantics).
+  std::string previous;
+  {
+    std::ifstream in(dir / "CURRENT");
+    std::getline(in, previous);
+  }
   write_file_atomic((dir / "CURRENT").string(), generation + "\n");
   fsync_path(dir.string());
-  // Old generations: open readers keep their files (POSIX unlink semantics) until they reopen.
   for (auto& e : fs::directory_iterator(dir, ec)) {
     std::string name = e.path().filename().string();
-    if (name.rfind("gen-", 0) == 0 && name != generation) fs::remove_all(e.path(), ec);
+    if (name.rfind("gen-", 0) == 0 && name != generation && name != previous) fs::remove_all(e.path(), ec);
   }
 }
 

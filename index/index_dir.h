@@ -76,7 +76,9 @@ bool writer_running(const std::string& index_dir);
 std::string new_generation_name();
 
 // Makes `generation` (a name inside DIR) live: fsyncs, replaces CURRENT atomically, then removes
-// every other generation directory. Requires the WriterLock.
+// every other generation directory except the one CURRENT named before (kept until the next
+// publish, so a reader that read CURRENT just before the swap can still open it). Requires the
+// WriterLock.
 void publish_generation(const std::string& index_dir, const std::string& generation);
 
 // Copies every regular file of generation directory `from` into `to` except manifest.json

@@ -150,11 +150,14 @@ TEST_CASE("a build killed by a signal leaves the previous index searchable", "[b
   auto found = items(s.search(req));
   std::sort(found.begin(), found.end());
   CHECK(found == std::vector<std::string>{"cup1", "cup2"});
-  // The next build succeeds and clears the leftovers.
+  // The next build succeeds and clears the killed build's leftovers: the live generation and the
+  // one before it remain (kept for readers that read CURRENT just before the swap).
+  const std::string before = index::live_generation(dir);
   build_mini(dir, 1);
   int gens = 0;
   for (auto& e : fs::directory_iterator(dir)) gens += e.path().filename().string().rfind("gen-", 0) == 0;
-  CHECK(gens == 1);
+  CHECK(gens == 2);
+  CHECK(fs::is_directory(before));
 }
 
 TEST_CASE("bad input: fail stops before the live index is touched, skip writes rejects", "[build][errors]") {

@@ -3,6 +3,9 @@
 // (docs/ranking.md, "Broad queries").
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -285,4 +288,45 @@ TEST_CASE("after optimize, updates keep tiers of re-indexed listings, add new on
   // An interrupted update (its journal present) must be completed before optimizing.
   std::ofstream(fs::path(gen) / index::kJournalFile) << "{\"batch\":9,\"kind\":\"skus\",\"records\":0}\n";
   CHECK_THROWS_AS(optimize_index(o), UsageError);
+}
+
+TEST_CASE("readers never fail while optimize swaps generations: the previous generation stays until the next swap", "[optimize][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  OptimizeOptions o = build_optimized(tmp.path, dir, 2000);
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0}, failures{0};
+  std::string first_error;
+  std::mutex mu;
+  auto note = [&](const std::string& what) {
+    ++failures;
+    std::lock_guard lk(mu);
+    if (first_error.empty()) first_error = what;
+  };
+  std::thread reader([&] {
+    Searcher kept(dir);  // one long-lived searcher that follows the swaps, fresh ones beside it
+    SearchRequest req;
+    req.query = "连衣裙";
+    while (!done) {
+      try {
+        Searcher fresh(dir);
+        fresh.search(req);
+        kept.reopen();
+        kept.search(req);
+        searches += 2;
+      } catch (const std::exception& e) {
+        note(e.what());
+      }
+    }
+  });
+  for (int i = 0; i < 6; ++i) optimize_index(o);
+  done = true;
+  reader.join();
+  INFO(first_error);
+  CHECK(failures == 0);
+  CHECK(searches > 0);
+  // The live generation and the one before it, nothing older.
+  int generations = 0;
+  for (const auto& e : fs::directory_iterator(dir)) generations += e.path().filename().string().rfind("gen-", 0) == 0;
+  CHECK(generations == 2);
 }
