@@ -255,6 +255,12 @@ BuildSummary build_index(const BuildOptions& o) {
     if (f == "-") throw UsageError("build: the catalog is read twice; give a file, not standard input");
   if (!o.shops_file.empty() && !fs::is_regular_file(o.shops_file))
     throw UsageError(o.shops_file + ": no such shops file");
+  {
+    std::vector<std::string> inputs = o.catalog_files;
+    inputs.push_back(o.shops_file);
+    inputs.push_back(o.profile);
+    check_rejects_file(o.rejects_file, o.on_error, inputs);
+  }
 
   int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
   threads = std::min(threads, o.shards);

@@ -312,4 +312,35 @@ void publish_generation(const std::string& index_dir, const std::string& generat
   }
 }
 
+bool same_path(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  if (fs::exists(a, ec) && fs::exists(b, ec)) {
+    bool same = fs::equivalent(a, b, ec);
+    if (!ec) return same;
+  }
+  return fs::weakly_canonical(fs::absolute(a), ec) == fs::weakly_canonical(fs::absolute(b), ec);
+}
+
+bool path_within(const std::string& inner, const std::string& outer) {
+  std::error_code ec;
+  const fs::path in = fs::weakly_canonical(fs::absolute(inner), ec), out = fs::weakly_canonical(fs::absolute(outer), ec);
+  auto i = in.begin(), o = out.begin();
+  for (; o != out.end(); ++o, ++i) {
+    if (o->empty()) continue;  // a trailing separator
+    if (i == in.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+void check_rejects_file(const std::string& rejects_file, OnError mode, const std::vector<std::string>& inputs) {
+  if (rejects_file.empty()) return;
+  if (mode != OnError::Skip)
+    throw UsageError("--rejects " + rejects_file + " goes with --on-error skip (with fail, the first bad record stops "
+                     "the command and nothing is rejected)");
+  for (const auto& in : inputs)
+    if (!in.empty() && same_path(rejects_file, in))
+      throw UsageError("--rejects " + rejects_file + " is an input of this command (" + in +
+                       "): writing the rejects there would overwrite it");
+}
+
 }  // namespace longtail::index

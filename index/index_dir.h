@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <longtail/longtail.h>
+
 namespace longtail::index {
 
 struct Manifest {
@@ -85,6 +87,17 @@ void publish_generation(const std::string& index_dir, const std::string& generat
 // (lexicon, shops, model statistics): for a new generation made from an existing one, whose
 // manifest and shards the caller writes.
 void copy_generation_files(const std::string& from, const std::string& to);
+
+// True when `a` and `b` name the same file or directory (an existing one: by device and inode),
+// or the same path once made absolute and normal (when either does not exist yet).
+bool same_path(const std::string& a, const std::string& b);
+// True when `inner` is `outer` or lies inside it (paths made absolute and normal, symlinks of
+// existing parts resolved).
+bool path_within(const std::string& inner, const std::string& outer);
+// The checks a command makes before it touches anything, so that no command overwrites its own
+// inputs: a rejects file is given only with OnError::Skip and is none of the `inputs`. Throws
+// UsageError naming the option.
+void check_rejects_file(const std::string& rejects_file, OnError mode, const std::vector<std::string>& inputs);
 
 // Writes a whole file atomically (temp file + fsync + rename).
 void write_file_atomic(const std::string& path, const std::string& content);

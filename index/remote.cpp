@@ -44,6 +44,11 @@ std::string local_shard_path(const std::string& index_dir, int shard) {
 
 void attach_remote_shards(const std::string& source_dir, const std::string& out_dir,
                           const std::map<int, RemoteShard>& remotes) {
+  // The client index refers to the source's shard files: writing it over (or into) the source
+  // would delete them at the next swap.
+  if (path_within(out_dir, source_dir) || path_within(source_dir, out_dir))
+    throw UsageError("attach: --out " + out_dir + " and --index " + source_dir +
+                     " overlap; write the client index to a directory of its own");
   std::string src_gen = live_generation(source_dir);
   Manifest m = read_manifest(src_gen);
   check_compatible(m, source_dir);

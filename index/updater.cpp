@@ -815,6 +815,11 @@ UpdateSummary update_index(const UpdateOptions& o) {
   if (!o.shops_file.empty() && !fs::is_regular_file(o.shops_file))
     throw UsageError(o.shops_file + ": no such shops file");
   live_generation(o.index_dir);  // UsageError if this is not an index (before the lock makes files)
+  {
+    std::vector<std::string> inputs = o.catalog_files;
+    inputs.push_back(o.shops_file);
+    check_rejects_file(o.rejects_file, o.on_error, inputs);
+  }
 
   WriterLock lock(o.index_dir);
   const std::string gen = live_generation(o.index_dir);

@@ -248,3 +248,48 @@ TEST_CASE("CLI: build, search --json and inspect", "[cli]") {
   auto badcat = test::run_cli("build -q --catalog /nonexistent.jsonl --index " + dir + " 2>/dev/null");
   CHECK(badcat.status == 2);
 }
+
+TEST_CASE("no command overwrites its own inputs: rejects onto an input, rejects without skip, attach onto its source", "[build][errors][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  build_mini(dir, 2);
+  const std::string catalog = tmp.path + "/catalog.jsonl";
+  fs::copy_file(test::fixture("mini_catalog.jsonl"), catalog);
+  auto bytes = [](const std::string& p) { return test::read_file(p); };
+  const std::string before = bytes(catalog);
+  REQUIRE_FALSE(before.empty());
+  BuildOptions b;
+  b.catalog_files = {catalog};
+  b.index_dir = dir;
+  b.on_error = OnError::Skip;
+  b.rejects_file = catalog;  // the catalog itself (was truncated before it was read, exit 0)
+  CHECK_THROWS_AS(build_index(b), UsageError);
+  b.rejects_file = tmp.path + "/./catalog.jsonl";  // the same file by another spelling
+  CHECK_THROWS_AS(build_index(b), UsageError);
+  CHECK(bytes(catalog) == before);
+  b.rejects_file = tmp.path + "/rejects.txt";
+  b.on_error = OnError::Fail;  // --rejects without --on-error skip (was silently accepted)
+  CHECK_THROWS_AS(build_index(b), UsageError);
+  UpdateOptions u;
+  u.index_dir = dir;
+  u.catalog_files = {catalog};
+  u.on_error = OnError::Skip;
+  u.rejects_file = catalog;
+  CHECK_THROWS_AS(update_index(u), UsageError);
+  CHECK(bytes(catalog) == before);
+  // attach --out X --index X (deleted X's shards, exit 0): refused, the index still answers.
+  const std::string gen = index::live_generation(dir);
+  auto r = test::run_cli("attach --index " + dir + " --out " + dir + " --remote 0=127.0.0.1:1 2>&1");
+  CHECK(r.status == 2);
+  CHECK(r.out.find("overlap") != std::string::npos);
+  CHECK(test::run_cli("attach --index " + dir + " --out " + dir + "/client --remote 0=127.0.0.1:1").status == 2);
+  CHECK(index::live_generation(dir) == gen);
+  Searcher s(dir);
+  SearchRequest req;
+  req.query = "连衣裙";
+  CHECK(s.search(req).hits.size() == 3);
+  // The CLI says the same for --rejects.
+  auto cli = test::run_cli("build --catalog " + catalog + " --index " + dir + " --on-error skip --rejects " + catalog);
+  CHECK(cli.status == 2);
+  CHECK(bytes(catalog) == before);
+}
