@@ -20,6 +20,7 @@ Xapian::Database IndexState::open_database() const {
 
 Xapian::Database IndexState::open_shard(size_t i) const {
   const std::string& shard = manifest.shard_paths.at(i);
+  Xapian::Database db;
   try {
     if (shard.rfind("tcp ", 0) == 0) {
       std::istringstream in(shard.substr(4));
@@ -27,12 +28,30 @@ Xapian::Database IndexState::open_shard(size_t i) const {
       unsigned port = 0;
       if (!(in >> host >> port) || port == 0 || port > 65535)
         throw DataError(generation_dir + "/manifest.json: bad remote shard \"" + shard + "\"");
-      return Xapian::Remote::open(host, port, 10000, 10000);
+      db = Xapian::Remote::open(host, port, 10000, 10000);
+    } else {
+      db = Xapian::Database((fs::path(generation_dir) / shard).string(), Xapian::DB_BACKEND_GLASS);
     }
-    return Xapian::Database((fs::path(generation_dir) / shard).string(), Xapian::DB_BACKEND_GLASS);
   } catch (const Xapian::Error& e) {
     throw DataError(index_dir + ": cannot open shard \"" + shard + "\": " + e.get_description());
   }
+  // Identity (Manifest::index_id): the shard must be this index's shard i, not another index's
+  // (a remote shard of another deployment) nor another shard of this one (two swapped).
+  if (!manifest.index_id.empty()) {
+    const std::string want = manifest.index_id + ":" + std::to_string(i);
+    std::string got;
+    try {
+      got = db.get_metadata(index::kShardIdentityKey);
+    } catch (const Xapian::Error& e) {
+      throw DataError(index_dir + ": cannot read the identity of shard " + std::to_string(i) + ": " + e.get_description());
+    }
+    if (got != want)
+      throw DataError(index_dir + ": shard " + std::to_string(i) + " (" + (shard.rfind("tcp ", 0) == 0 ? shard : "a local shard") +
+                      ") is " + (got.empty() ? std::string("not a shard of any longtail index with an identity") : "shard \"" + got + "\"") +
+                      ", not shard " + std::to_string(i) + " of this index (" + manifest.index_id +
+                      "): a foreign index's shard or two shards swapped");
+  }
+  return db;
 }
 
 std::string IndexState::stored_data(const Xapian::Document& doc, Xapian::docid did) const {

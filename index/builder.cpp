@@ -271,6 +271,7 @@ BuildSummary build_index(const BuildOptions& o) {
 
   WriterLock lock(o.index_dir);
   const std::string gen_name = new_generation_name();
+  const std::string index_id = new_index_id();  // every shard carries "<id>:<k>" (Manifest::index_id)
   const std::string gen_dir = (fs::path(o.index_dir) / gen_name).string();
   fs::create_directories(gen_dir);
   // Anything below failing removes the half-built generation; CURRENT still names the old one.
@@ -455,6 +456,7 @@ BuildSummary build_index(const BuildOptions& o) {
           auto& db = dbs[s];
           if (!db) continue;
           if (stored[s]) stored[s]->finish();
+          db->set_metadata(kShardIdentityKey, index_id + ":" + std::to_string(s));
           db->commit();
           uint64_t items = 0;
           for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
@@ -546,6 +548,7 @@ BuildSummary build_index(const BuildOptions& o) {
   m.shards = o.shards;
   m.shard_paths = shard_names;
   m.serving = o.serving;
+  m.index_id = index_id;
   m.skus = summary.accepted;
   m.items = items_total.load();
   m.shops = summary.shops;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 #include <simdjson.h>
@@ -77,6 +78,7 @@ std::string Manifest::to_json() const {
     o += "],\n";
   }
   if (serving) o += "  \"serving\": true,\n";
+  if (!index_id.empty()) str("index_id", index_id);
   str("built_at", built_at, false);
   o += "}\n";
   return o;
@@ -158,6 +160,8 @@ Manifest read_manifest(const std::string& generation_dir) {
   // Written since updates exist; absent in older manifests.
   if (doc["batch"].error() != simdjson::NO_SUCH_FIELD) get_u("batch", m.batch);
   if (doc["updated_at"].error() != simdjson::NO_SUCH_FIELD) get_str("updated_at", m.updated_at);
+  // Written since shard identities exist; absent in older manifests.
+  if (doc["index_id"].error() != simdjson::NO_SUCH_FIELD) get_str("index_id", m.index_id);
   // Written by `longtail optimize`; absent otherwise.
   if (doc["ordered_docs"].error() != simdjson::NO_SUCH_FIELD) {
     simdjson::dom::array od;
@@ -341,6 +345,15 @@ void check_rejects_file(const std::string& rejects_file, OnError mode, const std
     if (!in.empty() && same_path(rejects_file, in))
       throw UsageError("--rejects " + rejects_file + " is an input of this command (" + in +
                        "): writing the rejects there would overwrite it");
+}
+
+std::string new_index_id() {
+  std::random_device rd;
+  uint64_t x = (uint64_t(rd()) << 32) ^ rd() ^
+               uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()) * 0x9E3779B97F4A7C15ULL;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)x);
+  return buf;
 }
 
 }  // namespace longtail::index

@@ -43,8 +43,18 @@ struct Manifest {
   // index answers searches but takes no updates (Xapian 1.4 replaces and deletes documents
   // through the termlist). Optional in the file; false when absent.
   bool serving = false;
+  // Identity (issue 25): a random id given by the build and kept by optimize, update and attach.
+  // Every shard carries "<index_id>:<k>" in its user metadata (kShardIdentityKey); a reader
+  // refuses a shard whose identity is not this index's shard k (a foreign index's shard, two
+  // shards swapped). Empty in manifests written before: no check.
+  std::string index_id;
   std::string to_json() const;
 };
+
+// The user-metadata key of a shard's identity: "<Manifest::index_id>:<shard number>".
+inline constexpr const char* kShardIdentityKey = "longtail.shard";
+// A fresh random index id (16 hex digits).
+std::string new_index_id();
 
 // Reads DIR/CURRENT and returns the absolute path of the live generation.
 // Throws UsageError if DIR is not a longtail index, DataError if CURRENT is damaged.

@@ -293,3 +293,50 @@ TEST_CASE("no command overwrites its own inputs: rejects onto an input, rejects 
   CHECK(cli.status == 2);
   CHECK(bytes(catalog) == before);
 }
+
+TEST_CASE("a shard of another index or two swapped shards are refused, naming the shard", "[build][faults]") {
+  test::TempDir tmp;
+  const std::string a = tmp.path + "/a", b = tmp.path + "/b";
+  build_mini(a, 2);
+  build_mini(b, 2);
+  const std::string gen = index::live_generation(a), manifest = gen + "/manifest.json";
+  SearchRequest req;
+  req.query = "连衣裙";
+  REQUIRE(Searcher(a).search(req).hits.size() == 3);
+  auto refused = [&](const char* what) {
+    INFO(what);
+    try {
+      Searcher s(a);
+      s.search(req);
+      FAIL("opened");
+    } catch (const DataError& e) {
+      CHECK(std::string(e.what()).find("not shard") != std::string::npos);
+    }
+    CHECK(test::run_cli("search --index " + a + " 连衣裙 > /dev/null 2>&1").status == 1);
+  };
+  // Two shards swapped (was searched, exit 0).
+  fs::rename(gen + "/shard-000", gen + "/swap");
+  fs::rename(gen + "/shard-001", gen + "/shard-000");
+  fs::rename(gen + "/swap", gen + "/shard-001");
+  refused("swapped");
+  fs::rename(gen + "/shard-000", gen + "/swap");
+  fs::rename(gen + "/shard-001", gen + "/shard-000");
+  fs::rename(gen + "/swap", gen + "/shard-001");
+  CHECK(Searcher(a).search(req).hits.size() == 3);
+  // Another index's shard in its place (as a remote shard of another deployment would be).
+  const std::string original = test::read_file(manifest);
+  std::string foreign = original;
+  const std::string other = index::live_generation(b) + "/shard-001";
+  foreign.replace(foreign.find("\"shard-001\""), 11, "\"" + other + "\"");
+  write(manifest, foreign);
+  refused("foreign");
+  // A manifest written before shard identities existed (no index_id) opens as before.
+  std::string old = original;
+  size_t p = old.find("  \"index_id\"");
+  REQUIRE(p != std::string::npos);
+  old.erase(p, old.find('\n', p) + 1 - p);
+  write(manifest, old);
+  CHECK(Searcher(a).search(req).hits.size() == 3);
+  write(manifest, original);
+  CHECK(Searcher(a).search(req).hits.size() == 3);
+}
