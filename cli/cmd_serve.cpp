@@ -30,6 +30,15 @@ void register_serve(CLI::App& app, int& rc) {
   cmd->add_flag("--print", a->print, "Print the xapian-tcpsrv command line instead of running it");
   cmd->callback([a, &rc] {
     std::string path = index::local_shard_path(a->index, a->shard);
+    // Xapian's remote protocol has neither authentication nor encryption: say so when the shard
+    // is offered beyond this machine.
+    const bool loopback = a->interface == "localhost" || a->interface == "::1" || a->interface.rfind("127.", 0) == 0;
+    if (!loopback)
+      std::fprintf(stderr,
+                   "longtail serve: warning: listening on %s: Xapian's remote protocol has no authentication and no "
+                   "encryption; anyone who can reach port %u can read the whole shard. Serve on a private network "
+                   "or behind a firewall that admits only the front-ends.\n",
+                   a->interface.c_str(), a->port);
     std::string port = std::to_string(a->port);
     std::vector<std::string> argv_s = {"xapian-tcpsrv", "--port", port, "--interface", a->interface, "--quiet", path};
     if (a->print) {

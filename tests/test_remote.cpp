@@ -80,6 +80,11 @@ TEST_CASE("remote: longtail serve and attach from the CLI", "[remote][cli]") {
   REQUIRE(printed.status == 0);
   CHECK(printed.out.rfind("xapian-tcpsrv --port 7001 --interface 127.0.0.1 --quiet /", 0) == 0);
   CHECK(printed.out.find("/shard-001\n") != std::string::npos);
+  // Beyond loopback the protocol's lack of authentication and encryption is said (issue 25).
+  CHECK(test::run_cli("serve --index " + local + " --shard 1 --port 7001 --print 2>&1").out.find("warning") == std::string::npos);
+  auto open = test::run_cli("serve --index " + local + " --shard 1 --port 7001 --interface 0.0.0.0 --print 2>&1");
+  CHECK(open.status == 0);
+  CHECK(open.out.find("no authentication and no encryption") != std::string::npos);
   test::ShardServer s0(local, 0), s1(local, 1);
   auto att = test::run_cli("attach --index " + local + " --out " + client + " --remote " + s0.spec(0) + " --remote " +
                            s1.spec(1));
