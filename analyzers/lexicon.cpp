@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -477,13 +478,13 @@ void Lexicon::save(const std::string& path) const {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw AnalysisError("cannot write lexicon file: " + tmp);
+    if (!f) throw AnalysisError("cannot write lexicon file: " + tmp + ": " + std::strerror(errno));
     f.write(head.data(), static_cast<std::streamsize>(head.size()));
     f.write(payload.data(), static_cast<std::streamsize>(payload.size()));
     f.flush();
-    if (!f) throw AnalysisError("cannot write lexicon file: " + tmp);
+    if (!f) throw AnalysisError("cannot write lexicon file: " + tmp + ": " + std::strerror(errno));
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw AnalysisError("cannot rename lexicon file to " + path);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw AnalysisError("cannot rename lexicon file to " + path + ": " + std::strerror(errno));
 }
 
 std::string Lexicon::checksum() const {

@@ -1,6 +1,8 @@
 #include <cstdio>
 #include <exception>
 
+#include <xapian.h>
+
 #include <longtail/longtail.h>
 
 #include "cli/commands.h"
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "longtail: %s\n", e.what());
+    return 1;
+  } catch (const Xapian::Error& e) {  // not a std::exception: a command that did not name it
+    std::fprintf(stderr, "longtail: %s\n", e.get_description().c_str());
     return 1;
   }
   return rc;

@@ -242,7 +242,7 @@ namespace longtail {
 
 using namespace longtail::index;
 
-BuildSummary build_index(const BuildOptions& o) {
+static BuildSummary build_index_impl(const BuildOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   if (o.catalog_files.empty()) throw UsageError("build: no catalog file given");
@@ -564,6 +564,18 @@ BuildSummary build_index(const BuildOptions& o) {
   summary.errors = sink.take_errors();
   summary.seconds = elapsed();
   return summary;
+}
+
+
+BuildSummary build_index(const BuildOptions& o) {
+  // Xapian reports I/O failures (a full disk: ENOSPC) as Xapian::Error, which is no
+  // longtail::Error: named here with the index, so that a caller's handler (and the CLI: exit 1)
+  // sees it as the data error it is instead of an unknown exception.
+  try {
+    return build_index_impl(o);
+  } catch (const Xapian::Error& e) {
+    throw DataError(o.index_dir + ": " + e.get_description() + " (nothing was published: the previous index stays live)");
+  }
 }
 
 }  // namespace longtail

@@ -106,7 +106,7 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving) {
 
 namespace longtail {
 
-OptimizeSummary optimize_index(const OptimizeOptions& o) {
+static OptimizeSummary optimize_index_impl(const OptimizeOptions& o) {
   using namespace index;
   const auto t0 = std::chrono::steady_clock::now();
   live_generation(o.index_dir);  // UsageError if this is not an index (before the lock makes files)
@@ -162,6 +162,18 @@ OptimizeSummary optimize_index(const OptimizeOptions& o) {
   }
   sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return sum;
+}
+
+
+OptimizeSummary optimize_index(const OptimizeOptions& o) {
+  // Xapian reports I/O failures (a full disk: ENOSPC) as Xapian::Error, which is no
+  // longtail::Error: named here with the index, so that a caller's handler (and the CLI: exit 1)
+  // sees it as the data error it is instead of an unknown exception.
+  try {
+    return optimize_index_impl(o);
+  } catch (const Xapian::Error& e) {
+    throw DataError(o.index_dir + ": " + e.get_description() + " (nothing was published: the index stays as it was)");
+  }
 }
 
 }  // namespace longtail

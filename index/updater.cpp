@@ -804,7 +804,7 @@ namespace longtail {
 
 using namespace longtail::index;
 
-UpdateSummary update_index(const UpdateOptions& o) {
+static UpdateSummary update_index_impl(const UpdateOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   if (o.index_dir.empty()) throw UsageError("update: no index directory given");
   if (o.batch_size < 1 || o.batch_size > 1000000) throw UsageError("update: batch size must be between 1 and 1000000");
@@ -895,6 +895,18 @@ UpdateSummary update_index(const UpdateOptions& o) {
   summary.errors = sink.take_errors();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return summary;
+}
+
+
+UpdateSummary update_index(const UpdateOptions& o) {
+  // Xapian reports I/O failures (a full disk: ENOSPC) as Xapian::Error, which is no
+  // longtail::Error: named here with the index, so that a caller's handler (and the CLI: exit 1)
+  // sees it as the data error it is instead of an unknown exception.
+  try {
+    return update_index_impl(o);
+  } catch (const Xapian::Error& e) {
+    throw DataError(o.index_dir + ": " + e.get_description() + " (the batch is not complete: the next update or open redoes it from its journal)");
+  }
 }
 
 }  // namespace longtail

@@ -1,12 +1,16 @@
 // Build then search end to end, through the public API (<longtail/longtail.h>) and the CLI.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include <longtail/longtail.h>
 
 #include "index/index_dir.h"
+#include "tests/generated.h"
 #include "tests/search_cases.h"
 #include "tests/test_util.h"
 
@@ -339,4 +343,34 @@ TEST_CASE("a shard of another index or two swapped shards are refused, naming th
   CHECK(Searcher(a).search(req).hits.size() == 3);
   write(manifest, original);
   CHECK(Searcher(a).search(req).hits.size() == 3);
+}
+
+TEST_CASE("a write failure mid-build (a full disk) exits 1 with the reason and leaves the previous index live", "[build][atomic][faults]") {
+  // A file-size limit stands in for a full disk (no root needed to mount a small filesystem):
+  // writes past it fail with EFBIG as they would with ENOSPC. The lexicon (about 12 MB) still
+  // fits, a shard table of 50,000 SKUs does not. Before, Xapian's DatabaseError escaped as an
+  // unknown exception: "terminate called …", exit 134.
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  build_mini(dir, 1);
+  const std::string gen = index::live_generation(dir);
+  test::generate_small_catalog(tmp.path + "/cat", 50000, 3);
+  const std::string out = tmp.path + "/out.txt";
+  const std::string cmd = "bash -c \"trap '' XFSZ; ulimit -f 15000; " + std::string(LONGTAIL_CLI_PATH) + " build -q --catalog " +
+                          tmp.path + "/cat/catalog.jsonl --index " + dir + "\" > " + out + " 2>&1";
+  const int st = std::system(cmd.c_str());
+  REQUIRE(WIFEXITED(st));
+  const std::string said = test::read_file(out);
+  INFO(said);
+  CHECK(WEXITSTATUS(st) == 1);
+  CHECK(said.find("File too large") != std::string::npos);
+  CHECK(said.find("terminate") == std::string::npos);
+  CHECK(index::live_generation(dir) == gen);
+  int gens = 0;
+  for (auto& e : fs::directory_iterator(dir)) gens += e.path().filename().string().rfind("gen-", 0) == 0;
+  CHECK(gens == 1);  // the half-built generation is gone
+  Searcher s(dir);
+  SearchRequest req;
+  req.query = "连衣裙";
+  CHECK(s.search(req).hits.size() == 3);
 }
