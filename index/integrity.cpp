@@ -290,7 +290,7 @@ struct IntegrityModel::Impl {
   // are different products however alike the words (real Tmall and Taobao titles: 38 of 50 wrong
   // same-shop groups read by hand differed so); a listing that only adds a number ("1.5匹") may
   // still be a re-listing.
-  uint64_t identity(const SkuRecord& r, const std::vector<Token>& toks) const {
+  uint64_t identity(const SkuRecord& r, const std::vector<Token>& toks, const std::unordered_set<std::string>& attrs) const {
     uint64_t id = r.brand.empty() ? 0 : (term_hash(canonical(an(), r.brand)) | (1ULL << 63)) & ~((1ULL << 48) - 1);
     std::vector<std::pair<size_t, size_t>> brackets;
     for (auto [open, close] : {std::pair<std::string_view, std::string_view>{"【", "】"}, {"[", "]"}})
@@ -298,7 +298,6 @@ struct IntegrityModel::Impl {
         size_t e = r.title.find(close, b);
         brackets.emplace_back(b, e == std::string::npos ? r.title.size() : e);
       }
-    const auto attrs = attr_values(r);
     auto set_bit = [&id](std::string_view unit, uint64_t value) {
       id |= uint64_t(1) << ((term_hash(unit) % 4) * 12 + value % 12);
     };
@@ -339,8 +338,7 @@ struct IntegrityModel::Impl {
 
   // Words kept for the fingerprint: no numbers, colours, sizes, promotional words or attribute
   // values; as hashes, in title order (duplicates kept once).
-  std::vector<uint64_t> fingerprint_words(const std::vector<Token>& toks, const SkuRecord& r) const {
-    auto attrs = attr_values(r);
+  std::vector<uint64_t> fingerprint_words(const std::vector<Token>& toks, const std::unordered_set<std::string>& attrs) const {
     std::vector<uint64_t> out;
     for (const auto& tk : toks) {
       if (!(stat_kind(tk.kind) || tk.kind == TokenKind::Alnum)) continue;
@@ -355,7 +353,7 @@ struct IntegrityModel::Impl {
   // Counts one item for an alias (normalized) in `top` and joins it to `group` (UINT32_MAX: its
   // own). Returns the alias's group root, or UINT32_MAX when the alias is not kept.
   uint32_t add_alias(const std::string& c, uint32_t top, uint32_t group) {
-    if (c.empty() || c.size() > 48 || placeholder_brand(c)) return group;
+    if (c.empty() || c.size() > 48 || names_no_brand(c)) return group;
     auto it = aliases.find(c);
     if (it == aliases.end()) {
       if (aliases.size() >= kMaxAliases) return group;
@@ -381,7 +379,7 @@ struct IntegrityModel::Impl {
     uint32_t group = UINT32_MAX;
     for (const auto& a : analysis::LexiconLearner::split_brand(brand)) {
       std::string c = canonical(an(), a);
-      if (c.empty() || placeholder_brand(c)) continue;
+      if (c.empty() || names_no_brand(c)) continue;
       group = add_alias(c, top, group);
       own.push_back(std::move(c));
     }
@@ -472,13 +470,14 @@ struct IntegrityModel::Impl {
       pairs.add(top_key(h, ls.top));
       pairs.add(leaf_key(h, leaf));
     }
-    auto words = fingerprint_words(toks, r);
+    const auto attrs = attr_values(r);
+    auto words = fingerprint_words(toks, attrs);
     struct {
       uint64_t item, shop, brand;
       uint32_t leaf;
       float price;
       uint32_t n;
-    } head{cur_item_hash, cur_shop, identity(r, toks), leaf,
+    } head{cur_item_hash, cur_shop, identity(r, toks, attrs), leaf,
            float(r.effective_price()), uint32_t(words.size())};
     if (std::fwrite(&head.item, 8, 1, spill) != 1 || std::fwrite(&head.shop, 8, 1, spill) != 1 ||
         std::fwrite(&head.brand, 8, 1, spill) != 1 ||
@@ -626,12 +625,14 @@ struct IntegrityModel::Impl {
     if (!finished) throw UsageError("integrity: print() before finish()");
     auto leaf = leaf_ids.find(r.category);
     if (leaf == leaf_ids.end()) return std::nullopt;
-    auto words = fingerprint_words(an().analyze(r.title, analysis::Mode::Query), r);
+    const auto toks = an().analyze(r.title, analysis::Mode::Query);
+    const auto attrs = attr_values(r);
+    auto words = fingerprint_words(toks, attrs);
     if (words.empty()) return std::nullopt;
     ItemPrint p;
     p.item = term_hash(r.item_id);
     p.shop = term_hash(r.shop_id);
-    p.brand = identity(r, an().analyze(r.title, analysis::Mode::Query));
+    p.brand = identity(r, toks, attrs);
     p.leaf = leaf->second;
     p.price = float(r.effective_price());
     fingerprint(p, words);
@@ -740,7 +741,7 @@ struct IntegrityModel::Impl {
     std::vector<std::string> own_aliases;
     for (const auto& a : analysis::LexiconLearner::split_brand(r.brand)) {
       std::string ca = canonical(an(), a);
-      if (ca.empty() || placeholder_brand(ca)) continue;
+      if (ca.empty() || names_no_brand(ca)) continue;
       own_aliases.push_back(ca);
       auto it = aliases.find(ca);
       if (it != aliases.end()) own_groups.insert(it->second.group);

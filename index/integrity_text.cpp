@@ -162,9 +162,9 @@ std::vector<std::pair<std::string, std::string>> script_pairs(std::string_view s
 }
 
 // Brand fields that name no brand (canonical form).
-bool placeholder_brand(std::string_view c) {
+bool names_no_brand(std::string_view c) {
   static const std::unordered_set<std::string_view> kNone = {
-      "其他", "其它", "other", "others", "无", "无品牌", "无牌", "none", "暂无", "不详", "未知", "杂牌", "n/a", "na", "oem", "通用", "无品牌/其他"};
+      "其他", "其它", "other", "others", "无", "无品牌", "无牌", "none", "暂无", "不详", "未知", "杂牌", "n/a", "na", "oem", "通用"};
   return kNone.count(c) > 0;
 }
 

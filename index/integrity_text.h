@@ -1,7 +1,7 @@
 // Text rules of the listing-integrity detectors (index/integrity.cpp): word lists, title
 // measures, the matching form of brand names and titles, brand names across scripts,
-// compatibility, placeholder-brand and pre-sale words, contact details. Pure functions of text;
-// docs/integrity.md says which detector uses which and why.
+// compatibility words, brand fields that name no brand (其他, none), pre-sale words, contact
+// details. Pure functions of text; docs/integrity.md says which detector uses which and why.
 #pragma once
 
 #include <cstdint>
@@ -56,7 +56,7 @@ bool standalone(std::string_view title, const Token& tk);
 std::vector<std::pair<std::string, std::string>> script_pairs(std::string_view s);
 
 // Brand fields that name no brand (canonical form): 其他, other, 无品牌, none, 暂无, ...
-bool placeholder_brand(std::string_view c);
+bool names_no_brand(std::string_view c);
 
 // A pre-sale listing (预售, 定金, 预定, 预订, 尾款): its sales are orders not delivered yet.
 bool is_presale(std::string_view title);

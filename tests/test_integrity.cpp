@@ -495,7 +495,7 @@ TEST_CASE("honest: a small top category gives no category verdicts", "[integrity
   }
 }
 
-TEST_CASE("honest: brands a listing fits are not brand stuffing, placeholder brands are no brand", "[integrity][detectors][honest]") {
+TEST_CASE("honest: brands a listing fits are not brand stuffing, a brand field of 其他 or none names no brand", "[integrity][detectors][honest]") {
   Model model;
   // A cover that fits appliances of several brands (海尔 美的 小天鹅 are brands of 家电 here).
   auto cover = sku("ac1", "ac1i", "coshop", "空调罩 挂机 防尘罩 海尔 美的 小天鹅 通用", "家电/空调罩", "", 39);
