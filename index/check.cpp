@@ -1,4 +1,5 @@
 // longtail::check_index: verifies an index directory without changing it (`longtail check`).
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -66,6 +67,24 @@ IndexCheck check_index(const std::string& index_dir) {
     fail(gen + "/lexicon.bin: " + e.what());
   }
 
+  const bool journal = fs::exists(gen + "/" + kJournalFile);
+  const bool writing = writer_running(index_dir);
+  if (m.files.empty()) {
+    warn("manifest.json lists no file checksums (written before longtail kept them): only the lexicon's is verified; "
+         "the next build or optimize adds them");
+  } else {
+    auto problems = verify_generation_files(gen, m);
+    for (const auto& p : problems) {
+      if (writing || journal)
+        warn(p + (writing ? " (an update is running: it rewrites files before the manifest)"
+                          : " (an interrupted update: the next `longtail update` completes it and rewrites the manifest)"));
+      else
+        fail(p + ": rebuild the index with `longtail build` (or restore this generation from a backup)");
+    }
+    if (problems.empty())
+      ok(std::to_string(m.files.size()) + " files match the manifest's sizes and checksums");
+  }
+
   if (fs::exists(gen + "/shops.jsonl")) {
     try {
       RejectSink strict(OnError::Fail, "");
@@ -90,8 +109,23 @@ IndexCheck check_index(const std::string& index_dir) {
     }
   }
 
-  const bool journal = fs::exists(gen + "/" + kJournalFile);
-  const bool writing = writer_running(index_dir);
+  if (auto orphans = orphan_generations(index_dir); !orphans.empty()) {
+    uintmax_t bytes = 0;
+    std::error_code ec;
+    for (const auto& g : orphans)
+      for (auto it = fs::recursive_directory_iterator(fs::path(index_dir) / g, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec)) bytes += it->file_size(ec);
+    std::string names;
+    for (const auto& g : orphans) names += (names.empty() ? "" : ", ") + g;
+    char size[32];
+    std::snprintf(size, sizeof size, "%.1f MB", double(bytes) / 1e6);
+    warn(std::to_string(orphans.size()) + " generation(s) neither live nor kept for readers (" + names + ", " + size +
+         "): " +
+         (writing ? "a writer is running, one may be its work in progress; the others are"
+                  : "left by builds, optimizes or attaches that did not finish;") +
+         " the next build, update or optimize removes them");
+  }
   uint64_t docs = 0;
   std::vector<uint64_t> batches;
   for (const auto& p : m.shard_paths) {

@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -17,12 +18,15 @@
 #include <sstream>
 
 #include <simdjson.h>
+#include <xxhash.h>
 
 #include <longtail/longtail.h>
 
 #include "analyzers/analyzer.h"
 #include "index/document.h"
 #include "index/layout.h"
+#include "index/stored.h"
+#include "index/updater.h"
 
 namespace fs = std::filesystem;
 
@@ -79,6 +83,19 @@ std::string Manifest::to_json() const {
   }
   if (serving) o += "  \"serving\": true,\n";
   if (!index_id.empty()) str("index_id", index_id);
+  if (!files.empty()) {
+    o += "  \"files\": {";
+    bool first = true;
+    for (const auto& [name, f] : files) {
+      o += first ? "\n    " : ",\n    ";
+      first = false;
+      append_json_string(o, name);
+      o += ": {\"bytes\": " + std::to_string(f.bytes) + ", \"xxh3\": ";
+      append_json_string(o, f.xxh3);
+      o += "}";
+    }
+    o += "\n  },\n";
+  }
   str("built_at", built_at, false);
   o += "}\n";
   return o;
@@ -183,6 +200,20 @@ Manifest read_manifest(const std::string& generation_dir) {
       m.tier_shares.push_back(v);
     }
   }
+  // Written since file checksums exist (issue 25); absent in older manifests.
+  if (doc["files"].error() != simdjson::NO_SUCH_FIELD) {
+    simdjson::dom::object files;
+    if (doc["files"].get(files)) throw DataError(path + ": damaged (files)");
+    for (auto [name, v] : files) {
+      Manifest::FileSum f;
+      std::string_view sum;
+      if (v["bytes"].get(f.bytes) || v["xxh3"].get(sum) || sum.size() != 16 || name.empty() ||
+          name.find("..") != std::string_view::npos || name.front() == '/')
+        throw DataError(path + ": damaged (files: \"" + std::string(name) + "\")");
+      f.xxh3 = std::string(sum);
+      m.files.emplace(std::string(name), std::move(f));
+    }
+  }
   // Written for serving shards (`build --serving`, `optimize --serving`); absent otherwise.
   if (doc["serving"].error() != simdjson::NO_SUCH_FIELD) {
     bool v = false;
@@ -192,8 +223,84 @@ Manifest read_manifest(const std::string& generation_dir) {
   return m;
 }
 
+Manifest::FileSum file_sum(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw DataError(path + ": cannot read: " + std::strerror(errno));
+  XXH3_state_t* st = XXH3_createState();
+  XXH3_64bits_reset(st);
+  Manifest::FileSum f;
+  std::vector<char> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      XXH3_freeState(st);
+      ::close(fd);
+      throw DataError(path + ": cannot read: " + std::strerror(e));
+    }
+    if (n == 0) break;
+    XXH3_64bits_update(st, buf.data(), size_t(n));
+    f.bytes += uint64_t(n);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(XXH3_64bits_digest(st)));
+  f.xxh3 = hex;
+  XXH3_freeState(st);
+  ::close(fd);
+  return f;
+}
+
+std::vector<std::string> generation_files(const std::string& generation_dir, const Manifest& m) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(generation_dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file(ec) || name == "manifest.json" || name == kJournalFile ||
+        (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0))
+      continue;
+    out.push_back(name);
+  }
+  // A serving shard's stored fields are longtail's, not Xapian's: Xapian's check does not see them.
+  for (const auto& p : m.shard_paths) {
+    if (p.rfind("tcp ", 0) == 0 || fs::path(p).is_absolute()) continue;
+    const std::string stored = p + "/" + kStoredFile;
+    if (fs::is_regular_file(fs::path(generation_dir) / stored, ec)) out.push_back(stored);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> verify_generation_files(const std::string& generation_dir, const Manifest& m) {
+  std::vector<std::string> problems;
+  for (const auto& [name, want] : m.files) {
+    const std::string path = generation_dir + "/" + name;
+    std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      problems.push_back(path + ": missing (the manifest lists it)");
+      continue;
+    }
+    Manifest::FileSum got;
+    try {
+      got = file_sum(path);
+    } catch (const DataError& e) {
+      problems.push_back(e.what());
+      continue;
+    }
+    if (got.bytes != want.bytes)
+      problems.push_back(path + ": " + std::to_string(got.bytes) + " bytes, the manifest says " +
+                         std::to_string(want.bytes) + " (truncated or rewritten)");
+    else if (got.xxh3 != want.xxh3)
+      problems.push_back(path + ": checksum " + got.xxh3 + " does not match the manifest's " + want.xxh3 + " (damaged)");
+  }
+  return problems;
+}
+
 void write_manifest(const std::string& generation_dir, const Manifest& m) {
-  write_file_atomic(generation_dir + "/manifest.json", m.to_json());
+  Manifest out = m;
+  out.files.clear();
+  for (const auto& name : generation_files(generation_dir, m)) out.files[name] = file_sum(generation_dir + "/" + name);
+  write_file_atomic(generation_dir + "/manifest.json", out.to_json());
 }
 
 void check_compatible(const Manifest& m, const std::string& index_dir) {
@@ -205,6 +312,45 @@ void check_compatible(const Manifest& m, const std::string& index_dir) {
   if (m.analyzer != ours)
     throw IndexMismatchError(index_dir + ": index built with analyzer " + m.analyzer + ", this longtail uses " +
                              ours + "; rebuild the index with `longtail build`");
+}
+
+namespace {
+
+std::string first_line(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+}  // namespace
+
+std::vector<std::string> orphan_generations(const std::string& index_dir) {
+  const fs::path dir(index_dir);
+  const std::string current = first_line(dir / "CURRENT");
+  std::vector<std::string> gens;
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind("gen-", 0) == 0 && name != current && e.is_directory(ec)) gens.push_back(name);
+  }
+  std::sort(gens.begin(), gens.end());
+  // The generation kept for readers: PREVIOUS names it; an index published before PREVIOUS
+  // existed keeps the newest generation older than CURRENT (names sort by creation time).
+  std::string previous;
+  if (fs::exists(dir / kPreviousFile, ec)) {
+    previous = first_line(dir / kPreviousFile);
+  } else {
+    for (const auto& g : gens)
+      if (g < current) previous = g;
+  }
+  std::erase(gens, previous);
+  return gens;
+}
+
+void remove_orphan_generations(const std::string& index_dir) {
+  std::error_code ec;
+  for (const auto& g : orphan_generations(index_dir)) fs::remove_all(fs::path(index_dir) / g, ec);
 }
 
 WriterLock::WriterLock(const std::string& index_dir) {
@@ -222,35 +368,36 @@ WriterLock::WriterLock(const std::string& index_dir) {
   std::string lock = (dir / "LOCK").string();
   fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw DataError(lock + ": cannot open: " + std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+  // An open-file-description lock: held by this open file, not by a PID, so it ends with the
+  // writer however it ends (kill -9 included) and a reused PID or another PID namespace cannot
+  // make a dead writer look alive; readers test it without taking it (writer_running).
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (::fcntl(fd_, F_OFD_SETLK, &fl) != 0) {
+    const int e = errno;
     ::close(fd_);
     fd_ = -1;
-    throw DataError(index_dir + ": another build or update holds the index lock");
+    if (e == EAGAIN || e == EACCES) throw DataError(index_dir + ": another build or update holds the index lock");
+    throw DataError(lock + ": cannot lock: " + std::strerror(e));
   }
-  // Record the holder for readers (writer_running); a failure here only costs that hint.
-  std::string pid = std::to_string(::getpid()) + "\n";
-  bool hint_written = ::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) == ssize_t(pid.size());
-  (void)hint_written;
+  remove_orphan_generations(index_dir);
 }
 
 bool writer_running(const std::string& index_dir) {
   std::string lock = (fs::path(index_dir) / "LOCK").string();
   int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  char buf[32] = {};
-  ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+  struct flock fl {};
+  fl.l_type = F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
   ::close(fd);
-  if (n <= 0) return false;
-  long pid = std::strtol(buf, nullptr, 10);
-  if (pid <= 0) return false;
-  return ::kill(pid_t(pid), 0) == 0 || errno == EPERM;
+  return held;
 }
 
 WriterLock::~WriterLock() {
-  if (fd_ < 0) return;
-  bool cleared = ::ftruncate(fd_, 0) == 0;  // no writer any more (see writer_running)
-  (void)cleared;
-  ::close(fd_);  // closing releases the flock
+  if (fd_ >= 0) ::close(fd_);  // closing releases the lock
 }
 
 std::string new_generation_name() {
@@ -303,17 +450,11 @@ void publish_generation(const std::string& index_dir, const std::string& generat
   // The generation CURRENT named until now stays until the next publish: a reader that read
   // CURRENT just before this swap still finds every file of it (it opens the shards a moment
   // later); readers that already opened it keep their files anyway (POSIX unlink semantics).
-  std::string previous;
-  {
-    std::ifstream in(dir / "CURRENT");
-    std::getline(in, previous);
-  }
+  const std::string previous = first_line(dir / "CURRENT");
+  if (!previous.empty()) write_file_atomic((dir / kPreviousFile).string(), previous + "\n");
   write_file_atomic((dir / "CURRENT").string(), generation + "\n");
   fsync_path(dir.string());
-  for (auto& e : fs::directory_iterator(dir, ec)) {
-    std::string name = e.path().filename().string();
-    if (name.rfind("gen-", 0) == 0 && name != generation && name != previous) fs::remove_all(e.path(), ec);
-  }
+  remove_orphan_generations(index_dir);
 }
 
 bool same_path(const std::string& a, const std::string& b) {

@@ -1,7 +1,8 @@
 // The on-disk index directory:
 //
 //   DIR/CURRENT          one line: the name of the live generation ("gen-...")
-//   DIR/LOCK             flock()ed by a builder or updater (one writer at a time)
+//   DIR/PREVIOUS         the generation CURRENT named before (kept for readers until the next publish)
+//   DIR/LOCK             locked (an open-file-description lock) by a builder or updater (one writer at a time)
 //   DIR/gen-*/manifest.json, lexicon.bin, shops.jsonl, shard-000/ ... (Xapian glass databases)
 //
 // A build writes a new generation and then replaces CURRENT with rename(2), so a reader sees
@@ -9,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,8 +50,27 @@ struct Manifest {
   // refuses a shard whose identity is not this index's shard k (a foreign index's shard, two
   // shards swapped). Empty in manifests written before: no check.
   std::string index_id;
+  // Every file of the generation but the manifest itself, the update journal and the Xapian
+  // shards (which Xapian's own check verifies): path relative to the generation -> size and
+  // XXH3-64 checksum. Filled by write_manifest from the files as they are; `longtail check`
+  // and `longtail optimize` verify them (verify_generation_files). Empty in manifests written
+  // before (issue 25): only the lexicon's own checksum is verified then.
+  struct FileSum {
+    uint64_t bytes = 0;
+    std::string xxh3;  // 16 hex digits
+    bool operator==(const FileSum&) const = default;
+  };
+  std::map<std::string, FileSum> files;
   std::string to_json() const;
 };
+
+// The size and checksum of one file (throws DataError if it cannot be read).
+Manifest::FileSum file_sum(const std::string& path);
+// The files of a generation that the manifest lists (see Manifest::files), relative paths.
+std::vector<std::string> generation_files(const std::string& generation_dir, const Manifest& m);
+// What is wrong with the files of a generation against its manifest's list: one line per
+// missing, resized or damaged file (empty: all sound, or the manifest lists none).
+std::vector<std::string> verify_generation_files(const std::string& generation_dir, const Manifest& m);
 
 // The user-metadata key of a shard's identity: "<Manifest::index_id>:<shard number>".
 inline constexpr const char* kShardIdentityKey = "longtail.shard";
@@ -61,6 +82,8 @@ std::string new_index_id();
 std::string live_generation(const std::string& index_dir);
 
 Manifest read_manifest(const std::string& generation_dir);   // throws DataError
+// Writes m with Manifest::files computed from the generation's files as they are now: write the
+// manifest after every other file of the generation.
 void write_manifest(const std::string& generation_dir, const Manifest& m);
 
 // Checks schema and analyzer identity; throws IndexMismatchError with a clear message.
@@ -68,6 +91,7 @@ void check_compatible(const Manifest& m, const std::string& index_dir);
 
 // Makes DIR (or checks that it is empty or already an index) and takes its write lock.
 // Throws UsageError if DIR holds something else, DataError if another writer holds the lock.
+// Once it holds the lock it removes orphan generations (a crashed writer's leftovers).
 class WriterLock {
  public:
   explicit WriterLock(const std::string& index_dir);
@@ -79,10 +103,22 @@ class WriterLock {
   int fd_ = -1;
 };
 
-// True if the process that holds (or last held) DIR's writer lock is still running: the lock
-// file holds the writer's pid. False when no writer ever wrote it or that process is gone (a
-// crashed writer). Used by readers to decide whether an unfinished update batch is in progress.
+// True while a writer holds DIR's lock (tested without taking it). A crashed writer's lock ended
+// with its process, whatever became of its PID. Used by readers to decide whether an unfinished
+// update batch is in progress.
 bool writer_running(const std::string& index_dir);
+
+// DIR/PREVIOUS: the generation CURRENT named before the last publish, kept until the next one
+// for readers that read CURRENT just before the swap.
+inline constexpr const char* kPreviousFile = "PREVIOUS";
+
+// Generation directories of DIR that are neither live (CURRENT) nor kept for readers (PREVIOUS):
+// left by builds, optimizes or attaches that crashed or failed before publishing, or the work in
+// progress of a running writer. Sorted names.
+std::vector<std::string> orphan_generations(const std::string& index_dir);
+// Removes them. Requires the WriterLock (so that no writer is making one); WriterLock takes it
+// and then calls this, so the next writer cleans up after a crashed one.
+void remove_orphan_generations(const std::string& index_dir);
 
 // A fresh, unique generation directory name inside DIR (not yet created).
 std::string new_generation_name();

@@ -24,6 +24,7 @@
 
 #include <longtail/longtail.h>
 
+#include "analyzers/analyzer.h"
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
@@ -117,6 +118,24 @@ static OptimizeSummary optimize_index_impl(const OptimizeOptions& o) {
   if (fs::exists(src / kJournalFile))
     throw UsageError(o.index_dir + ": an interrupted update is pending; run `longtail update --index " + o.index_dir +
                      "` (it completes it) before optimizing");
+  // A damaged file would be copied into the new generation and published as sound.
+  if (auto problems = verify_generation_files(src.string(), m); !problems.empty()) {
+    std::string all;
+    for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;
+    throw DataError(all + "; optimize publishes nothing from a damaged generation: rebuild the index with `longtail build`");
+  }
+  if (m.files.empty()) {  // a manifest without file checksums: the lexicon's own at least
+    std::shared_ptr<const analysis::Lexicon> lexicon;
+    try {
+      lexicon = analysis::Lexicon::load((src / "lexicon.bin").string());
+    } catch (const analysis::AnalysisError& e) {
+      throw DataError(std::string(e.what()) + "; optimize publishes nothing from a damaged generation: rebuild the "
+                      "index with `longtail build`");
+    }
+    if (lexicon->checksum() != m.lexicon_checksum)
+      throw DataError((src / "lexicon.bin").string() + ": does not match the manifest's checksum (damaged); optimize "
+                      "publishes nothing from a damaged generation: rebuild the index with `longtail build`");
+  }
   for (size_t k = 0; k < m.shard_paths.size(); ++k)
     if (m.shard_paths[k].rfind("tcp ", 0) == 0)
       throw UsageError(o.index_dir + ": shard " + std::to_string(k) + " is remote (" + m.shard_paths[k] +

@@ -4,6 +4,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <longtail/longtail.h>
 
@@ -160,4 +165,101 @@ TEST_CASE("a foreign index (other schema or analyzer) is refused with exit code 
   fs::create_directories(tmp.path + "/plain");
   CHECK_THAT(open_error(tmp.path + "/plain"), Catch::Contains("not a longtail index"));
   CHECK(test::run_cli("check --index " + tmp.path + "/plain").status == 1);
+}
+
+TEST_CASE("writer liveness is the lock itself: a live PID left in LOCK does not make a writer", "[check][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  build_mini(dir);
+  // A crashed writer whose PID now belongs to a live process (PID reuse, another PID namespace):
+  // this test process's own PID stands for it. Before, readers took it for a running writer.
+  write(dir + "/LOCK", std::to_string(::getpid()) + "\n");
+  CHECK_FALSE(index::writer_running(dir));
+  {
+    index::WriterLock lock(dir);
+    CHECK(index::writer_running(dir));
+    CHECK_THROWS_WITH(index::WriterLock(dir), Catch::Contains("another build or update holds the index lock"));
+  }
+  CHECK_FALSE(index::writer_running(dir));
+  // A writer killed with SIGKILL while holding the lock: the lock ends with it.
+  pid_t child = ::fork();
+  if (child == 0) {
+    index::WriterLock lock(dir);
+    ::pause();
+    ::_exit(0);
+  }
+  for (int i = 0; i < 500 && !index::writer_running(dir); ++i) ::usleep(10000);
+  CHECK(index::writer_running(dir));
+  ::kill(child, SIGKILL);
+  int st = 0;
+  ::waitpid(child, &st, 0);
+  CHECK_FALSE(index::writer_running(dir));
+  index::WriterLock again(dir);  // and the next writer gets it
+}
+
+TEST_CASE("orphan generations are reported by check and removed by the next writer, the previous one is kept", "[check][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  const std::string first = fs::path(build_mini(dir)).filename().string();
+  OptimizeOptions oo;
+  oo.index_dir = dir;
+  optimize_index(oo);
+  const std::string second = fs::path(index::live_generation(dir)).filename().string();
+  REQUIRE(second != first);
+  // What a build killed before publishing leaves: a generation CURRENT never named.
+  const std::string orphan = "gen-00000000000000ff-1-0";
+  fs::create_directories(dir + "/" + orphan + "/shard-000");
+  write(dir + "/" + orphan + "/shard-000/postlist.glass", std::string(4096, 'x'));
+  CHECK(index::orphan_generations(dir) == std::vector<std::string>{orphan});
+  auto c = check_index(dir);
+  CHECK(c.ok);  // a warning, not damage
+  std::string all;
+  for (const auto& l : c.lines) all += l + "\n";
+  CHECK_THAT(all, Catch::Contains("WARN: 1 generation(s) neither live nor kept") && Catch::Contains(orphan) &&
+                      Catch::Contains("the next build, update or optimize removes them"));
+  { index::WriterLock lock(dir); }  // the next writer
+  CHECK_FALSE(fs::exists(dir + "/" + orphan));
+  CHECK(fs::exists(dir + "/" + first));  // PREVIOUS: kept for readers that read CURRENT before the swap
+  CHECK(fs::exists(dir + "/" + second));
+  CHECK(index::orphan_generations(dir).empty());
+  CHECK(Searcher(dir).search(SearchRequest{.query = "连衣裙"}).hits.size() > 0);
+}
+
+TEST_CASE("check verifies every file of the generation against the manifest's checksums", "[check][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  const std::string gen = build_mini(dir);
+  const auto m = index::read_manifest(gen);
+  for (const char* f : {"lexicon.bin", "shops.jsonl", "signals.json", "integrity.json", "integrity-prints.bin"})
+    CHECK(m.files.count(f) == 1);
+  CHECK(m.files.count("manifest.json") == 0);
+  auto c = check_index(dir);
+  REQUIRE(c.ok);
+  std::string all;
+  for (const auto& l : c.lines) all += l + "\n";
+  CHECK_THAT(all, Catch::Contains("files match the manifest's sizes and checksums"));
+
+  SECTION("one byte changed in integrity.json (still valid JSON)") {
+    std::string text;
+    {
+      std::ifstream in(gen + "/integrity.json", std::ios::binary);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto digit = text.find_first_of("123456789");
+    REQUIRE(digit != std::string::npos);
+    text[digit] = text[digit] == '9' ? '8' : char(text[digit] + 1);
+    write(gen + "/integrity.json", text);
+    auto d = check_index(dir);
+    CHECK_FALSE(d.ok);
+    CHECK_THAT(problems(d), Catch::Contains("integrity.json: checksum") && Catch::Contains("(damaged)") &&
+                                Catch::Contains("rebuild the index with `longtail build`"));
+  }
+  SECTION("an integrity table cut short") {
+    fs::resize_file(gen + "/integrity-prints.bin", fs::file_size(gen + "/integrity-prints.bin") / 2);
+    CHECK_THAT(problems(check_index(dir)), Catch::Contains("integrity-prints.bin: ") && Catch::Contains("truncated"));
+  }
+  SECTION("a file gone") {
+    fs::remove(gen + "/integrity-terms.bin");
+    CHECK_THAT(problems(check_index(dir)), Catch::Contains("integrity-terms.bin: missing"));
+  }
 }

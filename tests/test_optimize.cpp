@@ -330,3 +330,23 @@ TEST_CASE("readers never fail while optimize swaps generations: the previous gen
   for (const auto& e : fs::directory_iterator(dir)) generations += e.path().filename().string().rfind("gen-", 0) == 0;
   CHECK(generations == 2);
 }
+
+TEST_CASE("optimize refuses a generation whose files do not match the manifest, and publishes nothing", "[optimize][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  BuildOptions o;
+  o.catalog_files = {test::fixture("mini_catalog.jsonl")};
+  o.shops_file = test::fixture("mini_shops.jsonl");
+  o.index_dir = dir;
+  build_index(o);
+  const std::string gen = index::live_generation(dir);
+  // Before: the truncated lexicon was copied into a new generation and published, exit 0.
+  fs::resize_file(gen + "/lexicon.bin", fs::file_size(gen + "/lexicon.bin") / 3);
+  OptimizeOptions oo;
+  oo.index_dir = dir;
+  CHECK_THROWS_AS(optimize_index(oo), DataError);
+  CHECK_THROWS_WITH(optimize_index(oo), Catch::Contains("lexicon.bin") && Catch::Contains("truncated") &&
+                                            Catch::Contains("optimize publishes nothing"));
+  CHECK(index::live_generation(dir) == gen);
+  CHECK(index::orphan_generations(dir).empty());  // its own partial generation removed
+}
