@@ -31,17 +31,17 @@ std::string read_file(const std::string& path, const char* what) {
 
 void print_explain_table(const Explanation& e) {
   std::string matched, missing;
-  for (const auto& t : e.matched_terms) matched += " " + t;
-  for (const auto& t : e.missing_terms) missing += " " + t;
+  for (const auto& t : e.matched_terms) matched += " " + printable(t);
+  for (const auto& t : e.missing_terms) missing += " " + printable(t);
   std::printf("        coverage %.4g of %u terms (matched:%s%s%s)  bm25 %.3f  stage-1 #%u weight %.3f\n", e.coverage,
               e.query_terms, matched.empty() ? " -" : matched.c_str(), missing.empty() ? "" : "; missing:",
               missing.c_str(), e.bm25, e.stage1_rank, e.stage1_weight);
   for (const auto& s : e.signals)
     std::printf("        %-13s raw %10.4g  norm %6.3f x %5.2f = %6.3f  %s\n", s.name.c_str(), s.raw, s.normalized, s.weight,
-                s.contribution, s.detail.c_str());
+                s.contribution, printable(s.detail).c_str());
   for (const auto& p : e.penalties) {
-    if (p.factor != 1) std::printf("        %-13s x%.3f  %s\n", p.name.c_str(), p.factor, p.reason.c_str());
-    else std::printf("        %-13s %s\n", p.name.c_str(), p.reason.c_str());
+    if (p.factor != 1) std::printf("        %-13s x%.3f  %s\n", p.name.c_str(), p.factor, printable(p.reason).c_str());
+    else std::printf("        %-13s %s\n", p.name.c_str(), printable(p.reason).c_str());
   }
   std::printf("        blend %.3f -> score %.4f  (sort %s, profile %s)\n", e.blend, e.final_score, e.sort.c_str(),
               e.profile.c_str());
@@ -71,17 +71,17 @@ std::string variants_line(const Hit& h) {
 }
 
 void print_table(const SearchResult& r) {
-  if (!r.message.empty()) std::printf("%s\n", r.message.c_str());
-  std::printf("query: %s   ~%llu matches", r.query.c_str(), static_cast<unsigned long long>(r.total_estimated));
+  if (!r.message.empty()) std::printf("%s\n", printable(r.message).c_str());
+  std::printf("query: %s   ~%llu matches", printable(r.query).c_str(), static_cast<unsigned long long>(r.total_estimated));
   if (!r.relaxed.empty()) {
     std::printf("   relaxed (the first hit lacks):");
-    for (const auto& t : r.relaxed) std::printf(" %s", t.c_str());
+    for (const auto& t : r.relaxed) std::printf(" %s", printable(t).c_str());
   }
   if (r.searched_share < 1) std::printf("   broad query: searched the best-prior %.4g%% of the index", 100 * r.searched_share);
   std::printf("\n");
   for (const auto& f : r.facets) {
     std::printf("facet %s%s:", f.name.c_str(), f.exact ? "" : " (over the top candidates)");
-    for (const auto& v : f.values) std::printf("  %s (%llu)", v.value.c_str(), static_cast<unsigned long long>(v.count));
+    for (const auto& v : f.values) std::printf("  %s (%llu)", printable(v.value).c_str(), static_cast<unsigned long long>(v.count));
     std::printf("\n");
   }
   if (r.hits.empty()) {
@@ -90,10 +90,10 @@ void print_table(const SearchResult& r) {
   }
   std::printf("%4s  %-16s %-14s %9s %5s %7s  %s\n", "rank", "sku_id", "shop_id", "price", "cov", "score", "title");
   for (const auto& h : r.hits) {
-    std::string sku = fit_width(h.sku_id, 16), shop = fit_width(h.shop_id, 14);
+    std::string sku = fit_width(printable(h.sku_id), 16), shop = fit_width(printable(h.shop_id), 14);
     std::printf("%4u  %-16s %-14s %9.2f %5.3g %7.4f  %s", h.rank, sku.c_str(), shop.c_str(), h.price + h.shipping_fee,
-                h.coverage, h.score, fit_width(h.title, 60).c_str());
-    if (h.variant_list.size() > 1) std::printf("  [%s]", variants_line(h).c_str());
+                h.coverage, h.score, fit_width(printable(h.title), 60).c_str());
+    if (h.variant_list.size() > 1) std::printf("  [%s]", printable(variants_line(h)).c_str());
     std::printf("\n");
     if (h.explanation) print_explain_table(*h.explanation);
   }

@@ -49,6 +49,33 @@ size_t cp_width(char32_t cp) {
 }
 }  // namespace
 
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const size_t n = c < 0x80 ? 1 : index::utf8_valid_length(s, i);
+    if (n == 0) {  // not UTF-8: the replacement character, as in JSON
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    // C0 controls, DEL and C1 controls (U+0080-U+009F, 0xC2 0x80-0x9F) would move the cursor,
+    // recolour or retitle the terminal: shown as \xNN / \u00NN instead.
+    const bool c1 = n == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
+    if (c < 0x20 || c == 0x7F || c1) {
+      char buf[8];
+      if (c1) std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(static_cast<unsigned char>(s[i + 1])));
+      else std::snprintf(buf, sizeof buf, "\\x%02x", unsigned(c));
+      out += buf;
+    } else {
+      out.append(s.data() + i, n);
+    }
+    i += n;
+  }
+  return out;
+}
+
 size_t display_width(std::string_view s) {
   size_t w = 0;
   for (size_t i = 0; i < s.size();) w += cp_width(next_cp(s, i));

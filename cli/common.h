@@ -43,6 +43,9 @@ inline CLI::Option* add_now_option(CLI::App& cmd, std::string& now) {
 std::string json_str(std::string_view s);
 // A number printed compactly ("%.6g"), valid JSON.
 std::string json_num(double v);
+// Text from a catalog or a query made safe for a terminal: control characters escaped (\x1b,
+// \u009b), bytes that are not UTF-8 replaced by U+FFFD. Every string a table prints goes through it.
+std::string printable(std::string_view s);
 // Display width of a UTF-8 string on a terminal (CJK characters count as 2 columns).
 size_t display_width(std::string_view s);
 // Cuts a UTF-8 string to at most `cols` display columns, appending "…" when cut.

@@ -14,7 +14,10 @@
 
 #include <longtail/longtail.h>
 
+#include <simdjson.h>
+
 #include "index/catalog.h"
+#include "index/document.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -215,4 +218,36 @@ TEST_CASE("hostile queries get a sane answer quickly", "[hostile]") {
   CHECK_THAT(r.out, Catch::StartsWith("{") && Catch::Contains("\"hits\":[]"));
   r = test::run_cli("search --index " + tmp.path + "/idx --json 'AND OR NOT \"\" * ( ) title:x'");
   CHECK(r.status == 0);
+}
+
+TEST_CASE("JSON output is valid UTF-8 whatever the query bytes, and tables escape control characters", "[hostile][cli]") {
+  // The escaping itself: invalid sequences (a stray byte, an overlong form, a surrogate, a cut
+  // sequence) become U+FFFD per byte; valid 1- to 4-byte sequences pass; controls are escaped.
+  std::string out;
+  index::append_json_string(out, "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe8\xa3" "e\xf0\x9f\x98\x80" "f\x1b\x7f");
+  CHECK(out == "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
+               "d\xEF\xBF\xBD\xEF\xBF\xBD" "e\xf0\x9f\x98\x80" "f\\u001b\\u007f\"");
+
+  test::TempDir tmp;
+  BuildOptions o;
+  o.catalog_files = {test::fixture("mini_catalog.jsonl")};
+  o.shops_file = test::fixture("mini_shops.jsonl");
+  o.index_dir = tmp.path + "/idx";
+  build_index(o);
+  // Before: the query's bytes were copied into "query" as they came (invalid JSON), and the
+  // table wrote ESC sequences to the terminal.
+  const std::string q = "\"$(printf '\\350\\277\\236\\350\\241\\243\\350\\243\\231\\377\\376\\303 \\033[31m\\302\\233x')\"";
+  auto r = test::run_cli("search --index " + tmp.path + "/idx --json " + q);
+  REQUIRE(r.status == 0);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  CHECK(parser.parse(r.out).get(doc) == simdjson::SUCCESS);  // simdjson rejects invalid UTF-8
+  std::string_view query;
+  REQUIRE(doc["query"].get(query) == simdjson::SUCCESS);
+  CHECK(query == "连衣裙\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \x1b[31m\xc2\x9bx");
+  auto t = test::run_cli("search --index " + tmp.path + "/idx " + q);
+  REQUIRE(t.status == 0);
+  CHECK(t.out.find('\x1b') == std::string::npos);
+  CHECK(t.out.find("\xc2\x9b") == std::string::npos);
+  CHECK_THAT(t.out, Catch::Contains("query: 连衣裙\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \\x1b[31m\\u009bx"));
 }
