@@ -7,13 +7,68 @@
 
 namespace longtail::cli {
 
+namespace {
+
+void print_discard(const std::string& dir, const JournalDiscard& d, bool json) {
+  auto list = [](const std::vector<int>& v) {
+    std::string o;
+    for (int k : v) o += (o.empty() ? "" : ", ") + std::to_string(k);
+    return o;
+  };
+  if (json) {
+    auto ints = [](const std::vector<int>& v) {
+      std::string o = "[";
+      for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + std::to_string(v[i]);
+      return o + "]";
+    };
+    std::string ids = "[";
+    for (size_t i = 0; i < d.ids.size(); ++i) ids += (i ? "," : "") + json_str(d.ids[i]);
+    ids += "]";
+    std::printf("{\"index\":%s,\"found\":%s,\"readable\":%s,\"damage\":%s,\"batch\":%llu,\"kind\":\"%s\","
+                "\"lines\":%llu,\"bytes\":%llu,\"applied_shards\":%s,\"missing_shards\":%s,\"ids\":%s,"
+                "\"batch_after\":%llu}\n",
+                json_str(dir).c_str(), d.found ? "true" : "false", d.readable ? "true" : "false",
+                json_str(d.damage).c_str(), static_cast<unsigned long long>(d.batch), d.shops ? "shops" : "skus",
+                static_cast<unsigned long long>(d.lines), static_cast<unsigned long long>(d.bytes),
+                ints(d.applied_shards).c_str(), ints(d.missing_shards).c_str(), ids.c_str(),
+                static_cast<unsigned long long>(d.batch_after));
+    return;
+  }
+  if (!d.found) {
+    std::printf("%s: no update journal: nothing to discard\n", dir.c_str());
+    return;
+  }
+  if (d.readable)
+    std::printf("discarded the journal of update batch %llu (%llu %s records, %llu bytes; it was readable)\n",
+                static_cast<unsigned long long>(d.batch), static_cast<unsigned long long>(d.lines),
+                d.shops ? "shop" : "SKU", static_cast<unsigned long long>(d.bytes));
+  else
+    std::printf("discarded a damaged update journal (%llu bytes: %s)\n", static_cast<unsigned long long>(d.bytes),
+                printable(d.damage).c_str());
+  if (!d.missing_shards.empty())
+    std::printf("lost: shard(s) %s had not committed the batch%s; %s\n", list(d.missing_shards).c_str(),
+                d.applied_shards.empty() ? "" : (", shard(s) " + list(d.applied_shards) + " had").c_str(),
+                d.readable ? "send its records again with `longtail update` (their ids follow, or use --json)"
+                           : "its records cannot be read: send the delta of that update again with `longtail update`");
+  else if (!d.applied_shards.empty() || d.readable)
+    std::printf("lost: nothing, every shard had committed the batch\n");
+  else
+    std::printf("lost: unknown, all shards were at the same batch: if the update that was interrupted did not finish, "
+                "send its delta again with `longtail update`\n");
+  if (!d.missing_shards.empty() && d.readable)
+    for (const auto& id : d.ids) std::printf("  %s\n", printable(id).c_str());
+  std::printf("every shard and the manifest are at update batch %llu\n", static_cast<unsigned long long>(d.batch_after));
+}
+
+}  // namespace
+
 void register_update(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "update", "Apply a delta (upserts by sku_id, {\"deleted\":true} removals) to an index in place, batch by batch");
   struct Args {
     UpdateOptions o;
     std::string on_error = "fail";
-    bool json = false;
+    bool json = false, discard = false;
   };
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->o.index_dir);
@@ -26,8 +81,18 @@ void register_update(CLI::App& app, int& rc) {
   cmd->add_option("--threads", a->o.threads, "Worker threads for per-shard work (default 0: one per core, at most one per shard)");
   cmd->add_option("--fail-after-commits", a->o.fail_after_shard_commits,
                   "Testing: fail after N shard commits, as a crash between shards would");
+  cmd->add_flag("--discard-journal", a->discard,
+                 "Remove an update journal that update cannot complete (a damaged one) and report what was lost; "
+                 "nothing else is applied")
+      ->excludes("--catalog")
+      ->excludes("--shops");
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
+    if (a->discard) {
+      print_discard(a->o.index_dir, discard_update_journal(a->o.index_dir), a->json);
+      rc = 0;
+      return;
+    }
     if (a->o.catalog_files.empty() && a->o.shops_file.empty())
       throw UsageError("update: give --catalog DELTA.jsonl and/or --shops FILE");
     a->o.on_error = a->on_error == "skip" ? OnError::Skip : OnError::Fail;

@@ -69,6 +69,18 @@ IndexCheck check_index(const std::string& index_dir) {
 
   const bool journal = fs::exists(gen + "/" + kJournalFile);
   const bool writing = writer_running(index_dir);
+  bool journal_damaged = false;
+  if (journal && !writing) {
+    try {
+      Journal j = read_journal(gen + "/" + kJournalFile);
+      ok(std::string(kJournalFile) + ": batch " + std::to_string(j.batch) + ", " + std::to_string(j.lines.size()) +
+         " records, readable");
+    } catch (const DataError& e) {
+      journal_damaged = true;
+      fail(std::string(e.what()) + ": no update can complete it and updates and optimize refuse the index; "
+           "`longtail update --index " + index_dir + " --discard-journal` removes it and reports what was lost");
+    }
+  }
   if (m.files.empty()) {
     warn("manifest.json lists no file checksums (written before longtail kept them): only the lexicon's is verified; "
          "the next build or optimize adds them");
@@ -183,11 +195,13 @@ IndexCheck check_index(const std::string& index_dir) {
     std::string msg = "shards are at different update batches (" + list + ")";
     if (writing)
       warn(msg + ": an update is running");
-    else if (journal)
+    else if (journal && !journal_damaged)
       fail(msg + ": an update was interrupted; the next `longtail update --index " + index_dir + "` completes it");
+    else if (journal)
+      fail(msg + ": an update was interrupted and its journal is damaged (above)");
     else
       fail(msg + " and no update journal is left: rebuild the index");
-  } else if (journal) {
+  } else if (journal && !journal_damaged) {
     warn(std::string(writing ? "an update is running" : "an interrupted update left its journal") +
          "; the next `longtail update` finishes it");
   } else if (!batches.empty() && batches.front() != m.batch) {

@@ -64,6 +64,39 @@ uint64_t shard_batch(const Xapian::Database& shard) {
   return id;
 }
 
+Journal read_journal(const std::string& path) {
+  Journal j;
+  LineReader reader(path);
+  LineReader::Line line;
+  auto damaged = [&](const std::string& why) { return DataError(path + ": damaged update journal (" + why + ")"); };
+  if (!reader.next(line) || line.too_long) throw damaged("no header");
+  simdjson::dom::parser parser;
+  simdjson::dom::element head;
+  std::string_view kind;
+  uint64_t records = 0;
+  if (parser.parse(std::string(line.text)).get(head) || head["batch"].get(j.batch) || head["kind"].get(kind) ||
+      head["records"].get(records))
+    throw damaged("bad header");
+  if (kind != "skus" && kind != "shops") throw damaged("unknown kind");
+  j.shops = kind == "shops";
+  while (reader.next(line)) {
+    if (line.too_long) throw damaged("line " + std::to_string(line.number) + " too long");
+    j.lines.emplace_back(line.text);
+  }
+  if (j.lines.size() != records) throw damaged("expected " + std::to_string(records) + " records");
+  return j;
+}
+
+uint64_t shard_items(const Xapian::Database& db) {
+  std::string v = db.get_metadata(kMetaItems);
+  uint64_t n = 0;
+  if (!v.empty() && std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc()) return n;
+  n = 0;
+  const std::string pfx(prefix::kItem);
+  for (auto it = db.allterms_begin(pfx); it != db.allterms_end(pfx); ++it) ++n;
+  return n;
+}
+
 namespace {
 
 std::string slurp(const std::string& path) {
@@ -249,7 +282,13 @@ class Session {
                         "them (damaged index): rebuild it with `longtail build`");
       return false;
     }
-    Batch b = read_journal(jpath);
+    Batch b;
+    try {
+      b = read_journal(jpath);
+    } catch (const DataError& e) {
+      throw DataError(std::string(e.what()) + ": it cannot be completed; `longtail update --index " + index_dir_ +
+                      " --discard-journal` removes it and reports what was lost");
+    }
     // Every shard must be just before or at the journal's batch; shards already at it are left
     // alone, the others get the batch now, then the files and the manifest are finished.
     for (uint64_t have : batches_)
@@ -319,25 +358,11 @@ class Session {
   }
 
   Batch read_journal(const std::string& path) {
+    Journal j = index::read_journal(path);
     Batch b;
-    LineReader reader(path);
-    LineReader::Line line;
-    auto damaged = [&](const std::string& why) { return DataError(path + ": damaged update journal (" + why + ")"); };
-    if (!reader.next(line) || line.too_long) throw damaged("no header");
-    simdjson::dom::parser parser;
-    simdjson::dom::element head;
-    std::string_view kind;
-    uint64_t records = 0;
-    if (parser.parse(std::string(line.text)).get(head) || head["batch"].get(b.id) || head["kind"].get(kind) ||
-        head["records"].get(records))
-      throw damaged("bad header");
-    if (kind != "skus" && kind != "shops") throw damaged("unknown kind");
-    b.kind = kind == "skus" ? BatchKind::Skus : BatchKind::Shops;
-    while (reader.next(line)) {
-      if (line.too_long) throw damaged("line " + std::to_string(line.number) + " too long");
-      b.lines.emplace_back(line.text);
-    }
-    if (b.lines.size() != records) throw damaged("expected " + std::to_string(records) + " records");
+    b.id = j.batch;
+    b.kind = j.shops ? BatchKind::Shops : BatchKind::Skus;
+    b.lines = std::move(j.lines);
     return b;
   }
 
@@ -554,16 +579,7 @@ class Session {
     fs::remove(gen_dir_ + "/" + kJournalFile, ec);
   }
 
-  // Distinct items of a shard: its metadata, or counted once (indexes fresh from a build).
-  static int64_t stored_items(Xapian::Database& db) {
-    std::string v = db.get_metadata(kMetaItems);
-    int64_t n = 0;
-    if (!v.empty() && std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc() && n >= 0) return n;
-    n = 0;
-    const std::string pfx(prefix::kItem);
-    for (auto it = db.allterms_begin(pfx); it != db.allterms_end(pfx); ++it) ++n;
-    return n;
-  }
+  static int64_t stored_items(Xapian::Database& db) { return int64_t(shard_items(db)); }
 
   // Keeps the shard's item count right across a write that may add or remove `item`.
   template <class F>

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <xapian.h>
 
@@ -27,10 +28,21 @@ inline constexpr const char* kMetaItems = "longtail.items";  // distinct item_id
 // {"batch":N,"kind":"skus"|"shops","records":M}, then M validated input lines.
 inline constexpr const char* kJournalFile = "update.journal";
 
+// A journal as read back: its header's batch id and kind, and its input lines (not parsed yet).
+struct Journal {
+  uint64_t batch = 0;
+  bool shops = false;  // "kind":"shops"; else "skus"
+  std::vector<std::string> lines;
+};
+// Reads the journal at `path`. Throws DataError naming it if it is damaged.
+Journal read_journal(const std::string& path);
+
 // Prints of the items updates added or re-titled (index/dedup.h UpdatedPrints), in the generation.
 inline constexpr const char* kUpdatedPrintsFile = "integrity-prints-update.bin";
 
 // The batch id stored in a shard (0 if it never saw an update). Throws DataError if damaged.
 uint64_t shard_batch(const Xapian::Database& shard);
+// Distinct items of a shard: its kMetaItems metadata, or counted once (indexes fresh from a build).
+uint64_t shard_items(const Xapian::Database& shard);
 
 }  // namespace longtail::index

@@ -134,6 +134,12 @@ std::string relist_item() {
     if (index::shard_of("relist" + std::to_string(i), 4) != index::shard_of("dress1", 4)) return "relist" + std::to_string(i);
 }
 
+std::string problems(const IndexCheck& c) {
+  std::string out;
+  for (const auto& p : c.problems) out += p + "\n";
+  return out;
+}
+
 std::string relisting_delta() {
   const std::string item = relist_item();
   std::string line = replace_all(fixture_line("dress1-0"), "\"dress1-0\"", "\"relist-0\"");
@@ -560,4 +566,73 @@ TEST_CASE("longtail update and check from the CLI, and an updater killed at rand
   CHECK(whole_matches(find(s, "编号29999")) == std::vector<std::string>{"gen29999"});
   // Usage errors exit 2.
   CHECK(test::run_cli("update --index " + dir + " 2>/dev/null").status == 2);
+}
+
+TEST_CASE("a damaged update journal is reported by check and discarded with a report of what was lost", "[update][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  build_mini(dir, 2);
+  write(tmp.path + "/delta.jsonl", relisting_delta());
+  UpdateOptions o;
+  o.index_dir = dir;
+  o.catalog_files = {tmp.path + "/delta.jsonl"};
+  o.fail_after_shard_commits = 1;  // shard 0 committed batch 1, shard 1 did not
+  CHECK_THROWS_WITH(update_index(o), Catch::Contains("injected failure"));
+  const std::string gen = index::live_generation(dir);
+  const std::string journal = gen + "/" + index::kJournalFile;
+  REQUIRE(fs::exists(journal));
+  const auto sound = index::read_journal(journal);
+  REQUIRE(sound.batch == 1);
+
+  SECTION("a torn header: nothing can be read") {
+    // Before: check said only that the shards disagree and that the next update completes the
+    // batch; every update then failed on the journal, and optimize refused the index.
+    write(journal, "{\"batch\":1,\"ki");
+    auto c = check_index(dir);
+    CHECK_FALSE(c.ok);
+    CHECK_THAT(problems(c), Catch::Contains("damaged update journal") && Catch::Contains("--discard-journal"));
+    CHECK_THROWS_WITH(update(dir, ""), Catch::Contains("damaged update journal") && Catch::Contains("--discard-journal"));
+    auto d = discard_update_journal(dir);
+    CHECK(d.found);
+    CHECK_FALSE(d.readable);
+    CHECK_THAT(d.damage, Catch::Contains("bad header"));
+    CHECK(d.applied_shards == std::vector<int>{0});
+    CHECK(d.missing_shards == std::vector<int>{1});
+    CHECK(d.batch_after == 1);
+  }
+  SECTION("records cut short: the ids that can be read are reported") {
+    std::string text = "{\"batch\":1,\"kind\":\"skus\",\"records\":" + std::to_string(sound.lines.size()) + "}\n";
+    for (size_t i = 0; i + 1 < sound.lines.size(); ++i) text += sound.lines[i] + "\n";
+    write(journal, text);  // one record short of its header
+    CHECK_FALSE(check_index(dir).ok);
+    auto d = discard_update_journal(dir);
+    CHECK_FALSE(d.readable);
+    CHECK_THAT(d.damage, Catch::Contains("expected"));
+  }
+  SECTION("a readable journal: its records' ids are listed to send again") {
+    auto d = discard_update_journal(dir);
+    CHECK(d.readable);
+    CHECK(d.batch == 1);
+    CHECK(d.lines == sound.lines.size());
+    CHECK(d.ids.size() == sound.lines.size());
+    CHECK(std::find(d.ids.begin(), d.ids.end(), "relist-0") != d.ids.end());
+    CHECK(d.missing_shards == std::vector<int>{1});
+  }
+  // Afterwards the index is sound again and takes updates; the discarded batch's records are
+  // sent again and all of them land.
+  CHECK_FALSE(fs::exists(journal));
+  CHECK(discard_update_journal(dir).found == false);
+  auto c = check_index(dir);
+  INFO(problems(c));
+  CHECK(c.ok);
+  auto r = update(dir, tmp.path + "/delta.jsonl");
+  CHECK(r.batches == 1);
+  CHECK(r.skus == 21);
+  CHECK(check_index(dir).ok);
+  Searcher s(dir);
+  CHECK_NOTHROW(find(s, "连衣裙"));
+  // The CLI: exit 0 and the report.
+  auto cli = test::run_cli("update --index " + dir + " --discard-journal");
+  CHECK(cli.status == 0);
+  CHECK_THAT(cli.out, Catch::Contains("no update journal: nothing to discard"));
 }

@@ -193,6 +193,28 @@ struct OptimizeSummary {
 // interrupted update pending), DataError (damaged index, I/O), IndexMismatchError.
 OptimizeSummary optimize_index(const OptimizeOptions& options);
 
+// What discard_update_journal removed and what the index lost with it.
+struct JournalDiscard {
+  bool found = false;       // there was a journal (false: nothing to do, nothing changed)
+  bool readable = false;    // it parsed: `update` could have completed it unless its records are damaged
+  std::string damage;       // why it did not parse (when !readable)
+  uint64_t batch = 0;       // its batch id (0 when unreadable)
+  bool shops = false;       // a batch of shop records (else SKU records)
+  uint64_t lines = 0, bytes = 0;
+  // Shards that had committed the batch and shards that had not: the batch's records are
+  // stale on the latter. Both empty when the journal is unreadable and all shards agree.
+  std::vector<int> applied_shards, missing_shards;
+  std::vector<std::string> ids;  // the sku_id (shop_id) of each record, when readable: send them again
+  uint64_t batch_after = 0;      // the batch every shard and the manifest are at afterwards
+};
+
+// Removes the live generation's update journal when `update` cannot complete it (a damaged
+// journal freezes the index: update and optimize refuse it). The shards that had not committed
+// its batch are marked at the latest batch so that updates go on; what they missed is reported,
+// not repaired: send those records again with update_index. Takes the writer lock. Throws
+// UsageError (not an index, remote shards), DataError (damaged index, I/O).
+JournalDiscard discard_update_journal(const std::string& index_dir);
+
 // ---------------------------------------------------------------------------------------------
 // Verifying an index
 
