@@ -64,6 +64,29 @@ uint64_t shard_batch(const Xapian::Database& shard) {
   return id;
 }
 
+Journal read_journal(const std::string& path) {
+  Journal j;
+  LineReader reader(path);
+  LineReader::Line line;
+  auto damaged = [&](const std::string& why) { return DataError(path + ": damaged update journal (" + why + ")"); };
+  if (!reader.next(line) || line.too_long) throw damaged("no header");
+  simdjson::dom::parser parser;
+  simdjson::dom::element head;
+  std::string_view kind;
+  uint64_t records = 0;
+  if (parser.parse(std::string(line.text)).get(head) || head["batch"].get(j.batch) || head["kind"].get(kind) ||
+      head["records"].get(records))
+    throw damaged("bad header");
+  if (kind != "skus" && kind != "shops") throw damaged("unknown kind");
+  j.shops = kind == "shops";
+  while (reader.next(line)) {
+    if (line.too_long) throw damaged("line " + std::to_string(line.number) + " too long");
+    j.lines.emplace_back(line.text);
+  }
+  if (j.lines.size() != records) throw damaged("expected " + std::to_string(records) + " records");
+  return j;
+}
+
 namespace {
 
 std::string slurp(const std::string& path) {
@@ -319,25 +342,11 @@ class Session {
   }
 
   Batch read_journal(const std::string& path) {
+    Journal j = index::read_journal(path);
     Batch b;
-    LineReader reader(path);
-    LineReader::Line line;
-    auto damaged = [&](const std::string& why) { return DataError(path + ": damaged update journal (" + why + ")"); };
-    if (!reader.next(line) || line.too_long) throw damaged("no header");
-    simdjson::dom::parser parser;
-    simdjson::dom::element head;
-    std::string_view kind;
-    uint64_t records = 0;
-    if (parser.parse(std::string(line.text)).get(head) || head["batch"].get(b.id) || head["kind"].get(kind) ||
-        head["records"].get(records))
-      throw damaged("bad header");
-    if (kind != "skus" && kind != "shops") throw damaged("unknown kind");
-    b.kind = kind == "skus" ? BatchKind::Skus : BatchKind::Shops;
-    while (reader.next(line)) {
-      if (line.too_long) throw damaged("line " + std::to_string(line.number) + " too long");
-      b.lines.emplace_back(line.text);
-    }
-    if (b.lines.size() != records) throw damaged("expected " + std::to_string(records) + " records");
+    b.id = j.batch;
+    b.kind = j.shops ? BatchKind::Shops : BatchKind::Skus;
+    b.lines = std::move(j.lines);
     return b;
   }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <xapian.h>
 
@@ -26,6 +27,15 @@ inline constexpr const char* kMetaItems = "longtail.items";  // distinct item_id
 // the start of a batch and the end of its last step; its first line is a header
 // {"batch":N,"kind":"skus"|"shops","records":M}, then M validated input lines.
 inline constexpr const char* kJournalFile = "update.journal";
+
+// A journal as read back: its header's batch id and kind, and its input lines (not parsed yet).
+struct Journal {
+  uint64_t batch = 0;
+  bool shops = false;  // "kind":"shops"; else "skus"
+  std::vector<std::string> lines;
+};
+// Reads the journal at `path`. Throws DataError naming it if it is damaged.
+Journal read_journal(const std::string& path);
 
 // Prints of the items updates added or re-titled (index/dedup.h UpdatedPrints), in the generation.
 inline constexpr const char* kUpdatedPrintsFile = "integrity-prints-update.bin";
