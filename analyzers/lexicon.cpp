@@ -258,7 +258,7 @@ void get_vec(std::string_view in, size_t& pos, std::vector<T>& v, const std::str
   pos += 8;
   if (n > (in.size() - pos) / sizeof(T)) throw AnalysisError("lexicon file truncated: " + path);
   v.resize(n);
-  std::memcpy(v.data(), in.data() + pos, n * sizeof(T));
+  if (n) std::memcpy(v.data(), in.data() + pos, n * sizeof(T));  // an empty vector's data() may be null
   pos += n * sizeof(T);
 }
 
@@ -328,6 +328,8 @@ bool is_binary_lexicon(const std::string& path) {
 }
 
 }  // namespace
+
+uint64_t detail::file_checksum(std::string_view payload) { return fast_hash(payload); }
 
 namespace {
 

@@ -129,6 +129,11 @@ struct Lexicon::Data {
 
 namespace detail {
 
+// The checksum a lexicon file (Lexicon::save) carries of everything after it; load() rejects a
+// file whose checksum does not match. The lexicon fuzz target sets it so that its mutations reach
+// the tables behind it.
+uint64_t file_checksum(std::string_view payload);
+
 // Analyzer::analyze with the lexicon given; fine = leave compositional base-dictionary compounds
 // out of the path (Analyzer::analyze sets it for Mode::Plain only). The learner measures words
 // against the coarse path (fine = false), the one index and query modes use.

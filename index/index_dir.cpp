@@ -136,8 +136,11 @@ std::string live_generation(const std::string& index_dir) {
 }
 
 Manifest read_manifest(const std::string& generation_dir) {
-  std::string path = generation_dir + "/manifest.json";
-  std::string text = read_file(path);
+  const std::string path = generation_dir + "/manifest.json";
+  return parse_manifest(read_file(path), path);
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& path) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(text).get(doc) || !doc.is_object())
@@ -155,11 +158,12 @@ Manifest read_manifest(const std::string& generation_dir) {
   if (m.format != "longtail-index") throw DataError(path + ": not a longtail manifest");
   uint64_t sv = 0, shards = 0;
   get_u("schema_version", sv);
+  // Checked before narrowing: 2^32 + N must not pass for schema N or N shards.
+  if (sv > uint64_t(INT32_MAX)) throw DataError(path + ": damaged (schema_version)");
   m.schema_version = int(sv);
   get_str("analyzer", m.analyzer);
   get_str("lexicon_checksum", m.lexicon_checksum);
   get_u("shards", shards);
-  m.shards = int(shards);
   simdjson::dom::array arr;
   if (doc["shard_paths"].get(arr)) throw DataError(path + ": damaged (missing \"shard_paths\")");
   for (auto e : arr) {
@@ -167,8 +171,9 @@ Manifest read_manifest(const std::string& generation_dir) {
     if (e.get(s)) throw DataError(path + ": damaged (shard_paths)");
     m.shard_paths.emplace_back(s);
   }
-  if (m.shard_paths.size() != size_t(m.shards) || m.shards < 1)
+  if (m.shard_paths.size() != shards || shards < 1)
     throw DataError(path + ": damaged (shard count does not match shard_paths)");
+  m.shards = int(shards);
   get_u("skus", m.skus);
   get_u("items", m.items);
   get_u("shops", m.shops);

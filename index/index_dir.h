@@ -82,6 +82,8 @@ std::string new_index_id();
 std::string live_generation(const std::string& index_dir);
 
 Manifest read_manifest(const std::string& generation_dir);   // throws DataError
+// The manifest in `text`, read from `path` (named in the DataError when it is damaged).
+Manifest parse_manifest(const std::string& text, const std::string& path);
 // Writes m with Manifest::files computed from the generation's files as they are now: write the
 // manifest after every other file of the generation.
 void write_manifest(const std::string& generation_dir, const Manifest& m);

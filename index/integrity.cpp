@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -1404,11 +1405,22 @@ IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& 
   for (auto [k, v] : th) {
     double d = 0;
     if (v.get(d)) throw DataError(path + ": damaged threshold " + std::string(k));
-    t.set(k, d);
+    try {
+      t.set(k, d);
+    } catch (const UsageError& e) {  // out of range or unknown: the file, not the caller, is wrong
+      throw DataError(path + ": damaged threshold: " + e.what());
+    }
   }
   IntegrityModel model(std::move(analyzer), t, dir);
   Impl& m = *model.impl_;
   auto bad = [&](const char* what) { return DataError(path + ": damaged (" + std::string(what) + ")"); };
+  // Shop and item hashes are decimal strings (JSON numbers lose 64-bit precision).
+  auto hash_of = [&](std::string_view h, const char* what) {
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(h.data(), h.data() + h.size(), v);
+    if (ec != std::errc() || end != h.data() + h.size()) throw bad(what);
+    return v;
+  };
   uint64_t items = 0;
   if (doc["items"].get(items)) throw bad("items");
   m.items = items;
@@ -1447,7 +1459,9 @@ IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& 
     if (e.get(a)) throw bad("array");
     std::string_view alias;
     uint64_t g = 0, n = 0;
-    if (a.at(0).get(alias) || a.at(1).get(g) || a.at(2).get(n)) throw bad("aliases");
+    // Groups are numbered as aliases are first seen, so a group id is below the alias count;
+    // checked because it sizes group_parent below.
+    if (a.at(0).get(alias) || a.at(1).get(g) || a.at(2).get(n) || g >= arr_aliases.size()) throw bad("aliases");
     m.aliases[std::string(alias)] = Impl::Alias{uint32_t(g), uint32_t(n)};
     max_group = std::max(max_group, uint32_t(g));
   }
@@ -1465,7 +1479,7 @@ IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& 
     if (a.size() > 4 && a.at(4).get(groups)) throw bad("shops");
     // Files from before the group count was saved: filled from the memberships below.
     if (groups < 0) legacy_groups = true;
-    m.shops[std::stoull(std::string(h))] = ShopStats{viol, blocked != 0, uint64_t(n), uint32_t(std::max<int64_t>(0, groups))};
+    m.shops[hash_of(h, "shops")] = ShopStats{viol, blocked != 0, uint64_t(n), uint32_t(std::max<int64_t>(0, groups))};
   }
   simdjson::dom::array arr_sham;
   if (doc["sham"].get(arr_sham)) throw bad("sham");
@@ -1478,7 +1492,7 @@ IntegrityModel IntegrityModel::load(AnalyzerSource analyzer, const std::string& 
     ShamCandidate c;
     c.trust = trust;
     c.explanation = expl;
-    m.sham[std::stoull(std::string(h))] = std::move(c);
+    m.sham[hash_of(h, "sham")] = std::move(c);
   }
   {
     const std::string terms = dir + "/integrity-terms.bin";
