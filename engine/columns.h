@@ -12,7 +12,7 @@
 // Columns are loaded from the shards' value streams (a sequential scan) for one exact set of shard
 // revisions and are valid for those only; a Searcher (SearcherOptions::stage1_columns) reloads
 // them when its snapshots move to a new update batch. Remote shards have none: a custom posting
-// source cannot run on xapian-tcpsrv.
+// source cannot run on Xapian's remote server (xapian-progsrv under `longtail serve`).
 #pragma once
 
 #include <cmath>

@@ -43,6 +43,7 @@ struct Searcher::Impl {
     std::shared_ptr<const IndexState> state;
     std::unique_ptr<engine::ShardSnapshot> snap;
     std::shared_ptr<const engine::Stage1Columns> columns;  // describing snap exactly, or null
+    bool pooled = false;  // snap was opened by an earlier query (its connections may have been closed since)
     ~Lease() {
       if (!snap) return;
       std::lock_guard lk(impl->mu);
@@ -72,23 +73,31 @@ struct Searcher::Impl {
   }
 
   // A snapshot at least as new as the newest batch this Searcher has seen, so that results never
-  // go back in time once reopen() (or another query) saw a batch.
-  Lease lease() const {
+  // go back in time once reopen() (or another query) saw a batch. A pooled one unless `fresh`.
+  Lease lease(bool fresh) const {
     std::unique_lock lk(mu);
     auto st = state;
     const uint64_t want = batch;
     std::unique_ptr<engine::ShardSnapshot> snap;
-    while (!pool.empty() && !snap) {
+    while (!fresh && !pool.empty() && !snap) {
       auto entry = std::move(pool.back());
       pool.pop_back();
       if (entry.first == st) snap = std::move(entry.second);
     }
     lk.unlock();
+    const bool pooled = snap != nullptr;
     if (!snap) snap = engine::open_snapshot(*st);
     else if (snap->batch < want) engine::sync_snapshot(*st, *snap);
     saw(snap->batch);
     auto cols = columns_for(st, *snap);
-    return Lease{this, st, std::move(snap), std::move(cols)};
+    return Lease{this, st, std::move(snap), std::move(cols), pooled};
+  }
+
+  // A remote shard's server closed a pooled snapshot's connection (its idle timeout; a restart):
+  // the other pooled snapshots of that time are likely closed too, so they go as well.
+  void drop_pool() const {
+    std::lock_guard lk(mu);
+    pool.clear();
   }
 
   // The columns of `snap`: the cached ones if they describe it, else read now by this query if no
@@ -167,24 +176,42 @@ Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 
 SearchResult Searcher::search(const SearchRequest& request) const {
   auto profile = impl_->profile(request.profile);  // before the lease: a bad profile is a UsageError
-  auto lease = impl_->lease();
-  try {
+  // A pooled snapshot's remote shards may have been closed by their servers since its last query
+  // (`longtail serve --idle-timeout`, a restart): then the query runs once more on shards opened
+  // afresh, which also reach the generation a server serves now. A fresh snapshot's failure is
+  // the answer. (A broken connection while leasing is taken for a pooled snapshot's: at worst a
+  // fresh one is tried twice.)
+  for (bool fresh = false;; fresh = true) {
+    bool pooled = !fresh;
     try {
-      return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
-    } catch (const Xapian::DatabaseModifiedError&) {
-      // An updater committed twice since this snapshot's revisions: move to the latest complete
-      // batch and retry once.
-      engine::sync_snapshot(*lease.state, *lease.snap);
-      impl_->saw(lease.snap->batch);
-      lease.columns = impl_->columns_for(lease.state, *lease.snap);
-      return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
+      auto lease = impl_->lease(fresh);
+      pooled = lease.pooled;
+      try {
+        try {
+          return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
+        } catch (const Xapian::DatabaseModifiedError&) {
+          // An updater committed twice since this snapshot's revisions: move to the latest complete
+          // batch and retry once.
+          engine::sync_snapshot(*lease.state, *lease.snap);
+          impl_->saw(lease.snap->batch);
+          lease.columns = impl_->columns_for(lease.state, *lease.snap);
+          return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
+        }
+      } catch (const Xapian::NetworkError& e) {
+        lease.snap.reset();  // do not return a possibly broken handle to the pool
+        if (engine::connection_lost(e)) throw engine::ShardConnectionError(impl_->dir + ": " + e.get_description());
+        throw DataError(impl_->dir + ": " + e.get_description());
+      } catch (const Xapian::Error& e) {
+        lease.snap.reset();
+        throw DataError(impl_->dir + ": " + e.get_description());
+      } catch (const DataError&) {
+        lease.snap.reset();
+        throw;
+      }
+    } catch (const engine::ShardConnectionError&) {
+      if (!pooled) throw;
+      impl_->drop_pool();
     }
-  } catch (const Xapian::Error& e) {
-    lease.snap.reset();  // do not return a possibly broken handle to the pool
-    throw DataError(impl_->dir + ": " + e.get_description());
-  } catch (const DataError&) {
-    lease.snap.reset();
-    throw;
   }
 }
 
@@ -211,8 +238,16 @@ void Searcher::reopen() {
     return;
   }
   // Same generation: move the probe to the latest complete batch. Pooled snapshots follow when
-  // they are next leased (a cheap reopen of each shard).
-  if (engine::sync_snapshot(*st, *impl_->probe)) impl_->columns_for(st, *impl_->probe);
+  // they are next leased (a cheap reopen of each shard). A probe whose remote shards' servers
+  // closed its connections since (idle timeout) is opened afresh.
+  bool moved;
+  try {
+    moved = engine::sync_snapshot(*st, *impl_->probe);
+  } catch (const engine::ShardConnectionError&) {
+    impl_->probe = engine::open_snapshot(*st);
+    moved = true;
+  }
+  if (moved) impl_->columns_for(st, *impl_->probe);
   const uint64_t b = impl_->probe->batch;
   index::Manifest m;
   bool have_manifest = false;

@@ -36,6 +36,10 @@ bool sync_snapshot(const IndexState& state, ShardSnapshot& snap) {
       try {
         if (snap.shards[i].reopen()) moved = true;
         batch[i] = index::shard_batch(snap.shards[i]);
+      } catch (const Xapian::NetworkError& e) {
+        const std::string what = state.index_dir + ": cannot read shard \"" + name + "\": " + e.get_description();
+        if (connection_lost(e)) throw ShardConnectionError(what);
+        throw DataError(what);
       } catch (const Xapian::Error& e) {
         throw DataError(state.index_dir + ": cannot read shard \"" + name + "\": " + e.get_description());
       } catch (const DataError& e) {

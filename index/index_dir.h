@@ -25,7 +25,7 @@ struct Manifest {
   std::string lexicon_checksum;
   int shards = 0;
   // One entry per shard: a path relative to the generation directory ("shard-000"), or a
-  // remote shard "tcp HOST PORT" served by xapian-tcpsrv.
+  // remote shard "tcp HOST PORT" served by `longtail serve`.
   std::vector<std::string> shard_paths;
   uint64_t skus = 0, items = 0, shops = 0, rejected = 0;
   std::string built_at;           // ISO 8601 UTC

@@ -57,7 +57,7 @@ void attach_remote_shards(const std::string& source_dir, const std::string& out_
       throw UsageError("--remote: shard " + std::to_string(k) + " does not exist (the index has " +
                        std::to_string(m.shards) + " shards)");
   if (m.serving && !remotes.empty())
-    throw UsageError(source_dir + ": its shards are serving shards, whose stored fields xapian-tcpsrv cannot send; "
+    throw UsageError(source_dir + ": its shards are serving shards, whose stored fields Xapian's remote protocol cannot send; "
                      "serve shards of an index built without --serving");
   WriterLock lock(out_dir);
   std::string gen_name = new_generation_name();

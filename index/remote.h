@@ -1,4 +1,4 @@
-// Shards served by Xapian's remote backend (xapian-tcpsrv).
+// Shards served by Xapian's remote backend (`longtail serve`: xapian-progsrv per connection).
 //
 // A client index is an ordinary index directory whose manifest names some shards as
 // "tcp HOST PORT" (and the others by absolute local path). It carries the source index's
@@ -26,7 +26,8 @@ std::pair<int, RemoteShard> parse_remote_spec(const std::string& spec);
 void attach_remote_shards(const std::string& source_dir, const std::string& out_dir,
                           const std::map<int, RemoteShard>& remotes);
 
-// The absolute path of shard K of the live generation of index_dir (for xapian-tcpsrv).
+// The absolute path of shard K of the live generation of index_dir (what `longtail serve` serves).
+// Throws UsageError for a shard the index does not have or a remote one, DataError for a damaged index.
 std::string local_shard_path(const std::string& index_dir, int shard);
 
 }  // namespace longtail::index

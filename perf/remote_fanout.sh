@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fan-out latency of remote shards (issue 8): the same catalog built with 1, 2 and 4 shards, each
-# searched locally and through `longtail serve` (xapian-tcpsrv) shard servers on 127.0.0.1
+# searched locally and through `longtail serve` (one xapian-progsrv per connection) shard servers on 127.0.0.1
 # attached with `longtail attach`, with `longtail bench`; prints p50/p95/p99 and QPS per
 # configuration and the remote/local ratios. Fixed seeds: the same options give the same catalog,
 # indexes and query order.
@@ -41,16 +41,16 @@ done
 WORK=${WORK:-/work/tmp-perf/fanout-$SKUS}
 LT="$BUILD/cli/longtail"
 [ -x "$LT" ] || { echo "remote_fanout.sh: missing $LT (cmake --build $BUILD --target longtail_cli)" >&2; exit 2; }
-command -v xapian-tcpsrv >/dev/null || { echo "remote_fanout.sh: xapian-tcpsrv not found (xapian-tools)" >&2; exit 2; }
+command -v xapian-progsrv >/dev/null || { echo "remote_fanout.sh: xapian-progsrv not found (xapian-tools)" >&2; exit 2; }
 
 CAT="$WORK/cat" RES="$WORK/results"
 mkdir -p "$WORK" "$RES"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 # ---- shard servers -------------------------------------------------------------------------
-# `longtail serve` puts xapian-tcpsrv in a session of its own (it signals its whole process group
-# on SIGTERM), so its pid is also its process group: stopping the group stops the
-# connection-handling children too, and never touches this script's group.
+# `longtail serve` runs in a session of its own, so its pid is also its process group: stopping
+# the group stops the connection-handling children (xapian-progsrv) too, and never touches this
+# script's group. Its default --max-connections (64) is well above what a bench opens.
 SERVER_PIDS=()
 stop_servers() {
   local pid
@@ -67,8 +67,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_server() {  # INDEX SHARD PORT
   if port_open "$3"; then echo "remote_fanout.sh: port $3 is in use (try --port-base)" >&2; exit 2; fi
-  # Its stderr goes to a log: the readiness probe below connects and hangs up, which the
-  # server reports as a broken pipe.
+  # Its stderr goes to a log: connections it refuses (--max-connections) or cannot serve are
+  # reported there.
   "$LT" serve --index "$1" --shard "$2" --port "$3" --interface 127.0.0.1 2>> "$RES/serve-$(basename "$1")-$2.log" &
   local pid=$! i
   SERVER_PIDS+=("$pid")

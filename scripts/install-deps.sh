@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
-  libxapian-dev xapian-tools          # index, matching, remote backend (xapian-tcpsrv)
+  libxapian-dev xapian-tools          # index, matching, remote backend (xapian-progsrv)
   zlib1g-dev                          # serving shards: stored fields compressed a block at a time
   libicu-dev                          # normalization, transliteration, script runs
   libjemalloc-dev                     # allocator linked into the CLI

@@ -1,5 +1,5 @@
-// Starts `longtail serve` (xapian-tcpsrv) for one shard on 127.0.0.1 and stops it. The server runs
-// in its own session, so stopping it never signals the test's process group.
+// Starts `longtail serve` (one xapian-progsrv per connection) for one shard on 127.0.0.1 and stops
+// it. The server runs in its own session, so stopping it never signals the test's process group.
 #pragma once
 
 #include <arpa/inet.h>
@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace longtail::test {
 
@@ -45,12 +46,18 @@ inline bool port_accepts(unsigned port) {
 
 class ShardServer {
  public:
-  ShardServer(const std::string& index_dir, int shard) : port_(free_loopback_port()) {
+  // `options`: more flags for `longtail serve` (e.g. {"--max-connections", "2"}).
+  ShardServer(const std::string& index_dir, int shard, const std::vector<std::string>& options = {})
+      : port_(free_loopback_port()) {
+    std::vector<std::string> args = {"longtail", "serve", "--index", index_dir, "--shard", std::to_string(shard),
+                                      "--port", std::to_string(port_), "--interface", "127.0.0.1"};
+    args.insert(args.end(), options.begin(), options.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
-      std::string port = std::to_string(port_), k = std::to_string(shard);
-      ::execl(LONGTAIL_CLI_PATH, "longtail", "serve", "--index", index_dir.c_str(), "--shard", k.c_str(), "--port",
-              port.c_str(), "--interface", "127.0.0.1", static_cast<char*>(nullptr));
+      ::execv(LONGTAIL_CLI_PATH, argv.data());
       ::_exit(127);
     }
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -72,6 +79,7 @@ class ShardServer {
   ShardServer& operator=(const ShardServer&) = delete;
 
   unsigned port() const { return port_; }
+  pid_t pid() const { return pid_; }
   std::string spec(int shard) const { return std::to_string(shard) + "=127.0.0.1:" + std::to_string(port_); }
 
   // Stops the server (and any connection-handling children in its session).
