@@ -12,7 +12,9 @@
 # CTest runs it ("fault script: ..."), about a minute on 2 cores.
 set -uo pipefail
 lt=$(realpath "$1")
-work=${2:-$(mktemp -d)}
+# Everything happens in WORK_DIR/run, emptied first (a second run must not find the first's files).
+work=${2:-$(mktemp -d)}/run
+rm -rf "$work"
 mkdir -p "$work"
 cd "$work" || exit 1
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null' EXIT
