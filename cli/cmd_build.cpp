@@ -28,6 +28,11 @@ void register_build(CLI::App& app, int& rc) {
   add_profile_option(*cmd, a->o.profile);  // its [build] table: signal constants
   cmd->add_flag("--no-learn", [a](int64_t) { a->o.learn_lexicon = false; }, "Do not add catalog words to the lexicon");
   cmd->add_option("--fail-after", a->o.fail_after_records, "Testing: fail after N records (the old index stays live)");
+  cmd->add_option("--synonyms", a->o.synonyms_file,
+                  "Synonym rules, one a line: \"土豆, 马铃薯\" (equivalent) or \"手提电脑 => 笔记本电脑\" (one-way); "
+                  "stored with the index, applied at query time");
+  cmd->add_flag("--no-brand-aliases", [a](int64_t) { a->o.brand_aliases = false; },
+                "Do not learn brand names in both scripts (Nike/耐克) as query-time synonyms");
   cmd->add_flag("--serving", a->o.serving,
                 "Serving shards: no termlist, stored fields in compressed blocks (smaller, faster to build; takes no update)");
   cmd->add_flag("-q,--quiet", a->quiet, "No progress line");

@@ -36,6 +36,7 @@ void print_explain_table(const Explanation& e) {
   std::printf("        coverage %.4g of %u terms (matched:%s%s%s)  bm25 %.3f  stage-1 #%u weight %.3f\n", e.coverage,
               e.query_terms, matched.empty() ? " -" : matched.c_str(), missing.empty() ? "" : "; missing:",
               missing.c_str(), e.bm25, e.stage1_rank, e.stage1_weight);
+  for (const auto& rule : e.synonyms) std::printf("        synonym       %s\n", printable(rule).c_str());
   for (const auto& s : e.signals)
     std::printf("        %-13s raw %10.4g  norm %6.3f x %5.2f = %6.3f  %s\n", s.name.c_str(), s.raw, s.normalized, s.weight,
                 s.contribution, printable(s.detail).c_str());
@@ -118,7 +119,7 @@ std::string variants_json(const std::vector<Variant>& list) {
 
 std::string explain_json(const Explanation& e) {
   std::string o = "{\"coverage\":" + json_num(e.coverage) + ",\"query_terms\":" + std::to_string(e.query_terms) +
-                  ",\"matched_terms\":" + strings_json(e.matched_terms) + ",\"missing_terms\":" + strings_json(e.missing_terms) +
+                  ",\"matched_terms\":" + strings_json(e.matched_terms) + ",\"missing_terms\":" + strings_json(e.missing_terms) + ",\"synonyms\":" + strings_json(e.synonyms) +
                   ",\"bm25\":" + json_num(e.bm25) + ",\"stage1_weight\":" + json_num(e.stage1_weight) +
                   ",\"stage1_rank\":" + std::to_string(e.stage1_rank) + ",\"signals\":[";
   for (size_t i = 0; i < e.signals.size(); ++i) {

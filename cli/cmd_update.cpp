@@ -74,6 +74,8 @@ void register_update(CLI::App& app, int& rc) {
   add_index_option(*cmd, a->o.index_dir);
   cmd->add_option("--catalog", a->o.catalog_files, "Delta JSON Lines file(s): one SKU record or deletion per line");
   cmd->add_option("--shops", a->o.shops_file, "Shop records to add or replace (JSON Lines)");
+  cmd->add_option("--synonyms", a->o.synonyms_file,
+                  "Replace the index's synonym rules with this file (no re-indexing: they apply at query time)");
   cmd->add_option("--on-error", a->on_error, "fail: stop at the first bad record before changing anything; skip: reject it and go on")
       ->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--rejects", a->o.rejects_file, "With --on-error skip: write rejected lines and reasons here");
@@ -85,7 +87,8 @@ void register_update(CLI::App& app, int& rc) {
                  "Remove an update journal that update cannot complete (a damaged one) and report what was lost; "
                  "nothing else is applied")
       ->excludes("--catalog")
-      ->excludes("--shops");
+      ->excludes("--shops")
+      ->excludes("--synonyms");
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
     if (a->discard) {
@@ -93,8 +96,8 @@ void register_update(CLI::App& app, int& rc) {
       rc = 0;
       return;
     }
-    if (a->o.catalog_files.empty() && a->o.shops_file.empty())
-      throw UsageError("update: give --catalog DELTA.jsonl and/or --shops FILE");
+    if (a->o.catalog_files.empty() && a->o.shops_file.empty() && a->o.synonyms_file.empty())
+      throw UsageError("update: give --catalog DELTA.jsonl, --shops FILE and/or --synonyms FILE");
     a->o.on_error = a->on_error == "skip" ? OnError::Skip : OnError::Fail;
     UpdateSummary s = update_index(a->o);
     auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
@@ -102,14 +105,22 @@ void register_update(CLI::App& app, int& rc) {
       std::printf("{\"index\":%s,\"records\":%llu,\"added\":%llu,\"reindexed\":%llu,\"values_only\":%llu,"
                   "\"unchanged\":%llu,\"deleted\":%llu,\"delete_missing\":%llu,\"shops_changed\":%llu,"
                   "\"shop_skus\":%llu,\"dup_partners\":%llu,\"rejected\":%llu,\"batches\":%llu,\"repaired\":%s,\"skus\":%llu,"
-                  "\"items\":%llu,\"seconds\":%s}\n",
+                  "\"items\":%llu,\"synonyms_replaced\":%s,\"synonym_rules\":%llu,\"seconds\":%s}\n",
                   json_str(a->o.index_dir).c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only),
                   u(s.unchanged), u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.dup_partners),
-                  u(s.rejected), u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items), json_num(s.seconds).c_str());
+                  u(s.rejected), u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items),
+                  s.synonyms_replaced ? "true" : "false", u(s.synonym_rules), json_num(s.seconds).c_str());
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size()) std::fprintf(stderr, "rejected: ... and %llu more\n", u(s.rejected - s.errors.size()));
       if (s.repaired) std::printf("completed an interrupted update first\n");
+      if (s.synonyms_replaced)
+        std::printf("synonyms of %s replaced: %llu rules from %s (applied from the next search)\n", a->o.index_dir.c_str(),
+                    u(s.synonym_rules), a->o.synonyms_file.c_str());
+      if (s.synonyms_replaced && a->o.catalog_files.empty() && a->o.shops_file.empty()) {
+        rc = 0;
+        return;
+      }
       std::printf("updated %s: %llu records (%llu added, %llu re-indexed, %llu values only, %llu unchanged, "
                   "%llu deleted, %llu deletions of absent SKUs), %llu shops changed (%llu SKUs re-valued), "
                   "%llu duplicate partners marked, %llu rejected, %llu batches in %.2fs; now %llu SKUs, %llu items\n",

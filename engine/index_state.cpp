@@ -79,6 +79,20 @@ std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir)
   if (st->manifest.serving)
     for (const auto& shard : st->manifest.shard_paths)
       st->stored.push_back(index::StoredReader::open((fs::path(st->generation_dir) / shard / index::kStoredFile).string()));
+  // Synonym rules (index/synonyms.h), parsed with the index's analyzer. They were checked when
+  // stored, so a line refused now is damage.
+  // The team's rules first, then the brand aliases the build learned.
+  index::SynonymSet rules;
+  for (const char* name : {index::kSynonymsFile, index::kBrandAliasesFile}) {
+    const std::string path = st->generation_dir + "/" + name;
+    if (!fs::exists(path)) continue;
+    try {
+      index::merge_synonyms(rules, index::parse_synonyms(index::read_synonyms_text(path), name, *st->analyzer));
+    } catch (const UsageError& e) {
+      throw DataError(index_dir + ": " + e.what() + " (damaged; `longtail check` verifies it, `longtail update --synonyms` replaces the rules)");
+    }
+  }
+  if (!rules.empty()) st->synonyms = std::make_shared<const index::SynonymSet>(std::move(rules));
   std::string shops = st->generation_dir + "/shops.jsonl";
   if (fs::exists(shops)) {
     index::RejectSink sink(OnError::Fail, "");

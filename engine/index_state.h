@@ -13,6 +13,7 @@
 #include "index/index_dir.h"
 #include "index/schema.h"
 #include "index/stored.h"
+#include "index/synonyms.h"
 
 namespace longtail::engine {
 
@@ -22,6 +23,8 @@ struct IndexState {
   index::Manifest manifest;
   std::shared_ptr<const analysis::Analyzer> analyzer;
   std::unordered_map<std::string, index::ShopRecord> shops;
+  // The index's synonym rules (index/synonyms.h); null when it has none.
+  std::shared_ptr<const index::SynonymSet> synonyms;
 
   // Opens all shards as one Xapian::Database (local paths or "tcp HOST PORT" remotes).
   // Throws DataError naming the shard if one cannot be opened.

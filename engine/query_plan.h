@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analyzers/analyzer.h"
+#include "index/synonyms.h"
 
 namespace longtail::engine {
 
@@ -31,6 +32,9 @@ struct PlannedTerm {
   // A letters+digits or number+unit token (iphone12, 500ml): its parts together are the term
   // however it is written (iPhone 12), so each part is worth 1/m of it, not 1/(m+1).
   bool alnum = false;
+  // What else finds this term whole, by the index's synonym rules (engine/search.cpp fills it):
+  // each alternative is one term or several together.
+  std::vector<index::SynonymAlternative> alternatives;
 };
 
 struct QueryPlan {

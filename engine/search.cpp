@@ -77,9 +77,49 @@ double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std
 // listings: in a small catalog every part is cheap.
 constexpr double kMinLongPart = 1000;
 
-Xapian::Query counted(const std::string& term, double w) {
-  return Xapian::Query(Xapian::Query::OP_AND, Xapian::Query(term),
-                       Xapian::Query((new Xapian::FixedWeightPostingSource(w))->release()));
+Xapian::Query counted(const Xapian::Query& q, double w) {
+  return Xapian::Query(Xapian::Query::OP_AND, q, Xapian::Query((new Xapian::FixedWeightPostingSource(w))->release()));
+}
+Xapian::Query counted(const std::string& term, double w) { return counted(Xapian::Query(term), w); }
+
+// A term whole: the term itself, or with synonym rules (PlannedTerm::alternatives) the term or
+// any alternative as one Xapian synonym (BM25 sees one term; the fixed weight counts once).
+Xapian::Query whole_query(const PlannedTerm& t) {
+  if (t.alternatives.empty()) return Xapian::Query(t.text);
+  std::vector<Xapian::Query> qs{Xapian::Query(t.text)};
+  for (const auto& a : t.alternatives) {
+    if (a.terms.size() == 1) {
+      qs.emplace_back(a.terms[0]);
+    } else {
+      std::vector<Xapian::Query> all(a.terms.begin(), a.terms.end());
+      qs.emplace_back(Xapian::Query::OP_AND, all.begin(), all.end());
+    }
+  }
+  return Xapian::Query(Xapian::Query::OP_SYNONYM, qs.begin(), qs.end());
+}
+
+// How many listings have the term whole, by any alternative: the largest of the term's and its
+// alternatives' frequencies (an alternative of several terms: its rarest), a lower bound of the
+// union that costs no posting list.
+Xapian::doccount whole_df(Xapian::Database& db, const PlannedTerm& t) {
+  Xapian::doccount df = db.get_termfreq(t.text);
+  for (const auto& a : t.alternatives) {
+    Xapian::doccount m = std::numeric_limits<Xapian::doccount>::max();
+    for (const auto& x : a.terms) m = std::min(m, db.get_termfreq(x));
+    df = std::max(df, m);
+  }
+  return df;
+}
+
+// The alternative a matching listing has the term by (null: none, or it has the term itself).
+const index::SynonymAlternative* matched_alternative(const std::unordered_set<std::string>& matched, const PlannedTerm& t) {
+  if (matched.count(t.text)) return nullptr;
+  for (const auto& a : t.alternatives)
+    if (std::all_of(a.terms.begin(), a.terms.end(), [&](const std::string& x) { return matched.count(x) > 0; })) return &a;
+  return nullptr;
+}
+bool has_whole(const std::unordered_set<std::string>& matched, const PlannedTerm& t) {
+  return matched.count(t.text) > 0 || matched_alternative(matched, t) != nullptr;
 }
 
 double num_value(const std::string& v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(v); }
@@ -150,15 +190,13 @@ std::vector<int64_t> term_units(Xapian::Database& db, const QueryPlan& plan, con
   if (plan.drop_order.empty()) return out;
   const double n = double(db.get_doccount()) + 1.0;
   const double top = std::log(n / 0.5);
-  auto idf = [&](const std::string& term) -> double {
-    const double df = double(db.get_termfreq(term));
-    return df > 0 ? std::log(n / (df + 0.5)) : -1.0;
-  };
+  auto idf_of = [&](double df) -> double { return df > 0 ? std::log(n / (df + 0.5)) : -1.0; };
+  auto idf = [&](const std::string& term) -> double { return idf_of(double(db.get_termfreq(term))); };
   std::vector<double> w(plan.terms.size(), 0.0);
   double sum = 0;
   for (size_t k : plan.drop_order) {
     const auto& t = plan.terms[k];
-    double v = idf(t.text);
+    double v = idf_of(double(whole_df(db, t)));
     if (v < 0) {  // not in the index whole: how specific its parts are
       double s = 0;
       int m = 0;
@@ -219,6 +257,11 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   SearchResult res;
   res.query = req.query;
   QueryPlan plan = plan_query(*state.analyzer, req.query, p.max_query_terms, p.relax_max_parts);
+  if (state.synonyms)
+    for (auto& t : plan.terms)
+      if (t.role != TermRole::Soft)
+        if (auto it = state.synonyms->expansions.find(t.text); it != state.synonyms->expansions.end())
+          t.alternatives = it->second;
   for (const auto& t : plan.terms) res.terms.push_back(t.text);
   bool has_filter = !req.categories.empty() || !req.brands.empty() || !req.shops.empty() || !req.attrs.empty() ||
                     req.price_min || req.price_max;
@@ -265,7 +308,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   int tier = -1;
   if (keyed && p.tier_matches > 0 && !shares.empty() && !plan.drop_order.empty()) {
     Xapian::doccount rarest = std::numeric_limits<Xapian::doccount>::max();
-    for (size_t k : plan.drop_order) rarest = std::min(rarest, db.get_termfreq(plan.terms[k].text));
+    for (size_t k : plan.drop_order) rarest = std::min(rarest, whole_df(db, plan.terms[k]));
     for (size_t i = 0; i < shares.size() && tier < 0; ++i)
       if (double(rarest) * shares[i] >= double(p.tier_matches)) tier = int(i);
   }
@@ -318,11 +361,11 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     // OR(parts)): Xapian 1.4 gave a listing with both parts one part's weight there (iphone12
     // against "iPhone 12": 30 of 60 units), as if the inner OR were merged into the MAX.
     groups[k] = parts.empty()
-                    ? counted(t.text, w)
-                    : Xapian::Query(Xapian::Query::OP_OR, counted(t.text, w),
+                    ? counted(whole_query(t), w)
+                    : Xapian::Query(Xapian::Query::OP_OR, counted(whole_query(t), w),
                                     Xapian::Query(Xapian::Query::OP_AND_NOT,
                                                   Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()),
-                                                  Xapian::Query(t.text)));
+                                                  whole_query(t)));
   }
   // Soft terms (lone characters like 大) add BM25 to listings the counted terms found; alone they
   // are no reason to list one.
@@ -342,7 +385,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   bool product_present = false;
   if (product >= 0 && p.require_product) {
     const auto& t = plan.terms[size_t(product)];
-    product_present = db.get_termfreq(t.text) > 0;
+    product_present = whole_df(db, t) > 0;
     for (const auto& part : t.parts) product_present = product_present || db.get_termfreq(part) > 0;
   }
 
@@ -359,7 +402,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     std::vector<Xapian::Query> attempts;
     {
       std::vector<Xapian::Query> all;
-      for (size_t k : plan.drop_order) all.push_back(counted(plan.terms[k].text, unit * double(units[k])));
+      for (size_t k : plan.drop_order) all.push_back(counted(whole_query(plan.terms[k]), unit * double(units[k])));
       attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end())));
     }
     if (product_present)
@@ -373,7 +416,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     const size_t n = plan.drop_order.size();
     if (n >= 2) {
       std::vector<Xapian::Query> whole;
-      for (size_t k : plan.drop_order) whole.push_back(counted(plan.terms[k].text, unit * double(units[k])));
+      for (size_t k : plan.drop_order) whole.push_back(counted(whole_query(plan.terms[k]), unit * double(units[k])));
       std::vector<Xapian::Query> alts{Xapian::Query(Xapian::Query::OP_AND, whole.begin(), whole.end())};
       if (n == 2) {
         alts.push_back(whole[units[plan.drop_order[0]] >= units[plan.drop_order[1]] ? 0 : 1]);
@@ -467,7 +510,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
     Xapian::MSetIterator first = mset[ranked.order.front().stage1_rank];
     const auto matched = matching_terms(db, enq, first, state.manifest.serving);
     for (size_t k : plan.drop_order)
-      if (!matched.count(plan.terms[k].text)) res.relaxed.push_back(plan.terms[k].text);
+      if (!has_whole(matched, plan.terms[k])) res.relaxed.push_back(plan.terms[k].text);
   }
   if (!res.relaxed.empty())
     res.message = "no listing matches every word of the query; the first hit lacks: " + join(res.relaxed);
@@ -526,6 +569,9 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
       for (const auto& t : plan.terms) {
         if (matched.count(t.text)) {
           ex.matched_terms.push_back(t.text);
+        } else if (const auto* alt = matched_alternative(matched, t)) {
+          ex.matched_terms.push_back(t.text + "(" + join(alt->terms) + ")");
+          ex.synonyms.push_back(state.synonyms->describe(alt->rule));
         } else {
           std::vector<std::string> got;
           for (const auto& part : t.parts)

@@ -32,6 +32,7 @@ struct Searcher::Impl {
   std::mutex reopen_mu;
   std::unique_ptr<engine::ShardSnapshot> probe;
   struct stat shops_stat {};
+  struct stat synonyms_stat {};  // the rules file (update --synonyms replaces it in place)
   // Stage-1 columns (SearcherOptions::stage1_columns) of the newest snapshot that asked for them.
   bool use_columns = false;
   mutable std::mutex columns_mu;  // guards columns
@@ -165,6 +166,7 @@ Searcher::Searcher(const std::string& index_dir, const SearcherOptions& options)
   impl_->state = std::move(state);
   impl_->manifest = impl_->state->manifest;
   impl_->shops_stat = Impl::stat_of(impl_->state->generation_dir + "/shops.jsonl");
+  impl_->synonyms_stat = Impl::stat_of(impl_->state->generation_dir + "/" + index::kSynonymsFile);
   impl_->probe = std::move(probe);
   impl_->batch = impl_->probe->batch;
   impl_->columns_for(impl_->state, *impl_->probe);  // read now, not at the first query
@@ -224,7 +226,9 @@ void Searcher::reopen() {
     st = impl_->state;
   }
   auto shops = Impl::stat_of(gen + "/shops.jsonl");
-  if (gen != st->generation_dir || !Impl::same_file(shops, impl_->shops_stat)) {
+  auto synonyms = Impl::stat_of(gen + "/" + index::kSynonymsFile);
+  if (gen != st->generation_dir || !Impl::same_file(shops, impl_->shops_stat) ||
+      !Impl::same_file(synonyms, impl_->synonyms_stat)) {
     // A new build, or an update changed the shops: open everything afresh.
     auto [fresh, probe] = open_live(impl_->dir);
     impl_->columns_for(fresh, *probe);
@@ -232,6 +236,7 @@ void Searcher::reopen() {
     impl_->state = std::move(fresh);
     impl_->manifest = impl_->state->manifest;
     impl_->shops_stat = shops;
+    impl_->synonyms_stat = synonyms;
     impl_->batch = probe->batch;
     impl_->probe = std::move(probe);
     impl_->pool.clear();

@@ -27,6 +27,8 @@
 #include "index/catalog.h"
 #include "index/document.h"
 #include "index/index_dir.h"
+#include "index/synonyms.h"
+#include "index/integrity_text.h"
 #include "index/integrity.h"
 #include "index/layout.h"
 #include "analyzers/lexicon_learner.h"
@@ -242,6 +244,43 @@ namespace longtail {
 
 using namespace longtail::index;
 
+
+namespace {
+
+// Brand names in both scripts (docs/ranking.md, "Synonyms"): each group of the integrity model's
+// brand lexicon becomes one equivalent rule, so a query for 耐克 also finds a title that says only
+// Nike. Left out: aliases with digits (a model number written beside a brand, iphone15, is no
+// name of the brand), groups with more than one name in Han or more than 3 names (a lexicon join
+// too loose to trust: "miui, 华凌, 家电, 小米" on the mcpr_dev titles), and lines the index
+// analyzer cannot use.
+void write_brand_aliases(const IntegrityModel& integrity, const analysis::Analyzer& analyzer, const std::string& path) {
+  std::string text = "# Brand names in both scripts, learned from the catalog by `longtail build` (--no-brand-aliases: none)\n";
+  size_t rules = 0;
+  for (const auto& group : integrity.brand_alias_groups()) {
+    std::vector<std::string> names;
+    for (const auto& a : group) {
+      const bool plain = a.find_first_of(",#\n\r0123456789") == std::string::npos && a.find("=>") == std::string::npos &&
+                         a.find("\xEF\xBC\x8C") == std::string::npos;
+      if (plain) names.push_back(a);
+    }
+    const auto latin = std::count_if(names.begin(), names.end(), [](const std::string& n) { return integrity_text::is_latin(n); });
+    const auto other = std::ptrdiff_t(names.size()) - latin;
+    if (latin < 1 || other != 1 || names.size() > 3) continue;
+    std::string line;
+    for (const auto& n : names) line += (line.empty() ? "" : ", ") + n;
+    try {
+      (void)parse_synonyms(line, path, analyzer);
+    } catch (const UsageError&) {
+      continue;
+    }
+    text += line + "\n";
+    ++rules;
+  }
+  if (rules > 0) write_file_atomic(path, text);
+}
+
+}  // namespace
+
 static BuildSummary build_index_impl(const BuildOptions& o) {
   auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
@@ -259,6 +298,7 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
     std::vector<std::string> inputs = o.catalog_files;
     inputs.push_back(o.shops_file);
     inputs.push_back(o.profile);
+    inputs.push_back(o.synonyms_file);
     check_rejects_file(o.rejects_file, o.on_error, inputs);
   }
 
@@ -268,6 +308,13 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
   // Build-time signal constants and detector thresholds from the profile's [build] and
   // [integrity] tables (a bad profile is a usage error raised before anything is touched).
   const BuildProfile build_profile = o.profile.empty() ? BuildProfile{} : read_build_profile_file(o.profile);
+  // Synonym rules are checked now (a bad line is a usage error before anything is touched) with
+  // the base lexicon's analyzer, and stored as written: readers parse them with the index's own.
+  std::string synonyms;
+  if (!o.synonyms_file.empty()) {
+    synonyms = read_synonyms_text(o.synonyms_file);
+    (void)parse_synonyms(synonyms, o.synonyms_file, analysis::Analyzer(analysis::Lexicon::load_default()));
+  }
 
   WriterLock lock(o.index_dir);
   const std::string gen_name = new_generation_name();
@@ -407,7 +454,9 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
   std::shared_ptr<const analysis::Lexicon> lexicon = base;
   if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, learner.learned);
   lexicon->save(gen_dir + "/lexicon.bin");
+  if (!o.synonyms_file.empty()) write_file_atomic(gen_dir + "/" + kSynonymsFile, synonyms);
   const analysis::Analyzer analyzer(lexicon);
+  if (o.brand_aliases) write_brand_aliases(integrity, analyzer, gen_dir + "/" + kBrandAliasesFile);
   summary.scan_seconds = elapsed();
 
   // ---- pass 2: index --------------------------------------------------------------------

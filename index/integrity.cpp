@@ -2,6 +2,7 @@
 #include "index/integrity_text.h"
 
 #include <algorithm>
+#include <map>
 #include <atomic>
 #include <charconv>
 #include <cctype>
@@ -1225,6 +1226,22 @@ std::string item_hash_term(uint64_t item_hash) {
   return std::string(prefix::kItemHash) + buf;
 }
 const IntegrityThresholds& IntegrityModel::thresholds() const { return impl_->t; }
+
+std::vector<std::vector<std::string>> IntegrityModel::brand_alias_groups() const {
+  std::map<uint32_t, std::vector<std::string>> by_group;
+  for (const auto& [alias, a] : impl_->aliases)
+    if (impl_->usable_alias(alias, a)) by_group[impl_->group_root(a.group)].push_back(alias);
+  std::vector<std::vector<std::string>> out;
+  for (auto& [g, names] : by_group) {
+    const bool latin = std::any_of(names.begin(), names.end(), [](const std::string& n) { return is_latin(n); });
+    const bool other = std::any_of(names.begin(), names.end(), [](const std::string& n) { return !is_latin(n); });
+    if (!latin || !other) continue;
+    std::sort(names.begin(), names.end());
+    out.push_back(std::move(names));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
 IntegrityModel::Stats IntegrityModel::stats() const {
   Stats s;

@@ -230,6 +230,13 @@ class IntegrityModel {
   static IntegrityModel load(const analysis::Analyzer& analyzer, const std::string& dir, bool memberships = true);
   static IntegrityModel load(AnalyzerSource analyzer, const std::string& dir, bool memberships = true);
 
+  // The brand lexicon's names of one brand in both scripts ({"nike", "耐克"}), learned from brand
+  // fields ("Nike/耐克") and titles that write the other name beside the field's: each group has
+  // at least one Latin and one other usable alias (enough items, not an everyday word, not a piece
+  // of a category name), aliases sorted. After finish(); not after load() (the group table is
+  // build-time). For query-time brand aliases (index/synonyms.h, kBrandAliasesFile).
+  std::vector<std::vector<std::string>> brand_alias_groups() const;
+
   const IntegrityThresholds& thresholds() const;
   // Counters for reports: items observed, duplicate clusters, candidate pairs, edges.
   struct Stats {

@@ -19,6 +19,7 @@
 // prints (the build's sorted block table plus earlier updates' prints), and partners found are
 // re-valued in their shards within the same batch.
 #include "index/updater.h"
+#include "index/synonyms.h"
 
 #include <algorithm>
 #include <atomic>
@@ -834,6 +835,7 @@ static UpdateSummary update_index_impl(const UpdateOptions& o) {
   {
     std::vector<std::string> inputs = o.catalog_files;
     inputs.push_back(o.shops_file);
+    inputs.push_back(o.synonyms_file);
     check_rejects_file(o.rejects_file, o.on_error, inputs);
   }
 
@@ -841,12 +843,33 @@ static UpdateSummary update_index_impl(const UpdateOptions& o) {
   const std::string gen = live_generation(o.index_dir);
   Manifest manifest = read_manifest(gen);
   check_compatible(manifest, o.index_dir);
+  UpdateSummary summary;
+  if (!o.synonyms_file.empty()) {
+    // Query-time rules: checked with the index's own analyzer, then swapped in whole; no shard
+    // is touched (serving indexes take them too).
+    const std::string text = read_synonyms_text(o.synonyms_file);
+    std::shared_ptr<const analysis::Lexicon> lexicon;
+    try {
+      lexicon = analysis::Lexicon::load(gen + "/lexicon.bin");
+    } catch (const analysis::AnalysisError& e) {
+      throw DataError(o.index_dir + ": lexicon: " + e.what());
+    }
+    summary.synonym_rules = parse_synonyms(text, o.synonyms_file, analysis::Analyzer(lexicon)).rules.size();
+    write_file_atomic(gen + "/" + kSynonymsFile, text);
+    write_manifest(gen, manifest);
+    summary.synonyms_replaced = true;
+    if (o.catalog_files.empty() && o.shops_file.empty()) {
+      summary.skus = manifest.skus;
+      summary.items = manifest.items;
+      summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      return summary;
+    }
+  }
   if (manifest.serving)
     throw UsageError(o.index_dir + ": its shards are serving shards (built or optimized with --serving: no termlist, "
                      "which Xapian 1.4 needs to replace or delete a document); update the updatable index and make "
                      "serving shards from it again, or rebuild with `longtail build --serving`");
 
-  UpdateSummary summary;
   Session session(o.index_dir, gen, manifest, o, summary);
   summary.repaired = session.recover();
 

@@ -32,6 +32,12 @@ struct TempDir {
 
 inline std::string fixture(const std::string& name) { return std::string(LONGTAIL_SOURCE_DIR) + "/tests/data/" + name; }
 
+// Writes a whole file (replacing it).
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << text;
+}
+
 // A whole file's bytes ("" when it cannot be read).
 inline std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

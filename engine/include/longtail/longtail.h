@@ -88,6 +88,14 @@ struct BuildOptions {
   // fields compressed a block of SKUs at a time outside Xapian; smaller and faster to build, but
   // the index takes no `update` (rebuild it, or build an updatable one). Default: false.
   bool serving = false;
+  // Synonym rules (docs/ranking.md, "Synonyms"): one rule a line, "土豆, 马铃薯, 洋芋" (equivalent)
+  // or "手提电脑 => 笔记本电脑" (one-way), "#" comments. Stored with the index and applied at query
+  // time. A bad line is a UsageError "FILE:LINE: reason" before anything is written. Default: none.
+  std::string synonyms_file;
+  // Brand names in both scripts learned from the catalog (Nike/耐克 in brand fields, titles that
+  // write one beside the other) become equivalent rules applied after synonyms_file's, so a query
+  // for 耐克 finds a title that says only Nike. Default: true.
+  bool brand_aliases = true;
 };
 
 struct BuildSummary {
@@ -135,6 +143,9 @@ struct UpdateOptions {
   // Testing hook: throw a DataError after this many shard commits (0 = never), leaving the
   // index exactly as a crash between two shard commits would.
   uint64_t fail_after_shard_commits = 0;
+  // Replaces the index's synonym rules (as BuildOptions::synonyms_file) without re-indexing: they
+  // apply at query time, from the next Searcher open or reopen(). Default: empty = keep them.
+  std::string synonyms_file;
 };
 
 struct UpdateSummary {
@@ -151,6 +162,8 @@ struct UpdateSummary {
   uint64_t rejected = 0;
   uint64_t batches = 0;         // batches committed by this call
   bool repaired = false;        // an interrupted earlier update was completed first
+  bool synonyms_replaced = false;  // UpdateOptions::synonyms_file was stored
+  uint64_t synonym_rules = 0;      // rules in it
   uint64_t skus = 0, items = 0; // index totals afterwards
   double seconds = 0;
   std::vector<RecordError> errors;  // the first 100 rejected records
@@ -305,6 +318,9 @@ struct Explanation {
   uint32_t query_terms = 0;                  // meaningful terms of the (analyzed) query
   std::vector<std::string> matched_terms;    // terms it has whole, or "term(parts)" it has parts of
   std::vector<std::string> missing_terms;
+  // The synonym rules it matched by ("synonyms.txt:3: 土豆, 马铃薯, 洋芋"): a term it has only by a
+  // rule's alternative, listed in matched_terms as "term(alternative)".
+  std::vector<std::string> synonyms;
   double bm25 = 0;                           // stage-1 text score (Xapian BM25)
   double stage1_weight = 0;                  // full stage-1 weight (coverage + BM25 + prior)
   uint32_t stage1_rank = 0;                  // 1-based position among stage-1 candidates
