@@ -263,3 +263,26 @@ TEST_CASE("check verifies every file of the generation against the manifest's ch
     CHECK_THAT(problems(check_index(dir)), Catch::Contains("integrity-terms.bin: missing"));
   }
 }
+
+TEST_CASE("an update rewrites the manifest's sums of the files it wrote and keeps the others'", "[check][update]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  const std::string gen = build_mini(dir);
+  // A file damaged behind the index's back keeps its recorded sum through an update (the update
+  // did not write it), so check still finds it.
+  const auto before = index::read_manifest(gen);
+  std::string text = test::read_file(gen + "/signals.json");
+  text[text.find_first_of("123456789")] ^= 1;  // same size, another digit
+  write(gen + "/signals.json", text);
+  fs::last_write_time(gen + "/signals.json", fs::last_write_time(gen + "/manifest.json") - std::chrono::seconds(5));
+  write(tmp.path + "/synonyms.txt", "flask, 保温杯\n");
+  UpdateOptions u;
+  u.index_dir = dir;
+  u.synonyms_file = tmp.path + "/synonyms.txt";
+  update_index(u);
+  const auto after = index::read_manifest(gen);
+  CHECK(after.files.at("signals.json") == before.files.at("signals.json"));
+  CHECK(after.files.count("synonyms.txt") == 1);
+  CHECK(after.files.at("synonyms.txt") == index::file_sum(gen + "/synonyms.txt"));
+  CHECK_THAT(problems(check_index(dir)), Catch::Contains("signals.json: checksum"));
+}
