@@ -49,7 +49,6 @@ std::string SynonymSet::describe(size_t rule) const {
 
 SynonymSet parse_synonyms(std::string_view text, const std::string& source, const analysis::Analyzer& analyzer) {
   SynonymSet set;
-  set.source = source;
   size_t line_no = 0;
   size_t at = 0;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") at = 3;  // a byte-order mark
@@ -151,10 +150,6 @@ std::string read_synonyms_text(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-SynonymSet read_synonyms_file(const std::string& path, const analysis::Analyzer& analyzer) {
-  return parse_synonyms(read_synonyms_text(path), path, analyzer);
 }
 
 }  // namespace longtail::index

@@ -45,7 +45,6 @@ struct SynonymAlternative {
 };
 
 struct SynonymSet {
-  std::string source;  // the file name rules are named by ("synonyms.txt")
   std::vector<SynonymRule> rules;
   // Query term -> what else finds it, in rule order, without repeats.
   std::unordered_map<std::string, std::vector<SynonymAlternative>> expansions;
@@ -68,7 +67,5 @@ void merge_synonyms(SynonymSet& into, SynonymSet&& more);
 
 // The text of FILE (UsageError naming it if it cannot be read).
 std::string read_synonyms_text(const std::string& path);
-// Reads and parses FILE (UsageError naming it if it cannot be read).
-SynonymSet read_synonyms_file(const std::string& path, const analysis::Analyzer& analyzer);
 
 }  // namespace longtail::index
