@@ -59,11 +59,13 @@ void register_build(CLI::App& app, int& rc) {
     if (tty) std::fprintf(stderr, "\n");
     if (a->json) {
       std::printf("{\"index\":%s,\"accepted\":%llu,\"rejected\":%llu,\"items\":%llu,\"shops\":%llu,\"shards\":%d,"
-                  "\"seconds\":%s,\"scan_seconds\":%s,\"index_seconds\":%s}\n",
+                  "\"seconds\":%s,\"scan_seconds\":%s,\"index_seconds\":%s,\"spelling_seconds\":%s,"
+                  "\"spelling_bytes\":%llu}\n",
                   json_str(a->o.index_dir).c_str(), static_cast<unsigned long long>(s.accepted),
                   static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
                   static_cast<unsigned long long>(s.shops), s.shards, json_num(s.seconds).c_str(),
-                  json_num(s.scan_seconds).c_str(), json_num(s.index_seconds).c_str());
+                  json_num(s.scan_seconds).c_str(), json_num(s.index_seconds).c_str(),
+                  json_num(s.spelling_seconds).c_str(), static_cast<unsigned long long>(s.spelling_bytes));
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size())

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include <longtail/longtail.h>
@@ -72,6 +73,12 @@ std::string variants_line(const Hit& h) {
 }
 
 void print_table(const SearchResult& r) {
+  if (!r.corrected.empty()) {
+    std::printf("showing results for %s (", printable(r.corrected).c_str());
+    for (size_t i = 0; i < r.corrections.size(); ++i)
+      std::printf("%s%s", i ? "; " : "", printable(r.corrections[i]).c_str());
+    std::printf(") because the query as typed, %s, found little\n", printable(r.query).c_str());
+  }
   if (!r.message.empty()) std::printf("%s\n", printable(r.message).c_str());
   std::printf("query: %s   ~%llu matches", printable(r.query).c_str(), static_cast<unsigned long long>(r.total_estimated));
   if (!r.relaxed.empty()) {
@@ -140,7 +147,9 @@ std::string explain_json(const Explanation& e) {
 }
 
 void print_json(const SearchResult& r, bool explain) {
-  std::string o = "{\"query\":" + json_str(r.query) + ",\"total_estimated\":" + std::to_string(r.total_estimated) +
+  std::string o = "{\"query\":" + json_str(r.query) +
+                  ",\"corrected\":" + (r.corrected.empty() ? std::string("null") : json_str(r.corrected)) +
+                  ",\"corrections\":" + strings_json(r.corrections) + ",\"total_estimated\":" + std::to_string(r.total_estimated) +
                   ",\"relaxed\":" + strings_json(r.relaxed) + ",\"searched_share\":" + json_num(r.searched_share) + ",\"hits\":[";
   for (size_t i = 0; i < r.hits.size(); ++i) {
     const auto& h = r.hits[i];
@@ -185,11 +194,14 @@ void register_search(CLI::App& app, int& rc) {
     std::vector<std::string> words, attrs;
     std::string price, sort = "relevance", user, now;
     SearchRequest req;
-    bool json = false, no_collapse = false;
+    bool json = false, no_collapse = false, no_correct = false, batch = false;
   };
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->index);
-  cmd->add_option("query", a->words, "Query text")->required();
+  cmd->add_option("query", a->words, "Query text (not with --batch)");
+  cmd->add_flag("--batch", a->batch,
+                "Read one query a line from stdin and write one JSON result a line (the other options apply to "
+                "each), opening the index once");
   cmd->add_option("--category", a->req.categories, "Category path prefix (repeatable: OR)");
   cmd->add_option("--brand", a->req.brands, "Brand (repeatable: OR)");
   cmd->add_option("--shop", a->req.shops, "Shop id (repeatable: OR)");
@@ -201,11 +213,16 @@ void register_search(CLI::App& app, int& rc) {
   cmd->add_option("--sort", a->sort, "relevance (default), sales, newness, price-asc, price-desc, rating");
   cmd->add_option("--facets", a->req.facets, "Facet counts over items: category,brand,price")->delimiter(',');
   cmd->add_flag("--explain", a->req.explain, "Explain every hit: coverage, signals, weights, penalties, score");
+  cmd->add_flag("--no-correct", a->no_correct,
+                "Search the query as typed only (default: when it finds little, also try pinyin, typo and homophone "
+                "corrections toward the catalog's words, and show the better)");
   cmd->add_option("--user", a->user, "Shopper preferences (JSON: categories, brands, price_band)")->check(CLI::ExistingFile);
   add_now_option(*cmd, a->now);
   add_profile_option(*cmd, a->req.profile);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
+    if (a->batch && !a->words.empty()) throw UsageError("search: --batch reads the queries from stdin; give no query");
+    if (!a->batch && a->words.empty()) throw UsageError("search: give a query (or --batch to read queries from stdin)");
     for (size_t i = 0; i < a->words.size(); ++i) a->req.query += (i ? " " : "") + a->words[i];
     for (const auto& kv : a->attrs) {
       auto eq = kv.find('=');
@@ -229,7 +246,25 @@ void register_search(CLI::App& app, int& rc) {
       }
     }
     a->req.collapse = !a->no_collapse;
+    a->req.correct = !a->no_correct;
     Searcher s(a->index);
+    if (a->batch) {
+      // One result line per input line, in order; a query refused (UsageError) gets an error
+      // line and the batch goes on.
+      std::string line;
+      while (std::getline(std::cin, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        a->req.query = line;
+        try {
+          print_json(s.search(a->req), a->req.explain);
+        } catch (const UsageError& e) {
+          std::printf("{\"query\":%s,\"error\":%s}\n", json_str(line).c_str(), json_str(e.what()).c_str());
+        }
+        std::fflush(stdout);
+      }
+      rc = 0;
+      return;
+    }
     SearchResult r = s.search(a->req);
     if (a->json) print_json(r, a->req.explain);
     else print_table(r);

@@ -61,6 +61,29 @@ std::string IndexState::stored_data(const Xapian::Document& doc, Xapian::docid d
   return stored[(did - 1) % n]->get((did - 1) / n + 1);
 }
 
+const IndexState::Correction& IndexState::loaded_correction() const {
+  Correction& c = *correction_;
+  std::call_once(c.once, [&] {
+    try {
+      c.pinyin = analysis::Pinyin::load_default();
+    } catch (const analysis::AnalysisError&) {
+      c.pinyin = nullptr;  // a damaged table in the build tree: pinyin off, searches unaffected
+    }
+    const std::string path = generation_dir + "/" + index::kSpellingFile;
+    if (!fs::exists(path)) return;
+    try {
+      c.spelling = index::SpellingVocabulary::load(path);
+    } catch (const Error&) {
+      c.spelling = nullptr;  // damage is `longtail check`'s to report; searches run uncorrected
+    }
+  });
+  return c;
+}
+
+std::shared_ptr<const analysis::Pinyin> IndexState::pinyin() const { return loaded_correction().pinyin; }
+
+std::shared_ptr<const index::SpellingVocabulary> IndexState::spelling() const { return loaded_correction().spelling; }
+
 std::shared_ptr<const IndexState> open_index_state(const std::string& index_dir) {
   auto st = std::make_shared<IndexState>();
   st->index_dir = index_dir;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "index/index_dir.h"
 #include "index/schema.h"
 #include "index/stored.h"
+#include "analyzers/pinyin.h"
+#include "index/spelling.h"
 #include "index/synonyms.h"
 
 namespace longtail::engine {
@@ -26,6 +29,13 @@ struct IndexState {
   // The index's synonym rules (index/synonyms.h); null when it has none.
   std::shared_ptr<const index::SynonymSet> synonyms;
 
+  // Query correction (engine/correct.h), loaded on the first query that needs it: the process's
+  // pinyin table (null when none was built in) and the generation's spelling vocabulary (null
+  // when the generation has none, e.g. built before it existed, or it is unreadable: `longtail
+  // check` reports damage; searches then run uncorrected).
+  std::shared_ptr<const analysis::Pinyin> pinyin() const;
+  std::shared_ptr<const index::SpellingVocabulary> spelling() const;
+
   // Opens all shards as one Xapian::Database (local paths or "tcp HOST PORT" remotes).
   // Throws DataError naming the shard if one cannot be opened.
   Xapian::Database open_database() const;
@@ -37,6 +47,16 @@ struct IndexState {
   // The stored-fields string of document `did` of the combined database (open_database()):
   // from the shard's block store for serving shards, else the document's data. Throws DataError.
   std::string stored_data(const Xapian::Document& doc, Xapian::docid did) const;
+
+ private:
+  struct Correction {
+    std::once_flag once;
+    std::shared_ptr<const analysis::Pinyin> pinyin;
+    std::shared_ptr<const index::SpellingVocabulary> spelling;
+  };
+  // Shared by copies of the state (the same generation).
+  std::shared_ptr<Correction> correction_ = std::make_shared<Correction>();
+  const Correction& loaded_correction() const;
 };
 
 // Opens and checks the live generation of an index: UsageError (not an index),

@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
-
 #include <cmath>
 #include <map>
 #include <unordered_set>
+
+#include "engine/correct.h"
 
 #include "engine/query_plan.h"
 #include "engine/ranking.h"
@@ -245,8 +246,79 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   return run_search(state, db, req, *default_profile());
 }
 
+namespace {
+
+SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
+                             const RankingProfile& p, std::shared_ptr<const Stage1Columns> cols);
+
+// Whether a query could be pinyin: ASCII only, with letters (checked before anything is read).
+bool maybe_pinyin(std::string_view q) {
+  bool letters = false;
+  for (char c : q) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+    letters = letters || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  }
+  return letters;
+}
+
+// A query "finds little" when nothing matches it or no listing has all of its words.
+bool finds_little(const SearchResult& r) { return r.hits.empty() || !r.relaxed.empty(); }
+
+// Whether the corrected query's results replace those of the query as typed: only when some
+// listing has every word of it (a correction that still leaves words unmatched is no better
+// evidence than the typed words: brand names the catalog lacks look like typos, too).
+// A query typed in pinyin (QueryCorrection::typed_in_pinyin) needs only to match more of its
+// words than as typed.
+bool finds_more(const SearchResult& corrected, const SearchResult& typed, bool typed_in_pinyin) {
+  if (corrected.hits.empty()) return false;
+  if (typed_in_pinyin && (typed.hits.empty() || corrected.relaxed.size() < typed.relaxed.size())) return true;
+  return corrected.relaxed.empty() && !(typed.relaxed.empty() && corrected.total_estimated <= typed.total_estimated);
+}
+
+}  // namespace
+
 SearchResult run_search(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
                         const RankingProfile& p, std::shared_ptr<const Stage1Columns> cols) {
+  auto annotate = [&](SearchResult r, const QueryCorrection& fix, const SearchResult* typed) {
+    r.query = req.query;
+    r.corrected = fix.query;
+    r.corrections = fix.changes;
+    if (typed) {
+      r.stage1_ms += typed->stage1_ms;
+      r.stage2_ms += typed->stage2_ms;
+    }
+    return r;
+  };
+  auto search_for = [&](const std::string& query) {
+    SearchRequest again = req;
+    again.query = query;
+    return search_as_typed(state, db, again, p, cols);
+  };
+  // Typed in pinyin (letters only, each unknown word read as a catalog word): the corrected
+  // query first, as typed only if that finds little too (the letters match nothing anyway).
+  std::optional<QueryCorrection> fix;
+  if (req.correct && maybe_pinyin(req.query)) {
+    fix = correct_query(state, db, req.query);
+    if (fix && fix->typed_in_pinyin) {
+      SearchResult corrected = search_for(fix->query);
+      if (!finds_little(corrected)) return annotate(std::move(corrected), *fix, nullptr);
+      SearchResult typed = search_as_typed(state, db, req, p, cols);
+      return finds_more(corrected, typed, true) ? annotate(std::move(corrected), *fix, &typed) : typed;
+    }
+  }
+  SearchResult typed = search_as_typed(state, db, req, p, cols);
+  if (!req.correct || !finds_little(typed)) return typed;
+  if (!fix) fix = correct_query(state, db, req.query);
+  if (!fix) return typed;
+  SearchResult corrected = search_for(fix->query);
+  if (!finds_more(corrected, typed, fix->typed_in_pinyin)) return typed;
+  return annotate(std::move(corrected), *fix, &typed);
+}
+
+namespace {
+
+SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
+                             const RankingProfile& p, std::shared_ptr<const Stage1Columns> cols) {
   if (req.limit < 1 || req.limit > 1000) throw UsageError("search: limit must be between 1 and 1000");
   if (req.price_min && req.price_max && *req.price_min > *req.price_max)
     throw UsageError("search: price range minimum is above its maximum");
@@ -410,25 +482,33 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
                                        ? groups[size_t(product)]
                                        : Xapian::Query(Xapian::Query::OP_AND_MAYBE, groups[size_t(product)], any_of(product))));
     // Then the listings lacking at most one counted term (of two: the lighter one), each term
-    // whole: MAX(AND(all), AND(all but t1), ..., AND(all but tn)). Every AND is an intersection
-    // (cheap), and MAX gives each listing the weight of the most it covers, so coverage decodes
-    // as for any other match.
+    // whole, as disjoint sets: OR(AND(all), AND_NOT(AND(all but t1), t1), ..., AND_NOT(AND(all
+    // but tn), tn)). Every AND is an intersection (cheap), and each listing matches exactly one
+    // branch, so it gets the weight of the most it covers and coverage decodes as for any other
+    // match. Not OP_MAX over the overlapping ANDs, which said the same: Xapian 1.4.22's MAX crashed
+    // (SIGSEGV in get_mset) on `(薄款 AND 内裤) MAX 内裤` over the two shards of a 1M-SKU
+    // generated index (`longtail gen` seed 1; each shard alone was fine).
     const size_t n = plan.drop_order.size();
     if (n >= 2) {
-      std::vector<Xapian::Query> whole;
-      for (size_t k : plan.drop_order) whole.push_back(counted(whole_query(plan.terms[k]), unit * double(units[k])));
-      std::vector<Xapian::Query> alts{Xapian::Query(Xapian::Query::OP_AND, whole.begin(), whole.end())};
+      auto whole = [&](size_t j) {
+        const size_t k = plan.drop_order[j];
+        return counted(whole_query(plan.terms[k]), unit * double(units[k]));
+      };
+      auto all_but = [&](size_t skip) {
+        std::vector<Xapian::Query> qs;
+        for (size_t j = 0; j < n; ++j)
+          if (j != skip) qs.push_back(whole(j));
+        Xapian::Query q(Xapian::Query::OP_AND, qs.begin(), qs.end());
+        if (skip < n) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, whole_query(plan.terms[plan.drop_order[skip]]));
+        return q;
+      };
+      std::vector<Xapian::Query> alts{all_but(n)};
       if (n == 2) {
-        alts.push_back(whole[units[plan.drop_order[0]] >= units[plan.drop_order[1]] ? 0 : 1]);
+        alts.push_back(all_but(units[plan.drop_order[0]] >= units[plan.drop_order[1]] ? 1 : 0));
       } else {
-        for (size_t skip = 0; skip < n; ++skip) {
-          std::vector<Xapian::Query> rest;
-          for (size_t j = 0; j < n; ++j)
-            if (j != skip) rest.push_back(whole[j]);
-          alts.emplace_back(Xapian::Query::OP_AND, rest.begin(), rest.end());
-        }
+        for (size_t skip = 0; skip < n; ++skip) alts.push_back(all_but(skip));
       }
-      attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_MAX, alts.begin(), alts.end())));
+      attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end())));
     }
     attempts.push_back(with_soft(any_of(-1)));
     // Enough partial matches: relax.min_items, whatever the page asked, so that a page of 10 and a
@@ -604,5 +684,7 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
   res.stage2_ms = ms_since(t2);
   return res;
 }
+
+}  // namespace
 
 }  // namespace longtail::engine

@@ -27,6 +27,7 @@
 #include "index/catalog.h"
 #include "index/document.h"
 #include "index/index_dir.h"
+#include "index/spelling.h"
 #include "index/synonyms.h"
 #include "index/integrity_text.h"
 #include "index/integrity.h"
@@ -583,6 +584,12 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
                     " rejected); the live index is left as it was");
 
   // ---- publish --------------------------------------------------------------------------
+  // The catalog's words for query-time pinyin and typo correction (index/spelling.h).
+  {
+    const double t = elapsed();
+    summary.spelling_bytes = write_generation_spelling(gen_dir, shard_names).bytes;
+    summary.spelling_seconds = elapsed() - t;
+  }
   {
     std::string shops_out;
     for (const auto& [id, s] : shops) shops_out += shop_to_json(s) + "\n";

@@ -28,6 +28,7 @@
 #include "index/document.h"
 #include "index/index_dir.h"
 #include "index/layout.h"
+#include "index/spelling.h"
 #include "index/parallel.h"
 #include "index/stored.h"
 #include "index/updater.h"
@@ -162,6 +163,9 @@ static OptimizeSummary optimize_index_impl(const OptimizeOptions& o) {
       sum.skus += ordered[k];
     }
     m.ordered_docs = ordered;
+    // Rewritten from the optimized shards: words that updates added since the build now have
+    // their readings too (updates keep the generation's file as it was).
+    write_generation_spelling(gen.string(), m.shard_paths);
     m.tier_shares.assign(kTierShares.begin(), kTierShares.end());
     m.serving = o.serving;
     write_manifest(gen.string(), m);

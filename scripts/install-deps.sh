@@ -15,6 +15,7 @@ PKGS=(
   libxxhash-dev                       # fingerprints, shard routing
   libbenchmark-dev                    # micro-benchmarks
   python3-jieba                       # base lexicon (jieba/dict.txt, MIT) + reference segmenter
+  libgooglepinyin0-dev                # word-level pinyin readings (Google Pinyin's dictionary, Apache-2.0)
   sqlite3 libsqlite3-dev              # FTS5 comparison in perf/
   clang libclang-rt-14-dev            # libFuzzer targets
 )

@@ -108,6 +108,10 @@ struct BuildSummary {
   // Where the time went: pass 1 (validate, statistics, vocabulary, integrity model; the lexicon
   // built from it) and pass 2 (analyze, write the shards, commit). The rest is publishing.
   double scan_seconds = 0, index_seconds = 0;
+  // Writing the catalog's vocabulary for pinyin and typo correction (spelling.tsv), part of
+  // publishing, and its size.
+  double spelling_seconds = 0;
+  uint64_t spelling_bytes = 0;
   std::vector<RecordError> errors;  // the first 100 rejected records
 };
 
@@ -293,6 +297,12 @@ struct SearchRequest {
   // when the file's modification time changes).
   std::string profile;
   std::optional<UserPreferences> user;
+  // When the query as typed finds little (no hit, or no listing with every word), search again
+  // for a corrected query if one finds more: pinyin to the catalog's Chinese words (lianyiqun,
+  // lian yi qun, lyq -> 连衣裙), Latin typos within 1 edit (4+ letters) or 2 (8+) of a catalog
+  // word (iphnoe -> iphone), and Chinese homophones of a catalog word (连衣群 -> 连衣裙).
+  // docs/ranking.md, "Pinyin and typos". Default: on.
+  bool correct = true;
 };
 
 // One signal of a hit's explanation: its raw value, the normalized value the blend uses, the
@@ -376,7 +386,10 @@ struct Facet {
 };
 
 struct SearchResult {
-  std::string query;
+  std::string query;                  // as given
+  // The query the results are for, when it was corrected (SearchRequest::correct); else empty.
+  std::string corrected;
+  std::vector<std::string> corrections;  // each change: "lianyiqun -> 连衣裙 (pinyin)"
   uint64_t total_estimated = 0;       // matching items (collapsed) or SKUs, estimated
   std::vector<std::string> relaxed;   // when no listing has every query term whole: those the first hit lacks
   std::vector<Hit> hits;
