@@ -200,8 +200,9 @@ void register_search(CLI::App& app, int& rc) {
   add_index_option(*cmd, a->index);
   cmd->add_option("query", a->words, "Query text (not with --batch)");
   cmd->add_flag("--batch", a->batch,
-                "Read one query a line from stdin and write one JSON result a line (the other options apply to "
-                "each), opening the index once");
+                "Read one query a line from stdin (or one JSON request: SearchRequest fields, e.g. "
+                "{\"query\":\"连衣裙\",\"limit\":5,\"brands\":[\"优衣库\"]}) and write one JSON result a line, opening the "
+                "index once; the other options apply to plain query lines");
   cmd->add_option("--category", a->req.categories, "Category path prefix (repeatable: OR)");
   cmd->add_option("--brand", a->req.brands, "Brand (repeatable: OR)");
   cmd->add_option("--shop", a->req.shops, "Shop id (repeatable: OR)");
@@ -254,9 +255,17 @@ void register_search(CLI::App& app, int& rc) {
       std::string line;
       while (std::getline(std::cin, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        a->req.query = line;
         try {
-          print_json(s.search(a->req), a->req.explain);
+          // A JSON object is a whole request (SearchRequest::from_json; the options above do
+          // not apply to it); any other line is the query text.
+          const size_t b = line.find_first_not_of(" \t");
+          SearchRequest req = a->req;
+          if (b != std::string::npos && line[b] == '{') {
+            req = SearchRequest::from_json(line);
+          } else {
+            req.query = line;
+          }
+          print_json(s.search(req), req.explain);
         } catch (const UsageError& e) {
           std::printf("{\"query\":%s,\"error\":%s}\n", json_str(line).c_str(), json_str(e.what()).c_str());
         }

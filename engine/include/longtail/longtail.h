@@ -303,6 +303,14 @@ struct SearchRequest {
   // word (iphnoe -> iphone), and Chinese homophones of a catalog word (连衣群 -> 连衣裙).
   // docs/ranking.md, "Pinyin and typos". Default: on.
   bool correct = true;
+
+  // A request as a JSON object with any of the fields above by name ("query", "categories",
+  // "brands", "shops", "facets": strings or arrays of strings; "attrs": {"颜色": "红色"} or
+  // {"颜色": ["红色", "黑色"]}; "price_min", "price_max", "offset", "limit", "now": numbers;
+  // "collapse", "explain", "correct": booleans; "sort": a sort name; "profile": a path; "user":
+  // as UserPreferences::from_json). Unset fields keep their defaults. Throws UsageError naming
+  // the field (unknown fields too).
+  static SearchRequest from_json(const std::string& json);
 };
 
 // One signal of a hit's explanation: its raw value, the normalized value the blend uses, the
