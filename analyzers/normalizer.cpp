@@ -52,18 +52,22 @@ constexpr const char* kOpenccConfig = R"({
 })";
 constexpr std::array<const char*, 3> kOpenccFiles = {"TWPhrasesRev.ocd2", "TSPhrases.ocd2", "TSCharacters.ocd2"};
 
-// Unit words after a number and their canonical (Latin, lower-case) forms; longest first where
-// one is a prefix of another.
+// Unit words and their canonical (Latin, lower-case) forms; longest first where one is a prefix
+// of another. `alone`: the word is a unit wherever it stands (毫升, 英寸), so it is converted even
+// without a number before it ("15.6 英寸" finds 15.6英寸 through its part inch); the others are
+// units only directly after a number (米 is also rice, 千米 also "a thousand 米").
 struct UnitWord {
   std::u32string_view zh;
   std::u32string_view latin;
+  bool alone;
 };
 constexpr std::array<UnitWord, 19> kUnitWords = {{
-    {U"毫升", U"ml"}, {U"升", U"l"},
-    {U"毫克", U"mg"}, {U"千克", U"kg"}, {U"公斤", U"kg"}, {U"克", U"g"},
-    {U"英寸", U"inch"}, {U"英吋", U"inch"}, {U"寸", U"inch"}, {U"吋", U"inch"},
-    {U"毫米", U"mm"}, {U"公厘", U"mm"}, {U"厘米", U"cm"}, {U"千米", U"km"}, {U"公里", U"km"}, {U"米", U"m"},
-    {U"毫安时", U"mah"}, {U"毫安", U"mah"}, {U"千瓦", U"kw"},
+    {U"毫升", U"ml", true}, {U"升", U"l", false},
+    {U"毫克", U"mg", true}, {U"千克", U"kg", false}, {U"公斤", U"kg", true}, {U"克", U"g", false},
+    {U"英寸", U"inch", true}, {U"英吋", U"inch", true}, {U"寸", U"inch", false}, {U"吋", U"inch", false},
+    {U"毫米", U"mm", true}, {U"公厘", U"mm", true}, {U"厘米", U"cm", true}, {U"千米", U"km", false},
+    {U"公里", U"km", true}, {U"米", U"m", false},
+    {U"毫安时", U"mah", true}, {U"毫安", U"mah", true}, {U"千瓦", U"kw", false},
 }};
 // A unit word followed by one of these characters starts a longer word and stays: 克拉 (carat),
 // 克隆, 米色/米白/米黄/米灰 (colours), 米饭/米线/米粉/米粒/米酒/米糊 (rice), 米奇, 米家, 米兰,
@@ -394,11 +398,13 @@ void Normalizer::convert_runs(NormalizedText& out) const {
   for (size_t i = 0; i < m;) {
     const char32_t c = out.cps[i];
     const UnitWord* unit = nullptr;
-    if (i > 0 && out.cls[i - 1] == CharClass::Digit && c < 0x10000 && (post_[c] & kUnitStart) != 0) {
+    const CharClass before = i > 0 ? out.cls[i - 1] : CharClass::Space;
+    if (before != CharClass::Letter && c < 0x10000 && (post_[c] & kUnitStart) != 0) {
       for (const auto& u : kUnitWords) {
         if (cps.substr(i, u.zh.size()) != u.zh) continue;
         const size_t e = i + u.zh.size();
         if (e < m && (out.cls[e] == CharClass::Letter || out.cls[e] == CharClass::Digit)) break;
+        if (before != CharClass::Digit && !u.alone) break;
         const bool longer = e < m && std::any_of(kUnitExceptions.begin(), kUnitExceptions.end(), [&](const UnitException& x) {
                               return x.unit_end[0] == out.cps[e - 1] && x.next.find(out.cps[e]) != std::u32string_view::npos;
                             });

@@ -16,13 +16,16 @@
 //      simplified 程序 and 文件 stay (Taiwan 程序 -> 进程 applies only inside traditional text), and
 //      so do 滑鼠 alone (no traditional character: 無線滑鼠 -> 无线鼠标), 名著 and 著作. A converted phrase may change length (記憶體 -> 内存): each of its
 //      output code points maps back to the source bytes of the whole phrase.
-//   3. Units after a number: a unit word written in Chinese directly after a digit becomes the
-//      Latin unit (the canonical form, which the tokenizer keeps with the number as one
-//      NumberUnit token): 500毫升 -> 500ml, 1.5升 -> 1.5l, 5公斤/5千克 -> 5kg, 500克 -> 500g,
-//      65英寸/65寸 -> 65inch, 1.8米 -> 1.8m, 30厘米 -> 30cm, 20000毫安 -> 20000mah. Latin units
-//      are only case-folded (mL -> ml, 1.5L -> 1.5l). 斤 (500 g) stays as written. A unit word not
-//      directly after a digit stays (米 is also rice), and so does one followed by a letter or a
-//      digit or that starts a longer word (2克拉 carat, 3米色 beige, 2021升级 upgrade).
+//   3. Units: a unit word written in Chinese directly after a digit becomes the Latin unit (the
+//      canonical form, which the tokenizer keeps with the number as one NumberUnit token):
+//      500毫升 -> 500ml, 1.5升 -> 1.5l, 5公斤/5千克 -> 5kg, 500克 -> 500g, 65英寸/65寸 -> 65inch,
+//      1.8米 -> 1.8m, 30厘米 -> 30cm, 20000毫安 -> 20000mah. Latin units are only case-folded
+//      (mL -> ml, 1.5L -> 1.5l). Words that are units wherever they stand (毫升, 公斤, 英寸, 厘米,
+//      毫米, 公里, 毫安) are converted without a number too, unless glued to a letter or digit
+//      ("15.6 英寸" -> "15.6 inch", which finds 15.6英寸 through the part inch); single-character
+//      units (升, 克, 米, 寸) and 千克/千米 only directly after a digit (米 is also rice). 斤 (500 g)
+//      stays as written. A unit word followed by a letter or a digit stays, and so does one that
+//      starts a longer word (2克拉 carat, 3米色 beige, 2021升级 upgrade).
 // Deviation from whole-string NFKC, by design: mapping is per code point, so a base letter
 // followed by a separate combining mark is not recomposed (product text almost never has them).
 #pragma once

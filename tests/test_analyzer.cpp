@@ -522,13 +522,19 @@ TEST_CASE("a number with a unit gives the same terms in every written form", "[a
   CHECK(kind_terms(base(), "怡宝纯净水555毫升", TokenKind::NumberUnit) == "555ml");
   CHECK(kind_terms(base(), "怡宝纯净水555毫升", TokenKind::Part) == "555/ml");
   CHECK(subset(terms(base(), "大米 5kg", Mode::Query), terms(base(), "五常大米5公斤装", Mode::Index)));
+  // Words that are units wherever they stand are converted without a number too: a query with a
+  // space between number and unit finds the title through the NumberUnit's parts.
+  CHECK(q("15.6 英寸") == "15.6/inch");
+  CHECK(q("毫升") == "ml");
+  CHECK(subset(terms(base(), "15.6 英寸 笔记本", Mode::Query), terms(base(), "联想笔记本电脑15.6英寸", Mode::Index)));
+  CHECK(subset(terms(base(), "500 毫升", Mode::Query), terms(base(), "保温杯500ml", Mode::Index)));
   CHECK(subset(terms(base(), "65寸 电视", Mode::Query), terms(base(), "小米电视 65英寸 4K超高清", Mode::Index)));
 }
 
 TEST_CASE("unit words stay as written when they are not a unit after a number", "[analyzer][units]") {
   auto q = [](std::string_view s) { return seg(base(), s, Mode::Query); };
   CHECK(q("3斤") == "3/斤");                      // 斤 is 500 g: kept as written, not made kg
-  CHECK(base().normalize("东北大米 米色 升降桌 公斤") == "东北大米 米色 升降桌 公斤");  // no number before
+  CHECK(base().normalize("东北大米 米色 升降桌 千克 三千米") == "东北大米 米色 升降桌 千克 三千米");  // no number before
   CHECK(base().normalize("2克拉钻戒 3米色 2021升级款") == "2克拉钻戒 3米色 2021升级款");  // longer words
   CHECK(base().normalize("5米8 3寸a") == "5米8 3寸a");  // a unit glued to a letter or digit
   CHECK(q("mate40 iphone12 A4纸 5G手机") == "mate40/iphone12/a4/纸/5g/手机");
