@@ -28,6 +28,10 @@
 //      starts a longer word (2克拉 carat, 3米色 beige, 2021升级 upgrade).
 // Deviation from whole-string NFKC, by design: mapping is per code point, so a base letter
 // followed by a separate combining mark is not recomposed (product text almost never has them).
+// Not quite idempotent, by design: converted output that still holds a character marking
+// traditional text (乾 of 乾隆) is converted again when normalized a second time, so a Taiwan
+// phrase key written in simplified characters beside it (乾隆程式 -> 乾隆程序 -> 乾隆进程) can
+// change. Text is normalized once from its original bytes everywhere terms are made.
 #pragma once
 
 #include <cstdint>
