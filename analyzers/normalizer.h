@@ -31,7 +31,8 @@
 // Not quite idempotent, by design: converted output that still holds a character marking
 // traditional text (乾 of 乾隆) is converted again when normalized a second time, so a Taiwan
 // phrase key written in simplified characters beside it (乾隆程式 -> 乾隆程序 -> 乾隆进程) can
-// change. Text is normalized once from its original bytes everywhere terms are made.
+// change. Titles and queries are normalized once from their original bytes; words the learner
+// finds are normalized again by Lexicon::extend, where such a rare word would come out different.
 #pragma once
 
 #include <cstdint>
