@@ -6,7 +6,7 @@
 //     analyze(text, Mode::Query) gives the terms of a user query. A query term must be found
 //     among the index terms of any title that contains that word whole or as a sub-word.
 //   * Mode::Plain gives a segmentation of the original text (surface forms, no normalization).
-// This module depends on ICU only (never on Xapian).
+// This module depends on ICU and OpenCC only (never on Xapian).
 #pragma once
 
 #include <cstdint>
@@ -122,7 +122,10 @@ inline constexpr double kHeadCharShare = 0.6;
 class Analyzer {
  public:
   static constexpr const char* kName = "longtail-zh";
-  static constexpr int kVersion = 2;  // bump whenever index-mode output changes (2: head characters)
+  // Bump whenever index-mode output changes; an index built by another version is refused
+  // (index/index_dir.cpp check_compatible). 2: head characters. 3: phrase-level traditional ->
+  // simplified (OpenCC) and units after numbers in one canonical Latin form (500毫升 -> 500ml).
+  static constexpr int kVersion = 3;
 
   explicit Analyzer(std::shared_ptr<const Lexicon> lexicon);
   ~Analyzer();
@@ -131,7 +134,8 @@ class Analyzer {
 
   // Thread-safe. Never throws on any input bytes (invalid UTF-8 is replaced, not rejected).
   std::vector<Token> analyze(std::string_view text, Mode mode) const;
-  // The normalization index and query share: NFKC, case fold, width fold, traditional->simplified.
+  // The normalization index and query share: NFKC, case fold, width fold, traditional->simplified
+  // by phrase (OpenCC), Chinese units after a number in Latin (500毫升 -> 500ml).
   std::string normalize(std::string_view text) const;
 
   const Lexicon& lexicon() const;

@@ -7,6 +7,7 @@ PKGS=(
   libxapian-dev xapian-tools          # index, matching, remote backend (xapian-progsrv)
   zlib1g-dev                          # serving shards: stored fields compressed a block at a time
   libicu-dev                          # normalization, transliteration, script runs
+  libopencc-dev                       # phrase-level traditional -> simplified (OpenCC, Apache-2.0; pulls libopencc-data)
   libjemalloc-dev                     # allocator linked into the CLI
   libcli11-dev                        # CLI parsing
   catch2                              # unit tests (v2)

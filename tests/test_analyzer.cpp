@@ -108,8 +108,8 @@ TEST_CASE("index mode adds a word's head character when it mostly ends words", "
   CHECK(base().lexicon().ending_share("鞋子") == 0.0);
 }
 
-TEST_CASE("simplified characters ICU maps as traditional ones are kept", "[analyzer][normalize]") {
-  // Hant-Hans turns 著 into 着 and 俱 into 具 although both are standard simplified characters.
+TEST_CASE("simplified characters that are also traditional ones are kept", "[analyzer][normalize]") {
+  // ICU's character-level Hant-Hans turned 著 into 着 and 俱 into 具; OpenCC's phrases keep them.
   CHECK(base().normalize("名著导读 俱乐部 摔跤") == "名著导读 俱乐部 摔跤");
   CHECK(base().normalize("電競鍵盤") == "电竞键盘");
   CHECK(seg(base(), "名著导读", Mode::Query) == "名著/导读");
@@ -326,8 +326,9 @@ TEST_CASE("invalid UTF-8 never throws", "[analyzer][robust]") {
 }
 
 TEST_CASE("analyze is safe from several threads", "[analyzer][threads]") {
-  const std::vector<std::string> texts = {"苹果iPhone15 Pro Max手机壳", "臺灣電腦500ml",
-                                          "铝合金窗内开内倒落地窗", "雅诗兰黛小棕瓶"};
+  // Traditional phrases and units go through OpenCC's dictionaries, shared by every thread.
+  const std::vector<std::string> texts = {"苹果iPhone15 Pro Max手机壳", "臺灣電腦500ml 金士頓記憶體16GB",
+                                          "铝合金窗内开内倒落地窗 550毫升", "雅诗兰黛小棕瓶 隨身碟 65寸"};
   std::vector<std::string> expect;
   for (const auto& t : texts) expect.push_back(seg(base(), t, Mode::Index));
   std::vector<int> bad(4, 0);
@@ -452,4 +453,90 @@ TEST_CASE("real titles: a lexicon word in a title matches whatever the title's p
   }
   CHECK(words > 10000);
   CHECK(missed == 0);
+}
+
+// Phrase-level traditional -> simplified (OpenCC, analyzers/normalizer.h step 2).
+TEST_CASE("traditional text is converted phrase by phrase, simplified text stays", "[analyzer][normalize][opencc]") {
+  CHECK(base().normalize("記憶體") == "内存");          // a Taiwan phrase, not 记忆体
+  CHECK(base().normalize("軟體 印表機 行動硬碟") == "软件 打印机 移动硬盘");
+  CHECK(base().normalize("硬碟") == "硬碟");  // no traditional character: left as it is
+  CHECK(base().normalize("無線滑鼠") == "无线鼠标");   // 滑鼠 inside traditional text
+  CHECK(base().normalize("頭髮 後來 乾燥") == "头发 后来 干燥");
+  CHECK(base().normalize("乾隆通寶") == "乾隆通宝");   // 乾 of 乾隆 is not 干
+  CHECK(base().normalize("隨身碟") == "u盘");          // OpenCC writes U盘, folded like any text
+  // Simplified text is never converted: 程序, 文件 and 著 stay (Taiwan 程序 means 进程), and so do
+  // characters Taiwan's variant tables would change (抬 -> 擡, 么 -> 幺).
+  CHECK(base().normalize("名著 著作 皇后 程序 文件 抬头 什么 哪吒 乾隆 滑鼠") == "名著 著作 皇后 程序 文件 抬头 什么 哪吒 乾隆 滑鼠");
+  CHECK(base().normalize("程式設計 名著導讀") == "编程 名著导读");
+}
+
+TEST_CASE("a traditional query finds a simplified title and the reverse", "[analyzer][normalize][opencc][match]") {
+  CHECK(subset(terms(base(), "記憶體", Mode::Query), terms(base(), "金士顿 内存条 DDR4 16G 台式机", Mode::Index)));
+  CHECK(subset(terms(base(), "内存", Mode::Query), terms(base(), "金士頓 記憶體 DDR4 16G 桌上型電腦", Mode::Index)));
+  CHECK(subset(terms(base(), "軟體", Mode::Query), terms(base(), "正版办公软件 激活码", Mode::Index)));
+  CHECK(subset(terms(base(), "头发 护理", Mode::Query), terms(base(), "頭髮護理精油 免洗", Mode::Index)));
+  CHECK(terms(base(), "無線滑鼠", Mode::Query) == terms(base(), "无线鼠标", Mode::Query));
+}
+
+TEST_CASE("offsets of converted phrases and units stay within the source", "[analyzer][normalize][opencc][units]") {
+  for (const std::string text : {"金士頓記憶體16GB", "隨身碟 64G", "農夫山泉550毫升*24瓶", "記憶體500毫升", "頭髮"}) {
+    for (Mode mode : {Mode::Index, Mode::Query, Mode::Plain}) {
+      const auto toks = base().analyze(text, mode);
+      REQUIRE_FALSE(toks.empty());
+      for (const auto& t : toks) {
+        CHECK(t.start < t.end);
+        CHECK(t.end <= text.size());
+      }
+    }
+    std::string joined;
+    for (const auto& t : base().analyze(text, Mode::Plain)) joined += t.text;
+    CHECK(joined == strip_ws(text));
+  }
+  // Every code point of 内存 comes from the whole phrase 記憶體 (9 bytes); 500ml from 500毫升.
+  const auto toks = base().analyze("記憶體 500毫升", Mode::Query);
+  REQUIRE(toks.size() == 2);
+  CHECK(toks[0].text == "内存");
+  CHECK((toks[0].start == 0 && toks[0].end == 9));
+  CHECK(toks[1].text == "500ml");
+  CHECK((toks[1].start == 10 && toks[1].end == 19));
+}
+
+// Units after a number (analyzers/normalizer.h step 3): the Latin unit is the canonical form.
+TEST_CASE("a number with a unit gives the same terms in every written form", "[analyzer][units]") {
+  auto q = [](std::string_view s) { return seg(base(), s, Mode::Query); };
+  CHECK(q("330毫升") == "330ml");
+  CHECK(q("330ML") == "330ml");
+  CHECK(q("2升") == "2l");
+  CHECK(q("2L") == "2l");
+  CHECK(q("1.5升") == q("1.5l"));
+  CHECK(q("5公斤") == "5kg");
+  CHECK(q("5千克") == "5kg");
+  CHECK(q("250克") == "250g");
+  CHECK(q("65英寸") == "65inch");
+  CHECK(q("65寸") == "65inch");
+  CHECK(q("65INCH") == "65inch");
+  CHECK(q("20000毫安") == "20000mah");
+  CHECK(q("20000mAh") == "20000mah");
+  CHECK(q("1.8米") == "1.8m");
+  CHECK(q("30厘米") == "30cm");
+  CHECK(q("５００毫升") == "500ml");  // full-width digits fold first
+  CHECK(kind_terms(base(), "怡宝纯净水555毫升", TokenKind::NumberUnit) == "555ml");
+  CHECK(kind_terms(base(), "怡宝纯净水555毫升", TokenKind::Part) == "555/ml");
+  CHECK(subset(terms(base(), "大米 5kg", Mode::Query), terms(base(), "五常大米5公斤装", Mode::Index)));
+  // Words that are units wherever they stand are converted without a number too: a query with a
+  // space between number and unit finds the title through the NumberUnit's parts.
+  CHECK(q("15.6 英寸") == "15.6/inch");
+  CHECK(q("毫升") == "ml");
+  CHECK(subset(terms(base(), "15.6 英寸 笔记本", Mode::Query), terms(base(), "联想笔记本电脑15.6英寸", Mode::Index)));
+  CHECK(subset(terms(base(), "500 毫升", Mode::Query), terms(base(), "保温杯500ml", Mode::Index)));
+  CHECK(subset(terms(base(), "65寸 电视", Mode::Query), terms(base(), "小米电视 65英寸 4K超高清", Mode::Index)));
+}
+
+TEST_CASE("unit words stay as written when they are not a unit after a number", "[analyzer][units]") {
+  auto q = [](std::string_view s) { return seg(base(), s, Mode::Query); };
+  CHECK(q("3斤") == "3/斤");                      // 斤 is 500 g: kept as written, not made kg
+  CHECK(base().normalize("东北大米 米色 升降桌 千克 三千米") == "东北大米 米色 升降桌 千克 三千米");  // no number before
+  CHECK(base().normalize("2克拉钻戒 3米色 2021升级款") == "2克拉钻戒 3米色 2021升级款");  // longer words
+  CHECK(base().normalize("5米8 3寸a") == "5米8 3寸a");  // a unit glued to a letter or digit
+  CHECK(q("mate40 iphone12 A4纸 5G手机") == "mate40/iphone12/a4/纸/5g/手机");
 }

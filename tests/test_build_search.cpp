@@ -45,7 +45,7 @@ TEST_CASE("build then search finds the matching listings", "[build][search]") {
   auto info = searcher.info();
   CHECK(info.skus == 20);
   CHECK(info.items == 17);
-  CHECK(info.analyzer == "longtail-zh/2");
+  CHECK(info.analyzer == "longtail-zh/3");
 
   SearchRequest req;
   req.query = "保温杯 500ml";
@@ -65,6 +65,53 @@ TEST_CASE("build then search finds the matching listings", "[build][search]") {
   req.collapse = false;
   r = searcher.search(req);
   CHECK(r.hits.size() == 6);
+}
+
+TEST_CASE("traditional and simplified, Chinese and Latin units find each other end to end", "[build][search][opencc][units]") {
+  // Issue 23 items 5 and 6: index and query analysis convert the same way, so a query in one
+  // form finds a title written in the other.
+  test::TempDir tmp;
+  const std::vector<std::pair<std::string, std::string>> titles = {
+      {"mem-tw", "金士頓 記憶體 DDR4 16GB 桌上型電腦"}, {"mem-cn", "威刚 内存条 DDR4 8G 台式机"},
+      {"pillow", "记忆棉枕头 慢回弹 护颈"},               {"water-zh", "农夫山泉 饮用天然水 550毫升 24瓶"},
+      {"water-en", "怡宝 纯净水 555ml*12瓶"},             {"oil", "金龙鱼 大豆油 5L 桶装"},
+      {"rice", "五常大米 5公斤 袋装"},                     {"rice-jin", "东北大米 10斤 新米"},
+      {"tv", "小米电视 65英寸 4K超高清"},                  {"bank", "罗马仕 充电宝 20000毫安 快充"},
+      {"shoe", "头层牛皮 男鞋 皮鞋"},                      {"hair", "頭髮護理精油 免洗"}};
+  std::string jsonl;
+  for (const auto& [id, title] : titles)
+    jsonl += "{\"sku_id\": \"" + id + "\", \"item_id\": \"" + id + "\", \"shop_id\": \"s1\", \"title\": \"" + title +
+             "\", \"price\": 99.0}\n";
+  test::write_file(tmp.path + "/catalog.jsonl", jsonl);
+  BuildOptions o;
+  o.catalog_files = {tmp.path + "/catalog.jsonl"};
+  o.index_dir = tmp.path + "/idx";
+  build_index(o);
+  Searcher searcher(o.index_dir);
+  auto find = [&](const std::string& q) {
+    SearchRequest req;
+    req.query = q;
+    req.limit = 20;
+    return items(searcher.search(req));
+  };
+  auto first = [&](const std::string& q) {
+    const auto r = find(q);
+    return r.empty() ? std::string() : r.front();
+  };
+  const auto mem = find("記憶體");
+  CHECK(std::count(mem.begin(), mem.end(), "mem-cn") == 1);
+  CHECK(std::count(mem.begin(), mem.end(), "mem-tw") == 1);
+  CHECK(std::count(mem.begin(), mem.end(), "pillow") == 0);  // not 记忆 (memory foam)
+  CHECK(first("内存 ddr4 16g") == "mem-tw");
+  CHECK(first("头发 护理") == "hair");
+  CHECK(first("550ml") == "water-zh");
+  CHECK(first("555毫升") == "water-en");
+  CHECK(first("5升 大豆油") == "oil");
+  CHECK(first("大米 5kg") == "rice");
+  CHECK(first("大米 10斤") == "rice-jin");
+  CHECK(first("65寸 电视") == "tv");
+  CHECK(first("65inch") == "tv");
+  CHECK(first("20000mAh") == "bank");
 }
 
 TEST_CASE("filters restrict results: category, brand, shop, attribute, price", "[build][search]") {

@@ -79,4 +79,16 @@ TEST_CASE("cli segment: bad usage exits with 2, a missing index with non-zero", 
   CHECK(rc != 0);
 }
 
+TEST_CASE("cli segment: missing OpenCC dictionaries are a clear error, not a crash", "[cli][segment][opencc]") {
+  longtail::test::TempDir tmp;
+  const std::string out_path = tmp.path + "/out.txt";
+  const std::string cmd = "echo 記憶體 | LONGTAIL_OPENCC_DIR=\"" + tmp.path + "/none\" \"" + LONGTAIL_CLI_PATH +
+                          "\" segment > \"" + out_path + "\" 2>&1";
+  const int status = std::system(cmd.c_str());
+  CHECK((WIFEXITED(status) && WEXITSTATUS(status) != 0));
+  std::ifstream f(out_path, std::ios::binary);
+  const std::string out((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  CHECK_THAT(out, Catch::Contains("OpenCC dictionary " + tmp.path + "/none/") && Catch::Contains("LONGTAIL_OPENCC_DIR"));
+}
+
 #endif
