@@ -280,7 +280,7 @@ TEST_CASE("CLI: build, search --json and inspect", "[cli]") {
   CHECK(b.out.find("20 SKUs accepted") != std::string::npos);
   auto s = test::run_cli("search --index " + dir + " --json 保温杯 500ml");
   REQUIRE(s.status == 0);
-  CHECK(s.out.rfind("{\"query\":\"保温杯 500ml\",\"total_estimated\":", 0) == 0);
+  CHECK(s.out.rfind("{\"query\":\"保温杯 500ml\",\"corrected\":null,\"corrections\":[],\"total_estimated\":", 0) == 0);
   CHECK(s.out.find("\"relaxed\":[]") != std::string::npos);
   CHECK(s.out.find("\"hits\":[{\"rank\":1,\"sku_id\":\"cup1-0\",\"item_id\":\"cup1\",\"shop_id\":\"shop_h\",\"title\":") !=
         std::string::npos);
