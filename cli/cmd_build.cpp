@@ -1,5 +1,3 @@
-#include <unistd.h>
-
 #include <cstdio>
 
 #include <longtail/longtail.h>
@@ -14,7 +12,8 @@ void register_build(CLI::App& app, int& rc) {
   struct Args {
     BuildOptions o;
     std::string on_error = "fail";
-    bool quiet = false, json = false;
+    ProgressFlags progress;
+    bool json = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--catalog", a->o.catalog_files, "Catalog JSON Lines file(s), one SKU per line")->required();
@@ -35,37 +34,26 @@ void register_build(CLI::App& app, int& rc) {
                 "Do not learn brand names in both scripts (Nike/耐克) as query-time synonyms");
   cmd->add_flag("--serving", a->o.serving,
                 "Serving shards: no termlist, stored fields in compressed blocks (smaller, faster to build; takes no update)");
-  cmd->add_flag("-q,--quiet", a->quiet, "No progress line");
+  add_progress_flags(*cmd, a->progress);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
     a->o.on_error = a->on_error == "skip" ? OnError::Skip : OnError::Fail;
-    bool tty = ::isatty(STDERR_FILENO) && !a->quiet;
-    if (tty) {
-      a->o.progress = [](const BuildProgress& p) {
-        double rate = p.elapsed_s > 0 ? double(p.records) / p.elapsed_s : 0;
-        double frac = p.total_bytes ? double(p.bytes) / double(p.total_bytes) : 0;
-        double eta = frac > 0.01 ? p.elapsed_s * (1 - frac) / frac : 0;
-        std::fprintf(stderr, "\r%-5s %12llu records  %9.0f rec/s  %6.1fs elapsed  ETA %6.1fs  ", p.phase,
-                     static_cast<unsigned long long>(p.records), rate, p.elapsed_s, eta);
-      };
-    }
     BuildSummary s;
-    try {
+    {
+      ProgressLine line(a->progress);
+      a->o.progress = line.callback();
       s = build_index(a->o);
-    } catch (...) {
-      if (tty) std::fprintf(stderr, "\n");
-      throw;
     }
-    if (tty) std::fprintf(stderr, "\n");
     if (a->json) {
       std::printf("{\"index\":%s,\"accepted\":%llu,\"rejected\":%llu,\"items\":%llu,\"shops\":%llu,\"shards\":%d,"
                   "\"seconds\":%s,\"scan_seconds\":%s,\"index_seconds\":%s,\"spelling_seconds\":%s,"
-                  "\"spelling_bytes\":%llu}\n",
+                  "\"spelling_bytes\":%llu,\"errors\":%s}\n",
                   json_str(a->o.index_dir).c_str(), static_cast<unsigned long long>(s.accepted),
                   static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
                   static_cast<unsigned long long>(s.shops), s.shards, json_num(s.seconds).c_str(),
                   json_num(s.scan_seconds).c_str(), json_num(s.index_seconds).c_str(),
-                  json_num(s.spelling_seconds).c_str(), static_cast<unsigned long long>(s.spelling_bytes));
+                  json_num(s.spelling_seconds).c_str(), static_cast<unsigned long long>(s.spelling_bytes),
+                  json_errors(s.errors).c_str());
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size())

@@ -18,7 +18,7 @@ void register_gen(CLI::App& app, int& rc) {
     perf::GeneratorParams p;
     std::string out;
     double abuse_scale = 1.0;
-    bool quiet = false;
+    bool quiet = false, json = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--skus", a->p.skus, "Number of SKU lines to write")->required()->check(CLI::PositiveNumber);
@@ -41,18 +41,19 @@ void register_gen(CLI::App& app, int& rc) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
   cmd->add_flag("-q,--quiet", a->quiet, "No progress lines on stderr");
+  cmd->add_flag("--json", a->json, "Print the parameters and the result as one JSON object instead of a line of text");
   cmd->callback([a, &rc] {
     for (double& r : a->p.abuse_rate) r *= a->abuse_scale;
     perf::validate(a->p);
-    std::printf("{\"params\":%s}\n", perf::params_json(a->p).c_str());
-    std::fflush(stdout);
     perf::GeneratorSummary s = perf::generate_catalog(a->p, a->out, a->quiet ? nullptr : stderr);
-    std::printf("{\"result\":%s}\n", perf::summary_json(s).c_str());
-    if (!a->quiet)
-      std::fprintf(stderr, "gen: wrote %s: %llu SKUs, %llu items, %llu shops in %.2f s (%.0f SKUs/s)\n",
-                   a->out.c_str(), static_cast<unsigned long long>(s.skus),
-                   static_cast<unsigned long long>(s.items), static_cast<unsigned long long>(s.shops), s.seconds,
-                   s.seconds > 0 ? static_cast<double>(s.skus) / s.seconds : 0.0);
+    if (a->json)
+      std::printf("{\"params\":%s,\"result\":%s}\n", perf::params_json(a->p).c_str(), perf::summary_json(s).c_str());
+    else
+      std::printf("wrote %s: %llu SKUs, %llu items, %llu shops in %.2f s (%.0f SKUs/s; seed %llu)\n", a->out.c_str(),
+                  static_cast<unsigned long long>(s.skus), static_cast<unsigned long long>(s.items),
+                  static_cast<unsigned long long>(s.shops), s.seconds,
+                  s.seconds > 0 ? static_cast<double>(s.skus) / s.seconds : 0.0,
+                  static_cast<unsigned long long>(a->p.seed));
     rc = 0;
   });
 }

@@ -12,16 +12,23 @@ void register_optimize(CLI::App& app, int& rc) {
       "optimize", "Rewrite every shard in decreasing static-prior order with tiers for broad queries, compacted; a new generation");
   struct Args {
     OptimizeOptions o;
+    ProgressFlags progress;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->o.index_dir);
-  cmd->add_option("--threads", a->o.threads, "Shards rewritten at once (default 0: one per core, at most one per shard)");
+  cmd->add_option("--threads", a->o.threads, "Shards rewritten at once (0: one per core, at most one per shard)");
   cmd->add_flag("--serving", a->o.serving,
                 "Write serving shards: no termlist, stored fields in compressed blocks (the index then takes no update)");
+  add_progress_flags(*cmd, a->progress);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
-    OptimizeSummary s = optimize_index(a->o);
+    OptimizeSummary s;
+    {
+      ProgressLine line(a->progress);
+      a->o.progress = line.callback();
+      s = optimize_index(a->o);
+    }
     auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
     if (a->json) {
       std::printf("{\"index\":%s,\"shards\":%d,\"skus\":%llu,\"bytes_before\":%llu,\"bytes_after\":%llu,\"seconds\":%s}\n",

@@ -68,6 +68,7 @@ void register_update(CLI::App& app, int& rc) {
   struct Args {
     UpdateOptions o;
     std::string on_error = "fail";
+    ProgressFlags progress;
     bool json = false, discard = false;
   };
   auto a = std::make_shared<Args>();
@@ -79,8 +80,8 @@ void register_update(CLI::App& app, int& rc) {
   cmd->add_option("--on-error", a->on_error, "fail: stop at the first bad record before changing anything; skip: reject it and go on")
       ->check(CLI::IsMember({"fail", "skip"}));
   cmd->add_option("--rejects", a->o.rejects_file, "With --on-error skip: write rejected lines and reasons here");
-  cmd->add_option("--batch-size", a->o.batch_size, "Records per atomic batch (default 50000)")->check(CLI::Range(1, 1000000));
-  cmd->add_option("--threads", a->o.threads, "Worker threads for per-shard work (default 0: one per core, at most one per shard)");
+  cmd->add_option("--batch-size", a->o.batch_size, "Records per atomic batch")->check(CLI::Range(1, 1000000));
+  cmd->add_option("--threads", a->o.threads, "Worker threads for per-shard work (0: one per core, at most one per shard)");
   cmd->add_option("--fail-after-commits", a->o.fail_after_shard_commits,
                   "Testing: fail after N shard commits, as a crash between shards would");
   cmd->add_flag("--discard-journal", a->discard,
@@ -89,6 +90,7 @@ void register_update(CLI::App& app, int& rc) {
       ->excludes("--catalog")
       ->excludes("--shops")
       ->excludes("--synonyms");
+  add_progress_flags(*cmd, a->progress);
   add_json_flag(*cmd, a->json);
   cmd->callback([a, &rc] {
     if (a->discard) {
@@ -99,17 +101,23 @@ void register_update(CLI::App& app, int& rc) {
     if (a->o.catalog_files.empty() && a->o.shops_file.empty() && a->o.synonyms_file.empty())
       throw UsageError("update: give --catalog DELTA.jsonl, --shops FILE and/or --synonyms FILE");
     a->o.on_error = a->on_error == "skip" ? OnError::Skip : OnError::Fail;
-    UpdateSummary s = update_index(a->o);
+    UpdateSummary s;
+    {
+      ProgressLine line(a->progress);
+      a->o.progress = line.callback();
+      s = update_index(a->o);
+    }
     auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
     if (a->json) {
       std::printf("{\"index\":%s,\"records\":%llu,\"added\":%llu,\"reindexed\":%llu,\"values_only\":%llu,"
                   "\"unchanged\":%llu,\"deleted\":%llu,\"delete_missing\":%llu,\"shops_changed\":%llu,"
                   "\"shop_skus\":%llu,\"dup_partners\":%llu,\"rejected\":%llu,\"batches\":%llu,\"repaired\":%s,\"skus\":%llu,"
-                  "\"items\":%llu,\"synonyms_replaced\":%s,\"synonym_rules\":%llu,\"seconds\":%s}\n",
+                  "\"items\":%llu,\"synonyms_replaced\":%s,\"synonym_rules\":%llu,\"seconds\":%s,\"errors\":%s}\n",
                   json_str(a->o.index_dir).c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only),
                   u(s.unchanged), u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.dup_partners),
                   u(s.rejected), u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items),
-                  s.synonyms_replaced ? "true" : "false", u(s.synonym_rules), json_num(s.seconds).c_str());
+                  s.synonyms_replaced ? "true" : "false", u(s.synonym_rules), json_num(s.seconds).c_str(),
+                  json_errors(s.errors).c_str());
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size()) std::fprintf(stderr, "rejected: ... and %llu more\n", u(s.rejected - s.errors.size()));

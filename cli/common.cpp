@@ -1,6 +1,10 @@
 #include "cli/common.h"
 
+#include <unistd.h>
+
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "index/catalog.h"
 #include "index/document.h"
@@ -20,6 +24,16 @@ int64_t parse_time_option(const std::string& s, const char* flag) {
     throw UsageError(std::string(flag) + ": expected Unix seconds or an ISO date (2025-07-01, 2025-07-01T12:00:00Z), got \"" +
                      s + "\"");
   return *t;
+}
+
+std::string json_errors(const std::vector<RecordError>& errors) {
+  std::string out = "[";
+  for (size_t i = 0; i < errors.size(); ++i) {
+    const auto& e = errors[i];
+    out += (i ? ",{\"file\":" : "{\"file\":") + json_str(e.file) + ",\"line\":" + std::to_string(e.line) +
+           ",\"field\":" + json_str(e.field) + ",\"reason\":" + json_str(e.reason) + "}";
+  }
+  return out + "]";
 }
 
 std::string json_num(double v) {
@@ -94,6 +108,105 @@ std::string fit_width(std::string_view s, size_t cols) {
     (void)start;
   }
   return std::string(s.substr(0, cut)) + "…";
+}
+
+void add_progress_flags(CLI::App& cmd, ProgressFlags& f) {
+  cmd.add_flag("-q,--quiet", f.quiet, "No progress lines");
+  cmd.add_flag("--progress", f.force, "Progress lines on stderr even when it is not a terminal (a line every 5 s)")
+      ->excludes("--quiet");
+}
+
+struct ProgressLine::State {
+  bool tty = false, open = false;
+  std::string phase;
+  double last_line_s = -1e9;
+  std::string unprinted;  // a log's latest report not printed yet (printed when its phase ends)
+};
+
+ProgressLine::ProgressLine(const ProgressFlags& f) {
+  if (f.quiet) return;
+  const bool tty = ::isatty(STDERR_FILENO);
+  if (!tty && !f.force) return;
+  st_ = std::make_shared<State>();
+  st_->tty = tty;
+}
+
+ProgressLine::~ProgressLine() {
+  if (st_ && st_->open) std::fputc('\n', stderr);
+  if (st_ && !st_->unprinted.empty()) std::fprintf(stderr, "%s\n", st_->unprinted.c_str());
+}
+
+namespace {
+std::string amount(double v, const char* unit) {
+  char buf[48];
+  if (std::strcmp(unit, "bytes") == 0) {
+    if (v < 1e6) std::snprintf(buf, sizeof buf, "%.1f KB", v / 1e3);
+    else if (v >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", v / 1e9);
+    else std::snprintf(buf, sizeof buf, "%.1f MB", v / 1e6);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f %s", v, unit);
+  }
+  return buf;
+}
+std::string duration(double s) {
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", int(s / 3600), int(std::fmod(s, 3600) / 60));
+  else if (s >= 60) std::snprintf(buf, sizeof buf, "%dm%02ds", int(s / 60), int(std::fmod(s, 60)));
+  else std::snprintf(buf, sizeof buf, "%.1fs", s);
+  return buf;
+}
+}  // namespace
+
+std::string ProgressLine::format(const Progress& p) {
+  std::string out = std::string(p.phase);
+  out.resize(std::max<size_t>(out.size(), 8), ' ');
+  char buf[64];
+  const bool counts_records = std::strcmp(p.unit, "records") == 0 || std::strcmp(p.unit, "documents") == 0;
+  if (p.total > 0 || p.records > 0 || p.done > 0) {
+    std::snprintf(buf, sizeof buf, "%llu %s", static_cast<unsigned long long>(p.records),
+                  counts_records ? p.unit : "records");
+    out += buf;
+    if (p.phase_elapsed_s >= 0.5) {
+      std::snprintf(buf, sizeof buf, " (%.0f/s)", double(p.records) / p.phase_elapsed_s);
+      out += buf;
+    }
+    if (!counts_records && p.done > 0)
+      out += ", " + amount(double(p.done), p.unit);
+  }
+  if (p.total > 0) {
+    std::snprintf(buf, sizeof buf, " of %s (%.1f%%)", amount(double(p.total), p.unit).c_str(),
+                  100.0 * double(p.done) / double(p.total));
+    out += buf;
+  }
+  out += "  elapsed " + duration(p.elapsed_s);
+  if (p.total > 0) out += "  ETA " + (p.eta_s >= 0 ? duration(p.eta_s) : std::string("?"));
+  return out;
+}
+
+std::function<void(const Progress&)> ProgressLine::callback() {
+  if (!st_) return {};
+  auto st = st_;
+  return [st](const Progress& p) {
+    const bool new_phase = st->phase != p.phase;
+    if (st->tty) {
+      if (new_phase && st->open) std::fputc('\n', stderr);  // each phase keeps its last line
+      std::fprintf(stderr, "\r%-100s", format(p).c_str());
+      st->open = true;
+    } else {
+      // A log: each phase's first and last reports, and one every 5 s between.
+      if (new_phase && !st->unprinted.empty()) std::fprintf(stderr, "%s\n", st->unprinted.c_str());
+      st->unprinted.clear();
+      if (!new_phase && p.elapsed_s - st->last_line_s < 5.0) {
+        if (p.total > 0 || p.records > 0 || p.done > 0) st->unprinted = format(p);  // else nothing new to say
+        st->phase = p.phase;
+        return;
+      }
+      std::fprintf(stderr, "%s\n", format(p).c_str());
+      st->last_line_s = p.elapsed_s;
+    }
+    std::fflush(stderr);
+    st->phase = p.phase;
+  };
 }
 
 }  // namespace longtail::cli

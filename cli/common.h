@@ -3,10 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <CLI/CLI.hpp>
+
+#include <longtail/longtail.h>
 
 namespace longtail::cli {
 
@@ -39,8 +43,33 @@ inline CLI::Option* add_now_option(CLI::App& cmd, std::string& now) {
   return cmd.add_option("--now", now, "Time for newness: Unix seconds or ISO date (default: the current time)");
 }
 
+// -q and --progress of the long commands (build, update, optimize, check). Progress goes to
+// stderr: on a terminal one line rewritten in place; elsewhere only with --progress, a line per
+// phase and every few seconds; never with -q.
+struct ProgressFlags {
+  bool quiet = false, force = false;
+};
+void add_progress_flags(CLI::App& cmd, ProgressFlags& f);
+class ProgressLine {
+ public:
+  explicit ProgressLine(const ProgressFlags& f);
+  ~ProgressLine();  // ends a line left open on the terminal
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  // The callback for the library's options (empty: no progress).
+  std::function<void(const Progress&)> callback();
+  // The line printed for one report (no line end).
+  static std::string format(const Progress& p);
+
+ private:
+  struct State;
+  std::shared_ptr<State> st_;
+};
+
 // JSON string literal (RFC 8259 escaping).
 std::string json_str(std::string_view s);
+// Rejected records as a JSON array: [{"file":…,"line":…,"field":…,"reason":…}, …].
+std::string json_errors(const std::vector<RecordError>& errors);
 // A number printed compactly ("%.6g"), valid JSON.
 std::string json_num(double v);
 // Text from a catalog or a query made safe for a terminal: control characters escaped (\x1b,

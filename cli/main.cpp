@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   CLI::App app{"longtail — search and ranking for long-tail marketplaces"};
   app.set_version_flag("--version", std::string("longtail ") + longtail::version());
   app.require_subcommand(1);
+  // Every option's help shows its default (the value its variable holds when it is added).
+  app.option_defaults()->always_capture_default();
   int rc = 0;
   longtail::cli::register_build(app, rc);
   longtail::cli::register_search(app, rc);

@@ -32,6 +32,7 @@
 #include "index/integrity_text.h"
 #include "index/integrity.h"
 #include "index/layout.h"
+#include "index/progress.h"
 #include "analyzers/lexicon_learner.h"
 #include "index/signals.h"
 #include "index/stored.h"
@@ -405,14 +406,8 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
     learn_batch.records.reserve(kBatchSize);
   };
   uint64_t records_seen = 0, bytes_done = 0;
-  auto last_progress = std::chrono::steady_clock::now();
-  auto report = [&](const char* phase, uint64_t bytes_now) {
-    if (!o.progress) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_progress < std::chrono::milliseconds(500)) return;
-    last_progress = now;
-    o.progress(BuildProgress{records_seen, bytes_now, total_bytes * 2, elapsed(), phase});
-  };
+  ProgressMeter meter(o.progress);
+  meter.phase("scan", total_bytes, "bytes");
   {
     for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
       const auto& file = o.catalog_files[fi];
@@ -440,7 +435,7 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
           learn_batch.records.push_back(std::move(rec));  // parse_sku() resets the record it fills
           if (learn_batch.records.size() >= kBatchSize) flush_learn();
         }
-        report("scan", bytes_done + reader.bytes_read());
+        meter.set(bytes_done + reader.bytes_read(), records_seen);
       }
       bytes_done += reader.bytes_read();
     }
@@ -537,6 +532,7 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
       queues[size_t(s % threads)]->push(std::move(out));
     };
     bytes_done = 0;
+    meter.phase("index", total_bytes, "bytes");
     for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
       const auto& file = o.catalog_files[fi];
       LineReader reader(file);
@@ -564,7 +560,7 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
         ++summary.accepted;
         if (o.fail_after_records && summary.accepted >= o.fail_after_records)
           throw DataError("build: injected failure after " + std::to_string(summary.accepted) + " records");
-        report("index", total_bytes + bytes_done + reader.bytes_read());
+        meter.set(bytes_done + reader.bytes_read(), summary.accepted);
       }
       bytes_done += reader.bytes_read();
     }
@@ -574,6 +570,8 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
     for (auto& w : workers) w.join();
     throw;
   }
+  meter.flush();
+  meter.phase("commit", 0, "");
   stop_workers();
   if (worker_error) std::rethrow_exception(worker_error);
   summary.index_seconds = elapsed() - summary.scan_seconds;
@@ -584,6 +582,7 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
                     " rejected); the live index is left as it was");
 
   // ---- publish --------------------------------------------------------------------------
+  meter.phase("publish", 0, "");
   // The catalog's words for query-time pinyin and typo correction (index/spelling.h).
   {
     const double t = elapsed();

@@ -11,6 +11,7 @@
 #include "analyzers/analyzer.h"
 #include "index/builder.h"
 #include "index/index_dir.h"
+#include "index/progress.h"
 #include "index/signals.h"
 #include "index/stored.h"
 #include "index/updater.h"
@@ -21,26 +22,49 @@ namespace longtail {
 
 using namespace longtail::index;
 
-IndexCheck check_index(const std::string& index_dir) {
+namespace {
+uint64_t dir_bytes(const std::string& dir) {
+  uint64_t n = 0;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec)) n += it->file_size(ec);
+  return n;
+}
+}  // namespace
+
+IndexCheck check_index(const std::string& index_dir) { return check_index(CheckOptions{index_dir, {}}); }
+
+IndexCheck check_index(const CheckOptions& o) {
+  const std::string& index_dir = o.index_dir;
+  ProgressMeter meter(o.progress);
   IndexCheck c;
-  auto ok = [&](const std::string& m) { c.lines.push_back("ok: " + m); };
-  auto warn = [&](const std::string& m) { c.lines.push_back("WARN: " + m); };
+  // Each step: its status, what it checked, the message; also as the line "status: message".
+  std::string subject;
+  auto step = [&](const char* status, const std::string& m) {
+    c.steps.push_back({status, subject, m});
+    c.lines.push_back(status + (": " + m));
+  };
+  auto ok = [&](const std::string& m) { step("ok", m); };
+  auto warn = [&](const std::string& m) { step("WARN", m); };
   auto fail = [&](const std::string& m) {
     c.ok = false;
-    c.lines.push_back("FAIL: " + m);
+    step("FAIL", m);
     c.problems.push_back(m);
   };
 
   std::string gen;
+  subject = "CURRENT";
   try {
     gen = live_generation(index_dir);
-    ok("CURRENT names " + fs::path(gen).filename().string());
+    c.generation = fs::path(gen).filename().string();
+    ok("CURRENT names " + c.generation);
   } catch (const Error& e) {
     fail(e.what());
     return c;
   }
 
   Manifest m;
+  subject = "manifest";
   try {
     m = read_manifest(gen);
     ok("manifest.json: schema " + std::to_string(m.schema_version) + ", analyzer " + m.analyzer + ", " +
@@ -56,6 +80,7 @@ IndexCheck check_index(const std::string& index_dir) {
     fail(e.what());
   }
 
+  subject = "lexicon";
   try {
     auto lexicon = analysis::Lexicon::load(gen + "/lexicon.bin");
     if (lexicon->checksum() != m.lexicon_checksum)
@@ -71,6 +96,7 @@ IndexCheck check_index(const std::string& index_dir) {
   const bool writing = writer_running(index_dir);
   bool journal_damaged = false;
   if (journal && !writing) {
+    subject = "journal";
     try {
       Journal j = read_journal(gen + "/" + kJournalFile);
       ok(std::string(kJournalFile) + ": batch " + std::to_string(j.batch) + ", " + std::to_string(j.lines.size()) +
@@ -81,6 +107,8 @@ IndexCheck check_index(const std::string& index_dir) {
            "`longtail update --index " + index_dir + " --discard-journal` removes it and reports what was lost");
     }
   }
+  subject = "files";
+  meter.phase("files", 0, "");
   if (m.files.empty()) {
     warn("manifest.json lists no file checksums (written before longtail kept them): only the lexicon's is verified; "
          "the next build or optimize adds them");
@@ -98,6 +126,7 @@ IndexCheck check_index(const std::string& index_dir) {
   }
 
   if (fs::exists(gen + "/shops.jsonl")) {
+    subject = "shops";
     try {
       RejectSink strict(OnError::Fail, "");
       auto shops = read_shops(gen + "/shops.jsonl", strict);
@@ -110,6 +139,7 @@ IndexCheck check_index(const std::string& index_dir) {
     }
   }
   if (fs::exists(gen + "/signals.json")) {
+    subject = "signals";
     try {
       std::ifstream in(gen + "/signals.json", std::ios::binary);
       std::ostringstream ss;
@@ -121,6 +151,7 @@ IndexCheck check_index(const std::string& index_dir) {
     }
   }
 
+  subject = "generations";
   if (auto orphans = orphan_generations(index_dir); !orphans.empty()) {
     uintmax_t bytes = 0;
     std::error_code ec;
@@ -140,12 +171,26 @@ IndexCheck check_index(const std::string& index_dir) {
   }
   uint64_t docs = 0;
   std::vector<uint64_t> batches;
-  for (const auto& p : m.shard_paths) {
+  // Xapian's check reads every block of a shard: progress in shard bytes.
+  auto local_path = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (fs::path(gen) / p).string(); };
+  std::vector<uint64_t> shard_bytes(m.shard_paths.size(), 0);
+  uint64_t all_bytes = 0;
+  for (size_t k = 0; k < m.shard_paths.size(); ++k)
+    if (m.shard_paths[k].rfind("tcp ", 0) != 0) all_bytes += shard_bytes[k] = dir_bytes(local_path(m.shard_paths[k]));
+  meter.phase("shards", all_bytes, "bytes");
+  for (size_t k = 0; k < m.shard_paths.size(); ++k) {
+    const std::string& p = m.shard_paths[k];
+    subject = "shard " + std::to_string(k);
+    struct Advance {  // the shard's bytes count as done however its check ends
+      ProgressMeter& meter;
+      uint64_t bytes;
+      ~Advance() { meter.add(bytes, 1); }
+    } advance{meter, shard_bytes[k]};
     if (p.rfind("tcp ", 0) == 0) {
       warn("shard \"" + p + "\" is remote: check it where it is served");
       continue;
     }
-    const std::string path = fs::path(p).is_absolute() ? p : (fs::path(gen) / p).string();
+    const std::string path = local_path(p);
     if (!fs::is_directory(path)) {
       fail("shard " + p + ": missing (" + path + ")");
       continue;
@@ -186,8 +231,10 @@ IndexCheck check_index(const std::string& index_dir) {
       fail("shard " + p + ": " + e.what());
     }
   }
+  meter.flush();
   if (!c.ok) return c;
 
+  subject = "batches";
   const bool agree = std::adjacent_find(batches.begin(), batches.end(), std::not_equal_to<>()) == batches.end();
   if (!agree) {
     std::string list;
@@ -211,6 +258,7 @@ IndexCheck check_index(const std::string& index_dir) {
     ok("all shards at update batch " + std::to_string(m.batch));
   }
   if (batches.size() == m.shard_paths.size() && !journal && !writing) {
+    subject = "counts";
     if (docs != m.skus)
       fail("the shards hold " + std::to_string(docs) + " SKUs, the manifest says " + std::to_string(m.skus));
     else

@@ -30,6 +30,7 @@
 #include "index/layout.h"
 #include "index/spelling.h"
 #include "index/parallel.h"
+#include "index/progress.h"
 #include "index/stored.h"
 #include "index/updater.h"
 
@@ -54,7 +55,7 @@ uint64_t dir_bytes(const fs::path& dir) {
 // Copies shard `from` to `to` with its documents in decreasing slot::kStaticPrior order (ties:
 // the old document id order; documents without a prior last), then compacts it. Returns the
 // number of documents.
-uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving) {
+uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, ProgressMeter& meter) {
   Xapian::Database in(from.string(), Xapian::DB_BACKEND_GLASS);
   std::vector<double> prior(size_t(in.get_lastdocid()) + 1, -1.0);
   for (auto it = in.valuestream_begin(slot::kStaticPrior); it != in.valuestream_end(slot::kStaticPrior); ++it)
@@ -88,7 +89,9 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving) {
         doc.set_data(std::string());
       }
       out.add_document(doc);
+      if ((rank & 255) == 255) meter.add(256, 256);
     }
+    meter.add(order.size() & 255, order.size() & 255);
     for (auto it = in.metadata_keys_begin(); it != in.metadata_keys_end(); ++it) out.set_metadata(*it, in.get_metadata(*it));
     out.commit();
     // STANDARD compaction leaves room in each block, so the first updates do not split blocks.
@@ -148,14 +151,19 @@ static OptimizeSummary optimize_index_impl(const OptimizeOptions& o) {
 
   OptimizeSummary sum;
   sum.shards = m.shards;
+  ProgressMeter meter(o.progress);
   const std::string gen_name = new_generation_name();
   const fs::path gen = fs::path(o.index_dir) / gen_name;
   try {
     fs::create_directories(gen);
     copy_generation_files(src.string(), gen.string());
     std::vector<uint64_t> ordered(m.shard_paths.size(), 0);
+    // Each shard is copied in order, then compacted (the compaction reports nothing).
+    meter.phase("copy", m.skus, "documents");
     parallel_for(m.shard_paths.size(), o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency()),
-                 [&](size_t k) { ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k], o.serving); });
+                 [&](size_t k) { ordered[k] = reorder_shard(src / m.shard_paths[k], gen / m.shard_paths[k], o.serving, meter); });
+    meter.flush();
+    meter.phase("publish", 0, "");
 
     for (size_t k = 0; k < m.shard_paths.size(); ++k) {
       sum.bytes_before += dir_bytes(src / m.shard_paths[k]);

@@ -19,6 +19,7 @@
 // prints (the build's sorted block table plus earlier updates' prints), and partners found are
 // re-valued in their shards within the same batch.
 #include "index/updater.h"
+#include "index/progress.h"
 #include "index/synonyms.h"
 
 #include <algorithm>
@@ -876,6 +877,10 @@ static UpdateSummary update_index_impl(const UpdateOptions& o) {
   // Pass 1: validate everything; with OnError::Fail the first bad record stops us here, before
   // the index is touched.
   RejectSink sink(o.on_error, o.rejects_file);
+  ProgressMeter meter(o.progress);
+  uint64_t delta_bytes = 0, bytes_done = 0, valid = 0;
+  for (const auto& f : o.catalog_files) delta_bytes += fs::file_size(f);
+  meter.phase("validate", delta_bytes, "bytes");
   ShopMap shop_delta;
   if (!o.shops_file.empty()) shop_delta = read_shops(o.shops_file, sink);
   RecordParser parser;
@@ -887,8 +892,13 @@ static UpdateSummary update_index_impl(const UpdateOptions& o) {
       if (!sink.screen(file, line)) continue;
       RecordError err{file, line.number, "", ""};
       if (!parser.parse_sku(line.text, rec, err)) sink.reject(std::move(err), line.text);
+      else ++valid;
+      meter.set(bytes_done + reader.bytes_read(), valid);
     }
+    bytes_done += reader.bytes_read();
   }
+  meter.flush();
+  meter.phase("apply", valid, "records");
 
   // Shops first, so SKUs of new shops are valued with them.
   {
@@ -924,10 +934,13 @@ static UpdateSummary update_index_impl(const UpdateOptions& o) {
         session.run(BatchKind::Skus, std::move(lines), std::move(recs));
         lines.clear();
         recs.clear();
+        meter.set(summary.records, summary.records);
       }
     }
   }
   if (!lines.empty()) session.run(BatchKind::Skus, std::move(lines), std::move(recs));
+  meter.set(summary.records, summary.records);
+  meter.flush();
 
   session.totals(summary.skus, summary.items);
   summary.rejected = sink.count();

@@ -90,7 +90,7 @@ start_server() {  # INDEX SHARD PORT
 # ---- catalog and indexes -------------------------------------------------------------------
 if [ "$SKIP_GEN" = 0 ] || [ ! -s "$CAT/catalog.jsonl" ]; then
   log "gen $SKUS SKUs, seed $SEED"
-  "$LT" gen --skus "$SKUS" --seed "$SEED" --out "$CAT" --quiet > "$RES/gen.json"
+  "$LT" gen --skus "$SKUS" --seed "$SEED" --out "$CAT" --quiet --json > "$RES/gen.json"
 fi
 for K in $SHARDS; do
   log "build $K shard(s), $BUILD_THREADS thread(s)"

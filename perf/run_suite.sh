@@ -61,7 +61,7 @@ bytes() { du -sb "$@" | awk '{s += $1} END {print s + 0}'; }
 # ---- catalog -------------------------------------------------------------------------------
 if [ "$SKIP_GEN" = 0 ] || [ ! -s "$CAT/catalog.jsonl" ]; then
   log "gen $SKUS SKUs, seed $SEED"
-  "$LT" gen --skus "$SKUS" --seed "$SEED" --out "$CAT" --quiet > "$RES/gen.json"
+  "$LT" gen --skus "$SKUS" --seed "$SEED" --out "$CAT" --quiet --json > "$RES/gen.json"
 fi
 Q="$CAT/queries.tsv" R="$CAT/qrels.tsv"
 

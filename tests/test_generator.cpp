@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -430,13 +431,18 @@ TEST_CASE("generator: the query and qrels readers report the file and line of a 
   CHECK_THROWS_AS(longtail::perf::read_qrels((q.string() + ".missing")), longtail::UsageError);
 }
 
-TEST_CASE("generator: longtail gen prints its parameters and exits 2 for a bad --out", "[generator][cli]") {
+TEST_CASE("generator: longtail gen prints a line, or its parameters and result with --json, and exits 2 for a bad --out", "[generator][cli]") {
   TempDir tmp;
   std::string out = tmp.path + "/cat";
-  auto ok = longtail::test::run_cli("gen --skus 300 --seed 3 --queries 10 --quiet --out '" + out + "'");
+  auto ok = longtail::test::run_cli("gen --skus 300 --seed 3 --queries 10 --quiet --json --out '" + out + "'");
   CHECK(ok.status == 0);
   CHECK(ok.out.find("{\"params\":{\"skus\":300,\"seed\":3,") == 0);
-  CHECK(ok.out.find("{\"result\":{\"skus\":300,") != std::string::npos);
+  CHECK(ok.out.find(",\"result\":{\"skus\":300,") != std::string::npos);
+  CHECK(std::count(ok.out.begin(), ok.out.end(), '\n') == 1);  // one JSON object
+  // Without --json: a line of text.
+  auto text = longtail::test::run_cli("gen --skus 300 --seed 3 --queries 10 --quiet --out '" + out + "2'");
+  CHECK(text.status == 0);
+  CHECK(text.out.rfind("wrote " + out + "2: 300 SKUs, ", 0) == 0);
   for (const char* f : kFiles) CHECK(fs::exists(fs::path(out) / f));
   auto bad = longtail::test::run_cli("gen --skus 10 --quiet --out '" + out + "/catalog.jsonl' 2>/dev/null");
   CHECK(bad.status == 2);

@@ -59,13 +59,22 @@ enum class OnError : uint8_t {
   Skip,  // Skip rejected records (and write them to BuildOptions::rejects_file if set).
 };
 
-struct BuildProgress {
-  uint64_t records = 0;       // records read so far (all catalog files)
-  uint64_t bytes = 0;         // bytes read so far
-  uint64_t total_bytes = 0;   // size of all catalog files (0 if unknown, e.g. a pipe)
-  double elapsed_s = 0;
-  const char* phase = "";     // "scan" (statistics pass) or "index"
+// Progress of a long command (build, update, optimize, check), reported about twice a second
+// from whichever thread works. Each phase counts its own work.
+struct Progress {
+  // build: "scan" (statistics pass), "index" (writing the shards), "commit", "publish";
+  // update: "validate", "apply"; optimize: "copy", "publish"; check: "files", "shards".
+  const char* phase = "";
+  uint64_t done = 0;           // work done in this phase, in `unit`s
+  uint64_t total = 0;          // the phase's whole work (0: unknown, e.g. a pipe)
+  const char* unit = "";       // what done and total count: "bytes", "documents", "records"
+  uint64_t records = 0;        // records (documents) handled in this phase
+  double elapsed_s = 0;        // since the command started
+  double phase_elapsed_s = 0;  // since this phase started
+  // Time left in this phase at its rate so far; -1 until a hundredth of it is done (unknown).
+  double eta_s = -1;
 };
+using BuildProgress = Progress;  // the name build's callback had
 
 struct BuildOptions {
   std::vector<std::string> catalog_files;  // JSON Lines, one SKU per line. REQUIRES: non-empty.
@@ -79,8 +88,8 @@ struct BuildOptions {
   // Ranking profile (TOML) whose [build] table sets the build-time signal constants
   // (docs/ranking.md). Default: empty = the built-in default profile.
   std::string profile;
-  // Called from the build thread about twice a second. Default: none.
-  std::function<void(const BuildProgress&)> progress;
+  // Called about twice a second (Progress). Default: none.
+  std::function<void(const Progress&)> progress;
   // Testing hook: throw a DataError after this many records were indexed (0 = never). Used to
   // prove that a failed build leaves the previous index intact.
   uint64_t fail_after_records = 0;
@@ -150,6 +159,8 @@ struct UpdateOptions {
   // Replaces the index's synonym rules (as BuildOptions::synonyms_file) without re-indexing: they
   // apply at query time, from the next Searcher open or reopen(). Default: empty = keep them.
   std::string synonyms_file;
+  // Called about twice a second (Progress: "validate", then "apply"). Default: none.
+  std::function<void(const Progress&)> progress;
 };
 
 struct UpdateSummary {
@@ -189,6 +200,8 @@ struct OptimizeOptions {
   uint32_t threads = 0;
   // Write serving shards (as BuildOptions::serving): the optimized index takes no more updates.
   bool serving = false;
+  // Called about twice a second (Progress: "copy" counts documents of all shards). Default: none.
+  std::function<void(const Progress&)> progress;
 };
 
 struct OptimizeSummary {
@@ -235,18 +248,32 @@ JournalDiscard discard_update_journal(const std::string& index_dir);
 // ---------------------------------------------------------------------------------------------
 // Verifying an index
 
-struct IndexCheck {
-  bool ok = true;
-  // One line per check, "ok: …" or "FAIL: …" / "WARN: …", in the order they ran.
-  std::vector<std::string> lines;
-  std::vector<std::string> problems;  // the FAIL lines' messages
+// One step of check_index.
+struct CheckStep {
+  std::string status;   // "ok", "WARN" or "FAIL"
+  std::string subject;  // what was checked: "CURRENT", "manifest", "lexicon", "journal", "files",
+                        // "shops", "signals", "generations", "shard N", "batches", "counts"
+  std::string message;
 };
 
-// Verifies CURRENT, the manifest (identity, shard list, counts), the lexicon checksum, the shops
-// and signal files, every local shard with Xapian's own consistency check, and that all shards
-// agree on the last update batch. Never throws for a damaged index: it reports. Reads every
-// block of every shard (minutes for a large index).
-IndexCheck check_index(const std::string& index_dir);
+struct IndexCheck {
+  bool ok = true;
+  std::string generation;        // the live generation's directory name (empty if CURRENT is unreadable)
+  std::vector<CheckStep> steps;  // in the order they ran
+  // The same, one line per step, "ok: …" or "FAIL: …" / "WARN: …".
+  std::vector<std::string> lines;
+  std::vector<std::string> problems;  // the FAIL steps' messages
+};
+
+struct CheckOptions {
+  std::string index_dir;  // REQUIRES: non-empty
+  // Called about twice a second (Progress: "shards" counts the bytes of the local shards, which
+  // Xapian's check reads whole). Default: none.
+  std::function<void(const Progress&)> progress;
+};
+
+IndexCheck check_index(const CheckOptions& options);
+IndexCheck check_index(const std::string& index_dir);  // without progress
 
 // ---------------------------------------------------------------------------------------------
 // Searching
