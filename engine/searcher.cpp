@@ -20,7 +20,8 @@ namespace longtail {
 
 using engine::IndexState;
 
-struct Searcher::Impl {
+// Hidden: Searcher is exported (LONGTAIL_API), and its members would be too.
+struct __attribute__((visibility("hidden"))) Searcher::Impl {
   std::string dir;
   mutable std::mutex mu;
   std::shared_ptr<const IndexState> state;  // guarded by mu

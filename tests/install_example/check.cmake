@@ -17,5 +17,6 @@ endif()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/install_example -B ${WORK_DIR}/build
     -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run(${WORK_DIR}/build/embed_example ${SOURCE_DIR}/tests/data/mini_catalog.jsonl ${WORK_DIR}/index "保温杯 500ml" cup1)
+# The program calls every public function of <longtail/longtail.h> (main.cpp).
+run(${WORK_DIR}/build/embed_example ${SOURCE_DIR}/tests/data ${WORK_DIR}/run)
 file(REMOVE_RECURSE ${WORK_DIR})

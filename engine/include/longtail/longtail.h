@@ -20,24 +20,32 @@
 #include <utility>
 #include <vector>
 
+// LONGTAIL_API marks what liblongtail.so exports: the library is compiled with hidden visibility
+// (-fvisibility=hidden), so everything else in it (the index, engine and analysis internals) stays
+// out of its dynamic symbol table. On a class it exports the typeinfo and vtable too, which lets a
+// program catch the error types thrown inside the library (catch (const longtail::UsageError&)).
+#ifndef LONGTAIL_API
+#define LONGTAIL_API __attribute__((visibility("default")))
+#endif
+
 namespace longtail {
 
-class Error : public std::runtime_error {
+class LONGTAIL_API Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 // The caller asked for something invalid (bad option value, missing catalog file, ...).
-class UsageError : public Error {
+class LONGTAIL_API UsageError : public Error {
  public:
   using Error::Error;
 };
 // Data or environment: malformed input, damaged or foreign index, I/O failure.
-class DataError : public Error {
+class LONGTAIL_API DataError : public Error {
  public:
   using Error::Error;
 };
 // The index was built with another schema version or analyzer than this library's.
-class IndexMismatchError : public DataError {
+class LONGTAIL_API IndexMismatchError : public DataError {
  public:
   using DataError::DataError;
 };
@@ -46,7 +54,7 @@ class IndexMismatchError : public DataError {
 // Building
 
 // One rejected input record: printed as "FILE:LINE: field: reason".
-struct RecordError {
+struct LONGTAIL_API RecordError {
   std::string file;
   uint64_t line = 0;   // 1-based
   std::string field;   // JSON field name, or "json" / "utf8" / "line" for whole-record problems
@@ -61,7 +69,7 @@ enum class OnError : uint8_t {
 
 // Progress of a long command (build, update, optimize, check), reported about twice a second
 // from whichever thread works. Each phase counts its own work.
-struct Progress {
+struct LONGTAIL_API Progress {
   // build: "scan" (statistics pass), "index" (writing the shards), "commit", "publish";
   // update: "validate", "apply"; optimize: "copy", "publish"; check: "files", "shards".
   const char* phase = "";
@@ -76,7 +84,7 @@ struct Progress {
 };
 using BuildProgress = Progress;  // the name build's callback had
 
-struct BuildOptions {
+struct LONGTAIL_API BuildOptions {
   std::vector<std::string> catalog_files;  // JSON Lines, one SKU per line. REQUIRES: non-empty.
   std::string shops_file;                  // JSON Lines seller records. Default: none.
   std::string index_dir;                   // REQUIRES: non-empty. Replaced atomically on success.
@@ -107,7 +115,7 @@ struct BuildOptions {
   bool brand_aliases = true;
 };
 
-struct BuildSummary {
+struct LONGTAIL_API BuildSummary {
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   uint64_t items = 0;   // distinct item_id
@@ -127,12 +135,12 @@ struct BuildSummary {
 // Builds a complete index from a catalog. Streams the input with bounded memory; writes into a
 // temporary directory next to index_dir and swaps it in only when complete.
 // Throws UsageError (bad options), DataError (bad record with OnError::Fail, I/O).
-BuildSummary build_index(const BuildOptions& options);
+LONGTAIL_API BuildSummary build_index(const BuildOptions& options);
 
 // ---------------------------------------------------------------------------------------------
 // Updating an index in place (docs/index-format.md, "Updates")
 
-struct UpdateOptions {
+struct LONGTAIL_API UpdateOptions {
   // Delta files (JSON Lines): each line upserts a SKU by sku_id (a complete record, as in a
   // catalog), or removes one: {"sku_id":"s1","deleted":true}. Applied in order; a later line for
   // the same sku_id wins. May be empty: then only the shops file is applied (and an interrupted
@@ -163,7 +171,7 @@ struct UpdateOptions {
   std::function<void(const Progress&)> progress;
 };
 
-struct UpdateSummary {
+struct LONGTAIL_API UpdateSummary {
   uint64_t records = 0;         // accepted delta records
   uint64_t added = 0;           // new SKUs
   uint64_t reindexed = 0;       // SKUs whose text, category, brand, attributes, item or shop changed
@@ -188,12 +196,12 @@ struct UpdateSummary {
 // Searcher::reopen()). Takes the index's writer lock. Throws UsageError (bad options, not an
 // index, an index with remote shards), DataError (bad record with OnError::Fail, damaged index,
 // I/O), IndexMismatchError (index of another schema or analyzer).
-UpdateSummary update_index(const UpdateOptions& options);
+LONGTAIL_API UpdateSummary update_index(const UpdateOptions& options);
 
 // ---------------------------------------------------------------------------------------------
 // Optimizing an index for serving (docs/index-format.md, "Quality order")
 
-struct OptimizeOptions {
+struct LONGTAIL_API OptimizeOptions {
   std::string index_dir;  // REQUIRES: an existing index with local shards, no interrupted update
   // Shards rewritten at once (each shard is copied by one thread). 0 (default): the machine's
   // cores; at most the number of shards is used.
@@ -204,7 +212,7 @@ struct OptimizeOptions {
   std::function<void(const Progress&)> progress;
 };
 
-struct OptimizeSummary {
+struct LONGTAIL_API OptimizeSummary {
   int shards = 0;
   uint64_t skus = 0;
   uint64_t bytes_before = 0, bytes_after = 0;  // shard bytes on disk
@@ -221,10 +229,10 @@ struct OptimizeSummary {
 // writer lock. Memory: about 24 bytes per document of each shard being copied (296 MB peak for
 // 10M SKUs in 2 shards on 2 threads). Throws UsageError (not an index, remote shards, an
 // interrupted update pending), DataError (damaged index, I/O), IndexMismatchError.
-OptimizeSummary optimize_index(const OptimizeOptions& options);
+LONGTAIL_API OptimizeSummary optimize_index(const OptimizeOptions& options);
 
 // What discard_update_journal removed and what the index lost with it.
-struct JournalDiscard {
+struct LONGTAIL_API JournalDiscard {
   bool found = false;       // there was a journal (false: nothing to do, nothing changed)
   bool readable = false;    // it parsed: `update` could have completed it unless its records are damaged
   std::string damage;       // why it did not parse (when !readable)
@@ -243,20 +251,20 @@ struct JournalDiscard {
 // its batch are marked at the latest batch so that updates go on; what they missed is reported,
 // not repaired: send those records again with update_index. Takes the writer lock. Throws
 // UsageError (not an index, remote shards), DataError (damaged index, I/O).
-JournalDiscard discard_update_journal(const std::string& index_dir);
+LONGTAIL_API JournalDiscard discard_update_journal(const std::string& index_dir);
 
 // ---------------------------------------------------------------------------------------------
 // Verifying an index
 
 // One step of check_index.
-struct CheckStep {
+struct LONGTAIL_API CheckStep {
   std::string status;   // "ok", "WARN" or "FAIL"
   std::string subject;  // what was checked: "CURRENT", "manifest", "lexicon", "journal", "files",
                         // "shops", "signals", "generations", "shard N", "batches", "counts"
   std::string message;
 };
 
-struct IndexCheck {
+struct LONGTAIL_API IndexCheck {
   bool ok = true;
   std::string generation;        // the live generation's directory name (empty if CURRENT is unreadable)
   std::vector<CheckStep> steps;  // in the order they ran
@@ -265,15 +273,19 @@ struct IndexCheck {
   std::vector<std::string> problems;  // the FAIL steps' messages
 };
 
-struct CheckOptions {
+struct LONGTAIL_API CheckOptions {
   std::string index_dir;  // REQUIRES: non-empty
   // Called about twice a second (Progress: "shards" counts the bytes of the local shards, which
   // Xapian's check reads whole). Default: none.
   std::function<void(const Progress&)> progress;
 };
 
-IndexCheck check_index(const CheckOptions& options);
-IndexCheck check_index(const std::string& index_dir);  // without progress
+// Verifies CURRENT, the manifest (identity, shard list, counts), the lexicon checksum, the shops
+// and signal files, every local shard with Xapian's own consistency check, and that all shards
+// agree on the last update batch. Never throws for a damaged index: it reports. Reads every
+// block of every shard (minutes for a large index).
+LONGTAIL_API IndexCheck check_index(const CheckOptions& options);
+LONGTAIL_API IndexCheck check_index(const std::string& index_dir);  // without progress
 
 // ---------------------------------------------------------------------------------------------
 // Searching
@@ -289,14 +301,14 @@ enum class SortOrder : uint8_t {
   Rating,     // smoothed good-review rate (Wilson lower bound), descending
 };
 // "relevance", "sales", "newness", "price-asc", "price-desc", "rating"; throws UsageError.
-SortOrder parse_sort_order(const std::string& name);
-const char* sort_order_name(SortOrder s);
+LONGTAIL_API SortOrder parse_sort_order(const std::string& name);
+LONGTAIL_API const char* sort_order_name(SortOrder s);
 
 // A shopper's preferences (`--user FILE`). Scaled by the text relevance like every signal: they
 // reorder listings that match the query alike.
 // JSON form: {"categories": {"女装/连衣裙": 1.0}, "brands": {"优衣库": 0.8},
 //             "price_band": [50, 200]}
-struct UserPreferences {
+struct LONGTAIL_API UserPreferences {
   std::map<std::string, double> categories;  // category path prefix -> weight in [-1, 1]
   std::map<std::string, double> brands;      // brand or one of its aliases -> weight in [-1, 1]
   std::optional<double> price_min, price_max;  // usual effective price band
@@ -305,7 +317,7 @@ struct UserPreferences {
   static UserPreferences from_json(const std::string& json);
 };
 
-struct SearchRequest {
+struct LONGTAIL_API SearchRequest {
   std::string query;                                  // free text, analyzed like the titles
   std::vector<std::string> categories;                // category path prefixes ("女装/连衣裙"); OR
   std::vector<std::string> brands;                    // OR
@@ -342,7 +354,7 @@ struct SearchRequest {
 
 // One signal of a hit's explanation: its raw value, the normalized value the blend uses, the
 // profile weight and the contribution (normalized * weight, before penalties).
-struct ExplainSignal {
+struct LONGTAIL_API ExplainSignal {
   std::string name;      // "text", "sales", "rating", "shop", "newness", "new_listing", "pref_category", ...
   double raw = 0;
   double normalized = 0;
@@ -352,13 +364,13 @@ struct ExplainSignal {
 };
 
 // A factor or move applied to a hit, with its reason.
-struct ExplainPenalty {
+struct LONGTAIL_API ExplainPenalty {
   std::string name;      // "integrity", "shop_penalty", "sales_trust", "duplicate", "diversity", ...
   double factor = 1;     // multiplier applied (1 for moves that only change position)
   std::string reason;
 };
 
-struct Explanation {
+struct LONGTAIL_API Explanation {
   double coverage = 0;                       // query terms covered, weighted (== Hit::coverage)
   uint32_t query_terms = 0;                  // meaningful terms of the (analyzed) query
   std::vector<std::string> matched_terms;    // terms it has whole, or "term(parts)" it has parts of
@@ -378,7 +390,7 @@ struct Explanation {
 };
 
 // One SKU of a hit's item (SearchRequest::collapse): what a shopper picks between.
-struct Variant {
+struct LONGTAIL_API Variant {
   std::string sku_id;
   // The SKU's attributes as listed in the catalog, in catalog order (colour before size, as the
   // seller wrote them), so "红色/M" reads the way the listing does.
@@ -388,7 +400,7 @@ struct Variant {
   bool matched = false;
 };
 
-struct Hit {
+struct LONGTAIL_API Hit {
   uint32_t rank = 0;  // 1-based, counting from offset + 1
   // The SKU shown. With collapse: the item's SKU ranked first in stage 1, i.e. the one matching
   // the query best (attribute values are indexed as text: `连衣裙 红色` shows a red SKU).
@@ -407,12 +419,12 @@ struct Hit {
   std::optional<Explanation> explanation;  // with SearchRequest::explain
 };
 
-struct FacetValue {
+struct LONGTAIL_API FacetValue {
   std::string value;       // category path, brand, or price band "MIN..MAX" ("500.." for the last)
   uint64_t count = 0;      // items (not SKUs)
 };
 
-struct Facet {
+struct LONGTAIL_API Facet {
   std::string name;        // "category", "brand", "price"
   std::vector<FacetValue> values;  // by count descending, then value (price bands in price order)
   // True when the counts cover every matched item; false when they were counted over the
@@ -420,7 +432,7 @@ struct Facet {
   bool exact = true;
 };
 
-struct SearchResult {
+struct LONGTAIL_API SearchResult {
   std::string query;                  // as given
   // The query the results are for, when it was corrected (SearchRequest::correct); else empty.
   std::string corrected;
@@ -442,7 +454,7 @@ struct SearchResult {
   double stage1_ms = 0, stage2_ms = 0;  // time in Xapian's matcher (+ value fetch) and in re-ranking
 };
 
-struct IndexInfo {
+struct LONGTAIL_API IndexInfo {
   std::string path;
   int schema_version = 0;
   std::string analyzer;        // "longtail-zh/1"
@@ -454,7 +466,7 @@ struct IndexInfo {
   std::string updated_at;      // when the last update was applied (ISO 8601 UTC; empty = never)
 };
 
-struct SearcherOptions {
+struct LONGTAIL_API SearcherOptions {
   // Hold the values stage 1 reads for every matching listing (static prior, sku_id) in memory,
   // per local shard: on a large index a broad query then reads far fewer index blocks
   // (perf/README.md, "Session 7"). The same hits (docs/ranking.md, "Stage-1 columns", names the
@@ -466,7 +478,7 @@ struct SearcherOptions {
 };
 
 // Opens an index for searching. Thread-safe: search() may be called from many threads at once.
-class Searcher {
+class LONGTAIL_API Searcher {
  public:
   // Throws UsageError if the directory is not an index, IndexMismatchError if it was built by
   // another schema/analyzer version, DataError if it is damaged.
@@ -489,6 +501,6 @@ class Searcher {
 };
 
 // The library version, "MAJOR.MINOR.PATCH".
-const char* version();
+LONGTAIL_API const char* version();
 
 }  // namespace longtail
