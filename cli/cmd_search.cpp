@@ -72,6 +72,21 @@ std::string variants_line(const Hit& h) {
   return o;
 }
 
+// The table's price cell: the catalog price, and the shipping fee beside it when there is one
+// ("199.00+8.00": the shopper pays the sum, which --price and the price sorts use); "no price"
+// when the catalog gives none.
+std::string price_cell(const Hit& h) {
+  char buf[80];
+  if (h.price_known) std::snprintf(buf, sizeof buf, "%.2f", h.price);
+  else std::snprintf(buf, sizeof buf, "no price");
+  std::string o = buf;
+  if (h.shipping_fee != 0) {
+    std::snprintf(buf, sizeof buf, "+%.2f", h.shipping_fee);
+    o += buf;
+  }
+  return o;
+}
+
 void print_table(const SearchResult& r) {
   if (!r.corrected.empty()) {
     std::printf("showing results for %s (", printable(r.corrected).c_str());
@@ -96,10 +111,10 @@ void print_table(const SearchResult& r) {
     std::printf("no results\n");
     return;
   }
-  std::printf("%4s  %-16s %-14s %9s %5s %7s  %s\n", "rank", "sku_id", "shop_id", "price", "cov", "score", "title");
+  std::printf("%4s  %-16s %-14s %14s %5s %7s  %s\n", "rank", "sku_id", "shop_id", "price(+fee)", "cov", "score", "title");
   for (const auto& h : r.hits) {
     std::string sku = fit_width(printable(h.sku_id), 16), shop = fit_width(printable(h.shop_id), 14);
-    std::printf("%4u  %-16s %-14s %9.2f %5.3g %7.4f  %s", h.rank, sku.c_str(), shop.c_str(), h.price + h.shipping_fee,
+    std::printf("%4u  %-16s %-14s %14s %5.3g %7.4f  %s", h.rank, sku.c_str(), shop.c_str(), price_cell(h).c_str(),
                 h.coverage, h.score, fit_width(printable(h.title), 60).c_str());
     if (h.variant_list.size() > 1) std::printf("  [%s]", printable(variants_line(h)).c_str());
     std::printf("\n");
@@ -155,8 +170,9 @@ void print_json(const SearchResult& r, bool explain) {
     const auto& h = r.hits[i];
     if (i) o += ",";
     o += "{\"rank\":" + std::to_string(h.rank) + ",\"sku_id\":" + json_str(h.sku_id) + ",\"item_id\":" + json_str(h.item_id) +
-         ",\"shop_id\":" + json_str(h.shop_id) + ",\"title\":" + json_str(h.title) + ",\"price\":" + json_num(h.price) +
-         ",\"shipping_fee\":" + json_num(h.shipping_fee) + ",\"score\":" + json_num(h.score) +
+         ",\"shop_id\":" + json_str(h.shop_id) + ",\"title\":" + json_str(h.title) + ",\"price\":" + (h.price_known ? json_num(h.price) : "null") +
+         ",\"shipping_fee\":" + json_num(h.shipping_fee) +
+         ",\"effective_price\":" + (h.price_known ? json_num(h.price + h.shipping_fee) : "null") + ",\"score\":" + json_num(h.score) +
          ",\"coverage\":" + json_num(h.coverage) + ",\"variants\":" + std::to_string(h.variants) +
          ",\"category\":" + json_str(h.category) + ",\"brand\":" + json_str(h.brand) +
          ",\"variant_list\":" + variants_json(h.variant_list);

@@ -33,6 +33,7 @@ struct Candidate {
   double weight = 0;            // stage-1 weight
   std::string sku, item, shop, category, brand;
   double price = 0, shipping_fee = 0, effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0;
+  bool price_known = true;
   int64_t listed_at = 0;
   double prior = 0, sales_signal = 0, rating_signal = 0, shop_signal = 0.5;
   // Integrity values (issue 5); absent = clean.

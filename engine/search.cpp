@@ -147,6 +147,7 @@ void take_pack(Candidate& c, index::RankPack&& pack) {
   c.category = std::move(pack.category);
   c.brand = std::move(pack.brand);
   c.price = pack.price;
+  c.price_known = pack.price_known;
   c.shipping_fee = pack.shipping_fee;
   c.effective_price = pack.effective_price;
   c.sales_30d = pack.sales_30d;
@@ -633,6 +634,7 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
     h.category = std::move(r.category);
     h.brand = std::move(r.brand);
     h.price = c.price;
+    h.price_known = c.price_known;
     h.shipping_fee = c.shipping_fee;
     h.score = c.score;
     // In query terms: the counted terms a full match has, the weighted share of them otherwise.

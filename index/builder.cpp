@@ -575,11 +575,18 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
   stop_workers();
   if (worker_error) std::rethrow_exception(worker_error);
   summary.index_seconds = elapsed() - summary.scan_seconds;
-  // An empty catalog (or one with every record rejected) would replace the live index with an
-  // empty one: almost always a broken upstream export, so it is refused.
-  if (summary.accepted == 0)
-    throw DataError("build: the catalog has no records to index (" + std::to_string(sink.count()) +
-                    " rejected); the live index is left as it was");
+  // An empty catalog (no lines, or blank ones only) builds an empty index, which searches to
+  // zero hits. But every record rejected, or an empty catalog over a live index that has SKUs, is
+  // almost always a broken upstream export: refused, so the live index is not replaced by nothing.
+  if (summary.accepted == 0) {
+    if (sink.count() > 0)
+      throw DataError("build: the catalog has no records to index (" + std::to_string(sink.count()) +
+                      " rejected); the live index is left as it was");
+    if (fs::exists(fs::path(o.index_dir) / "CURRENT"))
+      if (const uint64_t live = read_manifest(live_generation(o.index_dir)).skus; live > 0)
+        throw DataError("build: the catalog has no records to index, and the live index has " + std::to_string(live) +
+                        " SKUs: it is left as it was (to empty it, remove the index directory first)");
+  }
 
   // ---- publish --------------------------------------------------------------------------
   meter.phase("publish", 0, "");

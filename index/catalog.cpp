@@ -71,6 +71,18 @@ bool LineReader::fill() {
   return true;
 }
 
+std::string_view LineReader::line_text(const char* start, size_t len) const {
+  // CRLF line ends: the CR goes with the newline.
+  if (len > 0 && start[len - 1] == '\r') --len;
+  // A UTF-8 byte-order mark (as Windows editors write) starts the file, not the first record.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  if (line_no_ == 1 && std::string_view(start, len).substr(0, kBom.size()) == kBom) {
+    start += kBom.size();
+    len -= kBom.size();
+  }
+  return std::string_view(start, len);
+}
+
 bool LineReader::next(Line& out) {
   out = Line{};
   bool skipping = false;  // inside a line longer than max_line_
@@ -85,8 +97,7 @@ bool LineReader::next(Line& out) {
       if (skipping || len > max_line_) {
         out.too_long = true;
       } else {
-        if (len > 0 && start[len - 1] == '\r') --len;
-        out.text = std::string_view(start, len);
+        out.text = line_text(start, len);
       }
       pos_ += consumed;
       return true;
@@ -104,8 +115,7 @@ bool LineReader::next(Line& out) {
         if (skipping || len > max_line_) {
           out.too_long = true;
         } else {
-          if (len > 0 && buf_[pos_ + len - 1] == '\r') --len;
-          out.text = std::string_view(buf_.data() + pos_, len);
+          out.text = line_text(buf_.data() + pos_, len);
         }
         pos_ = end_;
         return true;
@@ -282,6 +292,7 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
   if (!parse_doc(impl_->parser, impl_->padded, line, c, doc)) return false;
   out = SkuRecord{};
   out.reviews_known = false;
+  out.price_known = false;
   bool has_sku = false, has_title = false, has_item = false;
   std::unordered_set<std::string_view> seen;
   simdjson::dom::object obj_key = doc.get_object().value_unsafe();
@@ -326,7 +337,9 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
         out.attrs.emplace_back(std::string(ak), std::move(val));
       }
     } else if (key == "price") {
+      if (v.type() == element_type::NULL_VALUE) continue;  // no price, as when the key is absent
       if (!get_number(c, v, "price", out.price)) return false;
+      out.price_known = true;
     } else if (key == "shipping_fee") {
       if (!get_number(c, v, "shipping_fee", out.shipping_fee)) return false;
     } else if (key == "sales_30d") {

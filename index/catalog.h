@@ -17,8 +17,10 @@
 namespace longtail::index {
 
 // Reads a file line by line with a fixed buffer. Lines longer than max_line are reported as
-// too long (their bytes are skipped, not buffered). Handles a last line without newline.
-// Not thread-safe.
+// too long (their bytes are skipped, not buffered). Handles a last line without newline, CRLF
+// line ends (the CR is not part of the text) and a UTF-8 byte-order mark at the start of the
+// file (not part of line 1's text). Every JSON Lines input (catalogs, shops, update files) is
+// read through it. Not thread-safe.
 class LineReader {
  public:
   // Throws UsageError if the file cannot be opened. "-" reads standard input.
@@ -41,6 +43,7 @@ class LineReader {
 
  private:
   bool fill();
+  std::string_view line_text(const char* start, size_t len) const;  // without CR and BOM
   std::string path_;
   std::FILE* f_ = nullptr;
   bool owns_ = false;

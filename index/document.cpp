@@ -278,6 +278,7 @@ bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& 
   RankPack p;
   if (!decode_stage1_key(doc.get_value(slot::kStage1Key), key) || !decode_rank_pack(key.rank_pack, p)) return false;
   out.price = p.price;
+  out.price_known = p.price_known;
   out.shipping_fee = p.shipping_fee;
   out.sales_30d = int64_t(p.sales_30d);
   out.reviews = int64_t(p.reviews);
@@ -294,7 +295,7 @@ std::string record_json(const SkuRecord& r) {
     int n = std::snprintf(buf, sizeof buf, ",\"%s\":%.17g", name, v);
     out.append(buf, size_t(n));
   };
-  number("price", r.price);
+  if (r.price_known) number("price", r.price);  // no price: no key, as in the catalog line
   number("shipping_fee", r.shipping_fee);
   number("sales_30d", double(r.sales_30d));
   number("reviews", double(r.reviews));
@@ -305,7 +306,7 @@ std::string record_json(const SkuRecord& r) {
 }
 
 bool same_record(const SkuRecord& a, const SkuRecord& b) {
-  return a.price == b.price && a.shipping_fee == b.shipping_fee && a.sales_30d == b.sales_30d &&
+  return a.price == b.price && a.price_known == b.price_known && a.shipping_fee == b.shipping_fee && a.sales_30d == b.sales_30d &&
          a.reviews == b.reviews && a.good_reviews == b.good_reviews && a.listed_at == b.listed_at &&
          encode_stored(a) == encode_stored(b);
 }

@@ -23,7 +23,7 @@ struct SkuRecord {
   std::string category;    // "/" path, e.g. "女装/连衣裙"; may be empty
   std::string brand;
   std::vector<std::pair<std::string, std::string>> attrs;  // in input order
-  double price = 0;
+  double price = 0;        // 0 when the line gives none (price_known false)
   double shipping_fee = 0;
   int64_t sales_30d = 0;
   int64_t reviews = 0;
@@ -31,6 +31,9 @@ struct SkuRecord {
   // False when the catalog line has no "reviews" field: the count is unknown, not zero (sham
   // sales needs a review count that was given; docs/integrity.md).
   bool reviews_known = true;
+  // False when the catalog line has no "price" (or "price": null): shown as "no price", not 0.00.
+  // Filters, sorts and signals still read such a SKU's price as 0.
+  bool price_known = true;
   int64_t listed_at = 0;   // Unix seconds, UTC; 0 = unknown
   bool deleted = false;    // updates only: remove this SKU
 

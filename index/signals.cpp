@@ -126,12 +126,13 @@ bool decode_stage1_key(std::string_view key, Stage1Key& out) {
 
 std::string encode_rank_pack(const RankPack& p) {
   std::string o;
-  o.reserve(1 + 11 * 8 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
-  o += char(2);
+  o.reserve(1 + 11 * 8 + 1 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
+  o += char(3);
   for (double v : {p.price, p.shipping_fee, p.sales_30d, p.reviews, p.good_reviews, p.listed_at, p.prior,
                    p.sales_signal, p.rating_signal, p.shop_signal})
     put_double(o, v);
   for (int i = 0; i < 8; ++i) o += char((p.stored_hash >> (8 * i)) & 0xFF);
+  o += char(p.price_known ? 0 : 1);
   for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) put_string(o, *s);
   return o;
 }
@@ -139,13 +140,19 @@ std::string encode_rank_pack(const RankPack& p) {
 bool decode_rank_pack(std::string_view data, RankPack& out) {
   const auto* b = reinterpret_cast<const unsigned char*>(data.data());
   size_t n = data.size(), at = 1 + 11 * 8;
-  if (n < at || b[0] != 2) return false;
+  if (n < at || (b[0] != 2 && b[0] != 3)) return false;
   double* nums[] = {&out.price, &out.shipping_fee, &out.sales_30d, &out.reviews, &out.good_reviews,
                     &out.listed_at, &out.prior, &out.sales_signal, &out.rating_signal, &out.shop_signal};
   for (int i = 0; i < 10; ++i) *nums[i] = get_double(b + 1 + 8 * i);
   out.effective_price = out.price + out.shipping_fee;  // as SkuRecord::effective_price()
   out.stored_hash = 0;
   for (int i = 0; i < 8; ++i) out.stored_hash |= uint64_t(b[1 + 10 * 8 + i]) << (8 * i);
+  out.price_known = true;
+  if (b[0] == 3) {  // the flags byte
+    if (at + 1 > n || b[at] > 1) return false;
+    out.price_known = b[at] == 0;
+    ++at;
+  }
   for (std::string* s : {&out.sku, &out.item, &out.shop, &out.category, &out.brand}) {
     if (at + 2 > n) return false;
     size_t len = size_t(b[at]) | size_t(b[at + 1]) << 8;
@@ -340,6 +347,7 @@ void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r, std::opt
   if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
   RankPack p;
   p.price = r.price;
+  p.price_known = r.price_known;
   p.shipping_fee = r.shipping_fee;
   p.effective_price = r.effective_price();
   p.sales_30d = double(r.sales_30d);

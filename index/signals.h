@@ -36,11 +36,12 @@ namespace longtail::index {
 // value read each instead of one per field (values live in separate B-tree streams per slot in
 // glass). It is also where a stored document keeps the record's numbers (the document data holds
 // only the fields terms come from; read_record() in index/document.h joins the two). Binary: a
-// version byte (2), 10 little-endian doubles (price, shipping_fee, sales_30d, reviews,
+// version byte (3), 10 little-endian doubles (price, shipping_fee, sales_30d, reviews,
 // good_reviews, listed_at, prior, sales_signal, rating_signal, shop_signal), the little-endian
-// 64-bit stored_hash, then 5 strings (sku, item, shop, category, brand) each prefixed with a
-// 2-byte little-endian length. effective_price is not stored: decoding computes price +
-// shipping_fee.
+// 64-bit stored_hash, a flags byte (bit 0: the record has no price), then 5 strings (sku, item,
+// shop, category, brand) each prefixed with a 2-byte little-endian length. effective_price is not
+// stored: decoding computes price + shipping_fee. Version 2 (indexes built before version 3) is
+// the same without the flags byte, and decodes with price_known true.
 struct RankPack {
   double price = 0, shipping_fee = 0, effective_price = 0, sales_30d = 0, reviews = 0, good_reviews = 0,
          listed_at = 0;
@@ -48,6 +49,7 @@ struct RankPack {
   // term_hash (XXH3) of the record's stored fields (encode_stored): an update whose record hashes
   // alike changes only numbers, and is told so without reading the document's data.
   uint64_t stored_hash = 0;
+  bool price_known = true;  // SkuRecord::price_known (price is 0 when false)
   std::string sku, item, shop, category, brand;
 };
 std::string encode_rank_pack(const RankPack& p);

@@ -518,7 +518,7 @@ class Session {
       old_item = old.item;
       return Fast::Reindex;
     }
-    if (old.price == r.price && old.shipping_fee == r.shipping_fee && old.sales_30d == double(r.sales_30d) &&
+    if (old.price == r.price && old.price_known == r.price_known && old.shipping_fee == r.shipping_fee && old.sales_30d == double(r.sales_30d) &&
         old.reviews == double(r.reviews) && old.good_reviews == double(r.good_reviews) &&
         old.listed_at == double(r.listed_at))
       return Fast::Unchanged;

@@ -116,15 +116,19 @@ TEST_CASE("empty catalog and delta files", "[hostile]") {
   BuildOptions o;
   o.catalog_files = {tmp.path + "/empty.jsonl"};
   o.index_dir = tmp.path + "/idx";
-  // An empty catalog would replace a live index with nothing: refused.
-  CHECK_THROWS_WITH(build_index(o), Catch::Contains("no records"));
+  // An empty catalog builds an empty index (tests/test_catalog_input.cpp)...
+  CHECK(build_index(o).accepted == 0);
   o.catalog_files = {tmp.path + "/blank.jsonl"};
-  CHECK_THROWS_WITH(build_index(o), Catch::Contains("no records"));
-  CHECK_FALSE(fs::exists(tmp.path + "/idx/CURRENT"));
-  // An empty delta is a no-op update.
+  CHECK(build_index(o).accepted == 0);
+  CHECK(Searcher(tmp.path + "/idx").info().skus == 0);
+  // ... but does not replace a live index that has SKUs with nothing.
   write(tmp.path + "/one.jsonl", kGood + "\n");
   o.catalog_files = {tmp.path + "/one.jsonl"};
   build_index(o);
+  o.catalog_files = {tmp.path + "/blank.jsonl"};
+  CHECK_THROWS_WITH(build_index(o), Catch::Contains("no records"));
+  CHECK(Searcher(tmp.path + "/idx").info().skus == 1);
+  // An empty delta is a no-op update.
   UpdateOptions u;
   u.index_dir = tmp.path + "/idx";
   u.catalog_files = {tmp.path + "/empty.jsonl", tmp.path + "/blank.jsonl"};

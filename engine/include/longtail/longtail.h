@@ -405,7 +405,11 @@ struct LONGTAIL_API Hit {
   // The SKU shown. With collapse: the item's SKU ranked first in stage 1, i.e. the one matching
   // the query best (attribute values are indexed as text: `连衣裙 红色` shows a red SKU).
   std::string sku_id, item_id, shop_id, title, category, brand;
+  // The catalog's price and shipping fee; what a shopper pays is price + shipping_fee (price
+  // filters and sorts use that sum). price_known is false when the catalog gives no price: price
+  // is then 0 and means "no price" (the CLI shows "no price", JSON null).
   double price = 0, shipping_fee = 0;
+  bool price_known = true;
   double score = 0;        // in [0, 1]; hits are ordered by it (docs/ranking.md, "Stage 2")
   double coverage = 0;     // query terms covered: all counted terms for a full match, else the
                            // weighted share of them (terms weigh by idf and role; parts a share)
