@@ -122,82 +122,9 @@ void print_table(const SearchResult& r) {
   }
 }
 
-std::string strings_json(const std::vector<std::string>& v) {
-  std::string o = "[";
-  for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + json_str(v[i]);
-  return o + "]";
-}
-
-std::string variants_json(const std::vector<Variant>& list) {
-  std::string o = "[";
-  for (size_t i = 0; i < list.size(); ++i) {
-    const auto& v = list[i];
-    o += (i ? "," : "") + std::string("{\"sku_id\":") + json_str(v.sku_id) + ",\"attrs\":{";
-    for (size_t k = 0; k < v.attrs.size(); ++k) o += (k ? "," : "") + json_str(v.attrs[k].first) + ":" + json_str(v.attrs[k].second);
-    o += std::string("},\"matched\":") + (v.matched ? "true" : "false") + "}";
-  }
-  return o + "]";
-}
-
-std::string explain_json(const Explanation& e) {
-  std::string o = "{\"coverage\":" + json_num(e.coverage) + ",\"query_terms\":" + std::to_string(e.query_terms) +
-                  ",\"matched_terms\":" + strings_json(e.matched_terms) + ",\"missing_terms\":" + strings_json(e.missing_terms) + ",\"synonyms\":" + strings_json(e.synonyms) +
-                  ",\"bm25\":" + json_num(e.bm25) + ",\"stage1_weight\":" + json_num(e.stage1_weight) +
-                  ",\"stage1_rank\":" + std::to_string(e.stage1_rank) + ",\"signals\":[";
-  for (size_t i = 0; i < e.signals.size(); ++i) {
-    const auto& s = e.signals[i];
-    o += (i ? "," : "") + std::string("{\"name\":") + json_str(s.name) + ",\"raw\":" + json_num(s.raw) +
-         ",\"normalized\":" + json_num(s.normalized) + ",\"weight\":" + json_num(s.weight) +
-         ",\"contribution\":" + json_num(s.contribution) + ",\"detail\":" + json_str(s.detail) + "}";
-  }
-  o += "],\"penalties\":[";
-  for (size_t i = 0; i < e.penalties.size(); ++i) {
-    const auto& p = e.penalties[i];
-    o += (i ? "," : "") + std::string("{\"name\":") + json_str(p.name) + ",\"factor\":" + json_num(p.factor) +
-         ",\"reason\":" + json_str(p.reason) + "}";
-  }
-  o += "],\"blend\":" + json_num(e.blend) + ",\"final_score\":" + json_num(e.final_score) + ",\"sort\":" + json_str(e.sort) +
-       ",\"profile\":" + json_str(e.profile) + "}";
-  return o;
-}
-
 void print_json(const SearchResult& r, bool explain) {
-  std::string o = "{\"query\":" + json_str(r.query) +
-                  ",\"corrected\":" + (r.corrected.empty() ? std::string("null") : json_str(r.corrected)) +
-                  ",\"corrections\":" + strings_json(r.corrections) + ",\"total_estimated\":" + std::to_string(r.total_estimated) +
-                  ",\"relaxed\":" + strings_json(r.relaxed) + ",\"searched_share\":" + json_num(r.searched_share) + ",\"hits\":[";
-  for (size_t i = 0; i < r.hits.size(); ++i) {
-    const auto& h = r.hits[i];
-    if (i) o += ",";
-    o += "{\"rank\":" + std::to_string(h.rank) + ",\"sku_id\":" + json_str(h.sku_id) + ",\"item_id\":" + json_str(h.item_id) +
-         ",\"shop_id\":" + json_str(h.shop_id) + ",\"title\":" + json_str(h.title) + ",\"price\":" + (h.price_known ? json_num(h.price) : "null") +
-         ",\"shipping_fee\":" + json_num(h.shipping_fee) +
-         ",\"effective_price\":" + (h.price_known ? json_num(h.price + h.shipping_fee) : "null") + ",\"score\":" + json_num(h.score) +
-         ",\"coverage\":" + json_num(h.coverage) + ",\"variants\":" + std::to_string(h.variants) +
-         ",\"category\":" + json_str(h.category) + ",\"brand\":" + json_str(h.brand) +
-         ",\"variant_list\":" + variants_json(h.variant_list);
-    if (h.explanation) o += ",\"explain\":" + explain_json(*h.explanation);
-    o += "}";
-  }
-  o += "],\"terms\":" + strings_json(r.terms);
-  if (!r.facets.empty()) {
-    o += ",\"facets\":[";
-    for (size_t i = 0; i < r.facets.size(); ++i) {
-      const auto& f = r.facets[i];
-      o += (i ? "," : "") + std::string("{\"name\":") + json_str(f.name) + ",\"exact\":" + (f.exact ? "true" : "false") +
-           ",\"values\":[";
-      for (size_t k = 0; k < f.values.size(); ++k)
-        o += (k ? "," : "") + std::string("{\"value\":") + json_str(f.values[k].value) +
-             ",\"count\":" + std::to_string(f.values[k].count) + "}";
-      o += "]}";
-    }
-    o += "]";
-  }
-  if (explain)
-    o += ",\"candidates\":" + std::to_string(r.candidates) + ",\"stage1_ms\":" + json_num(r.stage1_ms) +
-         ",\"stage2_ms\":" + json_num(r.stage2_ms);
-  if (!r.message.empty()) o += ",\"message\":" + json_str(r.message);
-  o += "}\n";
+  std::string o = to_json(r, explain);
+  o += '\n';
   std::fwrite(o.data(), 1, o.size(), stdout);
 }
 
@@ -269,8 +196,9 @@ void register_search(CLI::App& app, int& rc) {
       // One result line per input line, in order; a query refused (UsageError) gets an error
       // line and the batch goes on.
       std::string line;
-      while (std::getline(std::cin, line)) {
+      for (bool first = true; std::getline(std::cin, line); first = false) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (first && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a byte-order mark
         try {
           // A JSON object is a whole request (SearchRequest::from_json; the options above do
           // not apply to it); any other line is the query text.

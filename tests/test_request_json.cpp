@@ -2,6 +2,9 @@
 // or one JSON request a line in, one JSON result a line out, the index opened once.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <string>
+
 #include <longtail/longtail.h>
 
 #include "tests/test_util.h"
@@ -64,7 +67,7 @@ TEST_CASE("CLI: search --batch answers one JSON line per input line", "[request]
   const std::string idx = tmp.path + "/idx";
   REQUIRE(test::run_cli("build -q --catalog " + test::fixture("mini_catalog.jsonl") + " --index " + idx).status == 0);
   test::write_file(tmp.path + "/in.txt",
-                   "连衣裙\n"
+                   "\xEF\xBB\xBF连衣裙\n"  // a byte-order mark on line 1 is dropped
                    "{\"query\":\"连衣裙\",\"limit\":1}\n"
                    "\n"
                    "{\"limit\":0}\n"
@@ -91,4 +94,48 @@ TEST_CASE("CLI: search --batch answers one JSON line per input line", "[request]
   CHECK(lines[3].find("limit") != std::string::npos);
   CHECK(lines[4].rfind("{\"query\":\"手机\"", 0) == 0);  // CR stripped
   CHECK(test::run_cli("search --index " + idx + " --batch 连衣裙 < /dev/null 2>/dev/null").status == 2);
+}
+
+TEST_CASE("to_json: the CLI's JSON, numbers that read back exactly, prices to the cent", "[request][json]") {
+  test::TempDir tmp;
+  const std::string idx = test::build_mini_index(tmp.path + "/idx");
+  Searcher s(idx);
+  SearchRequest req;
+  req.query = "保温杯";
+  req.now = 1751328000;  // 2025-07-01: newness, and so the scores, the same for both
+  const SearchResult r = s.search(req);
+  REQUIRE_FALSE(r.hits.empty());
+  const std::string json = to_json(r);
+  // The CLI prints exactly this (one writer for every front end).
+  auto cli = test::run_cli("search --index " + idx + " --now 1751328000 --json 保温杯");
+  CHECK(cli.out == json + "\n");
+  // A score reads back as the same double.
+  const std::string key = "\"score\":";
+  const size_t at = json.find(key);
+  REQUIRE(at != std::string::npos);
+  CHECK(std::stod(json.substr(at + key.size())) == r.hits[0].score);
+  CHECK(json.find("\"candidates\":") == std::string::npos);
+  CHECK(to_json(r, true).find(",\"candidates\":") != std::string::npos);
+
+  SearchResult made;
+  made.query = "x";
+  Hit h;
+  h.sku_id = "a";
+  h.price = 12345.67;
+  h.score = 1234567.5;
+  made.hits.push_back(h);
+  h.sku_id = "b";
+  h.price = 199.9;
+  h.shipping_fee = 8.1;
+  h.score = std::nan("");
+  made.hits.push_back(h);
+  h.sku_id = "c";
+  h.price_known = false;
+  made.hits.push_back(h);
+  const std::string m = to_json(made);
+  INFO(m);
+  CHECK(m.find("\"sku_id\":\"a\"") != std::string::npos);
+  CHECK(m.find("\"price\":12345.67,\"shipping_fee\":0,\"effective_price\":12345.67,\"score\":1234567.5,") != std::string::npos);
+  CHECK(m.find("\"price\":199.9,\"shipping_fee\":8.1,\"effective_price\":208,\"score\":null,") != std::string::npos);
+  CHECK(m.find("\"price\":null,\"shipping_fee\":8.1,\"effective_price\":null,") != std::string::npos);
 }

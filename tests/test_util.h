@@ -11,6 +11,8 @@
 #include <random>
 #include <string>
 
+#include <longtail/longtail.h>
+
 namespace longtail::test {
 
 struct TempDir {
@@ -31,6 +33,17 @@ struct TempDir {
 };
 
 inline std::string fixture(const std::string& name) { return std::string(LONGTAIL_SOURCE_DIR) + "/tests/data/" + name; }
+
+// Builds the mini catalog and its shops (tests/data) into `dir`; returns `dir`.
+inline std::string build_mini_index(const std::string& dir, int shards = 1) {
+  BuildOptions o;
+  o.catalog_files = {fixture("mini_catalog.jsonl")};
+  o.shops_file = fixture("mini_shops.jsonl");
+  o.index_dir = dir;
+  o.shards = shards;
+  build_index(o);
+  return dir;
+}
 
 // Writes a whole file (replacing it).
 inline void write_file(const std::string& path, const std::string& text) {

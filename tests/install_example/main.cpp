@@ -185,6 +185,8 @@ int main(int argc, char** argv) {
     searcher.reopen();
     EXPECT(searcher.info().batch == 1 && !searcher.info().updated_at.empty());
     EXPECT(has_item(search(searcher, "焖烧杯"), "cup3"));
+    // to_json: the result as the CLI's --json prints it.
+    EXPECT(longtail::to_json(search(searcher, "焖烧杯")).rfind("{\"query\":\"焖烧杯\",", 0) == 0);
     EXPECT(!has_item(search(searcher, "断桥铝合金窗"), "win1"));
 
     // An update interrupted between shard commits leaves a journal: discard_update_journal,

@@ -458,6 +458,12 @@ struct LONGTAIL_API SearchResult {
   double stage1_ms = 0, stage2_ms = 0;  // time in Xapian's matcher (+ value fetch) and in re-ranking
 };
 
+// The JSON of a search result, as `longtail search --json` prints it (docs/ranking.md lists the
+// fields), on one line without a line end. Numbers read back as the same double (the shortest
+// form: 12345.67, 1234567.5); prices, fees and effective prices to the cent; a missing price is
+// null. `with_stats` adds "candidates", "stage1_ms" and "stage2_ms" (the CLI does with --explain).
+LONGTAIL_API std::string to_json(const SearchResult& result, bool with_stats = false);
+
 struct LONGTAIL_API IndexInfo {
   std::string path;
   int schema_version = 0;
