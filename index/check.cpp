@@ -22,16 +22,6 @@ namespace longtail {
 
 using namespace longtail::index;
 
-namespace {
-uint64_t dir_bytes(const std::string& dir) {
-  uint64_t n = 0;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec)) n += it->file_size(ec);
-  return n;
-}
-}  // namespace
-
 IndexCheck check_index(const std::string& index_dir) { return check_index(CheckOptions{index_dir, {}}); }
 
 IndexCheck check_index(const CheckOptions& o) {
@@ -153,12 +143,8 @@ IndexCheck check_index(const CheckOptions& o) {
 
   subject = "generations";
   if (auto orphans = orphan_generations(index_dir); !orphans.empty()) {
-    uintmax_t bytes = 0;
-    std::error_code ec;
-    for (const auto& g : orphans)
-      for (auto it = fs::recursive_directory_iterator(fs::path(index_dir) / g, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file(ec)) bytes += it->file_size(ec);
+    uint64_t bytes = 0;
+    for (const auto& g : orphans) bytes += dir_bytes((fs::path(index_dir) / g).string());
     std::string names;
     for (const auto& g : orphans) names += (names.empty() ? "" : ", ") + g;
     char size[32];

@@ -150,4 +150,7 @@ void check_rejects_file(const std::string& rejects_file, OnError mode, const std
 // Writes a whole file atomically (temp file + fsync + rename).
 void write_file_atomic(const std::string& path, const std::string& content);
 
+// Bytes of the regular files under `dir` (0 if it cannot be read).
+uint64_t dir_bytes(const std::string& dir);
+
 }  // namespace longtail::index

@@ -44,14 +44,6 @@ namespace {
 // which is what searches read).
 constexpr std::array<double, 4> kTierShares = {1.0 / 256, 1.0 / 64, 1.0 / 16, 1.0 / 4};
 
-uint64_t dir_bytes(const fs::path& dir) {
-  uint64_t n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(dir, ec))
-    if (e.is_regular_file(ec)) n += e.file_size(ec);
-  return n;
-}
-
 // Copies shard `from` to `to` with its documents in decreasing slot::kStaticPrior order (ties:
 // the old document id order; documents without a prior last), then compacts it. Returns the
 // number of documents.
@@ -166,8 +158,8 @@ static OptimizeSummary optimize_index_impl(const OptimizeOptions& o) {
     meter.phase("publish", 0, "");
 
     for (size_t k = 0; k < m.shard_paths.size(); ++k) {
-      sum.bytes_before += dir_bytes(src / m.shard_paths[k]);
-      sum.bytes_after += dir_bytes(gen / m.shard_paths[k]);
+      sum.bytes_before += dir_bytes((src / m.shard_paths[k]).string());
+      sum.bytes_after += dir_bytes((gen / m.shard_paths[k]).string());
       sum.skus += ordered[k];
     }
     m.ordered_docs = ordered;
