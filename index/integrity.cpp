@@ -770,6 +770,18 @@ struct IntegrityModel::Impl {
         if (std::string_view(c).substr(e, trail.size()) == trail) return true;
       return false;
     };
+    // "资生堂研究所研发" on an 欧珀莱 lotion, "中粮出品" on 福临门 oil: a name followed by a credit
+    // (developed, produced or supervised by; a brand under) names the maker behind the listing's
+    // brand, not a brand the listing claims to be.
+    auto before_credit_trail = [&](size_t e) {
+      static const std::string_view trails[] = {"研发", "研究所", "研究院", "实验室", "出品", "监制", "旗下"};
+      for (auto trail : trails)
+        if (std::string_view(c).substr(e, trail.size()) == trail) return true;
+      return false;
+    };
+    // A second-hand lot without a brand of its own ("二手联想DELL惠普台式主机") names the makes it
+    // has in stock.
+    const bool used_lot = own_aliases.empty() && c.find("二手") != std::string::npos;
     // Bytes that may separate the names of a run: ASCII punctuation and 、，。 etc.
     auto separators_only = [&](size_t a, size_t b) {
       std::string gap(std::string_view(c).substr(a, b - a));
@@ -862,7 +874,8 @@ struct IntegrityModel::Impl {
       while (b < found.size() && separators_only(found[b - 1].p + found[b - 1].len, found[b].p)) ++b;
       const bool compat = after_compat_lead(found[a].p) || before_compat_trail(found[b - 1].p + found[b - 1].len);
       for (size_t k = a; k < b; ++k)
-        if (!found[k].own && !co_brand && !compat && !lead_in_segment(found[k].start) &&
+        if (!found[k].own && !co_brand && !compat && !used_lot && !before_credit_trail(found[k].p + found[k].len) &&
+            !lead_in_segment(found[k].start) &&
             !overlaps_own(found[k].p, found[k].len)) {
           others.push_back({found[k].alias, found[k].start, found[k].end});
           other_groups.insert(found[k].group);

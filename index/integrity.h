@@ -79,7 +79,7 @@ struct IntegrityThresholds {
   double length_quantile = 0.995;      // of the leaf category's title lengths (characters)
   double length_factor = 1.2;          // flagged above quantile * factor ...
   double length_min_chars = 60;        // ... and above this many characters
-  double length_penalty = 0.85;
+  double length_penalty = 1.0;         // explained, not demoted (docs/integrity.md, "title_length")
   // Price/shipping games.
   double fee_min = 30;                 // CNY: a shipping fee below this is never a game
   double fee_leaf_factor = 2;          // fee above this times the leaf's 90th-percentile fee ...

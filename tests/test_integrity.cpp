@@ -525,6 +525,49 @@ TEST_CASE("honest: a title that never writes its own brand and names one other i
   CHECK(has(model.m.assess(stuffer), "brand_stuffing"));
 }
 
+TEST_CASE("honest: a maker credited in the title and a second-hand lot are not brand stuffing", "[integrity][detectors][honest]") {
+  Model model;
+  struct Case {
+    const char* title;
+    const char* brand;
+    bool stuffing;
+  };
+  const Case cases[] = {
+      // Real: 欧珀莱儿童防晒霜资生堂研究所研发 (欧珀莱 is a 资生堂 brand), 福临门香油 中粮出品.
+      {"小天鹅 滚筒洗衣机 海尔研究所研发 10公斤", "小天鹅", false},
+      {"小天鹅 滚筒洗衣机 10公斤 美的出品", "小天鹅", false},
+      // Real: 台湾红蜻蜓企业有限公司RD靴子 borrows a company's name: still a claim.
+      {"小天鹅 海尔企业有限公司 滚筒洗衣机 10公斤", "小天鹅", true},
+      // Real: 二手联想DELL惠普台式主机, no brand field: the makes of a used lot.
+      {"二手 海尔 美的 小天鹅 滚筒洗衣机 10公斤", "", false},
+      // A branded listing that says 二手 and claims another brand is still judged.
+      {"小天鹅 二手 海尔同款 滚筒洗衣机", "小天鹅", true},
+  };
+  int n = 0;
+  for (const auto& c : cases) {
+    auto v = model.m.assess(sku("cr" + std::to_string(++n), "cri" + std::to_string(n), "crshop", c.title, "家电/洗衣机", c.brand, 999));
+    INFO(c.title << " " << v.to_json());
+    CHECK(has(v, "brand_stuffing") == c.stuffing);
+  }
+}
+
+TEST_CASE("honest: an over-long title is explained, not demoted, at the defaults", "[integrity][detectors][honest]") {
+  // Real: 青竹水粉颜料套装42色80ml… with a long variant suffix, flagged at 89 characters. Length
+  // alone is no abuse (4 real flags, 3 of them keyword stacking: docs/integrity.md).
+  CHECK(IntegrityThresholds{}.length_penalty == 1.0);
+  test::TempDir dir;
+  IntegrityThresholds t = small_thresholds();
+  t.length_penalty = IntegrityThresholds{}.length_penalty;
+  IntegrityModel m(base_analyzer(), t, dir.path);
+  for (const auto& r : mini_market()) m.observe(r);
+  m.finish();
+  auto long_han = sku("ln1", "ln1i", "lshop", "连衣裙 韩版显瘦气质法式复古高腰修身甜美 夏季长裙 碎花雪纺 法式复古 高腰修身 甜美气质 显瘦", "女装/连衣裙", "", 99);
+  auto v = m.assess(long_han);
+  INFO(v.to_json());
+  REQUIRE(has(v, "title_length"));
+  CHECK(v.penalty == 1.0);
+}
+
 TEST_CASE("honest: title length counts an ASCII character as half (a bilingual book title is not long)", "[integrity][detectors][honest]") {
   Model model;  // length_min_chars 40 (small_thresholds): the mini market's limit is 40
   std::string english = "Silent Poetry Chinese Paintings from the Cleveland Museum of Art";  // 64 ASCII
