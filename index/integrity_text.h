@@ -1,4 +1,4 @@
-// Text rules of the listing-integrity detectors (index/integrity.cpp): word lists, title
+// Text rules of the listing-integrity detectors (index/detectors/): word lists, title
 // measures, the matching form of brand names and titles, brand names across scripts,
 // compatibility words, brand fields that name no brand (其他, none), pre-sale words, contact
 // details. Pure functions of text; docs/integrity.md says which detector uses which and why.

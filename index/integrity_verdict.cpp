@@ -1,6 +1,7 @@
 // Listing integrity: detector thresholds (IntegrityThresholds, settable by key) and verdicts
 // (IntegrityVerdict: JSON in the stored data, decoded back for updates, explain and audit).
-// The detectors are in index/integrity.cpp, their text rules in index/integrity_text.cpp.
+// The detectors are in index/detectors/ (one file per title detector), the model they read in
+// index/integrity.cpp, their text rules in index/integrity_text.cpp.
 #include "index/integrity.h"
 
 #include <cstdio>
