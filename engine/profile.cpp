@@ -11,6 +11,7 @@
 
 #include <longtail/longtail.h>
 
+#include "index/build_profile.h"
 #include "index/profile_toml.h"
 #include "engine/default_profile.h"  // generated from profiles/default.toml: kDefaultProfileToml
 
@@ -108,21 +109,12 @@ void apply(RankingProfile& p, const toml::table& root, const std::string& source
     std::string table(tk.str());
     const toml::table* t = tv.as_table();
     if (!t) fail(table, "expected a [table] (see profiles/default.toml)");
-    if (table == "build") continue;  // build-time constants: index::SignalParams::from_profile
+    if (table == "build") continue;  // build-time constants: index::read_build_tables
     for (const auto& [kk, kv] : *t) {
       std::string key = table + "." + std::string(kk.str());
       auto it = defs().find(key);
       if (it == defs().end() && table != "integrity") fail(key, "unknown key (see profiles/default.toml for the keys)");
-      if (it == defs().end()) {  // a detector threshold (build time; index/integrity.h)  // a detector threshold (build time)
-        std::optional<double> v = kv.value<double>();
-        if (!v || kv.is_boolean()) fail(key, "expected a number");
-        try {
-          p.detectors.set(kk.str(), *v);
-        } catch (const UsageError& e) {
-          fail(key, e.what());
-        }
-        continue;
-      }
+      if (it == defs().end()) continue;  // a detector threshold: index::read_build_tables
       const KeyDef& d = it->second;
       auto check_num = [&](const toml::node& n) -> double {
         std::optional<double> v = n.value<double>();  // integers convert too
@@ -172,7 +164,10 @@ RankingProfile parse_profile(std::string_view text, const std::string& source) {
   RankingProfile p = source == "built-in default" ? RankingProfile{} : *default_profile();
   p.source = source;
   apply(p, root, source);
-  p.build = index::SignalParams::from_profile(text, source);
+  // The build tables ([build], the detector thresholds of [integrity]) have one reader.
+  const index::BuildProfile bp = index::read_build_tables(root, source);
+  p.build = bp.signals;
+  p.detectors = bp.integrity;
   if (p.max_blend() <= 0) throw UsageError(source + ": every [blend] weight is 0");
   return p;
 }
@@ -183,12 +178,6 @@ std::shared_ptr<const RankingProfile> default_profile() {
   return p;
 }
 
-RankingProfile load_profile_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw UsageError(path + ": cannot read ranking profile");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_profile(ss.str(), path);
-}
+RankingProfile load_profile_file(const std::string& path) { return parse_profile(index::read_profile_file_text(path), path); }
 
 }  // namespace longtail::engine

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <toml++/toml.h>
+
 #include "index/integrity.h"
 #include "index/signals.h"
 
@@ -21,7 +23,13 @@ struct BuildProfile {
 // The [integrity] keys read by ranking at query time, not by the detectors.
 bool is_ranking_integrity_key(std::string_view key);
 
-// Parses a profile's TOML text over the defaults. Throws UsageError "SOURCE: table.key: reason".
+// The build tables of a parsed profile over the defaults: [build] (every key checked: unknown,
+// type, range) and [integrity] (the detector thresholds; the ranking keys of is_ranking_integrity_key
+// are left to engine/profile.cpp). Other tables are not looked at. Throws UsageError
+// "SOURCE: table.key: reason".
+BuildProfile read_build_tables(const toml::table& root, const std::string& source);
+// Parses a profile's TOML text over the defaults (read_build_tables). Throws UsageError
+// "SOURCE: table.key: reason", or "SOURCE:LINE:COLUMN: ..." for a syntax error.
 BuildProfile read_build_profile(std::string_view toml, const std::string& source);
 // Reads a profile file; throws UsageError if it cannot be read or is invalid.
 BuildProfile read_build_profile_file(const std::string& path);

@@ -1,7 +1,10 @@
-// Parsing a ranking profile's TOML text (profiles/default.toml), shared by the build-time readers
-// (index/signals.cpp, index/build_profile.cpp) and the query-time one (engine/profile.cpp).
+// Parsing a ranking profile's TOML text (profiles/default.toml): done once per profile, by the
+// build-time reader (index/build_profile.cpp: [build], [integrity]) or the query-time one
+// (engine/profile.cpp: every table, the build tables through read_build_tables()).
 #pragma once
 
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -20,6 +23,15 @@ inline toml::table parse_profile_toml(std::string_view text, const std::string& 
     throw UsageError(source + ":" + std::to_string(b.line) + ":" + std::to_string(b.column) + ": " +
                      std::string(e.description()));
   }
+}
+
+// A profile file's text; throws UsageError "PATH: cannot read ranking profile".
+inline std::string read_profile_file_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UsageError(path + ": cannot read ranking profile");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 }  // namespace longtail::index

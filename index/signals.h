@@ -103,11 +103,7 @@ struct SignalParams {
   double prior_shop = 0.2;
 
   std::string to_json() const;
-  // The [build] table of a ranking profile's TOML text over the defaults (other tables are not
-  // read here). Throws UsageError "SOURCE: build.KEY: reason" (syntax, unknown key, range).
-  static SignalParams from_profile(std::string_view toml, const std::string& source);
-  // Reads a profile file; throws UsageError if it cannot be read or is invalid.
-  static SignalParams from_profile_file(const std::string& path);
+  // Read from a profile's [build] table by index/build_profile.h (the one reader of profiles).
 };
 
 // Wilson score lower bound of a good-review rate (z = 1.96): 1 review at 100% scores about

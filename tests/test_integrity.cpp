@@ -545,7 +545,8 @@ TEST_CASE("honest: a maker credited in the title and a second-hand lot are not b
   };
   int n = 0;
   for (const auto& c : cases) {
-    auto v = model.m.assess(sku("cr" + std::to_string(++n), "cri" + std::to_string(n), "crshop", c.title, "家电/洗衣机", c.brand, 999));
+    const std::string id = "cr" + std::to_string(++n);
+    auto v = model.m.assess(sku(id, id + "i", "crshop", c.title, "家电/洗衣机", c.brand, 999));
     INFO(c.title << " " << v.to_json());
     CHECK(has(v, "brand_stuffing") == c.stuffing);
   }

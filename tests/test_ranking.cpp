@@ -506,6 +506,29 @@ TEST_CASE("the profile's build tables: signal constants and detector thresholds"
   CHECK_THROWS_WITH(engine::parse_profile("[integrity]\nbrand_penality = 0.5\n", "r.toml"), Catch::Contains("unknown key"));
   CHECK_THROWS_WITH(index::read_build_profile("[integrity]\nbrand_penalty = 7\n", "b.toml"), Catch::Contains("out of range"));
   CHECK_THROWS_WITH(index::read_build_profile("[build]\nwilson = 1\n", "b.toml"), Catch::Contains("b.toml: build.wilson: unknown key"));
+  // One reader of the build tables: the query-time profile gets the same values and the same
+  // errors as `longtail build --profile`.
+  const std::string both = "[integrity]\nbrand_penalty = 0.5\nmax_violations = 3\n[build]\nwilson_z = 1.0\n";
+  auto rb = engine::parse_profile(both, "b.toml");
+  CHECK(rb.build.to_json() == index::read_build_profile(both, "b.toml").signals.to_json());
+  CHECK(rb.detectors.to_json() == index::read_build_profile(both, "b.toml").integrity.to_json());
+  for (const char* bad : {"[build]\nwilson = 1\n", "[build]\nprior_sales = 0\nprior_rating = 0\nprior_shop = 0\n",
+                          "[integrity]\nbrand_penalty = 7\n", "[integrity]\nbrand_penalty = true\n"}) {
+    std::string from_build, from_engine;
+    try {
+      index::read_build_profile(bad, "b.toml");
+    } catch (const UsageError& e) {
+      from_build = e.what();
+    }
+    try {
+      engine::parse_profile(bad, "b.toml");
+    } catch (const UsageError& e) {
+      from_engine = e.what();
+    }
+    INFO(bad);
+    CHECK_FALSE(from_build.empty());
+    CHECK(from_engine == from_build);
+  }
   // `longtail build --profile` records the build-time constants it used.
   test::TempDir tmp;
   write_file(tmp.path + "/c.jsonl", to_json(Listing{.sku = "a", .title = "植鞣革 钥匙包"}) + "\n");
