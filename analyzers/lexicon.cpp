@@ -195,7 +195,7 @@ void Lexicon::Data::build_slots() {
     if (nd.len > 3) continue;
     size_t i = 0;
     const std::string_view w = text(nd);
-    const char32_t cp = detail::decode_utf8(w, i);
+    const char32_t cp = utf8::next(w, i);
     if (i != w.size() || cp >= 0x10000 || cp == 0xFFFD) continue;
     CharInfo& c = bmp[cp];
     c.present = 1;
