@@ -51,3 +51,62 @@ TEST_CASE("utf8::append encodes what utf8::next decodes", "[utf8]") {
   CHECK(s == "\x24\xc2\xa2\xe2\x82\xac\xf0\x90\x8d\x88\xf4\x8f\xbf\xbf");
   CHECK(decode_all(s) == std::vector<char32_t>{0x24, 0xA2, 0x20AC, 0x10348, 0x10FFFF});
 }
+
+// ---------------------------------------------------------------------------------------------
+// json::Writer
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "common/json_writer.h"
+
+TEST_CASE("json::Writer puts commas and nesting right", "[json]") {
+  std::string o;
+  json::Writer w(o);
+  w.object().field("a", 1).key("b").array().value("x").value(true).null().object().end().array().end().end()
+      .field_strings("c", std::vector<std::string>{"p", "q"}).field_raw("d", "{\"k\":1}").key("e").object().end().end();
+  CHECK(o == R"({"a":1,"b":["x",true,null,{},[]],"c":["p","q"],"d":{"k":1},"e":{}})");
+  CHECK(w.depth() == 0);
+  // Appends to what the string holds (a JSON Lines buffer).
+  std::string lines = "{}\n";
+  json::Writer(lines).array().value(1).value(2).end();
+  CHECK(lines == "{}\n[1,2]");
+}
+
+TEST_CASE("json::Writer with an indent puts the outer members one per line", "[json]") {
+  std::string o;
+  json::Writer w(o, 2);
+  w.object().field("a", 1).field_strings("b", std::vector<std::string>{"x", "y"}).key("c").object();
+  w.key("f").object().field("bytes", 3).field("xxh3", "ab").end().end().key("d").array().end().end();
+  CHECK(o == "{\n  \"a\": 1,\n  \"b\": [\n    \"x\",\n    \"y\"\n  ],\n  \"c\": {\n    \"f\": {\"bytes\": 3, \"xxh3\": \"ab\"}\n  },\n  \"d\": []\n}");
+}
+
+TEST_CASE("json numbers read back as the same double, integers exactly, NaN as null", "[json]") {
+  for (double v : {0.1, 12345.67, 1234567.5, 1e-7, 1.0 / 3, 6.02214076e23, -0.0, 5e-324, 1.7976931348623157e308}) {
+    const std::string s = json::number(v);
+    CHECK(std::strtod(s.c_str(), nullptr) == v);
+    CHECK(s.find_first_not_of("0123456789.-e+") == std::string::npos);
+  }
+  CHECK(json::number(12345.67) == "12345.67");  // %.6g wrote 12345.7
+  CHECK(json::number(1234567.5) == "1234567.5");  // %.6g wrote 1.23457e+06
+  CHECK(json::number(std::nan("")) == "null");
+  CHECK(json::number(std::numeric_limits<double>::infinity()) == "null");
+  std::string o;
+  json::Writer(o).array().value(std::numeric_limits<int64_t>::min()).value(std::numeric_limits<uint64_t>::max()).value(uint32_t(7)).end();
+  CHECK(o == "[-9223372036854775808,18446744073709551615,7]");
+  o.clear();
+  json::Writer(o).array().money(199.9 + 8.1).money(0.005 + 0.1).money(std::nan("")).end();
+  CHECK(o == "[208,0.11,null]");
+}
+
+TEST_CASE("json strings are valid UTF-8 with one U+FFFD per bad byte and escaped controls", "[json][utf8]") {
+  CHECK(json::quote("a\"b\\c\n\r\t\x01\x7f/") == "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f/\"");
+  CHECK(json::quote("连衣裙 \xf0\x9f\x98\x80") == "\"连衣裙 \xf0\x9f\x98\x80\"");
+  CHECK(json::quote("x\xe8\xa3") == "\"x\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  CHECK(json::quote("\xc0\xaf") == "\"\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  CHECK(json::quote(std::string_view("a\0b", 3)) == "\"a\\u0000b\"");
+  std::string o;
+  json::Writer(o).object().field("k\"ey", "v").end();
+  CHECK(o == "{\"k\\\"ey\":\"v\"}");
+}
