@@ -26,6 +26,7 @@
 
 #include "perf/random.h"
 #include "perf/vocabulary.h"
+#include "common/civil_time.h"
 #include "common/json_writer.h"
 
 namespace longtail::perf {
@@ -116,44 +117,12 @@ void put_money(std::string& s, double v) {
   s.append(tmp, end);
 }
 
-void put_date(std::string& s, int64_t days) {
-  // Days since 1970-01-01 to civil date (H. Hinnant's algorithm).
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  unsigned yy = static_cast<unsigned>(y);
-  char tmp[10] = {static_cast<char>('0' + yy / 1000 % 10), static_cast<char>('0' + yy / 100 % 10),
-                  static_cast<char>('0' + yy / 10 % 10),   static_cast<char>('0' + yy % 10),
-                  '-', static_cast<char>('0' + m / 10),    static_cast<char>('0' + m % 10),
-                  '-', static_cast<char>('0' + d / 10),    static_cast<char>('0' + d % 10)};
-  s.append(tmp, 10);
-}
-
-int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = static_cast<unsigned>(y - era * 400);
-  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 int64_t parse_date(const std::string& s, const char* name) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3 || m < 1 ||
-      m > 12 || d < 1 || d > 31 || y < 1970 || y > 9999)
-    throw UsageError(std::string("gen: ") + name + " must be a date YYYY-MM-DD, got '" + s + "'");
-  return days_from_civil(y, m, d);
+  const auto days = civil::parse_date(s);
+  if (!days || *days < 0 || s.compare("9999-12-31") > 0)
+    throw UsageError(std::string("gen: ") + name + " must be a date YYYY-MM-DD from 1970 on, got '" + s + "'");
+  return *days;
 }
-
 
 // Marketplace-style price rounding: 5.9, 59.9, 129, 1299.
 double nice_price(double p) {
@@ -875,7 +844,7 @@ void Generator::write_item(const Item& it, uint64_t n_skus, Writer& cat, Writer&
     b.append(",\"good_reviews\":");
     json::append_number(b, good);
     b.append(",\"listed_at\":\"");
-    put_date(b, it.listed_day);
+    civil::append_date(b, it.listed_day);
     b.append("\"}\n");
     cat.maybe_flush();
 

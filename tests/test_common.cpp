@@ -110,3 +110,50 @@ TEST_CASE("json strings are valid UTF-8 with one U+FFFD per bad byte and escaped
   json::Writer(o).object().field("k\"ey", "v").end();
   CHECK(o == "{\"k\\\"ey\":\"v\"}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// civil dates
+
+#include <ctime>
+
+#include "common/civil_time.h"
+#include "index/catalog.h"
+#include "perf/random.h"
+
+TEST_CASE("civil::parse_iso_time reads dates and date-times as Unix seconds", "[date]") {
+  CHECK(civil::parse_iso_time("1970-01-01") == 0);
+  CHECK(civil::parse_iso_time("2024-03-01") == 1709251200);
+  CHECK(civil::parse_iso_time("2024-02-29T12:30:00Z") == 1709209800);
+  CHECK(civil::parse_iso_time("2024-02-29 12:30") == 1709209800);
+  CHECK(civil::parse_iso_time("2024-02-29T12:30:00.75Z") == 1709209800);
+  CHECK(civil::parse_iso_time("2024-02-29T20:30:00+08:00") == 1709209800);
+  CHECK(civil::parse_iso_time("2024-02-29T07:30:00-05:00") == 1709209800);
+  CHECK(civil::parse_iso_time("1969-12-31T23:59:59Z") == -1);
+  // Not dates: no such day, bad month, bad clock, trailing text, too short.
+  for (const char* bad : {"2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-01-01T24:00",
+                          "2024-01-01T12:60", "2024-01-01X", "2024-01-01T12:00Zx", "2024-1-01", "20240101", ""})
+    CHECK_FALSE(civil::parse_iso_time(bad).has_value());
+  // The catalog's parser is this one.
+  CHECK(index::parse_iso_time("2024-02-29T20:30:00+08:00") == 1709209800);
+  CHECK_FALSE(index::parse_iso_time("2024-02-30").has_value());
+}
+
+TEST_CASE("civil dates agree with timegm and format back", "[date]") {
+  perf::Rng r(7);
+  for (int k = 0; k < 2000; ++k) {
+    const int64_t t = int64_t(r.below64(32503680000ULL));  // 1970..3000
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    REQUIRE(civil::format_iso_time(t) == buf);
+    REQUIRE(civil::parse_iso_time(buf) == t);
+    std::string day;
+    civil::append_date(day, t / 86400);
+    REQUIRE(day == std::string(buf, 10));
+    REQUIRE(civil::parse_date(day) == t / 86400);
+  }
+  CHECK(civil::format_iso_time(-1) == "1969-12-31T23:59:59Z");
+  CHECK(civil::days_from_civil(2000, 3, 1) == 11017);
+}
