@@ -315,6 +315,13 @@ void check_compatible(const Manifest& m, const std::string& index_dir) {
   if (m.analyzer != ours)
     throw IndexMismatchError(index_dir + ": index built with analyzer " + m.analyzer + ", this longtail uses " +
                              ours + "; rebuild the index with `longtail build`");
+  // Lexicon checksums are "xxh3:<16 hex>"; a bare digest is the hand-written hash of longtail
+  // before it (docs/index-format.md), which this one cannot verify.
+  if (!m.lexicon_checksum.starts_with(analysis::Lexicon::kChecksumPrefix))
+    throw IndexMismatchError(index_dir + ": index records its lexicon checksum as \"" + m.lexicon_checksum +
+                             "\", the digest of an older longtail (this one writes \"" +
+                             std::string(analysis::Lexicon::kChecksumPrefix) +
+                             "...\"); rebuild the index with `longtail build`");
 }
 
 namespace {

@@ -157,3 +157,68 @@ TEST_CASE("civil dates agree with timegm and format back", "[date]") {
   CHECK(civil::format_iso_time(-1) == "1969-12-31T23:59:59Z");
   CHECK(civil::days_from_civil(2000, 3, 1) == 11017);
 }
+
+// ---------------------------------------------------------------------------------------------
+// checksums
+
+#include <cstring>
+#include <filesystem>
+#include <regex>
+
+#include <xxhash.h>
+
+#include "analyzers/analyzer.h"
+#include "test_util.h"
+
+TEST_CASE("lexicon checksums are versioned XXH3 digests", "[checksum]") {
+  const auto base = analysis::Lexicon::load_default();
+  const std::string c = base->checksum();
+  CHECK(std::regex_match(c, std::regex("xxh3:[0-9a-f]{16}")));
+  CHECK(c.starts_with(analysis::Lexicon::kChecksumPrefix));
+  CHECK(analysis::Lexicon::load_default()->checksum() == c);  // stable
+  const auto more = analysis::Lexicon::extend(*base, {{"袋鼠毛绒", 10, "learned"}});
+  CHECK(more->checksum() != c);
+  // Saved and loaded: the same content, the same digest.
+  test::TempDir tmp;
+  more->save(tmp.path + "/lex.bin");
+  CHECK(analysis::Lexicon::load(tmp.path + "/lex.bin")->checksum() == more->checksum());
+  // The file header's checksum is XXH3-64 of the rest (a flipped byte is refused).
+  std::string bytes = test::read_file(tmp.path + "/lex.bin");
+  REQUIRE(bytes.compare(0, 8, "LTLEX004") == 0);
+  uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + 8, 8);
+  CHECK(stored == XXH3_64bits(bytes.data() + 16, bytes.size() - 16));
+  // A file of the previous format (its hand-written hash) is not read as this one.
+  bytes.replace(0, 8, "LTLEX003");
+  test::write_file(tmp.path + "/old.bin", bytes);
+  CHECK_THROWS_AS(analysis::Lexicon::load(tmp.path + "/old.bin"), analysis::AnalysisError);
+}
+
+TEST_CASE("an index whose manifest has a pre-xxh3 lexicon checksum asks for a rebuild (exit 3)", "[checksum][cli]") {
+  test::TempDir tmp;
+  const std::string idx = test::build_mini_index(tmp.path + "/idx");
+  std::string manifest_path;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(idx))
+    if (e.path().filename() == "manifest.json") manifest_path = e.path().string();
+  REQUIRE(!manifest_path.empty());
+  const std::string manifest = test::read_file(manifest_path);
+  const std::smatch m = [&] {
+    std::smatch r;
+    std::regex_search(manifest, r, std::regex("\"lexicon_checksum\": \"xxh3:([0-9a-f]{16})\""));
+    return r;
+  }();
+  REQUIRE(m.size() == 2);
+  CHECK(test::run_cli("search --index " + idx + " --json 连衣裙").status == 0);
+  // As an index of the previous longtail recorded it: a bare digest.
+  test::write_file(manifest_path, std::regex_replace(manifest, std::regex("\"xxh3:([0-9a-f]{16})\""), "\"$1\""));
+  auto r = test::run_cli("search --index " + idx + " --json 连衣裙 2>&1");
+  CHECK(r.status == 3);
+  CHECK(r.out.find("rebuild the index with `longtail build`") != std::string::npos);
+  CHECK(r.out.find("older longtail") != std::string::npos);
+  CHECK_THROWS_AS(Searcher(idx), IndexMismatchError);
+  // A current-format digest that does not match: a damaged index, not a version question.
+  test::write_file(manifest_path, std::regex_replace(manifest, std::regex("xxh3:[0-9a-f]{16}"), "xxh3:0000000000000000"));
+  r = test::run_cli("search --index " + idx + " --json 连衣裙 2>&1");
+  CHECK(r.status == 1);
+  CHECK(r.out.find("does not match the manifest's checksum") != std::string::npos);
+}
