@@ -47,7 +47,7 @@ Scratch& scratch() {
 
 bool is_original_space(std::string_view text, size_t b, size_t& e) {
   size_t i = b;
-  const char32_t cp = detail::decode_utf8(text, i);
+  const char32_t cp = utf8::next(text, i);
   e = i;
   return detail::Normalizer::instance().char_class(cp) == CharClass::Space;
 }
@@ -216,7 +216,7 @@ std::vector<Token> analyze_with(const Lexicon& lexicon, std::string_view text, M
   s.cpb.clear();
   for (char32_t c : nt.cps) {
     s.cpb.push_back(static_cast<uint32_t>(s.bytes.size()));
-    detail::append_utf8(c, s.bytes);
+    utf8::append(c, s.bytes);
   }
   s.cpb.push_back(static_cast<uint32_t>(s.bytes.size()));
   detail::tokenize(nt, mode == Mode::Plain, s.tk);

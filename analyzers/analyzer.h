@@ -92,7 +92,11 @@ class Lexicon {
   static std::shared_ptr<const Lexicon> extend(const Lexicon& base, const std::vector<Entry>& extra);
 
   void save(const std::string& path) const;  // throws AnalysisError on I/O failure
-  std::string checksum() const;             // stable hex digest of the content
+  // Stable digest of the content: "xxh3:" and 16 hex digits of XXH3-64 (indexes record it in
+  // their manifest). Indexes of longtail before the prefix recorded a bare hand-written 64-bit
+  // digest: check_compatible (index/index_dir.h) tells those apart and asks for a rebuild.
+  static constexpr std::string_view kChecksumPrefix = "xxh3:";
+  std::string checksum() const;
   size_t size() const;  // number of words
 
   // Look-ups by NORMALIZED word (Analyzer::normalize). frequency() is 0 and tag() empty when

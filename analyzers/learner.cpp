@@ -6,6 +6,7 @@
 #include "analyzers/lexicon_data.h"
 #include "analyzers/lexicon_learner.h"
 #include "analyzers/normalizer.h"
+#include "common/utf8.h"
 
 namespace longtail::analysis {
 
@@ -60,15 +61,10 @@ struct Slot {
 
 std::string key_text(const Key& k) {
   std::string s;
-  for (size_t i = 0; i < key_len(k); ++i) detail::append_utf8(key_char(k, i), s);
+  for (size_t i = 0; i < key_len(k); ++i) utf8::append(key_char(k, i), s);
   return s;
 }
 
-size_t utf8_chars(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
 
 void trim(std::string_view& s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -181,7 +177,7 @@ struct LexiconLearner::Impl {
     trim(v);
     // Long values (descriptions stuffed into attributes) would become monolithic words.
     const size_t max_chars = rank == 3 ? opt.max_brand_chars : opt.max_catalog_word_chars;
-    if (v.empty() || utf8_chars(v) > max_chars) return;
+    if (v.empty() || utf8::count(v) > max_chars) return;
     auto& e = catalog[std::string(v)];
     ++e.first;
     e.second = std::max(e.second, rank);
@@ -302,7 +298,7 @@ struct LexiconLearner::Impl {
     size_t n = 0;
     size_t i = 0;
     while (i < word.size()) {
-      const char32_t cp = detail::decode_utf8(word, i);
+      const char32_t cp = utf8::next(word, i);
       if (n == kMaxGram || cp >= kMaxChar) return 0;
       c[n++] = cp;
     }
@@ -375,7 +371,7 @@ void LexiconLearner::add_title(std::string_view title) {
       ++impl_->path_pieces;
       // Words of two or more characters: a single-character piece is as often the residue of
       // a word the lexicon lacks (水|靴, 鼻|膜) as a word, and counting it would favour splits.
-      if (utf8_chars(w) >= 2 && lex.frequency(w) > 0) ++impl_->path_counts[w];
+      if (utf8::count(w) >= 2 && lex.frequency(w) > 0) ++impl_->path_counts[w];
     }
   }
   norm.normalize(title, impl_->nt);
@@ -410,7 +406,7 @@ std::vector<LexiconLearner::Discovered> LexiconLearner::discover() const {
     // Skip compounds of known words of two or more characters (女装连衣裙): the segmenter
     // already covers them; keep candidates whose base segmentation leaves single characters.
     bool has_single = false;
-    for (const auto& t : detail::analyze_with(lex, word, Mode::Plain, false)) has_single |= utf8_chars(t.text) == 1;
+    for (const auto& t : detail::analyze_with(lex, word, Mode::Plain, false)) has_single |= utf8::count(t.text) == 1;
     if (!has_single) continue;
     passed.push_back(Discovered{std::move(word), a.count, pmi, hl, hr});
   }
@@ -478,7 +474,7 @@ std::vector<Lexicon::Entry> LexiconLearner::entries() const {
   std::vector<std::pair<std::string, std::pair<uint32_t, int>>> cat(m.catalog.begin(), m.catalog.end());
   std::sort(cat.begin(), cat.end());
   for (const auto& [word, info] : cat) {
-    if (lex.frequency(word) > 0 || utf8_chars(word) < 2 || word.find(' ') != std::string::npos) continue;
+    if (lex.frequency(word) > 0 || utf8::count(word) < 2 || word.find(' ') != std::string::npos) continue;
     const uint64_t occurrences = std::max<uint64_t>(m.title_count(word), info.first);
     out.push_back(Lexicon::Entry{word, m.winning_freq(word, occurrences), kTags[info.second]});
     done.insert(word);

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <mutex>
 
+#include <xxhash.h>
+
 #include "analyzers/lexicon_data.h"
 #include "analyzers/normalizer.h"
 
@@ -195,7 +197,7 @@ void Lexicon::Data::build_slots() {
     if (nd.len > 3) continue;
     size_t i = 0;
     const std::string_view w = text(nd);
-    const char32_t cp = detail::decode_utf8(w, i);
+    const char32_t cp = utf8::next(w, i);
     if (i != w.size() || cp >= 0x10000 || cp == 0xFFFD) continue;
     CharInfo& c = bmp[cp];
     c.present = 1;
@@ -222,26 +224,14 @@ void Lexicon::Data::build_slots() {
 
 namespace {
 
-// File layout (little-endian), version 3: the in-memory arrays, so loading is a read, a checksum
+// File layout (little-endian), version 4 (3 had a hand-written hash): the in-memory arrays, so loading is a read, a checksum
 // pass and one pass to fill the look-up slots (no parsing, no normalization):
-//   "LTLEX003" | u64 checksum of the rest | u64 total_freq | u32 ntags, (u16 len, bytes)*
+//   "LTLEX004" | u64 checksum (XXH3-64) of the rest | u64 total_freq | u32 ntags, (u16 len, bytes)*
 //   | u64 pool bytes, pool | u64 nodes, Node* | u64 words, u32*
-constexpr char kMagic[8] = {'L', 'T', 'L', 'E', 'X', '0', '0', '3'};
+constexpr char kMagic[8] = {'L', 'T', 'L', 'E', 'X', '0', '0', '4'};
 
-// Word-at-a-time 64-bit hash for file integrity (FNV byte-at-a-time is too slow for 20 MB).
-uint64_t fast_hash(std::string_view s) {
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ Lexicon::Data::mix(w)) * 0x9E3779B97F4A7C15ull;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  h = (h ^ Lexicon::Data::mix(tail)) * 0x9E3779B97F4A7C15ull;
-  return Lexicon::Data::mix(h);
-}
+// File integrity: XXH3-64 (libxxhash), as every other checksum of an index (manifest "files").
+uint64_t fast_hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
 template <typename T>
 void put_vec(std::string& out, const std::vector<T>& v) {
@@ -318,8 +308,6 @@ std::string serialize(const Lexicon::Data& d) {
   }
   return out;
 }
-
-uint64_t fnv64(std::string_view s) { return Lexicon::Data::hash(s); }
 
 bool is_binary_lexicon(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -491,8 +479,8 @@ void Lexicon::save(const std::string& path) const {
 
 std::string Lexicon::checksum() const {
   char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv64(serialize(*d_))));
-  return buf;
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fast_hash(serialize(*d_))));
+  return std::string(kChecksumPrefix) + buf;
 }
 
 size_t Lexicon::size() const {

@@ -106,63 +106,6 @@ void to_u32(const icu::UnicodeString& s, std::u32string& out) {
 
 }  // namespace
 
-void append_utf8(char32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-char32_t decode_utf8(std::string_view s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) {
-    ++i;
-    return b0;
-  }
-  int n;
-  char32_t cp;
-  char32_t min;
-  if ((b0 & 0xE0) == 0xC0) {
-    n = 1, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    n = 2, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    n = 3, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    ++i;
-    return 0xFFFD;
-  }
-  if (i + static_cast<size_t>(n) >= s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  for (int k = 1; k <= n; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return 0xFFFD;
-  }
-  i += static_cast<size_t>(n) + 1;
-  return cp;
-}
-
 const Normalizer& Normalizer::instance() {
   static const Normalizer inst;  // C++ guarantees thread-safe one-time construction
   return inst;
@@ -239,7 +182,7 @@ void Normalizer::load_opencc() {
     for (const auto& entry : *group->GetDicts().back()->GetLexicon()) {
       const std::string key = entry->Key();
       size_t i = 0;
-      const char32_t k = decode_utf8(key, i);
+      const char32_t k = utf8::next(key, i);
       if (i == key.size() && k < 0x10000 && entry->GetDefault() != key) post_[k] |= kTraditional;
     }
   } catch (const opencc::Exception& e) {
@@ -281,7 +224,7 @@ void Normalizer::normalize(std::string_view s, NormalizedText& out) const {
   size_t i = 0;
   while (i < s.size()) {
     const size_t b = i;
-    const char32_t cp = decode_utf8(s, i);
+    const char32_t cp = utf8::next(s, i);
     const size_t before = out.cps.size();
     map(cp, out.cps);
     for (size_t k = before; k < out.cps.size(); ++k) {
@@ -321,7 +264,7 @@ void convert_stage(const opencc::Dict& dict, CcScratch& s) {
   s.offs.clear();
   for (const auto& it : s.items) {
     s.offs.push_back(static_cast<uint32_t>(s.utf8.size()));
-    append_utf8(it.cp, s.utf8);
+    utf8::append(it.cp, s.utf8);
   }
   s.offs.push_back(static_cast<uint32_t>(s.utf8.size()));
   s.next.clear();
@@ -337,7 +280,7 @@ void convert_stage(const opencc::Dict& dict, CcScratch& s) {
     while (q < n && s.offs[q] < key_end) ++q;
     const std::string value = m.Get()->GetDefault();
     for (size_t i = 0; i < value.size();)
-      s.next.push_back(CcItem{decode_utf8(value, i), s.items[k].b, s.items[q - 1].e});
+      s.next.push_back(CcItem{utf8::next(value, i), s.items[k].b, s.items[q - 1].e});
     k = q;
   }
   s.items.swap(s.next);
@@ -436,7 +379,7 @@ void Normalizer::normalize_into(std::string_view s, std::string& out) const {
   size_t i = 0;
   while (i < s.size()) {
     const size_t b = i;
-    const char32_t cp = decode_utf8(s, i);
+    const char32_t cp = utf8::next(s, i);
     if (cp < 0x10000 && cp != 0xFFFD && (bmp_[cp] >> 24) == kIdentity) {
       out.append(s.data() + b, i - b);  // maps to itself (and was valid UTF-8)
       post |= post_[cp] != 0;
@@ -450,7 +393,7 @@ void Normalizer::normalize_into(std::string_view s, std::string& out) const {
       for (uint32_t k = 0; k < n && k < 8; ++k) buf_inline[k] = pool_[(e & 0xFFFFFF) + k];
       if (n <= 8) {
         for (uint32_t k = 0; k < n; ++k) {
-          append_utf8(buf_inline[k], out);
+          utf8::append(buf_inline[k], out);
           post |= triggers(buf_inline[k]);
         }
         continue;
@@ -458,7 +401,7 @@ void Normalizer::normalize_into(std::string_view s, std::string& out) const {
     }
     map(cp, tmp);
     for (char32_t c : tmp) {
-      append_utf8(c, out);
+      utf8::append(c, out);
       post |= triggers(c);
     }
   }
@@ -467,7 +410,7 @@ void Normalizer::normalize_into(std::string_view s, std::string& out) const {
   thread_local NormalizedText full;
   normalize(s, full);
   out.clear();
-  for (char32_t c : full.cps) append_utf8(c, out);
+  for (char32_t c : full.cps) utf8::append(c, out);
 }
 
 }  // namespace longtail::analysis::detail

@@ -41,6 +41,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/utf8.h"  // utf8::next / utf8::append, the one UTF-8 decoder
+
 namespace longtail::analysis::detail {
 
 // Character classes of NORMALIZED code points, as the tokenizer sees them.
@@ -106,10 +108,5 @@ class Normalizer {
   struct Opencc;
   std::unique_ptr<const Opencc> cc_;
 };
-
-// UTF-8 helpers (no validation on encode; decode replaces malformed bytes by U+FFFD).
-void append_utf8(char32_t cp, std::string& out);
-// Decodes one code point at s[i]; advances i by the bytes consumed (at least 1).
-char32_t decode_utf8(std::string_view s, size_t& i);
 
 }  // namespace longtail::analysis::detail

@@ -7,18 +7,11 @@
 #include <sstream>
 
 #include "analyzers/analyzer.h"
+#include "common/utf8.h"
 
 namespace longtail::analysis {
 
 namespace {
-
-// Byte length of the UTF-8 sequence starting with b (1 for continuation or invalid bytes).
-size_t utf8_len(unsigned char b) {
-  if (b >= 0xF0) return 4;
-  if (b >= 0xE0) return 3;
-  if (b >= 0xC0) return 2;
-  return 1;
-}
 
 std::vector<std::string> split_spaces(std::string_view s) {
   std::vector<std::string> out;
@@ -58,8 +51,7 @@ std::shared_ptr<const Pinyin> Pinyin::parse(std::string_view text, const std::st
       if (c.empty() || *e) throw AnalysisError(source + ":" + std::to_string(line_no) + ": bad cost \"" + c + "\"");
     }
     const auto parts = split_spaces(syl);
-    size_t chars = 0;
-    for (size_t i = 0; i < word.size(); i += utf8_len(static_cast<unsigned char>(word[i]))) ++chars;
+    const size_t chars = utf8::count(word);
     if (parts.empty() || parts.size() != chars)
       throw AnalysisError(source + ":" + std::to_string(line_no) + ": " + std::to_string(parts.size()) +
                           " syllables for " + std::to_string(chars) + " characters");
@@ -107,7 +99,7 @@ std::shared_ptr<const Pinyin> Pinyin::load_default() {
 std::vector<std::string> Pinyin::reading(std::string_view word) const {
   // Character boundaries.
   std::vector<size_t> at;
-  for (size_t i = 0; i < word.size(); i += utf8_len(static_cast<unsigned char>(word[i]))) at.push_back(i);
+  for (size_t i = 0; i < word.size(); utf8::next(word, i)) at.push_back(i);
   const size_t n = at.size();
   at.push_back(word.size());
   if (n == 0) return {};

@@ -82,19 +82,22 @@ void scan(const engine::IndexState& st, const Xapian::Database& db, const std::s
 }
 
 std::string listing_json(const Listing& l) {
-  std::string o = "{\"sku_id\":" + json_str(l.rec.sku_id) + ",\"item_id\":" + json_str(l.rec.item_id) +
-                  ",\"shop_id\":" + json_str(l.rec.shop_id) + ",\"title\":" + json_str(l.rec.title) +
-                  ",\"category\":" + json_str(l.rec.category) + ",\"penalty\":" + json_num(l.v.penalty);
-  if (l.v.sales_trust < 1) o += ",\"sales_trust\":" + json_num(l.v.sales_trust);
-  if (l.v.dup_kind) o += ",\"dup_cluster\":" + json_str(l.v.dup_cluster) + ",\"dup_kind\":\"" + std::string(1, l.v.dup_kind) + "\"";
-  o += ",\"reasons\":[";
-  for (size_t i = 0; i < l.v.reasons.size(); ++i) {
-    const auto& r = l.v.reasons[i];
-    if (i) o += ',';
-    o += "{\"name\":" + json_str(r.name) + ",\"score\":" + json_num(r.score) + ",\"penalty\":" + json_num(r.penalty) +
-         ",\"explanation\":" + json_str(r.explanation) + "}";
-  }
-  return o + "]}";
+  std::string o;
+  json::Writer w(o);
+  w.object()
+      .field("sku_id", l.rec.sku_id)
+      .field("item_id", l.rec.item_id)
+      .field("shop_id", l.rec.shop_id)
+      .field("title", l.rec.title)
+      .field("category", l.rec.category)
+      .field("penalty", l.v.penalty);
+  if (l.v.sales_trust < 1) w.field("sales_trust", l.v.sales_trust);
+  if (l.v.dup_kind) w.field("dup_cluster", l.v.dup_cluster).field("dup_kind", std::string(1, l.v.dup_kind));
+  w.key("reasons").array();
+  for (const auto& r : l.v.reasons)
+    w.object().field("name", r.name).field("score", r.score).field("penalty", r.penalty).field("explanation", r.explanation).end();
+  w.end().end();
+  return o;
 }
 
 // Calls fn(listing) for every flagged listing, until fn returns false: from an index (scan) or
@@ -214,25 +217,33 @@ int evaluate(const FlaggedScan& scan_flagged, uint64_t skus, const std::string& 
   for (const auto& [k, c] : per) names.insert(k);
   auto pct = [](double a, double b) { return b > 0 ? 100.0 * a / b : 0.0; };
   if (json) {
-    std::printf("{\"skus\":%llu,\"labelled_skus\":%zu,\"honest_skus\":%llu,\"honest_flagged\":%llu,"
-                "\"honest_flagged_excluding_duplicate_originals\":%llu,\"detectors\":[",
-                (unsigned long long)skus, label_of.size(), (unsigned long long)honest, (unsigned long long)honest_any,
-                (unsigned long long)honest_any_excl_originals);
-    bool first = true;
+    std::string o;
+    json::Writer w(o);
+    w.object()
+        .field("skus", skus)
+        .field("labelled_skus", label_of.size())
+        .field("honest_skus", honest)
+        .field("honest_flagged", honest_any)
+        .field("honest_flagged_excluding_duplicate_originals", honest_any_excl_originals)
+        .key("detectors")
+        .array();
     for (const auto& n : names) {
       const Count& c = per[n];
-      std::printf("%s{\"name\":%s,\"labelled\":%llu,\"flagged\":%llu,\"true_positives\":%llu,\"recall\":%s,"
-                  "\"precision\":%s,\"precision_with_originals\":%s,\"honest_flagged\":%llu,\"fp_rate_honest\":%s,"
-                  "\"fp_rate_honest_excluding_originals\":%s}",
-                  first ? "" : ",", json_str(n).c_str(), (unsigned long long)labelled[n], (unsigned long long)c.flagged,
-                  (unsigned long long)found[n], json_num(pct(double(found[n]), double(labelled[n])) / 100).c_str(),
-                  json_num(pct(double(c.correct), double(c.flagged)) / 100).c_str(),
-                  json_num(pct(double(c.correct_with_originals), double(c.flagged)) / 100).c_str(),
-                  (unsigned long long)c.honest_flagged, json_num(pct(double(c.honest_flagged), double(honest)) / 100).c_str(),
-                  json_num(pct(double(c.honest_flagged_not_original), double(honest)) / 100).c_str());
-      first = false;
+      w.object()
+          .field("name", n)
+          .field("labelled", labelled[n])
+          .field("flagged", c.flagged)
+          .field("true_positives", found[n])
+          .field("recall", pct(double(found[n]), double(labelled[n])) / 100)
+          .field("precision", pct(double(c.correct), double(c.flagged)) / 100)
+          .field("precision_with_originals", pct(double(c.correct_with_originals), double(c.flagged)) / 100)
+          .field("honest_flagged", c.honest_flagged)
+          .field("fp_rate_honest", pct(double(c.honest_flagged), double(honest)) / 100)
+          .field("fp_rate_honest_excluding_originals", pct(double(c.honest_flagged_not_original), double(honest)) / 100)
+          .end();
     }
-    std::printf("]}\n");
+    w.end().end();
+    print_json_line(std::move(o));
     return 0;
   }
   std::printf("SKUs %llu, labelled %zu, honest %llu\n", (unsigned long long)skus, label_of.size(), (unsigned long long)honest);
@@ -327,9 +338,7 @@ void register_audit(CLI::App& app, int& rc) {
         if (a->limit && shown >= a->limit) return false;
         ++shown;
         if (a->json) {
-          std::string s = listing_json(l);
-          std::fwrite(s.data(), 1, s.size(), stdout);
-          std::fputc('\n', stdout);
+          print_json_line(listing_json(l));
           return true;
         }
         std::printf("%-12s %-12s %-10s %7.3f  %-40s %s\n", fit_width(l.rec.sku_id, 12).c_str(), fit_width(l.rec.item_id, 12).c_str(),

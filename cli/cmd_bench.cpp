@@ -66,13 +66,13 @@ void register_bench(CLI::App& app, int& rc) {
     };
     const perf::LatencyStats st1 = stage_stats(stage1), st2 = stage_stats(stage2);
     auto stage_json = [](const perf::LatencyStats& l) {
-      return "{\"mean_ms\":" + json_num(l.mean_ms) + ",\"p50_ms\":" + json_num(l.p50_ms) + ",\"p95_ms\":" +
-             json_num(l.p95_ms) + ",\"p99_ms\":" + json_num(l.p99_ms) + "}";
+      return "{\"mean_ms\":" + json::number(l.mean_ms) + ",\"p50_ms\":" + json::number(l.p50_ms) + ",\"p95_ms\":" +
+             json::number(l.p95_ms) + ",\"p99_ms\":" + json::number(l.p99_ms) + "}";
     };
     IndexInfo info = searcher.info();
     std::string out;
     if (a->json) {
-      out = "{\"index\":" + json_str(a->index) + ",\"skus\":" + std::to_string(info.skus) + ",\"shards\":" +
+      out = "{\"index\":" + json::quote(a->index) + ",\"skus\":" + std::to_string(info.skus) + ",\"shards\":" +
             std::to_string(info.shards) + ",\"limit\":" + std::to_string(a->limit) + ",\"bench\":" + perf::bench_json(r) +
             ",\"stage1_columns\":" + (a->no_columns ? "false" : "true") + ",\"stage1\":" + stage_json(st1) + ",\"stage2\":" + stage_json(st2) + "}\n";
     } else {

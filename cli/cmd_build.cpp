@@ -45,15 +45,24 @@ void register_build(CLI::App& app, int& rc) {
       s = build_index(a->o);
     }
     if (a->json) {
-      std::printf("{\"index\":%s,\"accepted\":%llu,\"rejected\":%llu,\"items\":%llu,\"shops\":%llu,\"shards\":%d,"
-                  "\"seconds\":%s,\"scan_seconds\":%s,\"index_seconds\":%s,\"spelling_seconds\":%s,"
-                  "\"spelling_bytes\":%llu,\"errors\":%s}\n",
-                  json_str(a->o.index_dir).c_str(), static_cast<unsigned long long>(s.accepted),
-                  static_cast<unsigned long long>(s.rejected), static_cast<unsigned long long>(s.items),
-                  static_cast<unsigned long long>(s.shops), s.shards, json_num(s.seconds).c_str(),
-                  json_num(s.scan_seconds).c_str(), json_num(s.index_seconds).c_str(),
-                  json_num(s.spelling_seconds).c_str(), static_cast<unsigned long long>(s.spelling_bytes),
-                  json_errors(s.errors).c_str());
+      std::string o;
+      json::Writer w(o);
+      w.object()
+          .field("index", a->o.index_dir)
+          .field("accepted", s.accepted)
+          .field("rejected", s.rejected)
+          .field("items", s.items)
+          .field("shops", s.shops)
+          .field("shards", s.shards)
+          .field("seconds", s.seconds)
+          .field("scan_seconds", s.scan_seconds)
+          .field("index_seconds", s.index_seconds)
+          .field("spelling_seconds", s.spelling_seconds)
+          .field("spelling_bytes", s.spelling_bytes)
+          .key("errors");
+      json_errors(w, s.errors);
+      w.end();
+      print_json_line(std::move(o));
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size())

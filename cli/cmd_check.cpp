@@ -26,17 +26,13 @@ void register_check(CLI::App& app, int& rc) {
       c = check_index(CheckOptions{a->dir, line.callback()});
     }
     if (a->json) {
-      std::string out = "{\"index\":" + json_str(a->dir) + ",\"ok\":" + (c.ok ? "true" : "false") +
-                        ",\"generation\":" + json_str(c.generation) + ",\"checks\":[";
-      for (size_t i = 0; i < c.steps.size(); ++i)
-        out += (i ? ",{\"status\":" : "{\"status\":") + json_str(c.steps[i].status) + ",\"subject\":" +
-               json_str(c.steps[i].subject) + ",\"message\":" + json_str(c.steps[i].message) + "}";
-      out += "],\"lines\":[";
-      for (size_t i = 0; i < c.lines.size(); ++i) out += (i ? "," : "") + json_str(c.lines[i]);
-      out += "],\"problems\":[";
-      for (size_t i = 0; i < c.problems.size(); ++i) out += (i ? "," : "") + json_str(c.problems[i]);
-      out += "]}";
-      std::printf("%s\n", out.c_str());
+      std::string out;
+      json::Writer w(out);
+      w.object().field("index", a->dir).field("ok", c.ok).field("generation", c.generation).key("checks").array();
+      for (const auto& step : c.steps)
+        w.object().field("status", step.status).field("subject", step.subject).field("message", step.message).end();
+      w.end().field_strings("lines", c.lines).field_strings("problems", c.problems).end();
+      print_json_line(std::move(out));
     } else {
       for (const auto& l : c.lines) std::printf("%s\n", l.c_str());
       std::printf("%s: %s\n", a->dir.c_str(), c.ok ? "index is sound" : "index is DAMAGED");

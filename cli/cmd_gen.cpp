@@ -6,6 +6,7 @@
 #include <longtail/longtail.h>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "perf/generator.h"
 
 namespace longtail::cli {
@@ -46,14 +47,17 @@ void register_gen(CLI::App& app, int& rc) {
     for (double& r : a->p.abuse_rate) r *= a->abuse_scale;
     perf::validate(a->p);
     perf::GeneratorSummary s = perf::generate_catalog(a->p, a->out, a->quiet ? nullptr : stderr);
-    if (a->json)
-      std::printf("{\"params\":%s,\"result\":%s}\n", perf::params_json(a->p).c_str(), perf::summary_json(s).c_str());
-    else
+    if (a->json) {
+      std::string o;
+      json::Writer(o).object().field_raw("params", perf::params_json(a->p)).field_raw("result", perf::summary_json(s)).end();
+      print_json_line(std::move(o));
+    } else {
       std::printf("wrote %s: %llu SKUs, %llu items, %llu shops in %.2f s (%.0f SKUs/s; seed %llu)\n", a->out.c_str(),
                   static_cast<unsigned long long>(s.skus), static_cast<unsigned long long>(s.items),
                   static_cast<unsigned long long>(s.shops), s.seconds,
                   s.seconds > 0 ? static_cast<double>(s.skus) / s.seconds : 0.0,
                   static_cast<unsigned long long>(a->p.seed));
+    }
     rc = 0;
   });
 }

@@ -41,29 +41,13 @@ void register_inspect(CLI::App& app, int& rc) {
     Xapian::Database db = st->open_database();
     const std::string gen_name = std::filesystem::path(st->generation_dir).filename().string();
     if (a->sku.empty() && a->json) {
-      // The manifest as written (indented) made one line: line ends and the indentation after
-      // them go; strings keep their bytes.
-      std::string m;
-      bool in_string = false, escaped = false, line_start = false;
-      for (char ch : st->manifest.to_json()) {
-        if (in_string) {
-          in_string = escaped || ch != '"';
-          escaped = !escaped && ch == '\\';
-        } else if (ch == '\n') {
-          line_start = true;
-          continue;
-        } else if (line_start && ch == ' ') {
-          continue;
-        } else {
-          in_string = ch == '"';
-        }
-        line_start = false;
-        m += ch;
-      }
-      std::printf("{\"index\":%s,\"generation\":%s,\"manifest\":%s,\"documents\":%u,\"shards\":%d,"
-                  "\"average_document_length\":%s}\n",
-                  json_str(a->index).c_str(), json_str(gen_name).c_str(), m.c_str(), db.get_doccount(),
-                  st->manifest.shards, json_num(db.get_avlength()).c_str());
+      std::string out;
+      json::Writer w(out);
+      w.object().field("index", a->index).field("generation", gen_name).key("manifest");
+      st->manifest.write_json(w);
+      w.field("documents", db.get_doccount()).field("shards", st->manifest.shards)
+          .field("average_document_length", db.get_avlength()).end();
+      print_json_line(std::move(out));
       rc = 0;
       return;
     }
@@ -87,35 +71,33 @@ void register_inspect(CLI::App& app, int& rc) {
     const std::string data = st->stored_data(doc, *p);
     const bool whole = index::read_record(doc, data, rec);
     if (a->json) {
-      std::string out = "{\"index\":" + json_str(a->index) + ",\"generation\":" + json_str(gen_name) +
-                        ",\"sku_id\":" + json_str(a->sku) + ",\"docid\":" + std::to_string(*p) +
-                        ",\"record\":" + (whole ? index::record_json(rec) : std::string("null")) +
-                        ",\"stored\":" + json_str(data) + ",\"terms\":";
+      std::string out;
+      json::Writer w(out);
+      w.object().field("index", a->index).field("generation", gen_name).field("sku_id", a->sku).field("docid", *p);
+      if (whole) w.field_raw("record", index::record_json(rec));
+      else w.field_null("record");
+      w.field("stored", data).key("terms");
       if (st->manifest.serving) {
-        out += "null";  // serving shards keep no termlist
+        w.null();  // serving shards keep no termlist
       } else {
-        out += "[";
-        bool first = true;
-        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t, first = false)
-          out += (first ? "{\"term\":" : ",{\"term\":") + json_str(*t) + ",\"wdf\":" + std::to_string(t.get_wdf()) + "}";
-        out += "]";
+        w.array();
+        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) w.object().field("term", *t).field("wdf", t.get_wdf()).end();
+        w.end();
       }
-      out += ",\"values\":[";
-      bool first = true;
+      w.key("values").array();
       for (unsigned s = 0; s <= index::slot::kStage1Key; ++s) {
         const std::string v = index::stored_value(doc, s);
         if (v.empty()) continue;
         const bool carried =
             std::find(index::kCarriedSlots.begin(), index::kCarriedSlots.end(), s) != index::kCarriedSlots.end();
-        out += std::string(first ? "{" : ",{") + "\"slot\":" + std::to_string(s) + ",\"carried\":" +
-               (carried ? "true" : "false") + ",";
-        first = false;
-        if (slot_is_string(s)) out += "\"string\":" + json_str(v) + "}";
-        else if (slot_is_binary(s)) out += "\"bytes\":" + std::to_string(v.size()) + "}";
-        else out += "\"number\":" + json_num(Xapian::sortable_unserialise(v)) + "}";
+        w.object().field("slot", s).field("carried", carried);
+        if (slot_is_string(s)) w.field("string", v);
+        else if (slot_is_binary(s)) w.field("bytes", v.size());
+        else w.field("number", Xapian::sortable_unserialise(v));
+        w.end();
       }
-      out += "]}";
-      std::printf("%s\n", out.c_str());
+      w.end().end();
+      print_json_line(std::move(out));
       rc = 0;
       return;
     }

@@ -31,9 +31,17 @@ void register_optimize(CLI::App& app, int& rc) {
     }
     auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
     if (a->json) {
-      std::printf("{\"index\":%s,\"shards\":%d,\"skus\":%llu,\"bytes_before\":%llu,\"bytes_after\":%llu,\"seconds\":%s}\n",
-                  json_str(a->o.index_dir).c_str(), s.shards, u(s.skus), u(s.bytes_before), u(s.bytes_after),
-                  json_num(s.seconds).c_str());
+      std::string o;
+      json::Writer(o)
+          .object()
+          .field("index", a->o.index_dir)
+          .field("shards", s.shards)
+          .field("skus", s.skus)
+          .field("bytes_before", s.bytes_before)
+          .field("bytes_after", s.bytes_after)
+          .field("seconds", s.seconds)
+          .end();
+      print_json_line(std::move(o));
     } else {
       std::printf("optimized %s: %llu SKUs in %d shard(s) put in decreasing prior order and compacted, "
                   "%.1f MB -> %.1f MB of shards, in %.2fs\n",

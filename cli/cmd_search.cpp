@@ -122,11 +122,7 @@ void print_table(const SearchResult& r) {
   }
 }
 
-void print_json(const SearchResult& r, bool explain) {
-  std::string o = to_json(r, explain);
-  o += '\n';
-  std::fwrite(o.data(), 1, o.size(), stdout);
-}
+void print_json(const SearchResult& r, bool explain) { print_json_line(to_json(r, explain)); }
 
 }  // namespace
 
@@ -211,7 +207,9 @@ void register_search(CLI::App& app, int& rc) {
           }
           print_json(s.search(req), req.explain);
         } catch (const UsageError& e) {
-          std::printf("{\"query\":%s,\"error\":%s}\n", json_str(line).c_str(), json_str(e.what()).c_str());
+          std::string o;
+          json::Writer(o).object().field("query", line).field("error", e.what()).end();
+          print_json_line(std::move(o));
         }
         std::fflush(stdout);
       }

@@ -16,22 +16,28 @@ void print_discard(const std::string& dir, const JournalDiscard& d, bool json) {
     return o;
   };
   if (json) {
-    auto ints = [](const std::vector<int>& v) {
-      std::string o = "[";
-      for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + std::to_string(v[i]);
-      return o + "]";
+    std::string o;
+    json::Writer w(o);
+    auto ints = [&w](const std::vector<int>& v) {
+      w.array();
+      for (int k : v) w.value(k);
+      w.end();
     };
-    std::string ids = "[";
-    for (size_t i = 0; i < d.ids.size(); ++i) ids += (i ? "," : "") + json_str(d.ids[i]);
-    ids += "]";
-    std::printf("{\"index\":%s,\"found\":%s,\"readable\":%s,\"damage\":%s,\"batch\":%llu,\"kind\":\"%s\","
-                "\"lines\":%llu,\"bytes\":%llu,\"applied_shards\":%s,\"missing_shards\":%s,\"ids\":%s,"
-                "\"batch_after\":%llu}\n",
-                json_str(dir).c_str(), d.found ? "true" : "false", d.readable ? "true" : "false",
-                json_str(d.damage).c_str(), static_cast<unsigned long long>(d.batch), d.shops ? "shops" : "skus",
-                static_cast<unsigned long long>(d.lines), static_cast<unsigned long long>(d.bytes),
-                ints(d.applied_shards).c_str(), ints(d.missing_shards).c_str(), ids.c_str(),
-                static_cast<unsigned long long>(d.batch_after));
+    w.object()
+        .field("index", dir)
+        .field("found", d.found)
+        .field("readable", d.readable)
+        .field("damage", d.damage)
+        .field("batch", d.batch)
+        .field("kind", d.shops ? "shops" : "skus")
+        .field("lines", d.lines)
+        .field("bytes", d.bytes)
+        .key("applied_shards");
+    ints(d.applied_shards);
+    w.key("missing_shards");
+    ints(d.missing_shards);
+    w.field_strings("ids", d.ids).field("batch_after", d.batch_after).end();
+    print_json_line(std::move(o));
     return;
   }
   if (!d.found) {
@@ -109,15 +115,32 @@ void register_update(CLI::App& app, int& rc) {
     }
     auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
     if (a->json) {
-      std::printf("{\"index\":%s,\"records\":%llu,\"added\":%llu,\"reindexed\":%llu,\"values_only\":%llu,"
-                  "\"unchanged\":%llu,\"deleted\":%llu,\"delete_missing\":%llu,\"shops_changed\":%llu,"
-                  "\"shop_skus\":%llu,\"dup_partners\":%llu,\"rejected\":%llu,\"batches\":%llu,\"repaired\":%s,\"skus\":%llu,"
-                  "\"items\":%llu,\"synonyms_replaced\":%s,\"synonym_rules\":%llu,\"seconds\":%s,\"errors\":%s}\n",
-                  json_str(a->o.index_dir).c_str(), u(s.records), u(s.added), u(s.reindexed), u(s.values_only),
-                  u(s.unchanged), u(s.deleted), u(s.delete_missing), u(s.shops_changed), u(s.shop_skus), u(s.dup_partners),
-                  u(s.rejected), u(s.batches), s.repaired ? "true" : "false", u(s.skus), u(s.items),
-                  s.synonyms_replaced ? "true" : "false", u(s.synonym_rules), json_num(s.seconds).c_str(),
-                  json_errors(s.errors).c_str());
+      std::string o;
+      json::Writer w(o);
+      w.object()
+          .field("index", a->o.index_dir)
+          .field("records", s.records)
+          .field("added", s.added)
+          .field("reindexed", s.reindexed)
+          .field("values_only", s.values_only)
+          .field("unchanged", s.unchanged)
+          .field("deleted", s.deleted)
+          .field("delete_missing", s.delete_missing)
+          .field("shops_changed", s.shops_changed)
+          .field("shop_skus", s.shop_skus)
+          .field("dup_partners", s.dup_partners)
+          .field("rejected", s.rejected)
+          .field("batches", s.batches)
+          .field("repaired", s.repaired)
+          .field("skus", s.skus)
+          .field("items", s.items)
+          .field("synonyms_replaced", s.synonyms_replaced)
+          .field("synonym_rules", s.synonym_rules)
+          .field("seconds", s.seconds)
+          .key("errors");
+      json_errors(w, s.errors);
+      w.end();
+      print_json_line(std::move(o));
     } else {
       for (const auto& e : s.errors) std::fprintf(stderr, "rejected: %s\n", e.to_string().c_str());
       if (s.rejected > s.errors.size()) std::fprintf(stderr, "rejected: ... and %llu more\n", u(s.rejected - s.errors.size()));

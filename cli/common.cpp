@@ -7,15 +7,10 @@
 #include <cstring>
 
 #include "index/catalog.h"
+#include "common/utf8.h"
 #include "index/document.h"
 
 namespace longtail::cli {
-
-std::string json_str(std::string_view s) {
-  std::string out;
-  index::append_json_string(out, s);
-  return out;
-}
 
 int64_t parse_time_option(const std::string& s, const char* flag) {
   if (!s.empty() && s.size() <= 12 && s.find_first_not_of("0123456789") == std::string::npos) return std::stoll(s);
@@ -26,33 +21,19 @@ int64_t parse_time_option(const std::string& s, const char* flag) {
   return *t;
 }
 
-std::string json_errors(const std::vector<RecordError>& errors) {
-  std::string out = "[";
-  for (size_t i = 0; i < errors.size(); ++i) {
-    const auto& e = errors[i];
-    out += (i ? ",{\"file\":" : "{\"file\":") + json_str(e.file) + ",\"line\":" + std::to_string(e.line) +
-           ",\"field\":" + json_str(e.field) + ",\"reason\":" + json_str(e.reason) + "}";
-  }
-  return out + "]";
+void json_errors(json::Writer& w, const std::vector<RecordError>& errors) {
+  w.array();
+  for (const auto& e : errors) w.object().field("file", e.file).field("line", e.line).field("field", e.field).field("reason", e.reason).end();
+  w.end();
 }
 
-std::string json_num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
+void print_json_line(std::string json) {
+  json += '\n';
+  std::fwrite(json.data(), 1, json.size(), stdout);
 }
 
 namespace {
-// Decodes one UTF-8 code point at s[i]; advances i. Invalid bytes count as one column.
-char32_t next_cp(std::string_view s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  if (i + size_t(n) > s.size()) n = 1;
-  char32_t cp = n == 1 ? c : n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-  for (int k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + size_t(k)]) & 0x3F);
-  i += size_t(n);
-  return cp;
-}
+// Display columns of a code point (CJK and full-width forms: 2; an invalid byte, U+FFFD: 1).
 size_t cp_width(char32_t cp) {
   return (cp >= 0x1100 && (cp <= 0x115F || (cp >= 0x2E80 && cp <= 0xA4CF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
                            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFE30 && cp <= 0xFE4F) ||
@@ -68,7 +49,7 @@ std::string printable(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    const size_t n = c < 0x80 ? 1 : index::utf8_valid_length(s, i);
+    const size_t n = c < 0x80 ? 1 : utf8::sequence_length(s, i);
     if (n == 0) {  // not UTF-8: the replacement character, as in JSON
       out += "\xEF\xBF\xBD";
       ++i;
@@ -92,7 +73,7 @@ std::string printable(std::string_view s) {
 
 size_t display_width(std::string_view s) {
   size_t w = 0;
-  for (size_t i = 0; i < s.size();) w += cp_width(next_cp(s, i));
+  for (size_t i = 0; i < s.size();) w += cp_width(utf8::next(s, i));
   return w;
 }
 
@@ -101,7 +82,7 @@ std::string fit_width(std::string_view s, size_t cols) {
   size_t w = 0, i = 0, cut = 0;
   while (i < s.size()) {
     size_t start = i;
-    size_t cw = cp_width(next_cp(s, i));
+    size_t cw = cp_width(utf8::next(s, i));
     if (w + cw > cols - 1) break;
     w += cw;
     cut = i;

@@ -12,6 +12,8 @@
 
 #include <longtail/longtail.h>
 
+#include "common/json_writer.h"
+
 namespace longtail::cli {
 
 inline CLI::Option* add_index_option(CLI::App& cmd, std::string& dir, bool required = true) {
@@ -66,12 +68,10 @@ class ProgressLine {
   std::shared_ptr<State> st_;
 };
 
-// JSON string literal (RFC 8259 escaping).
-std::string json_str(std::string_view s);
 // Rejected records as a JSON array: [{"file":…,"line":…,"field":…,"reason":…}, …].
-std::string json_errors(const std::vector<RecordError>& errors);
-// A number printed compactly ("%.6g"), valid JSON.
-std::string json_num(double v);
+void json_errors(json::Writer& w, const std::vector<RecordError>& errors);
+// Prints a JSON report (common/json_writer.h) on stdout as one line.
+void print_json_line(std::string json);
 // Text from a catalog or a query made safe for a terminal: control characters escaped (\x1b,
 // \u009b), bytes that are not UTF-8 replaced by U+FFFD. Every string a table prints goes through it.
 std::string printable(std::string_view s);

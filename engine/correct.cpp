@@ -52,8 +52,8 @@ bool one_char_apart(std::string_view a, std::string_view b) {
   size_t i = 0, j = 0, diff = 0;
   while (i < a.size() && j < b.size()) {
     const size_t i0 = i, j0 = j;
-    analysis::detail::decode_utf8(a, i);
-    analysis::detail::decode_utf8(b, j);
+    utf8::next(a, i);
+    utf8::next(b, j);
     if (a.substr(i0, i - i0) != b.substr(j0, j - j0)) ++diff;
   }
   return i == a.size() && j == b.size() && diff == 1;
@@ -71,7 +71,7 @@ std::optional<QueryCorrection> correct_query(const IndexState& state, Xapian::Da
   std::vector<Piece> pieces;
   for (size_t i = 0; i < q.size();) {
     const size_t b = i;
-    const Kind k = kind_of(analysis::detail::decode_utf8(q, i));
+    const Kind k = kind_of(utf8::next(q, i));
     if (!pieces.empty() && pieces.back().kind == k && pieces.back().e == b) {
       pieces.back().e = i;
       ++pieces.back().chars;
@@ -170,7 +170,7 @@ std::optional<QueryCorrection> correct_query(const IndexState& state, Xapian::Da
       for (const auto& t : path)
         if (t.start >= p.b && t.end <= p.e) {
           size_t chars = 0;
-          for (size_t i = t.start; i < t.end; analysis::detail::decode_utf8(q, i)) ++chars;
+          for (size_t i = t.start; i < t.end; utf8::next(q, i)) ++chars;
           words.push_back({t.start, t.end, chars});
         }
       for (size_t i = 0; i < words.size();) {

@@ -4,6 +4,8 @@
 #include <numeric>
 #include <unordered_set>
 
+#include "common/utf8.h"
+
 namespace longtail::engine {
 
 using analysis::Mode;
@@ -54,21 +56,16 @@ bool is_modifier_tag(const std::string& tag) {
   return kTags.count(tag) > 0;
 }
 
-size_t utf8_chars(const std::string& s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 bool ends_with(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Colour words ("酒红色", "米白色") are attribute values whatever jieba tags them.
-bool is_colour(const std::string& s) { return utf8_chars(s) >= 2 && ends_with(s, "色"); }
+bool is_colour(const std::string& s) { return utf8::count(s) >= 2 && ends_with(s, "色"); }
 
 bool single_han(const std::string& s, TokenKind kind) {
-  return utf8_chars(s) == 1 && static_cast<unsigned char>(s[0]) >= 0xE0 &&
+  return utf8::count(s) == 1 && static_cast<unsigned char>(s[0]) >= 0xE0 &&
          (kind == TokenKind::Word || kind == TokenKind::HanGram);
 }
 
@@ -189,16 +186,16 @@ QueryPlan plan_query(const analysis::Analyzer& analyzer, const std::string& quer
     std::unordered_set<std::string> pseen{pt.text};
     for (auto& t : analyzer.analyze(pt.text, Mode::Index))
       if (t.kind != TokenKind::Other && !t.text.empty() && pseen.insert(t.text).second) parts.push_back(t.text);
-    if (parts.empty() && utf8_chars(pt.text) >= 2 && static_cast<unsigned char>(pt.text[0]) >= 0xE0)
+    if (parts.empty() && utf8::count(pt.text) >= 2 && static_cast<unsigned char>(pt.text[0]) >= 0xE0)
       for (auto& c : chars_of(pt.text))
         if (pseen.insert(c).second) parts.push_back(c);
     // A part inside another part adds nothing the longer one does not say (室外天线: 天线, not 线),
     // and a lone character says little of a word that has longer parts (标准版: 标准, not 版).
     if (!pt.alnum) {
-      const bool longer = std::any_of(parts.begin(), parts.end(), [](const std::string& x) { return utf8_chars(x) >= 2; });
+      const bool longer = std::any_of(parts.begin(), parts.end(), [](const std::string& x) { return utf8::count(x) >= 2; });
       std::vector<std::string> outer;
       for (const auto& a : parts) {
-        bool inside = longer && utf8_chars(a) == 1;
+        bool inside = longer && utf8::count(a) == 1;
         for (const auto& b : parts) inside = inside || (b.size() > a.size() && b.find(a) != std::string::npos);
         if (!inside) outer.push_back(a);
       }

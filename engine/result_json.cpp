@@ -1,115 +1,96 @@
 // longtail::to_json(const SearchResult&): the JSON of a search result, one writer for every
-// front end (the CLI's --json and --batch; a server).
-#include <charconv>
-#include <cmath>
-#include <cstdio>
+// front end (the CLI's --json and --batch; a server), on common/json_writer.h: numbers read back
+// exactly (12345.67 stays 12345.67), money to the cent (199.9 + 8.1 prints 208), NaN null,
+// strings valid UTF-8.
 #include <string>
 #include <vector>
 
 #include <longtail/longtail.h>
 
-#include "index/document.h"
+#include "common/json_writer.h"
 
 namespace longtail {
 
 namespace {
 
-std::string str(std::string_view s) {
-  std::string out;
-  index::append_json_string(out, s);
-  return out;
-}
-
-// The shortest text that reads back as the same double (std::to_chars): 12345.67 stays 12345.67
-// and 1234567.5 stays 1234567.5 (printf's %.6g made them 12345.7 and 1.23457e+06). JSON has no
-// NaN or infinity: null.
-std::string num(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  if (ec != std::errc()) return "null";
-  return std::string(buf, end);
-}
-
-// Money in cents: a sum of two prices (199.9 + 8.1) prints 208, not 208.00000000000003.
-std::string money(double v) { return std::isfinite(v) ? num(std::round(v * 100.0) / 100.0) : "null"; }
-
-std::string strings_json(const std::vector<std::string>& v) {
-  std::string o = "[";
-  for (size_t i = 0; i < v.size(); ++i) o += (i ? "," : "") + str(v[i]);
-  return o + "]";
-}
-
-std::string variants_json(const std::vector<Variant>& list) {
-  std::string o = "[";
-  for (size_t i = 0; i < list.size(); ++i) {
-    const auto& v = list[i];
-    o += (i ? "," : "") + std::string("{\"sku_id\":") + str(v.sku_id) + ",\"attrs\":{";
-    for (size_t k = 0; k < v.attrs.size(); ++k) o += (k ? "," : "") + str(v.attrs[k].first) + ":" + str(v.attrs[k].second);
-    o += std::string("},\"matched\":") + (v.matched ? "true" : "false") + "}";
+void variants_json(json::Writer& w, const std::vector<Variant>& list) {
+  w.array();
+  for (const auto& v : list) {
+    w.object().field("sku_id", v.sku_id).key("attrs").object();
+    for (const auto& [k, val] : v.attrs) w.field(k, val);
+    w.end().field("matched", v.matched).end();
   }
-  return o + "]";
+  w.end();
 }
 
-std::string explain_json(const Explanation& e) {
-  std::string o = "{\"coverage\":" + num(e.coverage) + ",\"query_terms\":" + std::to_string(e.query_terms) +
-                  ",\"matched_terms\":" + strings_json(e.matched_terms) + ",\"missing_terms\":" + strings_json(e.missing_terms) + ",\"synonyms\":" + strings_json(e.synonyms) +
-                  ",\"bm25\":" + num(e.bm25) + ",\"stage1_weight\":" + num(e.stage1_weight) +
-                  ",\"stage1_rank\":" + std::to_string(e.stage1_rank) + ",\"signals\":[";
-  for (size_t i = 0; i < e.signals.size(); ++i) {
-    const auto& s = e.signals[i];
-    o += (i ? "," : "") + std::string("{\"name\":") + str(s.name) + ",\"raw\":" + num(s.raw) +
-         ",\"normalized\":" + num(s.normalized) + ",\"weight\":" + num(s.weight) +
-         ",\"contribution\":" + num(s.contribution) + ",\"detail\":" + str(s.detail) + "}";
-  }
-  o += "],\"penalties\":[";
-  for (size_t i = 0; i < e.penalties.size(); ++i) {
-    const auto& p = e.penalties[i];
-    o += (i ? "," : "") + std::string("{\"name\":") + str(p.name) + ",\"factor\":" + num(p.factor) +
-         ",\"reason\":" + str(p.reason) + "}";
-  }
-  o += "],\"blend\":" + num(e.blend) + ",\"final_score\":" + num(e.final_score) + ",\"sort\":" + str(e.sort) +
-       ",\"profile\":" + str(e.profile) + "}";
-  return o;
+void explain_json(json::Writer& w, const Explanation& e) {
+  w.object()
+      .field("coverage", e.coverage)
+      .field("query_terms", e.query_terms)
+      .field_strings("matched_terms", e.matched_terms)
+      .field_strings("missing_terms", e.missing_terms)
+      .field_strings("synonyms", e.synonyms)
+      .field("bm25", e.bm25)
+      .field("stage1_weight", e.stage1_weight)
+      .field("stage1_rank", e.stage1_rank)
+      .key("signals")
+      .array();
+  for (const auto& s : e.signals)
+    w.object()
+        .field("name", s.name)
+        .field("raw", s.raw)
+        .field("normalized", s.normalized)
+        .field("weight", s.weight)
+        .field("contribution", s.contribution)
+        .field("detail", s.detail)
+        .end();
+  w.end().key("penalties").array();
+  for (const auto& p : e.penalties) w.object().field("name", p.name).field("factor", p.factor).field("reason", p.reason).end();
+  w.end().field("blend", e.blend).field("final_score", e.final_score).field("sort", e.sort).field("profile", e.profile).end();
 }
 
 std::string result_json(const SearchResult& r, bool explain) {
-  std::string o = "{\"query\":" + str(r.query) +
-                  ",\"corrected\":" + (r.corrected.empty() ? std::string("null") : str(r.corrected)) +
-                  ",\"corrections\":" + strings_json(r.corrections) + ",\"total_estimated\":" + std::to_string(r.total_estimated) +
-                  ",\"relaxed\":" + strings_json(r.relaxed) + ",\"searched_share\":" + num(r.searched_share) + ",\"hits\":[";
-  for (size_t i = 0; i < r.hits.size(); ++i) {
-    const auto& h = r.hits[i];
-    if (i) o += ",";
-    o += "{\"rank\":" + std::to_string(h.rank) + ",\"sku_id\":" + str(h.sku_id) + ",\"item_id\":" + str(h.item_id) +
-         ",\"shop_id\":" + str(h.shop_id) + ",\"title\":" + str(h.title) + ",\"price\":" + (h.price_known ? money(h.price) : "null") +
-         ",\"shipping_fee\":" + money(h.shipping_fee) +
-         ",\"effective_price\":" + (h.price_known ? money(h.price + h.shipping_fee) : "null") + ",\"score\":" + num(h.score) +
-         ",\"coverage\":" + num(h.coverage) + ",\"variants\":" + std::to_string(h.variants) +
-         ",\"category\":" + str(h.category) + ",\"brand\":" + str(h.brand) +
-         ",\"variant_list\":" + variants_json(h.variant_list);
-    if (h.explanation) o += ",\"explain\":" + explain_json(*h.explanation);
-    o += "}";
-  }
-  o += "],\"terms\":" + strings_json(r.terms);
-  if (!r.facets.empty()) {
-    o += ",\"facets\":[";
-    for (size_t i = 0; i < r.facets.size(); ++i) {
-      const auto& f = r.facets[i];
-      o += (i ? "," : "") + std::string("{\"name\":") + str(f.name) + ",\"exact\":" + (f.exact ? "true" : "false") +
-           ",\"values\":[";
-      for (size_t k = 0; k < f.values.size(); ++k)
-        o += (k ? "," : "") + std::string("{\"value\":") + str(f.values[k].value) +
-             ",\"count\":" + std::to_string(f.values[k].count) + "}";
-      o += "]}";
+  std::string o;
+  o.reserve(1024 + 2048 * r.hits.size());
+  json::Writer w(o);
+  w.object().field("query", r.query);
+  if (r.corrected.empty()) w.field_null("corrected");
+  else w.field("corrected", r.corrected);
+  w.field_strings("corrections", r.corrections)
+      .field("total_estimated", r.total_estimated)
+      .field_strings("relaxed", r.relaxed)
+      .field("searched_share", r.searched_share)
+      .key("hits")
+      .array();
+  for (const auto& h : r.hits) {
+    w.object().field("rank", h.rank).field("sku_id", h.sku_id).field("item_id", h.item_id).field("shop_id", h.shop_id).field("title", h.title);
+    if (h.price_known) w.field_money("price", h.price);
+    else w.field_null("price");
+    w.field_money("shipping_fee", h.shipping_fee);
+    if (h.price_known) w.field_money("effective_price", h.price + h.shipping_fee);
+    else w.field_null("effective_price");
+    w.field("score", h.score).field("coverage", h.coverage).field("variants", h.variants)
+        .field("category", h.category).field("brand", h.brand).key("variant_list");
+    variants_json(w, h.variant_list);
+    if (h.explanation) {
+      w.key("explain");
+      explain_json(w, *h.explanation);
     }
-    o += "]";
+    w.end();
   }
-  if (explain)
-    o += ",\"candidates\":" + std::to_string(r.candidates) + ",\"stage1_ms\":" + num(r.stage1_ms) +
-         ",\"stage2_ms\":" + num(r.stage2_ms);
-  if (!r.message.empty()) o += ",\"message\":" + str(r.message);
-  o += "}";
+  w.end().field_strings("terms", r.terms);
+  if (!r.facets.empty()) {
+    w.key("facets").array();
+    for (const auto& f : r.facets) {
+      w.object().field("name", f.name).field("exact", f.exact).key("values").array();
+      for (const auto& v : f.values) w.object().field("value", v.value).field("count", v.count).end();
+      w.end().end();
+    }
+    w.end();
+  }
+  if (explain) w.field("candidates", r.candidates).field("stage1_ms", r.stage1_ms).field("stage2_ms", r.stage2_ms);
+  if (!r.message.empty()) w.field("message", r.message);
+  w.end();
   return o;
 }
 

@@ -36,6 +36,7 @@
 #include "analyzers/lexicon_learner.h"
 #include "index/signals.h"
 #include "index/stored.h"
+#include "common/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -79,18 +80,22 @@ bool RejectSink::screen(const std::string& file, const LineReader::Line& line) {
 // Shops
 
 std::string shop_to_json(const ShopRecord& s) {
-  std::string o = "{\"shop_id\":";
-  append_json_string(o, s.shop_id);
-  o += ",\"name\":";
-  append_json_string(o, s.name);
-  char buf[256];
-  std::snprintf(buf, sizeof buf,
-                ",\"dsr\":{\"description\":%g,\"service\":%g,\"shipping\":%g,\"delivery\":%g},"
-                "\"ratings_6m\":%lld,\"violations\":%lld,\"blocked\":%s}",
-                s.dsr_description, s.dsr_service, s.dsr_shipping, s.dsr_delivery,
-                static_cast<long long>(s.ratings_6m), static_cast<long long>(s.violations),
-                s.blocked ? "true" : "false");
-  o += buf;
+  std::string o;
+  json::Writer(o)
+      .object()
+      .field("shop_id", s.shop_id)
+      .field("name", s.name)
+      .key("dsr")
+      .object()
+      .field("description", s.dsr_description)
+      .field("service", s.dsr_service)
+      .field("shipping", s.dsr_shipping)
+      .field("delivery", s.dsr_delivery)
+      .end()
+      .field("ratings_6m", s.ratings_6m)
+      .field("violations", s.violations)
+      .field("blocked", s.blocked)
+      .end();
   return o;
 }
 

@@ -1,4 +1,5 @@
 #include "index/catalog.h"
+#include "common/civil_time.h"
 
 #include <sys/stat.h>
 
@@ -128,74 +129,10 @@ bool LineReader::next(Line& out) {
 // ------------------------------------------------------------------------------------------
 // Time
 
-namespace {
-bool digits(std::string_view s, size_t pos, size_t n, int& v) {
-  if (pos + n > s.size()) return false;
-  v = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char c = s[pos + i];
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  return true;
-}
+// One parser and formatter for the project (common/civil_time.h, std::chrono civil dates).
+std::optional<int64_t> parse_iso_time(std::string_view s) { return civil::parse_iso_time(s); }
 
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {  // Howard Hinnant's algorithm
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-}  // namespace
-
-std::optional<int64_t> parse_iso_time(std::string_view s) {
-  int y, mo, d, h = 0, mi = 0, se = 0;
-  if (s.size() < 10 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-  size_t p = 10;
-  int64_t offset = 0;
-  if (p < s.size()) {
-    if (s[p] != 'T' && s[p] != ' ') return std::nullopt;
-    if (!digits(s, p + 1, 2, h) || s.size() < p + 6 || s[p + 3] != ':' || !digits(s, p + 4, 2, mi))
-      return std::nullopt;
-    p += 6;
-    if (p < s.size() && s[p] == ':') {
-      if (!digits(s, p + 1, 2, se)) return std::nullopt;
-      p += 3;
-    }
-    if (p < s.size() && s[p] == '.') {  // fractional seconds: ignored
-      ++p;
-      while (p < s.size() && s[p] >= '0' && s[p] <= '9') ++p;
-    }
-    if (p < s.size()) {
-      if (s[p] == 'Z' && p + 1 == s.size()) {
-        ++p;
-      } else if ((s[p] == '+' || s[p] == '-') && s.size() == p + 6 && s[p + 3] == ':') {
-        int oh, om;
-        if (!digits(s, p + 1, 2, oh) || !digits(s, p + 4, 2, om)) return std::nullopt;
-        offset = (oh * 3600 + om * 60) * (s[p] == '+' ? 1 : -1);
-        p = s.size();
-      } else {
-        return std::nullopt;
-      }
-    }
-    if (h > 23 || mi > 59 || se > 60) return std::nullopt;
-  }
-  return days_from_civil(y, unsigned(mo), unsigned(d)) * 86400 + h * 3600 + mi * 60 + se - offset;
-}
-
-std::string format_iso_time(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string format_iso_time(int64_t t) { return civil::format_iso_time(t); }
 
 // ------------------------------------------------------------------------------------------
 // RecordParser

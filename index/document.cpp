@@ -1,10 +1,10 @@
 #include "index/document.h"
 
 #include <cstdint>
-#include <cstdio>
 
 #include <simdjson.h>
 
+#include "common/json_writer.h"
 #include "index/layout.h"
 #include "index/signals.h"
 
@@ -155,94 +155,29 @@ bool decode_variant_pack(std::string_view data, VariantPack& out) {
   return at == data.size();
 }
 
-size_t utf8_valid_length(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  // RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF.
-  size_t n;
-  unsigned char lo = 0x80, hi = 0xBF;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    if (c == 0xE0) lo = 0xA0;
-    if (c == 0xED) hi = 0x9F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (size_t k = 2; k < n; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return n;
+namespace {
+// The stored fields, left open for record_json to add the numbers.
+void stored_fields(json::Writer& w, const SkuRecord& r) {
+  w.object()
+      .field("sku_id", r.sku_id)
+      .field("item_id", r.item_id)
+      .field("shop_id", r.shop_id)
+      .field("title", r.title)
+      .field("category", r.category)
+      .field("brand", r.brand)
+      .key("attrs")
+      .object();
+  for (const auto& [k, v] : r.attrs) w.field(k, v);
+  w.end();
 }
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      // JSON text is UTF-8: a byte that starts no valid sequence becomes U+FFFD (one per byte).
-      const size_t n = utf8_valid_length(s, i);
-      if (n == 0) {
-        out += "\xEF\xBF\xBD";
-        ++i;
-      } else {
-        out.append(s.data() + i, n);
-        i += n;
-      }
-      continue;
-    }
-    ++i;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  out += '"';
-}
+}  // namespace
 
 std::string encode_stored(const SkuRecord& r) {
   std::string out;
   out.reserve(256 + r.title.size());
-  auto field = [&](const char* name) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    out += name;
-    out += "\":";
-  };
-  out += '{';
-  field("sku_id"); append_json_string(out, r.sku_id);
-  field("item_id"); append_json_string(out, r.item_id);
-  field("shop_id"); append_json_string(out, r.shop_id);
-  field("title"); append_json_string(out, r.title);
-  field("category"); append_json_string(out, r.category);
-  field("brand"); append_json_string(out, r.brand);
-  field("attrs");
-  out += '{';
-  for (size_t i = 0; i < r.attrs.size(); ++i) {
-    if (i) out += ',';
-    append_json_string(out, r.attrs[i].first);
-    out += ':';
-    append_json_string(out, r.attrs[i].second);
-  }
-  out += '}';
-  out += '}';
+  json::Writer w(out);
+  stored_fields(w, r);
+  w.end();
   return out;
 }
 
@@ -288,20 +223,16 @@ bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& 
 }
 
 std::string record_json(const SkuRecord& r) {
-  std::string out = encode_stored(r);
-  out.pop_back();  // '}'
-  auto number = [&out](const char* name, double v) {
-    char buf[64];
-    int n = std::snprintf(buf, sizeof buf, ",\"%s\":%.17g", name, v);
-    out.append(buf, size_t(n));
-  };
-  if (r.price_known) number("price", r.price);  // no price: no key, as in the catalog line
-  number("shipping_fee", r.shipping_fee);
-  number("sales_30d", double(r.sales_30d));
-  number("reviews", double(r.reviews));
-  number("good_reviews", double(r.good_reviews));
-  number("listed_at", double(r.listed_at));
-  out += '}';
+  std::string out;
+  json::Writer w(out);
+  stored_fields(w, r);
+  if (r.price_known) w.field("price", r.price);  // no price: no key, as in the catalog line
+  w.field("shipping_fee", r.shipping_fee)
+      .field("sales_30d", r.sales_30d)
+      .field("reviews", r.reviews)
+      .field("good_reviews", r.good_reviews)
+      .field("listed_at", r.listed_at)
+      .end();
   return out;
 }
 

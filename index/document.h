@@ -96,10 +96,5 @@ bool same_record(const SkuRecord& a, const SkuRecord& b);
 // The document's tier terms (prefix::kTier, written by `longtail optimize`), in term order.
 std::vector<std::string> tier_terms(const Xapian::Document& doc);
 
-// Appends s as a JSON string literal. The output is always valid UTF-8: bytes of s that start no
-// valid UTF-8 sequence are written as U+FFFD; control characters are escaped.
-void append_json_string(std::string& out, std::string_view s);
-// The length of the valid UTF-8 sequence at s[i] (1-4), 0 if none starts there.
-size_t utf8_valid_length(std::string_view s, size_t i);
 
 }  // namespace longtail::index

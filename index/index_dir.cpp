@@ -27,78 +27,52 @@
 #include "index/layout.h"
 #include "index/stored.h"
 #include "index/updater.h"
+#include "common/json_writer.h"
 
 namespace fs = std::filesystem;
 
 namespace longtail::index {
 
 std::string Manifest::to_json() const {
-  std::string o = "{\n";
-  auto str = [&](const char* k, const std::string& v, bool comma = true) {
-    o += "  \"";
-    o += k;
-    o += "\": ";
-    append_json_string(o, v);
-    o += comma ? ",\n" : "\n";
-  };
-  auto num = [&](const char* k, uint64_t v) {
-    o += "  \"";
-    o += k;
-    o += "\": " + std::to_string(v) + ",\n";
-  };
-  str("format", format);
-  num("schema_version", uint64_t(schema_version));
-  str("analyzer", analyzer);
-  str("lexicon_checksum", lexicon_checksum);
-  num("shards", uint64_t(shards));
-  o += "  \"shard_paths\": [";
-  for (size_t i = 0; i < shard_paths.size(); ++i) {
-    if (i) o += ", ";
-    append_json_string(o, shard_paths[i]);
-  }
-  o += "],\n";
-  num("skus", skus);
-  num("items", items);
-  num("shops", shops);
-  num("rejected", rejected);
-  num("batch", batch);
-  str("updated_at", updated_at);
+  std::string o;
+  json::Writer w(o, 2);  // one member per line: people read manifests
+  write_json(w);
+  o += '\n';
+  return o;
+}
+
+void Manifest::write_json(json::Writer& w) const {
+  w.object()
+      .field("format", format)
+      .field("schema_version", schema_version)
+      .field("analyzer", analyzer)
+      .field("lexicon_checksum", lexicon_checksum)
+      .field("shards", shards)
+      .field_strings("shard_paths", shard_paths)
+      .field("skus", skus)
+      .field("items", items)
+      .field("shops", shops)
+      .field("rejected", rejected)
+      .field("batch", batch)
+      .field("updated_at", updated_at);
   if (!ordered_docs.empty()) {
-    o += "  \"ordered_docs\": [";
-    for (size_t i = 0; i < ordered_docs.size(); ++i) {
-      if (i) o += ", ";
-      o += std::to_string(ordered_docs[i]);
-    }
-    o += "],\n";
+    w.key("ordered_docs").array();
+    for (auto v : ordered_docs) w.value(v);
+    w.end();
   }
   if (!tier_shares.empty()) {
-    o += "  \"tier_shares\": [";
-    for (size_t i = 0; i < tier_shares.size(); ++i) {
-      if (i) o += ", ";
-      char buf[32];
-      std::snprintf(buf, sizeof buf, "%.17g", tier_shares[i]);
-      o += buf;
-    }
-    o += "],\n";
+    w.key("tier_shares").array();
+    for (double v : tier_shares) w.value(v);
+    w.end();
   }
-  if (serving) o += "  \"serving\": true,\n";
-  if (!index_id.empty()) str("index_id", index_id);
+  if (serving) w.field("serving", true);
+  if (!index_id.empty()) w.field("index_id", index_id);
   if (!files.empty()) {
-    o += "  \"files\": {";
-    bool first = true;
-    for (const auto& [name, f] : files) {
-      o += first ? "\n    " : ",\n    ";
-      first = false;
-      append_json_string(o, name);
-      o += ": {\"bytes\": " + std::to_string(f.bytes) + ", \"xxh3\": ";
-      append_json_string(o, f.xxh3);
-      o += "}";
-    }
-    o += "\n  },\n";
+    w.key("files").object();
+    for (const auto& [name, f] : files) w.key(name).object().field("bytes", f.bytes).field("xxh3", f.xxh3).end();
+    w.end();
   }
-  str("built_at", built_at, false);
-  o += "}\n";
-  return o;
+  w.field("built_at", built_at).end();
 }
 
 namespace {
@@ -341,6 +315,13 @@ void check_compatible(const Manifest& m, const std::string& index_dir) {
   if (m.analyzer != ours)
     throw IndexMismatchError(index_dir + ": index built with analyzer " + m.analyzer + ", this longtail uses " +
                              ours + "; rebuild the index with `longtail build`");
+  // Lexicon checksums are "xxh3:<16 hex>"; a bare digest is the hand-written hash of longtail
+  // before it (docs/index-format.md), which this one cannot verify.
+  if (!m.lexicon_checksum.starts_with(analysis::Lexicon::kChecksumPrefix))
+    throw IndexMismatchError(index_dir + ": index records its lexicon checksum as \"" + m.lexicon_checksum +
+                             "\", the digest of an older longtail (this one writes \"" +
+                             std::string(analysis::Lexicon::kChecksumPrefix) +
+                             "...\"); rebuild the index with `longtail build`");
 }
 
 namespace {

@@ -16,6 +16,8 @@
 
 #include <longtail/longtail.h>
 
+#include "common/json_writer.h"
+
 namespace longtail::index {
 
 struct Manifest {
@@ -61,7 +63,8 @@ struct Manifest {
     bool operator==(const FileSum&) const = default;
   };
   std::map<std::string, FileSum> files;
-  std::string to_json() const;
+  std::string to_json() const;              // indented, one member per line, for manifest.json
+  void write_json(json::Writer& w) const;   // the same fields, in the writer's layout (inspect --json)
 };
 
 // The size and checksum of one file (throws DataError if it cannot be read).

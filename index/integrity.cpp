@@ -28,6 +28,7 @@
 #include "index/parallel.h"
 #include "index/signals.h"
 #include "index/simhash.h"
+#include "common/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -645,50 +646,23 @@ void write_binary(const std::string& path, const std::unordered_map<uint64_t, ui
 void IntegrityModel::save(const std::string& dir) const {
   const Impl& m = *impl_;
   if (!m.finished) throw UsageError("integrity: save() before finish()");
-  std::string o = "{\"version\":1,\"items\":" + std::to_string(m.items) + ",\"thresholds\":" + m.t.to_json();
-  o += ",\"tops\":[";
-  for (size_t i = 0; i < m.tops.size(); ++i) {
-    if (i) o += ',';
-    o += "{\"name\":";
-    append_json_string(o, m.tops[i].name);
-    o += ",\"items\":" + std::to_string(m.tops[i].items) + "}";
-  }
-  o += "],\"leaves\":[";
-  for (size_t i = 0; i < m.leaves.size(); ++i) {
-    const auto& ls = m.leaves[i];
-    if (i) o += ',';
-    o += "{\"name\":";
-    append_json_string(o, ls.name);
-    o += ",\"top\":" + std::to_string(ls.top) + ",\"items\":" + std::to_string(ls.items) +
-         ",\"len_limit\":" + fmt(ls.len_limit, "%.17g") + ",\"fee_q90\":" + fmt(ls.fee_q90, "%.17g") + "}";
-  }
-  o += "],\"aliases\":[";
-  bool first = true;
-  for (const auto& [alias, a] : m.aliases) {
-    if (!first) o += ',';
-    first = false;
-    o += "[";
-    append_json_string(o, alias);
-    o += "," + std::to_string(a.group) + "," + std::to_string(a.items) + "]";
-  }
-  o += "],\"shops\":[";
-  first = true;
-  for (const auto& [h, s] : m.shops) {
-    if (!first) o += ',';
-    first = false;
-    o += "[\"" + std::to_string(h) + "\"," + std::to_string(s.violations) + "," + (s.blocked ? "1" : "0") + "," +
-         std::to_string(s.items) + "," + std::to_string(s.dup_groups) + "]";
-  }
-  o += "],\"sham\":[";
-  first = true;
-  for (const auto& [h, c] : m.sham) {
-    if (!first) o += ',';
-    first = false;
-    o += "[\"" + std::to_string(h) + "\"," + fmt(c.trust, "%.17g") + ",";
-    append_json_string(o, c.explanation);
-    o += "]";
-  }
-  o += "]}\n";
+  std::string o;
+  json::Writer w(o);
+  w.object().field("version", 1).field("items", m.items).field_raw("thresholds", m.t.to_json()).key("tops").array();
+  for (const auto& t : m.tops) w.object().field("name", t.name).field("items", t.items).end();
+  w.end().key("leaves").array();
+  for (const auto& ls : m.leaves)
+    w.object().field("name", ls.name).field("top", ls.top).field("items", ls.items).field("len_limit", ls.len_limit)
+        .field("fee_q90", ls.fee_q90).end();
+  w.end().key("aliases").array();
+  for (const auto& [alias, a] : m.aliases) w.array().value(alias).value(a.group).value(a.items).end();
+  w.end().key("shops").array();
+  for (const auto& [h, s] : m.shops)
+    w.array().value(std::to_string(h)).value(s.violations).value(s.blocked ? 1 : 0).value(s.items).value(s.dup_groups).end();
+  w.end().key("sham").array();
+  for (const auto& [h, c] : m.sham) w.array().value(std::to_string(h)).value(c.trust).value(c.explanation).end();
+  w.end().end();
+  o += '\n';
   write_file_atomic(dir + "/integrity.json", o);
   const std::string terms = dir + "/integrity-terms.bin";
   std::error_code ec;

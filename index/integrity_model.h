@@ -333,8 +333,9 @@ struct IntegrityModel::Impl {
   // kind, cluster and (same-shop groups) the duplicate_listing reason of a membership.
   void add_duplicate(IntegrityVerdict& v, const DupMembership& m) const;
 
-  // Scores and penalties are kept at the precision they are stored with (to_json, "%.6g"), so a
-  // verdict read back from a document (decode_integrity) equals the one computed: the update
+  // Scores and penalties are kept to 6 significant digits, the precision indexes written before
+  // the JSON writer (common/json_writer.h, which writes them exactly) stored them with, so a
+  // verdict read back from any document (decode_integrity) equals the one computed: the update
   // fast path reuses stored title reasons (reassess) and gets the build's slot 20 bit for bit.
   static double stored_precision(double x) { return std::strtod(fmt(x, "%.6g").c_str(), nullptr); }
 

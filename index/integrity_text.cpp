@@ -7,6 +7,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "common/utf8.h"
+
 namespace longtail::index::integrity_text {
 
 std::string fmt(double v, const char* f) {
@@ -52,11 +54,7 @@ size_t title_width(std::string_view s) {
   return other + (ascii + 1) / 2;
 }
 
-size_t utf8_chars(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
+size_t utf8_chars(std::string_view s) { return utf8::count(s); }
 
 bool is_latin(std::string_view s) {
   for (unsigned char c : s)

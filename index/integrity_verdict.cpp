@@ -15,6 +15,7 @@
 #include "index/document.h"
 #include "index/integrity_text.h"
 #include "index/layout.h"
+#include "common/json_writer.h"
 
 namespace longtail::index {
 
@@ -95,42 +96,29 @@ std::vector<std::string_view> IntegrityThresholds::keys() {
 }
 
 std::string IntegrityThresholds::to_json() const {
-  std::string o = "{";
-  for (const auto& k : kThresholdKeys) {
-    if (o.size() > 1) o += ',';
-    o += '"';
-    o += k.name;
-    o += "\":" + fmt(this->*k.member, "%.17g");
-  }
-  return o + "}";
+  std::string o;
+  json::Writer w(o);
+  w.object();
+  for (const auto& k : kThresholdKeys) w.field(k.name, this->*k.member);
+  w.end();
+  return o;
 }
 
 // ------------------------------------------------------------------------------------------
 // Verdict
 
 std::string IntegrityVerdict::to_json() const {
-  std::string o = "{\"penalty\":" + fmt(penalty, "%.6g");
-  if (sales_trust < 1) o += ",\"sales_trust\":" + fmt(sales_trust, "%.6g");
-  if (shop_penalty < 1) o += ",\"shop_penalty\":" + fmt(shop_penalty, "%.6g");
-  if (dup_kind) {
-    o += ",\"dup_cluster\":";
-    append_json_string(o, dup_cluster);
-    o += ",\"dup_kind\":\"";
-    o += dup_kind;
-    o += '"';
-  }
-  o += ",\"reasons\":[";
-  for (size_t i = 0; i < reasons.size(); ++i) {
-    if (i) o += ',';
-    o += "{\"name\":";
-    append_json_string(o, reasons[i].name);
-    o += ",\"score\":" + fmt(reasons[i].score, "%.6g");
-    o += ",\"penalty\":" + fmt(reasons[i].penalty, "%.6g");
-    o += ",\"explanation\":";
-    append_json_string(o, reasons[i].explanation);
-    o += '}';
-  }
-  return o + "]}";
+  std::string o;
+  json::Writer w(o);
+  w.object().field("penalty", penalty);
+  if (sales_trust < 1) w.field("sales_trust", sales_trust);
+  if (shop_penalty < 1) w.field("shop_penalty", shop_penalty);
+  if (dup_kind) w.field("dup_cluster", dup_cluster).field("dup_kind", std::string_view(&dup_kind, 1));
+  w.key("reasons").array();
+  for (const auto& r : reasons)
+    w.object().field("name", r.name).field("score", r.score).field("penalty", r.penalty).field("explanation", r.explanation).end();
+  w.end().end();
+  return o;
 }
 
 bool decode_integrity(std::string_view data, IntegrityVerdict& out) {

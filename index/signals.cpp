@@ -15,16 +15,11 @@
 #include "index/document.h"
 #include "index/layout.h"
 #include "index/simhash.h"
+#include "common/json_writer.h"
 
 namespace longtail::index {
 
 namespace {
-
-std::string num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
 
 // The four DSRs of a shop with ratings, or false when it has none.
 bool shop_dsr(const ShopRecord& s, std::array<double, 4>& out) {
@@ -35,12 +30,22 @@ bool shop_dsr(const ShopRecord& s, std::array<double, 4>& out) {
 }  // namespace
 
 std::string SignalParams::to_json() const {
-  return "{\"sales_quantile\":" + num(sales_quantile) + ",\"sales_category_prior\":" + num(sales_category_prior) +
-         ",\"sales_min_reference\":" + num(sales_min_reference) + ",\"wilson_z\":" + num(wilson_z) +
-         ",\"dsr_prior_ratings\":" + num(dsr_prior_ratings) + ",\"dsr_scale\":" + num(dsr_scale) +
-         ",\"dsr_category_prior\":" + num(dsr_category_prior) + ",\"violation_step\":" + num(violation_step) +
-         ",\"prior_sales\":" + num(prior_sales) + ",\"prior_rating\":" + num(prior_rating) +
-         ",\"prior_shop\":" + num(prior_shop) + "}";
+  std::string o;
+  json::Writer(o)
+      .object()
+      .field("sales_quantile", sales_quantile)
+      .field("sales_category_prior", sales_category_prior)
+      .field("sales_min_reference", sales_min_reference)
+      .field("wilson_z", wilson_z)
+      .field("dsr_prior_ratings", dsr_prior_ratings)
+      .field("dsr_scale", dsr_scale)
+      .field("dsr_category_prior", dsr_category_prior)
+      .field("violation_step", violation_step)
+      .field("prior_sales", prior_sales)
+      .field("prior_rating", prior_rating)
+      .field("prior_shop", prior_shop)
+      .end();
+  return o;
 }
 
 namespace {
@@ -315,27 +320,27 @@ void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r, std::opt
 }
 
 std::string SignalModel::to_json() const {
-  auto cat_json = [](const Category& c) {
-    std::string o = "\"skus\":" + std::to_string(c.skus) + ",\"sales_ref\":" + num(c.sales_ref) +
-                    ",\"dsr_n\":" + std::to_string(c.dsr_n) + ",\"dsr_avg\":[";
-    for (int k = 0; k < 4; ++k) o += (k ? "," : "") + num(c.dsr_avg[size_t(k)]);
-    return o + "]";
+  std::string o;
+  json::Writer w(o);
+  auto cat_json = [&w](const Category& c) {
+    w.field("skus", c.skus).field("sales_ref", c.sales_ref).field("dsr_n", c.dsr_n).key("dsr_avg").array();
+    for (double v : c.dsr_avg) w.value(v);
+    w.end();
   };
-  std::string o = "{\"version\":2,\"params\":" + params_.to_json() + ",\"global\":{" + cat_json(global_) +
-                  "},\"categories\":[";
+  w.object().field("version", 2).field_raw("params", params_.to_json()).key("global").object();
+  cat_json(global_);
+  w.end().key("categories").array();
   // Sorted by name so the file is deterministic.
   std::vector<const std::pair<const std::string, Category>*> sorted;
   for (const auto& e : categories_) sorted.push_back(&e);
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  bool first = true;
   for (const auto* e : sorted) {
-    if (!first) o += ',';
-    first = false;
-    o += "{\"name\":";
-    append_json_string(o, e->first);
-    o += "," + cat_json(e->second) + "}";
+    w.object().field("name", e->first);
+    cat_json(e->second);
+    w.end();
   }
-  o += "]}\n";
+  w.end().end();
+  o += '\n';
   return o;
 }
 

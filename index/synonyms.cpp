@@ -6,6 +6,7 @@
 
 #include <longtail/longtail.h>
 
+#include "common/utf8.h"
 #include "index/document.h"
 
 namespace longtail::index {
@@ -66,7 +67,7 @@ SynonymSet parse_synonyms(std::string_view text, const std::string& source, cons
       continue;
     }
     for (size_t i = 0; i < line.size();) {
-      const size_t n = utf8_valid_length(line, i);
+      const size_t n = utf8::sequence_length(line, i);
       if (n == 0) throw bad("not UTF-8");
       i += n;
     }

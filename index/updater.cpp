@@ -51,6 +51,7 @@
 #include "index/layout.h"
 #include "index/parallel.h"
 #include "index/signals.h"
+#include "common/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -346,9 +347,14 @@ class Session {
 
   // ---- journal ----------------------------------------------------------------------------
   void write_journal(const Batch& b) {
-    std::string text = "{\"batch\":" + std::to_string(b.id) + ",\"kind\":\"" +
-                       (b.kind == BatchKind::Skus ? "skus" : "shops") + "\",\"records\":" +
-                       std::to_string(b.lines.size()) + "}\n";
+    std::string text;
+    json::Writer(text)
+        .object()
+        .field("batch", b.id)
+        .field("kind", b.kind == BatchKind::Skus ? "skus" : "shops")
+        .field("records", b.lines.size())
+        .end();
+    text += '\n';
     size_t bytes = text.size();
     for (const auto& l : b.lines) bytes += l.size() + 1;
     text.reserve(bytes);

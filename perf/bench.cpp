@@ -12,7 +12,7 @@
 
 #include <longtail/longtail.h>
 
-#include "perf/report.h"
+#include "common/json_writer.h"
 
 namespace longtail::perf {
 
@@ -160,12 +160,19 @@ void table_row(std::string& out, const char* name, const LatencyStats& s) {
   out += buf;
 }
 
-std::string stats_json(const LatencyStats& s) {
-  return "{\"queries\":" + std::to_string(s.queries) + ",\"results\":" + std::to_string(s.results) +
-         ",\"zero_result_queries\":" + std::to_string(s.zero_result_queries) + ",\"seconds\":" + json_number(s.seconds) +
-         ",\"qps\":" + json_number(s.qps) + ",\"p50_ms\":" + json_number(s.p50_ms) + ",\"p95_ms\":" +
-         json_number(s.p95_ms) + ",\"p99_ms\":" + json_number(s.p99_ms) + ",\"mean_ms\":" + json_number(s.mean_ms) +
-         ",\"max_ms\":" + json_number(s.max_ms) + "}";
+void stats_json(json::Writer& w, const LatencyStats& s) {
+  w.object()
+      .field("queries", s.queries)
+      .field("results", s.results)
+      .field("zero_result_queries", s.zero_result_queries)
+      .field("seconds", s.seconds)
+      .field("qps", s.qps)
+      .field("p50_ms", s.p50_ms)
+      .field("p95_ms", s.p95_ms)
+      .field("p99_ms", s.p99_ms)
+      .field("mean_ms", s.mean_ms)
+      .field("max_ms", s.max_ms)
+      .end();
 }
 
 }  // namespace
@@ -183,12 +190,20 @@ std::string bench_table(const BenchReport& r) {
 }
 
 std::string bench_json(const BenchReport& r) {
-  std::string o = "{\"threads\":" + std::to_string(r.options.threads) + ",\"duration_s\":" +
-                  json_number(r.options.duration_s) + ",\"warmup_passes\":" + std::to_string(r.options.warmup_passes) +
-                  ",\"overall\":" + stats_json(r.overall);
-  for (int c = 0; c < kQueryClasses; ++c)
-    o += ",\"" + std::string(query_class_name(QueryClass(c))) + "\":" + stats_json(r.by_class[size_t(c)]);
-  return o + "}";
+  std::string o;
+  json::Writer w(o);
+  w.object()
+      .field("threads", r.options.threads)
+      .field("duration_s", r.options.duration_s)
+      .field("warmup_passes", r.options.warmup_passes)
+      .key("overall");
+  stats_json(w, r.overall);
+  for (int c = 0; c < kQueryClasses; ++c) {
+    w.key(query_class_name(QueryClass(c)));
+    stats_json(w, r.by_class[size_t(c)]);
+  }
+  w.end();
+  return o;
 }
 
 }  // namespace longtail::perf

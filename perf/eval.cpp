@@ -9,7 +9,7 @@
 
 #include <longtail/longtail.h>
 
-#include "perf/report.h"
+#include "common/json_writer.h"
 
 namespace longtail::perf {
 
@@ -140,11 +140,15 @@ void table_row(std::string& out, const char* name, const MetricSummary& m) {
   out += buf;
 }
 
-std::string summary_json(const MetricSummary& m) {
-  return "{\"queries\":" + std::to_string(m.queries) + ",\"judged\":" + std::to_string(m.judged) +
-         ",\"mrr@10\":" + json_number(m.mrr10) + ",\"ndcg@10\":" + json_number(m.ndcg10) +
-         ",\"recall@100\":" + json_number(m.recall100) + ",\"zero_result_rate\":" + json_number(m.zero_result_rate()) +
-         "}";
+void summary_json(json::Writer& w, const MetricSummary& m) {
+  w.object()
+      .field("queries", m.queries)
+      .field("judged", m.judged)
+      .field("mrr@10", m.mrr10)
+      .field("ndcg@10", m.ndcg10)
+      .field("recall@100", m.recall100)
+      .field("zero_result_rate", m.zero_result_rate())
+      .end();
 }
 
 }  // namespace
@@ -158,11 +162,16 @@ std::string eval_table(const EvalReport& r) {
 }
 
 std::string eval_json(const EvalReport& r) {
-  std::string o = "{\"queries\":" + std::to_string(r.overall.queries) + ",\"judged\":" +
-                  std::to_string(r.overall.judged) + ",\"seconds\":" + json_number(r.seconds) +
-                  ",\"overall\":" + summary_json(r.overall);
-  for (int c = 0; c < kQueryClasses; ++c) o += ",\"" + std::string(query_class_name(QueryClass(c))) + "\":" + summary_json(r.by_class[size_t(c)]);
-  return o + "}";
+  std::string o;
+  json::Writer w(o);
+  w.object().field("queries", r.overall.queries).field("judged", r.overall.judged).field("seconds", r.seconds).key("overall");
+  summary_json(w, r.overall);
+  for (int c = 0; c < kQueryClasses; ++c) {
+    w.key(query_class_name(QueryClass(c)));
+    summary_json(w, r.by_class[size_t(c)]);
+  }
+  w.end();
+  return o;
 }
 
 }  // namespace longtail::perf

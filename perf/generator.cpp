@@ -26,6 +26,8 @@
 
 #include "perf/random.h"
 #include "perf/vocabulary.h"
+#include "common/civil_time.h"
+#include "common/json_writer.h"
 
 namespace longtail::perf {
 
@@ -105,12 +107,6 @@ class Writer {
   std::string buf_;
 };
 
-void put_u64(std::string& s, uint64_t v) {
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  s.append(tmp, r.ptr);
-}
-
 // Money and scores: at most two decimals, trailing zeros dropped ("59.9", "120", "0.01").
 void put_money(std::string& s, double v) {
   char tmp[48];
@@ -121,67 +117,11 @@ void put_money(std::string& s, double v) {
   s.append(tmp, end);
 }
 
-void put_json_string(std::string& s, std::string_view v) {
-  s.push_back('"');
-  for (char c : v) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      s.push_back('\\');
-      s.push_back(c);
-    } else if (u < 0x20) {
-      static const char* hex = "0123456789abcdef";
-      s.append("\\u00");
-      s.push_back(hex[u >> 4]);
-      s.push_back(hex[u & 15]);
-    } else {
-      s.push_back(c);
-    }
-  }
-  s.push_back('"');
-}
-
-void put_date(std::string& s, int64_t days) {
-  // Days since 1970-01-01 to civil date (H. Hinnant's algorithm).
-  int64_t z = days + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  unsigned doe = static_cast<unsigned>(z - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  unsigned yy = static_cast<unsigned>(y);
-  char tmp[10] = {static_cast<char>('0' + yy / 1000 % 10), static_cast<char>('0' + yy / 100 % 10),
-                  static_cast<char>('0' + yy / 10 % 10),   static_cast<char>('0' + yy % 10),
-                  '-', static_cast<char>('0' + m / 10),    static_cast<char>('0' + m % 10),
-                  '-', static_cast<char>('0' + d / 10),    static_cast<char>('0' + d % 10)};
-  s.append(tmp, 10);
-}
-
-int64_t days_from_civil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = static_cast<unsigned>(y - era * 400);
-  unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 int64_t parse_date(const std::string& s, const char* name) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3 || m < 1 ||
-      m > 12 || d < 1 || d > 31 || y < 1970 || y > 9999)
-    throw UsageError(std::string("gen: ") + name + " must be a date YYYY-MM-DD, got '" + s + "'");
-  return days_from_civil(y, m, d);
-}
-
-size_t utf8_chars(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
+  const auto days = civil::parse_date(s);
+  if (!days || *days < 0 || s.compare("9999-12-31") > 0)
+    throw UsageError(std::string("gen: ") + name + " must be a date YYYY-MM-DD from 1970 on, got '" + s + "'");
+  return *days;
 }
 
 // Marketplace-style price rounding: 5.9, 59.9, 129, 1299.
@@ -455,7 +395,7 @@ class Generator {
         }
       }
       t.append(w);
-      chars += utf8_chars(w);
+      chars += utf8::count(w);
     };
     if (!brand_form.empty()) add(brand_form);
     for (int k = 0; k < nf; ++k) add(front[k]);
@@ -854,7 +794,7 @@ void Generator::write_item(const Item& it, uint64_t n_skus, Writer& cat, Writer&
   for (uint64_t k = 0; k < n_skus; ++k) wsum += 1.0 / static_cast<double>(k + 1);
   double months = std::min<double>(24.0, static_cast<double>(day_end_ - it.listed_day) / 30.0 + 1.0);
   std::string title_json, item_prefix;
-  put_json_string(title_json, it.title);
+  json::append_string(title_json, it.title);
   std::string item_id = "i" + std::to_string(it.index);
   std::string shop_id = "sh" + std::to_string(it.shop);
   uint64_t sales_left = it.sales;
@@ -898,13 +838,13 @@ void Generator::write_item(const Item& it, uint64_t n_skus, Writer& cat, Writer&
       reviews = static_cast<uint64_t>(std::llround(static_cast<double>(sales) * months * it.reviews_per_sale));
     uint64_t good = static_cast<uint64_t>(std::llround(static_cast<double>(reviews) * it.good_rate));
     b.append(",\"sales_30d\":");
-    put_u64(b, sales);
+    json::append_number(b, sales);
     b.append(",\"reviews\":");
-    put_u64(b, reviews);
+    json::append_number(b, reviews);
     b.append(",\"good_reviews\":");
-    put_u64(b, good);
+    json::append_number(b, good);
     b.append(",\"listed_at\":\"");
-    put_date(b, it.listed_day);
+    civil::append_date(b, it.listed_day);
     b.append("\"}\n");
     cat.maybe_flush();
 
@@ -913,7 +853,7 @@ void Generator::write_item(const Item& it, uint64_t n_skus, Writer& cat, Writer&
       l.append("{\"sku_id\":\"").append(sku_id).append("\",\"item_id\":\"").append(item_id);
       l.append("\",\"shop_id\":\"").append(shop_id).append("\",\"abuse\":\"").append(abuse_name(it.abuse));
       l.append("\",\"detail\":");
-      put_json_string(l, it.detail);
+      json::append_string(l, it.detail);
       if (it.abuse == Abuse::DuplicateListing) l.append(",\"cluster\":\"i").append(std::to_string(it.cluster)).push_back('"');
       l.append("}\n");
       lab.maybe_flush();
@@ -932,9 +872,9 @@ void Generator::judge_item(const Item& it, Writer& qrels, GeneratorSummary& sum)
     if (p_.qrels_cap && q.lines >= p_.qrels_cap) return;
     ++q.lines;
     std::string& b = qrels.buf();
-    put_u64(b, q.qid);
+    json::append_number(b, q.qid);
     b.append(" 0 i");
-    put_u64(b, it.index);
+    json::append_number(b, it.index);
     b.push_back(' ');
     b.push_back(static_cast<char>('0' + g));
     b.push_back('\n');
@@ -997,7 +937,7 @@ void Generator::write_shops(Writer& w) {
     const TopCategory& top = v_.tops[info.main_top];
     std::string& b = w.buf();
     b.append("{\"shop_id\":\"sh");
-    put_u64(b, s);
+    json::append_number(b, s);
     b.append("\",\"name\":\"");
     if (info.flagship_brand >= 0) {
       b.append(top.brands[info.flagship_brand].name).append(r.chance(0.6) ? "官方旗舰店" : "旗舰店");
@@ -1017,9 +957,9 @@ void Generator::write_shops(Writer& w) {
       put_money(b, std::round(v * 100) / 100);
     }
     b.append("},\"ratings_6m\":");
-    put_u64(b, ratings);
+    json::append_number(b, ratings);
     b.append(",\"violations\":");
-    put_u64(b, info.abusive ? 1 + r.geometric(0.15, 40) : r.geometric(0.85, 10));
+    json::append_number(b, info.abusive ? 1 + r.geometric(0.15, 40) : r.geometric(0.85, 10));
     if (info.abusive && r.chance(p_.blocked_share)) b.append(",\"blocked\":true");
     b.append("}\n");
     w.maybe_flush();
@@ -1076,7 +1016,7 @@ GeneratorSummary Generator::run(const fs::path& dir, std::FILE* progress) {
     }
     ++sum.queries[q.cls];
     std::string& b = qw.buf();
-    put_u64(b, q.qid);
+    json::append_number(b, q.qid);
     b.append("\t").append(q.text).append("\t").append(kClassNames[q.cls]).push_back('\n');
   }
   qw.close();
@@ -1108,13 +1048,6 @@ GeneratorSummary Generator::run(const fs::path& dir, std::FILE* progress) {
   return sum;
 }
 
-void put_kv(std::string& s, const char* k, double v, bool first = false) {
-  if (!first) s.push_back(',');
-  s.append("\"").append(k).append("\":");
-  char tmp[48];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  s.append(tmp, r.ptr);
-}
 
 }  // namespace
 
@@ -1143,93 +1076,65 @@ void validate(const GeneratorParams& p) {
 }
 
 std::string params_json(const GeneratorParams& p) {
-  std::string s = "{";
-  s.append("\"skus\":");
-  put_u64(s, p.skus);
-  s.append(",\"seed\":");
-  put_u64(s, p.seed);
-  s.append(",\"queries\":");
-  put_u64(s, p.queries);
-  put_kv(s, "head_share", p.head_share);
-  put_kv(s, "torso_share", p.torso_share);
-  s.append(",\"qrels_cap\":");
-  put_u64(s, p.qrels_cap);
-  put_kv(s, "skus_per_shop", p.skus_per_shop);
-  put_kv(s, "shop_zipf", p.shop_zipf);
-  put_kv(s, "abusive_shop_share", p.abusive_shop_share);
-  put_kv(s, "blocked_share", p.blocked_share);
-  put_kv(s, "single_sku_share", p.single_sku_share);
-  s.append(",\"max_variants\":");
-  put_u64(s, p.max_variants);
-  put_kv(s, "zero_sale_share", p.zero_sale_share);
-  put_kv(s, "sales_alpha", p.sales_alpha);
-  s.append(",\"sales_cap\":");
-  put_u64(s, p.sales_cap);
-  put_kv(s, "reviews_per_sale", p.reviews_per_sale);
-  s.append(",\"date_start\":\"").append(p.date_start).append("\",\"date_end\":\"").append(p.date_end).append("\"");
-  s.append(",\"abuse_rate\":{");
-  for (int k = 0; k < kAbuseKinds; ++k) put_kv(s, abuse_name(static_cast<Abuse>(k + 1)), p.abuse_rate[k], k == 0);
-  s.append("}");
+  std::string s;
+  json::Writer w(s);
+  w.object()
+      .field("skus", p.skus)
+      .field("seed", p.seed)
+      .field("queries", p.queries)
+      .field("head_share", p.head_share)
+      .field("torso_share", p.torso_share)
+      .field("qrels_cap", p.qrels_cap)
+      .field("skus_per_shop", p.skus_per_shop)
+      .field("shop_zipf", p.shop_zipf)
+      .field("abusive_shop_share", p.abusive_shop_share)
+      .field("blocked_share", p.blocked_share)
+      .field("single_sku_share", p.single_sku_share)
+      .field("max_variants", p.max_variants)
+      .field("zero_sale_share", p.zero_sale_share)
+      .field("sales_alpha", p.sales_alpha)
+      .field("sales_cap", p.sales_cap)
+      .field("reviews_per_sale", p.reviews_per_sale)
+      .field("date_start", p.date_start)
+      .field("date_end", p.date_end)
+      .key("abuse_rate")
+      .object();
+  for (int k = 0; k < kAbuseKinds; ++k) w.field(abuse_name(static_cast<Abuse>(k + 1)), p.abuse_rate[k]);
+  w.end();
   // Fitted and fixed model constants.
   const Vocabulary& v = vocabulary();
-  s.append(",\"model\":{\"title_len_quantiles\":[");
-  for (int k = 0; k < 21; ++k) {
-    if (k) s.push_back(',');
-    put_u64(s, static_cast<uint64_t>(kTitleLenQuantiles[k]));
-  }
-  s.append("]");
-  put_kv(s, "min_title_chars", kMinTitleChars);
-  put_kv(s, "space_prob", kSpaceProb);
-  put_kv(s, "code_prob_extra", kCodeProbExtra);
-  put_kv(s, "bracket_prob", kBracketProb);
-  put_kv(s, "leaf_price_sd", kLeafPriceSd);
-  put_kv(s, "dup_window", static_cast<double>(kDupWindow));
-  s.append(",\"price_lognormal\":{");
-  for (size_t k = 0; k < v.price_groups.size(); ++k) {
-    if (k) s.push_back(',');
-    s.append("\"").append(v.price_groups[k].source).append("\":{");
-    put_kv(s, "mu", v.price_groups[k].mu, true);
-    put_kv(s, "sigma", v.price_groups[k].sigma);
-    s.append("}");
-  }
-  s.append("},\"top_categories\":");
-  put_u64(s, v.tops.size());
-  s.append(",\"leaf_categories\":");
-  put_u64(s, v.leaf_count);
-  s.append("}}");
+  w.key("model").object().key("title_len_quantiles").array();
+  for (int k = 0; k < 21; ++k) w.value(static_cast<uint64_t>(kTitleLenQuantiles[k]));
+  w.end()
+      .field("min_title_chars", double(kMinTitleChars))
+      .field("space_prob", kSpaceProb)
+      .field("code_prob_extra", kCodeProbExtra)
+      .field("bracket_prob", kBracketProb)
+      .field("leaf_price_sd", kLeafPriceSd)
+      .field("dup_window", static_cast<double>(kDupWindow))
+      .key("price_lognormal")
+      .object();
+  for (const auto& g : v.price_groups) w.key(g.source).object().field("mu", g.mu).field("sigma", g.sigma).end();
+  w.end().field("top_categories", v.tops.size()).field("leaf_categories", v.leaf_count).end().end();
   return s;
 }
 
 std::string summary_json(const GeneratorSummary& r, bool with_time) {
-  std::string s = "{\"skus\":";
-  put_u64(s, r.skus);
-  s.append(",\"items\":");
-  put_u64(s, r.items);
-  s.append(",\"shops\":");
-  put_u64(s, r.shops);
-  auto by_kind = [&s](const char* name, const std::array<uint64_t, kAbuseKinds>& counts) {
-    s.append(",\"").append(name).append("\":{");
-    for (int k = 0; k < kAbuseKinds; ++k) {
-      if (k) s.push_back(',');
-      s.append("\"").append(abuse_name(static_cast<Abuse>(k + 1))).append("\":");
-      put_u64(s, counts[k]);
-    }
-    s.push_back('}');
+  std::string s;
+  json::Writer w(s);
+  w.object().field("skus", r.skus).field("items", r.items).field("shops", r.shops);
+  auto by_kind = [&w](const char* name, const std::array<uint64_t, kAbuseKinds>& counts) {
+    w.key(name).object();
+    for (int k = 0; k < kAbuseKinds; ++k) w.field(abuse_name(static_cast<Abuse>(k + 1)), counts[k]);
+    w.end();
   };
   by_kind("abusive_items", r.abusive_items);
   by_kind("abusive_skus", r.abusive_skus);
-  s.append(",\"queries\":{");
-  for (int k = 0; k < 3; ++k) {
-    if (k) s.push_back(',');
-    s.append("\"").append(kClassNames[k]).append("\":");
-    put_u64(s, r.queries[k]);
-  }
-  s.append("},\"queries_dropped\":");
-  put_u64(s, r.queries_dropped);
-  s.append(",\"qrels\":");
-  put_u64(s, r.qrels);
-  if (with_time) put_kv(s, "seconds", std::round(r.seconds * 1000) / 1000);
-  s.append("}");
+  w.key("queries").object();
+  for (int k = 0; k < 3; ++k) w.field(kClassNames[k], r.queries[k]);
+  w.end().field("queries_dropped", r.queries_dropped).field("qrels", r.qrels);
+  if (with_time) w.field("seconds", std::round(r.seconds * 1000) / 1000);
+  w.end();
   return s;
 }
 

@@ -42,6 +42,7 @@
 #include "index/layout.h"
 #include "perf/generator.h"
 #include "perf/qrels.h"
+#include "common/json_writer.h"
 
 namespace fs = std::filesystem;
 using namespace longtail;
@@ -102,9 +103,9 @@ void write_delta(const std::string& path, const std::vector<std::string>& lines)
 }
 
 std::string deletion(const std::string& sku) {
-  std::string o = "{\"sku_id\":";
-  index::append_json_string(o, sku);
-  return o + ",\"deleted\":true}";
+  std::string o;
+  json::Writer(o).object().field("sku_id", sku).field("deleted", true).end();
+  return o;
 }
 
 UpdateSummary apply_delta(const std::string& index_dir, const std::string& delta, const std::string& shops = "") {

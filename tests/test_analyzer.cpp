@@ -380,7 +380,7 @@ TEST_CASE("lexicon: damaged or missing files raise AnalysisError", "[analyzer][l
   CHECK_THROWS_AS(Lexicon::load(path), AnalysisError);
   {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
-    f << "LTLEX003";
+    f << "LTLEX004";
   }
   CHECK_THROWS_AS(Lexicon::load(path), AnalysisError);
   std::remove(path.c_str());

@@ -19,6 +19,7 @@
 #include "index/catalog.h"
 #include "index/document.h"
 #include "tests/test_util.h"
+#include "common/json_writer.h"
 
 using namespace longtail;
 namespace fs = std::filesystem;
@@ -228,7 +229,7 @@ TEST_CASE("JSON output is valid UTF-8 whatever the query bytes, and tables escap
   // The escaping itself: invalid sequences (a stray byte, an overlong form, a surrogate, a cut
   // sequence) become U+FFFD per byte; valid 1- to 4-byte sequences pass; controls are escaped.
   std::string out;
-  index::append_json_string(out, "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe8\xa3" "e\xf0\x9f\x98\x80" "f\x1b\x7f");
+  json::append_string(out, "a\xff" "b\xc0\xaf" "c\xed\xa0\x80" "d\xe8\xa3" "e\xf0\x9f\x98\x80" "f\x1b\x7f");
   CHECK(out == "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"
                "d\xEF\xBF\xBD\xEF\xBF\xBD" "e\xf0\x9f\x98\x80" "f\\u001b\\u007f\"");
 

@@ -28,6 +28,7 @@
 #include "tests/generated.h"
 #include "tests/shared_data.h"
 #include "tests/test_util.h"
+#include "common/json_writer.h"
 
 using namespace longtail;
 using namespace longtail::index;
@@ -829,18 +830,18 @@ namespace {
 
 std::string json_line(const SkuRecord& r) {
   std::string o = "{\"sku_id\":";
-  append_json_string(o, r.sku_id);
+  json::append_string(o, r.sku_id);
   o += ",\"item_id\":";
-  append_json_string(o, r.item_id);
+  json::append_string(o, r.item_id);
   o += ",\"shop_id\":";
-  append_json_string(o, r.shop_id);
+  json::append_string(o, r.shop_id);
   o += ",\"title\":";
-  append_json_string(o, r.title);
+  json::append_string(o, r.title);
   o += ",\"category\":";
-  append_json_string(o, r.category);
+  json::append_string(o, r.category);
   if (!r.brand.empty()) {
     o += ",\"brand\":";
-    append_json_string(o, r.brand);
+    json::append_string(o, r.brand);
   }
   o += ",\"price\":" + std::to_string(r.price) + ",\"shipping_fee\":" + std::to_string(r.shipping_fee) +
        ",\"sales_30d\":" + std::to_string(r.sales_30d) + ",\"reviews\":" + std::to_string(r.reviews) +

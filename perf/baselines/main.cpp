@@ -15,7 +15,7 @@
 #include <longtail/longtail.h>
 
 #include "perf/baselines/baselines.h"
-#include "perf/report.h"
+#include "common/json_writer.h"
 
 using namespace longtail;
 using namespace longtail::perf;
@@ -41,12 +41,17 @@ struct EngineArgs {
 
 void print_build(const char* engine, const baselines::BuildStats& s) {
   double secs = s.seconds + s.optimize_seconds;
-  std::printf(
-      "{\"engine\":\"%s\",\"docs\":%llu,\"seconds\":%s,\"optimize_seconds\":%s,\"docs_per_s\":%s,"
-      "\"docs_per_s_with_optimize\":%s}\n",
-      engine, static_cast<unsigned long long>(s.docs), json_number(s.seconds).c_str(),
-      json_number(s.optimize_seconds).c_str(), json_number(s.seconds > 0 ? double(s.docs) / s.seconds : 0).c_str(),
-      json_number(secs > 0 ? double(s.docs) / secs : 0).c_str());
+  std::string o;
+  json::Writer(o)
+      .object()
+      .field("engine", engine)
+      .field("docs", s.docs)
+      .field("seconds", s.seconds)
+      .field("optimize_seconds", s.optimize_seconds)
+      .field("docs_per_s", s.seconds > 0 ? double(s.docs) / s.seconds : 0)
+      .field("docs_per_s_with_optimize", secs > 0 ? double(s.docs) / secs : 0)
+      .end();
+  std::printf("%s\n", o.c_str());
 }
 
 }  // namespace
@@ -71,13 +76,13 @@ int main(int argc, char** argv) {
 
   EngineArgs ea, ba;
   std::string queries, qrels, run;
-  bool json = false;
+  bool as_json = false;
   auto* ev = app.add_subcommand("eval", "MRR@10, NDCG@10, recall@100, zero-result rate of a peer engine");
   ea.add(*ev);
   ev->add_option("--queries", queries, "queries.tsv")->required();
   ev->add_option("--qrels", qrels, "qrels.tsv")->required();
   ev->add_option("--run", run, "Write a TREC run file");
-  ev->add_flag("--json", json, "Print JSON");
+  ev->add_flag("--json", as_json, "Print JSON");
   ev->callback([&] {
     auto qs = read_queries(queries);
     auto rels = read_qrels(qrels);
@@ -85,7 +90,7 @@ int main(int argc, char** argv) {
     EvalReport r = evaluate(
         qs, rels, [&](const EvalQuery& q, uint32_t depth) { return engine->search_items(q.text, depth, 0); }, run,
         ea.engine);
-    std::string o = json ? eval_json(r) + "\n" : eval_table(r);
+    std::string o = as_json ? eval_json(r) + "\n" : eval_table(r);
     std::fwrite(o.data(), 1, o.size(), stdout);
   });
 
@@ -99,16 +104,20 @@ int main(int argc, char** argv) {
   be->add_option("--warmup", bo.warmup_passes, "Untimed passes first")->capture_default_str();
   be->add_option("--seed", bo.seed, "Query order seed")->capture_default_str();
   be->add_option("-n,--limit", limit, "Hits per query")->capture_default_str()->check(CLI::Range(1, 1000));
-  be->add_flag("--json", json, "Print JSON");
+  be->add_flag("--json", as_json, "Print JSON");
   be->callback([&] {
     auto qs = read_queries(queries);
     auto engine = ba.open(bo.threads);
     BenchReport r = run_bench(qs, bo, [&](const EvalQuery& q, int t) -> uint64_t {
       return engine->search_items(q.text, limit, t).size();
     });
-    std::string o = json ? "{\"engine\":\"" + ba.engine + "\",\"limit\":" + std::to_string(limit) +
-                               ",\"bench\":" + bench_json(r) + "}\n"
-                         : "engine " + ba.engine + ", limit " + std::to_string(limit) + "\n" + bench_table(r);
+    std::string o;
+    if (as_json) {
+      json::Writer(o).object().field("engine", ba.engine).field("limit", limit).field_raw("bench", bench_json(r)).end();
+      o += '\n';
+    } else {
+      o = "engine " + ba.engine + ", limit " + std::to_string(limit) + "\n" + bench_table(r);
+    }
     std::fwrite(o.data(), 1, o.size(), stdout);
   });
 

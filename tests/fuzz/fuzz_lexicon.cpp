@@ -14,7 +14,7 @@
 using namespace longtail::analysis;
 
 namespace {
-constexpr std::string_view kMagic = "LTLEX";  // lexicon.cpp: "LTLEX003", then the u64 checksum
+constexpr std::string_view kMagic = "LTLEX";  // lexicon.cpp: "LTLEX004", then the u64 checksum (XXH3-64)
 constexpr size_t kHeader = 16;
 constexpr std::string_view kSample = "优衣库夏季新款碎花连衣裙女 iPhone15 Pro手机壳 500ml保温杯 304不锈钢 耐克跑步鞋";
 }  // namespace
