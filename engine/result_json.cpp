@@ -87,7 +87,7 @@ std::string result_json(const SearchResult& r, bool explain) {
          ",\"effective_price\":" + (h.price_known ? money(h.price + h.shipping_fee) : "null") + ",\"score\":" + num(h.score) +
          ",\"coverage\":" + num(h.coverage) + ",\"variants\":" + std::to_string(h.variants) +
          ",\"category\":" + str(h.category) + ",\"brand\":" + str(h.brand) +
-         ",\"variant_list\":" + variants_json(h.variant_list);
+         ",\"variant_list\":" + variants_json(h.variant_list) + ",\"fields\":" + (h.fields.empty() ? std::string("{}") : h.fields);
     if (h.explanation) o += ",\"explain\":" + explain_json(*h.explanation);
     o += "}";
   }

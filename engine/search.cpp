@@ -633,6 +633,7 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
     h.title = std::move(r.title);
     h.category = std::move(r.category);
     h.brand = std::move(r.brand);
+    h.fields = r.fields.empty() ? std::string("{}") : std::move(r.fields);
     h.price = c.price;
     h.price_known = c.price_known;
     h.shipping_fee = c.shipping_fee;

@@ -217,7 +217,9 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-std::string encode_stored(const SkuRecord& r) {
+namespace {
+// encode_stored() without its closing brace; display fields as a string member when asked.
+std::string encode_stored_open(const SkuRecord& r, bool with_fields) {
   std::string out;
   out.reserve(256 + r.title.size());
   auto field = [&](const char* name) {
@@ -242,9 +244,18 @@ std::string encode_stored(const SkuRecord& r) {
     append_json_string(out, r.attrs[i].second);
   }
   out += '}';
-  out += '}';
+  // Display fields as a JSON string holding their object text: stored as given, and no key in
+  // them can be mistaken for one of the data's own ("integrity", IntegrityModel::write_values).
+  // Absent when there are none, so the data of such a record is as before display fields.
+  if (with_fields && !r.fields.empty()) {
+    field("fields");
+    append_json_string(out, r.fields);
+  }
   return out;
 }
+}  // namespace
+
+std::string encode_stored(const SkuRecord& r) { return encode_stored_open(r, true) + '}'; }
 
 bool decode_stored(std::string_view data, SkuRecord& out) {
   thread_local simdjson::dom::parser parser;
@@ -265,6 +276,8 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
       simdjson::dom::object attrs = v.get_object().value_unsafe();
       for (auto [ak, av] : attrs)
         out.attrs.emplace_back(std::string(ak), std::string(av.get_string().value_unsafe()));
+    } else if (k == "fields") {
+      out.fields = std::string(v.get_string().value_unsafe());
     }  // "integrity" (a flagged listing's verdict) is decode_integrity()'s
   }
   return true;
@@ -288,8 +301,11 @@ bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& 
 }
 
 std::string record_json(const SkuRecord& r) {
-  std::string out = encode_stored(r);
-  out.pop_back();  // '}'
+  std::string out = encode_stored_open(r, false);
+  if (r.fields.size() > 2) {  // the display fields' members, as the catalog line had them
+    out += ',';
+    out.append(r.fields, 1, r.fields.size() - 2);
+  }
   auto number = [&out](const char* name, double v) {
     char buf[64];
     int n = std::snprintf(buf, sizeof buf, ",\"%s\":%.17g", name, v);
