@@ -481,6 +481,7 @@ struct LONGTAIL_API IndexInfo {
   std::string built_at;        // ISO 8601 UTC
   uint64_t batch = 0;          // last update batch the Searcher sees (0 = as built)
   std::string updated_at;      // when the last update was applied (ISO 8601 UTC; empty = never)
+  std::string generation;      // the generation directory's name the Searcher reads ("gen-…")
 };
 
 struct LONGTAIL_API SearcherOptions {
@@ -505,6 +506,11 @@ class LONGTAIL_API Searcher {
   Searcher& operator=(Searcher&&) noexcept;
 
   SearchResult search(const SearchRequest& request) const;
+  // The SKU with this sku_id, as a hit of a search for it alone, or nullopt when the index does not
+  // have it: its stored fields, price and fee, item and, in variant_list, every SKU of its item by
+  // sku_id (this one matched; Hit::variants 1). rank 1; score, coverage 0; no explanation. Reads
+  // the state a search would. Thread-safe. Throws DataError (damaged stored fields, I/O).
+  std::optional<Hit> get(const std::string& sku_id) const;
   // Picks up the latest committed state of the index: a new generation from a build, or the
   // latest complete update batch. Cheap when nothing changed (it re-reads CURRENT and each
   // shard's revision: well under a millisecond for a local index). Thread-safe; searches running
