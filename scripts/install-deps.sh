@@ -22,6 +22,8 @@ PKGS=(
   curl                                # the demo's request to the HTTP service (scripts/demo.sh)
   sqlite3 libsqlite3-dev              # FTS5 comparison in perf/
   clang libclang-rt-14-dev            # libFuzzer targets
+  chromium                            # the search page's test: headless Chromium loads / (tests/page_chromium.sh)
+  fonts-wqy-microhei                  # a CJK font, so the page's screenshots show the Chinese titles
 )
 missing=()
 for p in "${PKGS[@]}"; do

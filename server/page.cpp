@@ -1,26 +1,13 @@
-// A placeholder page for GET /: a search box that shows the JSON of GET /search.
+// The search page at GET /: server/page.html, embedded at build time (server/embed_page.cmake
+// writes it as a raw string literal into page_html.inc in the build directory).
 #include "server/page.h"
 
 namespace longtail::server {
 
 const std::string& page_html() {
-  static const std::string html = R"HTML(<!doctype html>
-<html lang="zh">
-<head><meta charset="utf-8"><title>longtail</title></head>
-<body>
-<h1>longtail</h1>
-<form id="f"><input id="q" name="q" autofocus> <button>search</button></form>
-<pre id="out"></pre>
-<script>
-document.getElementById('f').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const r = await fetch('/search?q=' + encodeURIComponent(document.getElementById('q').value));
-  document.getElementById('out').textContent = JSON.stringify(await r.json(), null, 2);
-});
-</script>
-</body>
-</html>
-)HTML";
+  static const std::string html =
+#include "page_html.inc"
+      ;
   return html;
 }
 
