@@ -1,5 +1,7 @@
-// `longtail bench`: query latency percentiles and QPS per query class (perf/bench.h).
+// `longtail bench`: query latency percentiles and QPS per query class (perf/bench.h), in process
+// or, with --url, over the HTTP service (`longtail serve --http`, docs/http.md).
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,21 +11,74 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "perf/bench.h"
+#include "server/client.h"
 
 namespace longtail::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::string index, queries, profile, now, url, api_key;
+  perf::BenchOptions o;
+  uint32_t limit = 10;
+  bool json = false;
+  bool no_columns = false;
+};
+
+// The service's SKU and shard counts (GET /health), for the report's head line.
+std::pair<uint64_t, int> health_counts(server::HttpClient& c) {
+  auto h = c.get("/health");
+  if (h.status != 200) throw DataError("GET /health: " + (h.status ? std::to_string(h.status) + " " + h.body : h.error));
+  auto field = [&](const std::string& key) -> uint64_t {
+    const size_t p = h.body.find("\"" + key + "\":");
+    return p == std::string::npos ? 0 : std::strtoull(h.body.c_str() + p + key.size() + 3, nullptr, 10);
+  };
+  return {field("skus"), int(field("shards"))};
+}
+
+// `bench --url`: the same loop over GET /search, one keep-alive connection per thread. Each
+// answer must be 200; its hits are counted in the JSON (`"rank":` opens each hit).
+void bench_http(const BenchArgs& a, const std::vector<perf::EvalQuery>& queries) {
+  if (!a.profile.empty()) throw UsageError("bench: --profile is the server's with --url (serve --http --profiles-dir)");
+  std::vector<std::unique_ptr<server::HttpClient>> clients;
+  for (int t = 0; t < a.o.threads; ++t) clients.push_back(std::make_unique<server::HttpClient>(a.url, a.api_key));
+  std::string params = "&limit=" + std::to_string(a.limit);
+  if (!a.now.empty()) params += "&now=" + std::to_string(parse_time_option(a.now, "--now"));
+  auto timed = [&](const perf::EvalQuery& q, int t) -> uint64_t {
+    auto r = clients[size_t(t)]->get("/search?q=" + server::url_encode(q.text) + params);
+    if (r.status != 200)
+      throw DataError("GET /search \"" + q.text + "\": " + (r.status ? std::to_string(r.status) + " " + r.body : r.error));
+    uint64_t n = 0;
+    for (size_t p = r.body.find("{\"rank\":"); p != std::string::npos; p = r.body.find("{\"rank\":", p + 1)) ++n;
+    return n;
+  };
+  perf::BenchReport r = perf::run_bench(queries, a.o, timed);
+  auto [skus, shards] = health_counts(*clients[0]);
+  std::string out;
+  if (a.json) {
+    out = "{\"url\":" + json_str(a.url) + ",\"skus\":" + std::to_string(skus) + ",\"shards\":" + std::to_string(shards) +
+          ",\"limit\":" + std::to_string(a.limit) + ",\"bench\":" + perf::bench_json(r) + "}\n";
+  } else {
+    char head[512];
+    std::snprintf(head, sizeof head, "%s: %llu SKUs, %d shard(s); %zu queries, limit %u, over HTTP\n", a.url.c_str(),
+                  static_cast<unsigned long long>(skus), shards, queries.size(), a.limit);
+    out = head + perf::bench_table(r);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+}  // namespace
 
 void register_bench(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
       "bench", "Measure query latency (p50/p95/p99) and QPS per query class, with result counts checked");
-  struct Args {
-    std::string index, queries, profile, now;
-    perf::BenchOptions o;
-    uint32_t limit = 10;
-    bool json = false;
-    bool no_columns = false;
-  };
-  auto a = std::make_shared<Args>();
-  add_index_option(*cmd, a->index);
+  auto a = std::make_shared<BenchArgs>();
+  auto* index = add_index_option(*cmd, a->index, false);
+  auto* url = cmd->add_option("--url", a->url,
+                              "Search over HTTP: http://HOST:PORT of `longtail serve --http` (GET /search, one keep-alive "
+                              "connection per thread) instead of opening --index")
+                  ->excludes(index);
+  cmd->add_option("--api-key", a->api_key, "With --url: the server's key (X-API-Key)")->needs(url);
   cmd->add_option("--queries", a->queries, "queries.tsv: qid<TAB>query<TAB>head|torso|tail")->required();
   cmd->add_option("--threads", a->o.threads, "Concurrent searching threads")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--duration", a->o.duration_s, "Seconds of timed searching per query class")
@@ -37,7 +92,13 @@ void register_bench(CLI::App& app, int& rc) {
   add_json_flag(*cmd, a->json);
   add_no_columns_flag(*cmd, a->no_columns);
   cmd->callback([a, &rc] {
+    if (a->index.empty() && a->url.empty()) throw UsageError("bench: give --index (in process) or --url (over HTTP)");
     auto queries = perf::read_queries(a->queries);
+    if (!a->url.empty()) {
+      bench_http(*a, queries);
+      rc = 0;
+      return;
+    }
     SearcherOptions so;
     so.stage1_columns = !a->no_columns;
     Searcher searcher(a->index, so);

@@ -1,5 +1,6 @@
 // longtail serve: serves one shard of an index over Xapian's remote protocol with an acceptor of
-// its own that hands each connection to a xapian-progsrv on the live generation's shard, and
+// its own that hands each connection to a xapian-progsrv on the live generation's shard, or with
+// --http the HTTP/JSON search service over the whole index (server/, docs/http.md); and
 // longtail attach: makes a client index whose manifest names remote shards.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "index/remote.h"
+#include "server/server.h"
 
 namespace longtail::cli {
 
@@ -195,13 +197,70 @@ void run_acceptor(const ServeArgs& a, const addrinfo* addrs, const std::string& 
 
 }  // namespace
 
+// "ADDR:PORT", "[IPv6]:PORT", ":PORT" or "PORT" (address 127.0.0.1); port 0: any free port.
+void parse_http_address(const std::string& spec, server::ServerOptions& o) {
+  const size_t colon = spec.rfind(':');
+  std::string host = colon == std::string::npos ? "" : spec.substr(0, colon);
+  const std::string port = colon == std::string::npos ? spec : spec.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  char* end = nullptr;
+  const long p = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || p < 0 || p > 65535)
+    throw UsageError("--http: expected ADDR:PORT (e.g. 127.0.0.1:7700), got \"" + spec + "\"");
+  o.host = host.empty() ? "127.0.0.1" : host;
+  o.port = int(p);
+}
+
 void register_serve(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand(
-      "serve", "Serve one shard over TCP: one xapian-progsrv per connection on the live generation (runs in its own session)");
+      "serve",
+      "Serve one shard over TCP: one xapian-progsrv per connection on the live generation (runs in its own session); "
+      "with --http, the HTTP/JSON search service over the whole index (docs/http.md)");
   auto a = std::make_shared<ServeArgs>();
+  struct HttpArgs {
+    std::string address;
+    server::ServerOptions o;
+    std::vector<std::string> api_keys;
+    size_t max_body_mb = 64;
+    int lock_wait_s = 10;
+  };
+  auto h = std::make_shared<HttpArgs>();
   add_index_option(*cmd, a->index);
-  cmd->add_option("--shard", a->shard, "Shard number")->required()->check(CLI::Range(0, 255));
-  cmd->add_option("--port", a->port, "TCP port")->required()->check(CLI::Range(1, 65535));
+  auto* shard = cmd->add_option("--shard", a->shard, "Shard number (required without --http)")->check(CLI::Range(0, 255));
+  auto* port = cmd->add_option("--port", a->port, "TCP port (required without --http)")->check(CLI::Range(1, 65535));
+  auto* http = cmd->add_option("--http", h->address,
+                               "Serve the HTTP/JSON API on ADDR:PORT (e.g. 127.0.0.1:7700; port 0: any free one) "
+                               "instead of a shard");
+  cmd->add_option("--threads", h->o.threads, "--http: request threads")->needs(http)->check(CLI::Range(1, 1024));
+  cmd->add_option("--api-key", h->api_keys,
+                  "--http: key required for writes (POST /documents), in header X-API-Key or Authorization: Bearer; "
+                  "give it twice (the same key) to require it for reads too")
+      ->needs(http);
+  cmd->add_option("--max-body-mb", h->max_body_mb, "--http: largest request body, MiB (413 beyond)")
+      ->needs(http)
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--max-target", h->o.max_target_bytes, "--http: longest path + query string, bytes (414 beyond)")
+      ->needs(http)
+      ->check(CLI::Range(64, 8192));
+  cmd->add_option("--timeout", h->o.read_timeout_s, "--http: read and write timeout of a connection, seconds")
+      ->needs(http)
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--reopen-ms", h->o.reopen_interval_ms,
+                  "--http: how often the live generation and update batch are checked (ms)")
+      ->needs(http)
+      ->check(CLI::Range(1, 60000));
+  cmd->add_option("--lock-wait", h->lock_wait_s,
+                  "--http: seconds POST /documents waits for another writer's index lock before answering 503")
+      ->needs(http)
+      ->check(CLI::Range(0, 86400));
+  cmd->add_option("--tmp-dir", h->o.tmp_dir, "--http: directory for POST /documents bodies (default: the system's)")
+      ->needs(http)
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--profiles-dir", h->o.profiles_dir,
+                  "--http: ranking profiles a request may name (\"profile\":\"NAME\" is DIR/NAME.toml); default none")
+      ->needs(http)
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--access-log", h->o.access_log, "--http: one line per request on stderr")->needs(http);
   cmd->add_option("--interface", a->interface, "Address to listen on: IPv4, IPv6 or a name (default 127.0.0.1)");
   cmd->add_option("--max-connections", a->max_connections,
                   "Connections served at once, one process each; more are closed at once (default 64)")
@@ -212,7 +271,28 @@ void register_serve(CLI::App& app, int& rc) {
   cmd->add_flag("--allow-remote", a->allow_remote,
                 "Allow an --interface beyond loopback (the protocol has no authentication and no encryption)");
   cmd->add_flag("--print", a->print, "Print the listening address and the per-connection command instead of serving");
-  cmd->callback([a, &rc] {
+  shard->excludes(http);
+  port->excludes(http);
+  cmd->callback([a, h, shard, port, &rc] {
+    if (!h->address.empty()) {
+      if (!h->api_keys.empty()) {
+        for (const auto& k : h->api_keys)
+          if (k != h->api_keys.front() || k.empty()) throw UsageError("--api-key: give one non-empty key (twice: for reads too)");
+        if (h->api_keys.size() > 2) throw UsageError("--api-key: give it once (writes) or twice (reads too)");
+        h->o.api_key = h->api_keys.front();
+        h->o.api_key_reads = h->api_keys.size() == 2;
+      }
+      parse_http_address(h->address, h->o);
+      h->o.index_dir = a->index;
+      h->o.max_body_bytes = h->max_body_mb << 20;
+      h->o.write_timeout_s = h->o.read_timeout_s;
+      h->o.writer_lock_wait_ms = h->lock_wait_s * 1000;
+      server::serve_until_signal(h->o);
+      rc = 0;
+      return;
+    }
+    if (shard->count() == 0 || port->count() == 0)
+      throw UsageError("serve: give --shard and --port (a shard over Xapian's remote protocol) or --http ADDR:PORT");
     std::string path = index::local_shard_path(a->index, a->shard);  // a usage error now, not per connection
     auto addrs = resolve_interface(a->interface, a->port);
     bool loopback = true;

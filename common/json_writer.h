@@ -173,6 +173,12 @@ class Writer {
     out_ += json;
     return *this;
   }
+  // Members already written as JSON text (an object's text without its braces: "a":1,"b":[2]),
+  // spliced into the open object: a record's display fields as the catalog line had them.
+  Writer& members_raw(std::string_view members) {
+    assert(depth_ > 0 && closers_[depth_ - 1] == '}' && !after_key_);
+    return members.empty() ? *this : raw(members);
+  }
   // Money, to the cent.
   Writer& money(double v) { return value(cents(v)); }
   template <class Range>

@@ -72,6 +72,7 @@ std::string result_json(const SearchResult& r, bool explain) {
     w.field("score", h.score).field("coverage", h.coverage).field("variants", h.variants)
         .field("category", h.category).field("brand", h.brand).key("variant_list");
     variants_json(w, h.variant_list);
+    w.field_raw("fields", h.fields.empty() ? std::string_view("{}") : std::string_view(h.fields));
     if (h.explanation) {
       w.key("explain");
       explain_json(w, *h.explanation);

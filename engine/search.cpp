@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "engine/correct.h"
+#include "engine/hit.h"
 
 #include "engine/query_plan.h"
 #include "engine/ranking.h"
@@ -625,14 +626,7 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
     index::SkuRecord r;
     if (!index::decode_stored(data, r))
       throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
-    Hit h;
-    h.rank = uint32_t(i + 1);
-    h.sku_id = std::move(r.sku_id);
-    h.item_id = std::move(r.item_id);
-    h.shop_id = std::move(r.shop_id);
-    h.title = std::move(r.title);
-    h.category = std::move(r.category);
-    h.brand = std::move(r.brand);
+    Hit h = hit_from_record(std::move(r), uint32_t(i + 1));
     h.price = c.price;
     h.price_known = c.price_known;
     h.shipping_fee = c.shipping_fee;

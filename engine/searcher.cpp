@@ -7,11 +7,13 @@
 #include <map>
 #include <mutex>
 #include <vector>
+#include <utility>
 
 #include <longtail/longtail.h>
 
 #include "engine/columns.h"
 #include "engine/index_state.h"
+#include "engine/hit.h"
 #include "engine/profile.h"
 #include "engine/search.h"
 #include "engine/snapshot.h"
@@ -93,6 +95,47 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
     saw(snap->batch);
     auto cols = columns_for(st, *snap);
     return Lease{this, st, std::move(snap), std::move(cols), pooled};
+  }
+
+  // Runs f(lease) on a leased snapshot. A pooled snapshot's remote shards may have been closed by
+  // their servers since its last query (`longtail serve --idle-timeout`, a restart): then f runs
+  // once more on shards opened afresh, which also reach the generation a server serves now. A
+  // fresh snapshot's failure is the answer. (A broken connection while leasing is taken for a
+  // pooled snapshot's: at worst a fresh one is tried twice.)
+  template <class F>
+  auto leased(F&& f) const -> decltype(f(std::declval<Lease&>())) {
+    for (bool fresh = false;; fresh = true) {
+      bool pooled = !fresh;
+      try {
+        auto l = lease(fresh);
+        pooled = l.pooled;
+        try {
+          try {
+            return f(l);
+          } catch (const Xapian::DatabaseModifiedError&) {
+            // An updater committed twice since this snapshot's revisions: move to the latest
+            // complete batch and retry once.
+            engine::sync_snapshot(*l.state, *l.snap);
+            saw(l.snap->batch);
+            l.columns = columns_for(l.state, *l.snap);
+            return f(l);
+          }
+        } catch (const Xapian::NetworkError& e) {
+          l.snap.reset();  // do not return a possibly broken handle to the pool
+          if (engine::connection_lost(e)) throw engine::ShardConnectionError(dir + ": " + e.get_description());
+          throw DataError(dir + ": " + e.get_description());
+        } catch (const Xapian::Error& e) {
+          l.snap.reset();
+          throw DataError(dir + ": " + e.get_description());
+        } catch (const DataError&) {
+          l.snap.reset();
+          throw;
+        }
+      } catch (const engine::ShardConnectionError&) {
+        if (!pooled) throw;
+        drop_pool();
+      }
+    }
   }
 
   // A remote shard's server closed a pooled snapshot's connection (its idle timeout; a restart):
@@ -179,43 +222,13 @@ Searcher& Searcher::operator=(Searcher&&) noexcept = default;
 
 SearchResult Searcher::search(const SearchRequest& request) const {
   auto profile = impl_->profile(request.profile);  // before the lease: a bad profile is a UsageError
-  // A pooled snapshot's remote shards may have been closed by their servers since its last query
-  // (`longtail serve --idle-timeout`, a restart): then the query runs once more on shards opened
-  // afresh, which also reach the generation a server serves now. A fresh snapshot's failure is
-  // the answer. (A broken connection while leasing is taken for a pooled snapshot's: at worst a
-  // fresh one is tried twice.)
-  for (bool fresh = false;; fresh = true) {
-    bool pooled = !fresh;
-    try {
-      auto lease = impl_->lease(fresh);
-      pooled = lease.pooled;
-      try {
-        try {
-          return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
-        } catch (const Xapian::DatabaseModifiedError&) {
-          // An updater committed twice since this snapshot's revisions: move to the latest complete
-          // batch and retry once.
-          engine::sync_snapshot(*lease.state, *lease.snap);
-          impl_->saw(lease.snap->batch);
-          lease.columns = impl_->columns_for(lease.state, *lease.snap);
-          return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
-        }
-      } catch (const Xapian::NetworkError& e) {
-        lease.snap.reset();  // do not return a possibly broken handle to the pool
-        if (engine::connection_lost(e)) throw engine::ShardConnectionError(impl_->dir + ": " + e.get_description());
-        throw DataError(impl_->dir + ": " + e.get_description());
-      } catch (const Xapian::Error& e) {
-        lease.snap.reset();
-        throw DataError(impl_->dir + ": " + e.get_description());
-      } catch (const DataError&) {
-        lease.snap.reset();
-        throw;
-      }
-    } catch (const engine::ShardConnectionError&) {
-      if (!pooled) throw;
-      impl_->drop_pool();
-    }
-  }
+  return impl_->leased([&](Impl::Lease& lease) {
+    return engine::run_search(*lease.state, lease.snap->db, request, *profile, lease.columns);
+  });
+}
+
+std::optional<Hit> Searcher::get(const std::string& sku_id) const {
+  return impl_->leased([&](Impl::Lease& lease) { return engine::lookup_sku(*lease.state, lease.snap->db, sku_id); });
 }
 
 void Searcher::reopen() {
@@ -291,6 +304,7 @@ IndexInfo Searcher::info() const {
   i.items = m.items;
   i.shops = m.shops;
   i.built_at = st->manifest.built_at;
+  i.generation = std::filesystem::path(st->generation_dir).filename().string();
   return i;
 }
 

@@ -12,6 +12,8 @@
 
 #include <simdjson.h>
 
+#include "index/display_fields.h"
+
 namespace longtail::index {
 
 std::vector<std::string> category_levels(const std::string& path) {
@@ -232,8 +234,11 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
   out.price_known = false;
   bool has_sku = false, has_title = false, has_item = false;
   std::unordered_set<std::string_view> seen;
+  std::vector<size_t> extra;  // positions of the members kept as display fields
+  size_t member = 0;
   simdjson::dom::object obj_key = doc.get_object().value_unsafe();
   for (auto [key, v] : obj_key) {
+    const size_t at = member++;
     if (!seen.insert(key).second)
       return c.fail("json", "duplicate key \"" + std::string(key) + "\"");
     if (key == "sku_id") {
@@ -300,13 +305,26 @@ bool RecordParser::parse_sku(std::string_view line, SkuRecord& out, RecordError&
     } else if (key == "deleted") {
       if (v.type() != element_type::BOOL) return c.fail("deleted", "must be true or false");
       out.deleted = v.get_bool().value_unsafe();
+    } else {
+      extra.push_back(at);  // any other member: a display field
     }
-    // Unknown fields are ignored (forward compatibility).
   }
   if (!has_sku) return c.fail("sku_id", "missing (required)");
   if (!has_title && !out.deleted) return c.fail("title", "missing (required)");
   if (!has_item) out.item_id = out.sku_id;
   if (out.good_reviews > out.reviews) return c.fail("good_reviews", "exceeds reviews");
+  size_t over = 0, bytes = 0;
+  if (!out.deleted && !display_fields(line, extra, kMaxDisplayFieldsBytes, out.fields, over, bytes)) {
+    std::string_view name;
+    size_t k = 0;
+    for (auto [key, v] : obj_key)
+      if (k++ == extra[over]) name = key;
+    // Named by the member that crosses the limit: "FILE:LINE: description: display fields ...".
+    err.field.assign(name.substr(0, 64));
+    err.reason = "display fields over " + std::to_string(kMaxDisplayFieldsBytes) + " bytes (16 KiB) per record (" +
+                 std::to_string(bytes) + " bytes up to this one)";
+    return false;
+  }
   return true;
 }
 

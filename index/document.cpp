@@ -177,6 +177,10 @@ std::string encode_stored(const SkuRecord& r) {
   out.reserve(256 + r.title.size());
   json::Writer w(out);
   stored_fields(w, r);
+  // Display fields as a JSON string holding their object text: stored as given, and no key in
+  // them can be mistaken for one of the data's own ("integrity", IntegrityModel::write_values).
+  // Absent when there are none, so the data of such a record is as before display fields.
+  if (!r.fields.empty()) w.field("fields", r.fields);
   w.end();
   return out;
 }
@@ -200,6 +204,8 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
       simdjson::dom::object attrs = v.get_object().value_unsafe();
       for (auto [ak, av] : attrs)
         out.attrs.emplace_back(std::string(ak), std::string(av.get_string().value_unsafe()));
+    } else if (k == "fields") {
+      out.fields = std::string(v.get_string().value_unsafe());
     }  // "integrity" (a flagged listing's verdict) is decode_integrity()'s
   }
   return true;
@@ -226,6 +232,8 @@ std::string record_json(const SkuRecord& r) {
   std::string out;
   json::Writer w(out);
   stored_fields(w, r);
+  // The display fields' members, as the catalog line had them.
+  if (r.fields.size() > 2) w.members_raw(std::string_view(r.fields).substr(1, r.fields.size() - 2));
   if (r.price_known) w.field("price", r.price);  // no price: no key, as in the catalog line
   w.field("shipping_fee", r.shipping_fee)
       .field("sales_30d", r.sales_30d)

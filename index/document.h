@@ -73,7 +73,9 @@ bool decode_variant_pack(std::string_view data, VariantPack& out);  // false if 
 
 // The stored fields (document data) as compact JSON, and back: the fields terms come from
 // (sku_id, item_id, shop_id, title, category, brand, attrs), so that a change of numbers leaves
-// the data as it is (Xapian then does not compress and write it again). decode_stored() leaves
+// the data as it is (Xapian then does not compress and write it again), and the display fields
+// (SkuRecord::fields) as a string member "fields" holding their object text, absent when there
+// are none (data written before display fields existed decodes with none). decode_stored() leaves
 // the numbers at their defaults.
 std::string encode_stored(const SkuRecord& r);
 bool decode_stored(std::string_view data, SkuRecord& out);
@@ -85,8 +87,8 @@ bool read_record(const Xapian::Document& doc, SkuRecord& out);
 // The same with the stored-fields string given (a serving shard keeps it outside the document).
 bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out);
 
-// The record as one catalog input line (JSON Lines, index/catalog.h): the stored fields and the
-// numbers. For generated deltas and tools.
+// The record as one catalog input line (JSON Lines, index/catalog.h): the stored fields, the
+// display fields' members as written and the numbers. For generated deltas and tools.
 std::string record_json(const SkuRecord& r);
 
 // Whether two records would be stored alike: the stored fields and the numbers. Records, not

@@ -14,6 +14,8 @@ inline constexpr size_t kMaxIdBytes = 128;         // sku_id, item_id, shop_id
 inline constexpr size_t kMaxTitleBytes = 600;      // UTF-8 bytes (about 200 Han characters)
 inline constexpr size_t kMaxFieldBytes = 256;      // category, brand, attribute keys/values
 inline constexpr size_t kMaxAttrs = 64;
+// Display fields (SkuRecord::fields): their object text, all of a record's together.
+inline constexpr size_t kMaxDisplayFieldsBytes = 16 << 10;
 
 struct SkuRecord {
   std::string sku_id;      // required, unique within a build
@@ -23,6 +25,10 @@ struct SkuRecord {
   std::string category;    // "/" path, e.g. "女装/连衣裙"; may be empty
   std::string brand;
   std::vector<std::pair<std::string, std::string>> attrs;  // in input order
+  // Display fields: the line's members longtail does not read (image, url, ...) as one JSON
+  // object text, {"key":value,...}, keys and values byte for byte as written; empty when none.
+  // Stored with the document and returned in hits (Hit::fields); never indexed.
+  std::string fields;
   double price = 0;        // 0 when the line gives none (price_known false)
   double shipping_fee = 0;
   int64_t sales_30d = 0;

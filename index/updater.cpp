@@ -158,9 +158,11 @@ struct ValueModels {
   // (IntegrityModel::reassess: the title is not segmented again; the data is read only when the
   // key says the document is flagged); its duplicate fields are
   // `new_dup`'s when given, else the key's.
-  // `stored_hash`: as SignalModel::add_values().
+  // `stored_hash`: as SignalModel::add_values(). `new_fields`: the record's display fields
+  // differ from the document's, so its data is written again (with the verdict), terms still
+  // untouched.
   void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r, std::optional<uint64_t> stored_hash,
-               const IntegrityVerdict* new_dup = nullptr) const {
+               const IntegrityVerdict* new_dup = nullptr, bool new_fields = false) const {
     IntegrityVerdict stored, dup;
     bool have_stored = true;
     if (integrity) {
@@ -175,9 +177,10 @@ struct ValueModels {
     // per slot (a third of the fast path's time, measured with perf). The data is set only if
     // the verdict's stored object changes, so Xapian leaves it alone otherwise.
     doc.clear_values();
+    if (new_fields) doc.set_data(encode_stored(r));  // the verdict, read above, goes back in below
     set_record_values(doc, r, static_prior(r));
     signals.add_values(doc, r, stored_hash);
-    if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup, !key.flags().empty());
+    if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup, !new_fields && !key.flags().empty());
     finish_values(doc);
   }
   // revalue() of a stored document whose record is read back whole (read_record): shop changes
@@ -505,8 +508,8 @@ class Session {
   enum class Fast { Unchanged, ValuesOnly, Reindex };
 
   // A record whose SKU is document `did` of shard s, its target shard: nothing to write
-  // (Unchanged), values (and the data if the integrity verdict changes) rewritten in place
-  // (ValuesOnly), or its stored fields change or its stage-1 key cannot be read (Reindex: nothing written here; `old_item` is the document's
+  // (Unchanged), values (and the data if the integrity verdict or the display fields change)
+  // rewritten in place (ValuesOnly), or its stored fields change or its stage-1 key cannot be read (Reindex: nothing written here; `old_item` is the document's
   // item, for reindex()). Touches only shard s.
   Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r, std::string& old_item) {
     auto& db = dbs_[s];
@@ -520,15 +523,28 @@ class Session {
       old_item = doc.get_value(slot::kItemId);
       return Fast::Reindex;
     }
+    bool new_fields = false;
     if (old.stored_hash != term_hash(encode_stored(r))) {
-      old_item = old.item;
-      return Fast::Reindex;
+      // Only the display fields changed when the record with the document's display fields
+      // hashes as the document: then its data is rewritten with its values, terms untouched.
+      SkuRecord stored;
+      new_fields = decode_stored(doc.get_data(), stored);
+      if (new_fields) {
+        SkuRecord same = r;
+        same.fields = std::move(stored.fields);
+        new_fields = term_hash(encode_stored(same)) == old.stored_hash;
+      }
+      if (!new_fields) {
+        old_item = old.item;
+        return Fast::Reindex;
+      }
     }
-    if (old.price == r.price && old.price_known == r.price_known && old.shipping_fee == r.shipping_fee && old.sales_30d == double(r.sales_30d) &&
+    if (!new_fields && old.price == r.price && old.price_known == r.price_known && old.shipping_fee == r.shipping_fee && old.sales_30d == double(r.sales_30d) &&
         old.reviews == double(r.reviews) && old.good_reviews == double(r.good_reviews) &&
         old.listed_at == double(r.listed_at))
       return Fast::Unchanged;
-    models_.revalue(doc, key, r, old.stored_hash);  // terms untouched: Xapian rewrites values (and data if the verdict changed)
+    models_.revalue(doc, key, r, new_fields ? std::nullopt : std::optional<uint64_t>(old.stored_hash), nullptr,
+                    new_fields);  // terms untouched: Xapian rewrites values (and data if the verdict changed)
     db.replace_document(did, doc);
     return Fast::ValuesOnly;
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Command 1 of the README: install dependencies, build, generate a small synthetic catalog,
-# index it and run example searches.
+# index it, run example searches, then start the HTTP service on the index, show one curl request
+# and its answer, and stop the service (it never outlives the script).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install-deps.sh"
@@ -25,3 +26,20 @@ echo; echo "== longtail search 连衣裙 --price 50..200 -n 5"
 "$lt" search --index "$work/index" --price 50..200 -n 5 连衣裙
 echo; echo "== longtail search --json 手机壳 -n 2"
 "$lt" search --index "$work/index" --json -n 2 手机壳
+
+# The HTTP service (docs/http.md) on the same index: one request with curl, then stopped.
+port=${LONGTAIL_DEMO_PORT:-7700}
+echo; echo "== longtail serve --http 127.0.0.1:$port --index $work/index  (the HTTP/JSON API, docs/http.md)"
+"$lt" serve --http "127.0.0.1:$port" --index "$work/index" > "$work/serve.log" 2>&1 &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null' EXIT
+for _ in $(seq 100); do
+  curl -fs "http://127.0.0.1:$port/health" > /dev/null 2>&1 && break
+  kill -0 "$serve_pid" 2>/dev/null || { echo "the service did not start:"; cat "$work/serve.log"; exit 1; }
+  sleep 0.1
+done
+echo "== curl 'http://127.0.0.1:$port/search?q=%E8%BF%9E%E8%A1%A3%E8%A3%99&limit=2'   (q=连衣裙)"
+curl -fsS "http://127.0.0.1:$port/search?q=%E8%BF%9E%E8%A1%A3%E8%A3%99&limit=2"
+echo
+echo "== stopping the service (pid $serve_pid); to keep one running:"
+echo "   $lt serve --http 127.0.0.1:$port --index $work/index      # Ctrl-C (SIGINT) or SIGTERM stops it"

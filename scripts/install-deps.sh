@@ -17,8 +17,13 @@ PKGS=(
   libbenchmark-dev                    # micro-benchmarks
   python3-jieba                       # base lexicon (jieba/dict.txt, MIT) + reference segmenter
   libgooglepinyin0-dev                # word-level pinyin readings (Google Pinyin's dictionary, Apache-2.0)
+  libcpp-httplib-dev                  # the HTTP service, `longtail serve --http` (server/; pulls libssl-dev, libbrotli-dev)
+  nlohmann-json3-dev                  # the HTTP service's JSON (health, errors, /documents answers) and its tests
+  curl                                # the demo's request to the HTTP service (scripts/demo.sh)
   sqlite3 libsqlite3-dev              # FTS5 comparison in perf/
   clang libclang-rt-14-dev            # libFuzzer targets
+  chromium                            # the search page's test: headless Chromium loads / (tests/page_chromium.sh)
+  fonts-wqy-microhei                  # a CJK font, so the page's screenshots show the Chinese titles
 )
 missing=()
 for p in "${PKGS[@]}"; do

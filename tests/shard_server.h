@@ -44,6 +44,32 @@ inline bool port_accepts(unsigned port) {
   return ok;
 }
 
+// Runs the longtail CLI with `args` (argv[0] first) and waits until 127.0.0.1:port accepts
+// connections; returns its pid. Throws runtime_error naming `what` when the process exits first
+// or does not listen within `seconds` (it is then killed).
+inline pid_t start_cli_server(std::vector<std::string> args, unsigned port, const std::string& what, int seconds = 10) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(LONGTAIL_CLI_PATH, argv.data());
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!port_accepts(port)) {
+    int st;
+    if (::waitpid(pid, &st, WNOHANG) == pid) throw std::runtime_error(what + " exited at start-up");
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &st, 0);
+      throw std::runtime_error(what + " did not listen within " + std::to_string(seconds) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pid;
+}
+
 class ShardServer {
  public:
   // `options`: more flags for `longtail serve` (e.g. {"--max-connections", "2"}).
@@ -52,27 +78,7 @@ class ShardServer {
     std::vector<std::string> args = {"longtail", "serve", "--index", index_dir, "--shard", std::to_string(shard),
                                       "--port", std::to_string(port_), "--interface", "127.0.0.1"};
     args.insert(args.end(), options.begin(), options.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execv(LONGTAIL_CLI_PATH, argv.data());
-      ::_exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!port_accepts(port_)) {
-      int st;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        throw std::runtime_error("shard server exited at start-up");
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        stop(SIGKILL);
-        throw std::runtime_error("shard server did not listen within 10 s");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    pid_ = start_cli_server(std::move(args), port_, "shard server");
   }
   ~ShardServer() { stop(SIGTERM); }
   ShardServer(const ShardServer&) = delete;

@@ -727,6 +727,21 @@ TEST_CASE("reassess: title reasons read back from the stored verdict give assess
   CHECK(title_flagged == 2);  // the stuffed and the advertising listing
 }
 
+namespace {
+// The stored record of a document flagged for brand stuffing alone (its flags value and its
+// data's verdict say so).
+SkuRecord brand_stuffed_record(const Xapian::Document& doc) {
+  CHECK(doc.get_value(slot::kIntegrityFlags) == "brand_stuffing");
+  IntegrityVerdict v;
+  REQUIRE(decode_integrity(doc.get_data(), v));
+  CHECK(v.reasons.size() == 1);
+  CHECK(v.reasons[0].name == "brand_stuffing");
+  SkuRecord back;
+  REQUIRE(decode_stored(doc.get_data(), back));
+  return back;
+}
+}  // namespace
+
 TEST_CASE("annotate: stuffed brand words stay findable, values and stored integrity are written", "[integrity][annotate]") {
   Model model;
   const auto& an = base_analyzer();
@@ -744,13 +759,7 @@ TEST_CASE("annotate: stuffed brand words stay findable, values and stored integr
   CHECK(has_term("李宁"));
   CHECK(has_term("跑步"));
   CHECK(Xapian::sortable_unserialise(doc.get_value(slot::kPenalty)) < 1);
-  CHECK(doc.get_value(slot::kIntegrityFlags) == "brand_stuffing");
-  IntegrityVerdict v;
-  REQUIRE(decode_integrity(doc.get_data(), v));
-  CHECK(v.reasons.size() == 1);
-  CHECK(v.reasons[0].name == "brand_stuffing");
-  SkuRecord back;
-  REQUIRE(decode_stored(doc.get_data(), back));  // the stored record still decodes
+  const SkuRecord back = brand_stuffed_record(doc);  // the stored record still decodes
   CHECK(back.title == r.title);
   // A clean listing: penalty 1, no flags, no integrity object.
   auto clean = sku("c1", "ci1", "shopx", "李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
@@ -847,6 +856,7 @@ std::string json_line(const SkuRecord& r) {
        ",\"sales_30d\":" + std::to_string(r.sales_30d) + ",\"reviews\":" + std::to_string(r.reviews) +
        ",\"good_reviews\":" + std::to_string(r.good_reviews);
   if (r.listed_at > 0) o += ",\"listed_at\":" + std::to_string(r.listed_at);
+  if (r.fields.size() > 2) o += "," + r.fields.substr(1, r.fields.size() - 2);  // display fields' members
   return o + "}\n";
 }
 
@@ -1278,6 +1288,37 @@ TEST_CASE("update: a values-only change of a title-flagged listing keeps its rea
   // Back to the built record: data and every value slot exactly as the build wrote them.
   CHECK(update_with(idx, tmp.path + "/d2.jsonl", {r}).values_only == 1);
   CHECK(snapshot("ab_brand") == built);
+}
+
+TEST_CASE("update: new display fields of a title-flagged listing keep its reasons, a display key named integrity too", "[integrity][update][fields]") {
+  test::TempDir tmp;
+  const std::string idx = build_market(tmp.path, {}, 2);
+  const std::string built = stored_doc(idx, "ab_brand").get_data();
+  REQUIRE(stored_doc(idx, "ab_brand").get_value(slot::kIntegrityFlags) == "brand_stuffing");
+  auto r = sku("ab_brand", "ab_brand", "bad1", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 150);
+  auto shown = r;
+  shown.fields = R"({"image":"https://x/a.jpg","integrity":{"penalty":1,"reasons":[]}})";
+  const auto s = update_with(idx, tmp.path + "/d1.jsonl", {shown});
+  CHECK(s.values_only == 1);
+  CHECK(s.reindexed == 0);
+  CHECK(brand_stuffed_record(stored_doc(idx, "ab_brand")).fields == shown.fields);
+  Searcher searcher(idx);
+  SearchRequest req;
+  req.query = "轻便跑步鞋";
+  req.limit = 100;
+  req.explain = true;
+  bool found = false;
+  for (const auto& h : searcher.search(req).hits)
+    if (h.sku_id == "ab_brand") {
+      found = true;
+      CHECK(h.fields == shown.fields);
+      const auto& pen = h.explanation->penalties;
+      CHECK(std::any_of(pen.begin(), pen.end(), [](const ExplainPenalty& p) { return p.name == "integrity:brand_stuffing"; }));
+    }
+  CHECK(found);
+  // Back to the built record: data and terms exactly as the build wrote them.
+  CHECK(update_with(idx, tmp.path + "/d2.jsonl", {r}).values_only == 1);
+  CHECK(stored_doc(idx, "ab_brand").get_data() == built);
 }
 
 TEST_CASE("update: an added brand-stuffed title is flagged, stays findable by its words and ranks below the brand's own listings", "[integrity][update]") {

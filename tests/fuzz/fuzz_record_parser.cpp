@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(index::decode_stored(index::encode_stored(rec), back));
     require(back.sku_id == rec.sku_id && back.item_id == rec.item_id && back.shop_id == rec.shop_id &&
             back.title == rec.title && back.category == rec.category && back.brand == rec.brand &&
-            back.attrs == rec.attrs);
+            back.attrs == rec.attrs && back.fields == rec.fields);
+    require(rec.fields.size() <= index::kMaxDisplayFieldsBytes);
     // The record as a catalog line parses back to the same record (deltas written by tools).
     if (!rec.deleted) {
       static index::RecordParser again;

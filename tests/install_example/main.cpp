@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -125,6 +126,14 @@ int main(int argc, char** argv) {
     EXPECT(info.skus == 20 && info.items == 17 && info.shops == 12);
     EXPECT(info.shards == 2 && info.batch == 0 && info.schema_version > 0);
     EXPECT(!info.analyzer.empty() && !info.built_at.empty() && info.updated_at.empty());
+    EXPECT(info.generation.rfind("gen-", 0) == 0);
+    // Searcher::get: one SKU by sku_id, with its item's variants; nullopt when absent.
+    const std::optional<longtail::Hit> got = searcher.get("dress1-2");
+    EXPECT(got && got->item_id == "dress1" && got->price == 129.0 && got->price_known && got->rank == 1);
+    EXPECT(got && got->variant_list.size() == 4 && got->variants == 1);
+    if (got)
+      for (const longtail::Variant& var : got->variant_list) EXPECT(var.matched == (var.sku_id == "dress1-2"));
+    EXPECT(!searcher.get("no-such-sku").has_value());
     const longtail::SearchResult cup = search(searcher, "保温杯 500ml");
     EXPECT(!cup.hits.empty() && cup.hits[0].item_id == "cup1" && cup.hits[0].rank == 1);
     EXPECT(has_item(search(searcher, "暖瓶"), "cup1"));  // by the synonym rule

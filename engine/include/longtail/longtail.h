@@ -175,7 +175,7 @@ struct LONGTAIL_API UpdateSummary {
   uint64_t records = 0;         // accepted delta records
   uint64_t added = 0;           // new SKUs
   uint64_t reindexed = 0;       // SKUs whose text, category, brand, attributes, item or shop changed
-  uint64_t values_only = 0;     // fast path: only price, fee, sales, reviews or dates changed
+  uint64_t values_only = 0;     // fast path: only price, fee, sales, reviews, dates or display fields changed
   uint64_t unchanged = 0;       // identical to the indexed record: nothing written
   uint64_t deleted = 0;
   uint64_t delete_missing = 0;  // deletions of SKUs the index does not have (no-ops)
@@ -405,6 +405,12 @@ struct LONGTAIL_API Hit {
   // The SKU shown. With collapse: the item's SKU ranked first in stage 1, i.e. the one matching
   // the query best (attribute values are indexed as text: `连衣裙 红色` shows a red SKU).
   std::string sku_id, item_id, shop_id, title, category, brand;
+  // The shown SKU's display fields: the members of its catalog line that longtail does not read
+  // (image, url, promotion text, ...; docs/index-format.md), as one JSON object text whose keys
+  // and values are byte for byte as the catalog wrote them, e.g. {"image":"https://…/1.jpg"};
+  // "{}" when the line had none. to_json() copies it into the hit as "fields". The variants of
+  // variant_list carry none (they are read without fetching their documents).
+  std::string fields = "{}";
   // The catalog's price and shipping fee; what a shopper pays is price + shipping_fee (price
   // filters and sorts use that sum). price_known is false when the catalog gives no price: price
   // is then 0 and means "no price" (the CLI shows "no price", JSON null).
@@ -461,7 +467,8 @@ struct LONGTAIL_API SearchResult {
 // The JSON of a search result, as `longtail search --json` prints it (docs/ranking.md lists the
 // fields), on one line without a line end. Numbers read back as the same double (the shortest
 // form: 12345.67, 1234567.5); prices, fees and effective prices to the cent; a missing price is
-// null. `with_stats` adds "candidates", "stage1_ms" and "stage2_ms" (the CLI does with --explain).
+// null; each hit's "fields" is Hit::fields as it is (an object; {} when empty). `with_stats` adds
+// "candidates", "stage1_ms" and "stage2_ms" (the CLI does with --explain).
 LONGTAIL_API std::string to_json(const SearchResult& result, bool with_stats = false);
 
 struct LONGTAIL_API IndexInfo {
@@ -474,6 +481,7 @@ struct LONGTAIL_API IndexInfo {
   std::string built_at;        // ISO 8601 UTC
   uint64_t batch = 0;          // last update batch the Searcher sees (0 = as built)
   std::string updated_at;      // when the last update was applied (ISO 8601 UTC; empty = never)
+  std::string generation;      // the generation directory's name the Searcher reads ("gen-…")
 };
 
 struct LONGTAIL_API SearcherOptions {
@@ -498,6 +506,11 @@ class LONGTAIL_API Searcher {
   Searcher& operator=(Searcher&&) noexcept;
 
   SearchResult search(const SearchRequest& request) const;
+  // The SKU with this sku_id, as a hit of a search for it alone, or nullopt when the index does not
+  // have it: its stored fields, price and fee, item and, in variant_list, every SKU of its item by
+  // sku_id (this one matched; Hit::variants 1). rank 1; score, coverage 0; no explanation. Reads
+  // the state a search would. Thread-safe. Throws DataError (damaged stored fields, I/O).
+  std::optional<Hit> get(const std::string& sku_id) const;
   // Picks up the latest committed state of the index: a new generation from a build, or the
   // latest complete update batch. Cheap when nothing changed (it re-reads CURRENT and each
   // shard's revision: well under a millisecond for a local index). Thread-safe; searches running
