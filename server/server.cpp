@@ -566,7 +566,9 @@ struct Server::Impl {
     http.set_read_timeout(o.read_timeout_s, 0);
     http.set_write_timeout(o.write_timeout_s, 0);
     http.set_keep_alive_timeout(o.keep_alive_timeout_s);
-    http.set_keep_alive_max_count(1000);  // requests per connection before the server closes it
+    // Requests per connection before the server closes it: a request thread serves one connection
+    // at a time, so that connections beyond --threads get their turn.
+    http.set_keep_alive_max_count(100);
     http.set_tcp_nodelay(true);
 
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
