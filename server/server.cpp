@@ -309,6 +309,8 @@ struct Server::Impl {
       searcher.reopen();
     } catch (const std::exception& e) {
       error = e.what();
+    } catch (...) {  // nothing may end the watcher thread (and with it the process)
+      error = "reopen failed (unknown error)";
     }
     const uint64_t ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
     metrics.reopens.fetch_add(1, std::memory_order_relaxed);
@@ -468,6 +470,8 @@ struct Server::Impl {
               {"deleted", s.deleted},
               {"delete_missing", s.delete_missing},
               {"dup_partners", s.dup_partners},
+              {"shops_changed", s.shops_changed},
+              {"shop_skus", s.shop_skus},
               {"rejected", s.rejected},
               {"repaired", s.repaired},
               {"skus", s.skus},
