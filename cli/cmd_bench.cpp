@@ -56,7 +56,7 @@ void bench_http(const BenchArgs& a, const std::vector<perf::EvalQuery>& queries)
   auto [skus, shards] = health_counts(*clients[0]);
   std::string out;
   if (a.json) {
-    out = "{\"url\":" + json_str(a.url) + ",\"skus\":" + std::to_string(skus) + ",\"shards\":" + std::to_string(shards) +
+    out = "{\"url\":" + json::quote(a.url) + ",\"skus\":" + std::to_string(skus) + ",\"shards\":" + std::to_string(shards) +
           ",\"limit\":" + std::to_string(a.limit) + ",\"bench\":" + perf::bench_json(r) + "}\n";
   } else {
     char head[512];

@@ -10,7 +10,8 @@
 #   LONGTAIL  the built CLI (build/cli/longtail)
 #   WORK_DIR  generates WORK_DIR/cat (gen --skus SKUS --seed 1) and builds WORK_DIR/idx (2 shards)
 #             unless they exist; writes WORK_DIR/soak.json (the report)
-#   SKUS      catalog size, default 100000; SECONDS default 60; THREADS server threads, default 2
+#   SKUS      catalog size, default 100000; SECONDS default 60; THREADS server threads, default 4 (a request
+#             thread serves one keep-alive connection at a time: 2 searchers, the writer and checks)
 #
 # The writer's updates: each POST holds 20 records: price changes of catalog SKUs (a price unique
 # to the request), 2 new SKUs and 1 deletion of an earlier new SKU. The rebuild is made from the
@@ -23,7 +24,7 @@ lt=$(realpath "$1")
 work=$2
 skus=${3:-100000}
 seconds=${4:-60}
-threads=${5:-2}
+threads=${5:-4}
 mkdir -p "$work"
 work=$(realpath "$work")
 if [ ! -s "$work/cat/catalog.jsonl" ]; then
@@ -58,7 +59,7 @@ with open(cat, encoding="utf-8") as f:
             break
 
 lock = threading.Lock()
-stats = {"searches": 0, "search_failures": 0, "posts": 0, "post_failures": 0, "records_acked": 0,
+stats = {"searches": 0, "search_failures": 0, "health_failures": 0, "posts": 0, "post_failures": 0, "records_acked": 0,
          "checks": 0, "not_visible_at_ack": 0, "not_visible_at_end": 0, "failures": []}
 expected = {}      # sku_id -> price (cents) or None (deleted), as acknowledged
 new_records = {}   # sku_id -> record of SKUs the soak added (for the rebuild)
@@ -66,10 +67,17 @@ stop = threading.Event()
 writer_paused = threading.Event()
 writer_idle = threading.Event()
 
+last_use = {}  # connection -> when it was last used
+
 def conn():
     return http.client.HTTPConnection("127.0.0.1", port, timeout=900)
 
 def request(c, method, path, body=None):
+    # The server closes a keep-alive connection idle for 5 s (the writer's, while it pauses): a
+    # client opens a new one instead of writing into the closed one, as HTTP clients do.
+    if time.time() - last_use.get(id(c), time.time()) > 4:
+        c.close()
+    last_use[id(c)] = time.time()
     try:
         c.request(method, path, body=body, headers={"Content-Type": "application/json"} if body else {})
         r = c.getresponse()
@@ -215,6 +223,10 @@ def outside_update():
 def health():
     c = conn()
     st, body = request(c, "GET", "/health")
+    c.close()  # an open keep-alive connection would hold a server thread
+    if st != 200:
+        fail("health_failures", f"GET /health: {st} {body[:200]!r}")
+        return {"generation": None, "batch": -1}
     return json.loads(body)
 
 threads = [threading.Thread(target=searcher, args=(s,)) for s in (1, 2)] + [threading.Thread(target=writer)]
@@ -255,7 +267,7 @@ stats.update({"seconds": round(elapsed, 1), "swaps": swaps, "skus_checked_at_end
                                             if l.startswith("longtail_reopen_seconds_total ")), None),
               "reopen_max_seconds": next((l.split()[-1] for l in m.splitlines()
                                           if l.startswith("longtail_reopen_max_seconds ")), None)})
-failed = stats["search_failures"] + stats["post_failures"] + stats["not_visible_at_ack"] + stats["not_visible_at_end"]
+failed = stats["search_failures"] + stats["health_failures"] + stats["post_failures"] + stats["not_visible_at_ack"] + stats["not_visible_at_end"]
 json.dump(stats, open(f"{work}/soak.json", "w"), indent=1, ensure_ascii=False)
 print(f"soak: {elapsed:.0f} s, {stats['searches']} searches ({stats['search_failures']} failed), "
       f"{stats['posts']} POST /documents ({stats['post_failures']} failed, {stats['records_acked']} records acknowledged), "

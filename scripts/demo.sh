@@ -27,19 +27,23 @@ echo; echo "== longtail search 连衣裙 --price 50..200 -n 5"
 echo; echo "== longtail search --json 手机壳 -n 2"
 "$lt" search --index "$work/index" --json -n 2 手机壳
 
-# The HTTP service (docs/http.md) on the same index: one request with curl, then stopped.
-port=${LONGTAIL_DEMO_PORT:-7700}
+# The HTTP service (docs/http.md) on the same index: one request with curl, then stopped. Port 0
+# (unless LONGTAIL_DEMO_PORT is set): a free one, read from the line the server prints.
+port=${LONGTAIL_DEMO_PORT:-0}
 echo; echo "== longtail serve --http 127.0.0.1:$port --index $work/index  (the HTTP/JSON API, docs/http.md)"
 "$lt" serve --http "127.0.0.1:$port" --index "$work/index" > "$work/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null' EXIT
-for _ in $(seq 100); do
-  curl -fs "http://127.0.0.1:$port/health" > /dev/null 2>&1 && break
+url=""
+for _ in $(seq 300); do
+  url=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$work/serve.log")
+  [ -n "$url" ] && break
   kill -0 "$serve_pid" 2>/dev/null || { echo "the service did not start:"; cat "$work/serve.log"; exit 1; }
   sleep 0.1
 done
-echo "== curl 'http://127.0.0.1:$port/search?q=%E8%BF%9E%E8%A1%A3%E8%A3%99&limit=2'   (q=连衣裙)"
-curl -fsS "http://127.0.0.1:$port/search?q=%E8%BF%9E%E8%A1%A3%E8%A3%99&limit=2"
+[ -n "$url" ] || { echo "the service did not listen within 30 s"; exit 1; }
+echo "== curl '$url/search?q=%E8%BF%9E%E8%A1%A3%E8%A3%99&limit=2'   (q=连衣裙)"
+curl -fsS "$url/search?q=%E8%BF%9E%E8%A1%A3%E8%A3%99&limit=2"
 echo
 echo "== stopping the service (pid $serve_pid); to keep one running:"
-echo "   $lt serve --http 127.0.0.1:$port --index $work/index      # Ctrl-C (SIGINT) or SIGTERM stops it"
+echo "   $lt serve --http 127.0.0.1:7700 --index $work/index      # Ctrl-C (SIGINT) or SIGTERM stops it"

@@ -309,6 +309,8 @@ struct Server::Impl {
       searcher.reopen();
     } catch (const std::exception& e) {
       error = e.what();
+    } catch (...) {  // nothing may end the watcher thread (and with it the process)
+      error = "reopen failed (unknown error)";
     }
     const uint64_t ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count());
     metrics.reopens.fetch_add(1, std::memory_order_relaxed);
@@ -469,6 +471,8 @@ struct Server::Impl {
               {"deleted", s.deleted},
               {"delete_missing", s.delete_missing},
               {"dup_partners", s.dup_partners},
+              {"shops_changed", s.shops_changed},
+              {"shop_skus", s.shop_skus},
               {"rejected", s.rejected},
               {"repaired", s.repaired},
               {"skus", s.skus},
@@ -567,7 +571,9 @@ struct Server::Impl {
     http.set_read_timeout(o.read_timeout_s, 0);
     http.set_write_timeout(o.write_timeout_s, 0);
     http.set_keep_alive_timeout(o.keep_alive_timeout_s);
-    http.set_keep_alive_max_count(1000);  // requests per connection before the server closes it
+    // Requests per connection before the server closes it: a request thread serves one connection
+    // at a time, so that connections beyond --threads get their turn.
+    http.set_keep_alive_max_count(100);
     http.set_tcp_nodelay(true);
 
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
