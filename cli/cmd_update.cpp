@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/report_json.h"
 
 namespace longtail::cli {
 
@@ -117,27 +118,9 @@ void register_update(CLI::App& app, int& rc) {
     if (a->json) {
       std::string o;
       json::Writer w(o);
-      w.object()
-          .field("index", a->o.index_dir)
-          .field("records", s.records)
-          .field("added", s.added)
-          .field("reindexed", s.reindexed)
-          .field("values_only", s.values_only)
-          .field("unchanged", s.unchanged)
-          .field("deleted", s.deleted)
-          .field("delete_missing", s.delete_missing)
-          .field("shops_changed", s.shops_changed)
-          .field("shop_skus", s.shop_skus)
-          .field("dup_partners", s.dup_partners)
-          .field("rejected", s.rejected)
-          .field("batches", s.batches)
-          .field("repaired", s.repaired)
-          .field("skus", s.skus)
-          .field("items", s.items)
-          .field("synonyms_replaced", s.synonyms_replaced)
-          .field("synonym_rules", s.synonym_rules)
-          .field("seconds", s.seconds)
-          .key("errors");
+      w.object().field("index", a->o.index_dir);
+      engine::update_summary_members(w, s);
+      w.key("errors");
       json_errors(w, s.errors);
       w.end();
       print_json_line(std::move(o));

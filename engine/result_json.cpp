@@ -8,6 +8,7 @@
 #include <longtail/longtail.h>
 
 #include "common/json_writer.h"
+#include "engine/report_json.h"
 
 namespace longtail {
 
@@ -98,5 +99,30 @@ std::string result_json(const SearchResult& r, bool explain) {
 }  // namespace
 
 std::string to_json(const SearchResult& result, bool with_stats) { return result_json(result, with_stats); }
+
+namespace engine {
+
+void update_summary_members(json::Writer& w, const UpdateSummary& s) {
+  w.field("records", s.records)
+      .field("added", s.added)
+      .field("reindexed", s.reindexed)
+      .field("values_only", s.values_only)
+      .field("unchanged", s.unchanged)
+      .field("deleted", s.deleted)
+      .field("delete_missing", s.delete_missing)
+      .field("shops_changed", s.shops_changed)
+      .field("shop_skus", s.shop_skus)
+      .field("dup_partners", s.dup_partners)
+      .field("rejected", s.rejected)
+      .field("batches", s.batches)
+      .field("repaired", s.repaired)
+      .field("skus", s.skus)
+      .field("items", s.items)
+      .field("synonyms_replaced", s.synonyms_replaced)
+      .field("synonym_rules", s.synonym_rules)
+      .field("seconds", s.seconds);
+}
+
+}  // namespace engine
 
 }  // namespace longtail

@@ -18,7 +18,7 @@ PKGS=(
   python3-jieba                       # base lexicon (jieba/dict.txt, MIT) + reference segmenter
   libgooglepinyin0-dev                # word-level pinyin readings (Google Pinyin's dictionary, Apache-2.0)
   libcpp-httplib-dev                  # the HTTP service, `longtail serve --http` (server/; pulls libssl-dev, libbrotli-dev)
-  nlohmann-json3-dev                  # the HTTP service's JSON (health, errors, /documents answers) and its tests
+  nlohmann-json3-dev                  # tests read the HTTP answers with it; perf/json_bench compares against it
   curl                                # the demo's request to the HTTP service (scripts/demo.sh)
   sqlite3 libsqlite3-dev              # FTS5 comparison in perf/
   clang libclang-rt-14-dev            # libFuzzer targets

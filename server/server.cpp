@@ -1,6 +1,9 @@
 // The HTTP/JSON service (server/server.h, docs/http.md).
 #include "server/server.h"
 
+#include "common/json_writer.h"
+#include "engine/report_json.h"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,7 +22,6 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <thread>
@@ -34,7 +36,6 @@ namespace longtail::server {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using json = nlohmann::ordered_json;
 
 // ---- metrics ------------------------------------------------------------------------------------
 
@@ -102,9 +103,12 @@ void send_json(httplib::Response& res, int status, const std::string& body) {
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {
-  json j = {{"error", message}};
-  if (!field.empty()) j["field"] = field;
-  send_json(res, status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+  std::string o;
+  json::Writer w(o);
+  w.object().field("error", message);
+  if (!field.empty()) w.field("field", field);
+  w.end();
+  send_json(res, status, o);
 }
 
 // The field a library UsageError names: SearchRequest::from_json's `search request: "FIELD": …` and
@@ -451,52 +455,41 @@ struct Server::Impl {
     metrics.documents_accepted.fetch_add(s.records, std::memory_order_relaxed);
     metrics.documents_rejected.fetch_add(s.rejected, std::memory_order_relaxed);
     reopen();  // the answer promises the next search sees the batch
-    json errors = json::array(), details = json::array();
-    for (const auto& e : s.errors) {
-      errors.push_back(std::to_string(e.line) + ": " + e.field + ": " + e.reason);
-      details.push_back({{"line", e.line}, {"field", e.field}, {"reason", e.reason}});
-    }
     uint64_t batch;
     {
       std::lock_guard hl(health_mu);
       batch = info.batch;
     }
-    json j = {{"batch", batch},
-              {"batches", s.batches},
-              {"records", s.records},
-              {"added", s.added},
-              {"reindexed", s.reindexed},
-              {"values_only", s.values_only},
-              {"unchanged", s.unchanged},
-              {"deleted", s.deleted},
-              {"delete_missing", s.delete_missing},
-              {"dup_partners", s.dup_partners},
-              {"shops_changed", s.shops_changed},
-              {"shop_skus", s.shop_skus},
-              {"rejected", s.rejected},
-              {"repaired", s.repaired},
-              {"skus", s.skus},
-              {"items", s.items},
-              {"seconds", s.seconds},
-              {"errors", errors},
-              {"error_details", details}};
-    send_json(res, 200, j.dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string body;
+    json::Writer w(body);
+    w.object().field("batch", batch);
+    engine::update_summary_members(w, s);
+    w.key("errors").array();
+    for (const auto& e : s.errors) w.value(std::to_string(e.line) + ": " + e.field + ": " + e.reason);
+    w.end().key("error_details").array();
+    for (const auto& e : s.errors) w.object().field("line", e.line).field("field", e.field).field("reason", e.reason).end();
+    w.end().end();
+    send_json(res, 200, body);
   }
 
   void health(httplib::Response& res) {
     std::lock_guard lk(health_mu);
-    json j = {{"status", open_error.empty() ? "ok" : "unavailable"},
-              {"index", o.index_dir},
-              {"generation", info.generation},
-              {"batch", info.batch},
-              {"shards", info.shards},
-              {"skus", info.skus},
-              {"items", info.items},
-              {"shops", info.shops},
-              {"built_at", info.built_at},
-              {"updated_at", info.updated_at}};
-    if (!open_error.empty()) j["error"] = open_error;
-    send_json(res, open_error.empty() ? 200 : 503, j.dump(-1, ' ', false, json::error_handler_t::replace));
+    std::string body;
+    json::Writer w(body);
+    w.object()
+        .field("status", open_error.empty() ? "ok" : "unavailable")
+        .field("index", o.index_dir)
+        .field("generation", info.generation)
+        .field("batch", info.batch)
+        .field("shards", info.shards)
+        .field("skus", info.skus)
+        .field("items", info.items)
+        .field("shops", info.shops)
+        .field("built_at", info.built_at)
+        .field("updated_at", info.updated_at);
+    if (!open_error.empty()) w.field("error", open_error);
+    w.end();
+    send_json(res, open_error.empty() ? 200 : 503, body);
   }
 
   std::string metrics_text() const {

@@ -1,7 +1,7 @@
 // The HTTP/JSON search service (`longtail serve --http`, docs/http.md): one process, a pool of
 // request threads, one Searcher that follows the index's live generation, and one writer for
 // POST /documents. Built on cpp-httplib; JSON is written by longtail::to_json (search results)
-// and nlohmann::json (everything else).
+// and the project's one JSON writer (common/json_writer.h: errors, /health, /documents answers).
 #pragma once
 
 #include <cstddef>
