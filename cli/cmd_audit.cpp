@@ -30,9 +30,9 @@
 #include "index/build_profile.h"
 #include "index/builder.h"
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/integrity.h"
-#include "index/layout.h"
+#include "format/layout.h"
 
 namespace longtail::cli {
 

@@ -9,22 +9,12 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "engine/index_state.h"
-#include "index/document.h"
-#include "index/layout.h"
-#include "index/signals.h"
+#include "format/document.h"
+#include "format/layout.h"
+#include "format/values.h"
 
 namespace longtail::cli {
 
-namespace {
-bool slot_is_string(unsigned s) {
-  return s == index::slot::kItemId || s == index::slot::kSkuId || s == index::slot::kShopId ||
-         s == index::slot::kCategory || s == index::slot::kBrand || s == index::slot::kDupCluster ||
-         s == index::slot::kDupKind || s == index::slot::kIntegrityFlags;
-}
-bool slot_is_binary(unsigned s) {
-  return s == index::slot::kRankPack || s == index::slot::kVariant || s == index::slot::kStage1Key;
-}
-}  // namespace
 
 void register_inspect(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand("inspect", "Show an index's manifest and counts, or one SKU's fields, terms and values");
@@ -85,14 +75,12 @@ void register_inspect(CLI::App& app, int& rc) {
         w.end();
       }
       w.key("values").array();
-      for (unsigned s = 0; s <= index::slot::kStage1Key; ++s) {
+      for (unsigned s = 0; s <= index::slot::kLast; ++s) {
         const std::string v = index::stored_value(doc, s);
         if (v.empty()) continue;
-        const bool carried =
-            std::find(index::kCarriedSlots.begin(), index::kCarriedSlots.end(), s) != index::kCarriedSlots.end();
-        w.object().field("slot", s).field("carried", carried);
-        if (slot_is_string(s)) w.field("string", v);
-        else if (slot_is_binary(s)) w.field("bytes", v.size());
+        w.object().field("slot", s).field("carried", index::is_carried(s));
+        if (index::slot::kind(s) == index::slot::Kind::String) w.field("string", v);
+        else if (index::slot::kind(s) == index::slot::Kind::Bytes) w.field("bytes", v.size());
         else w.field("number", Xapian::sortable_unserialise(v));
         w.end();
       }
@@ -106,15 +94,14 @@ void register_inspect(CLI::App& app, int& rc) {
     if (st->manifest.serving) std::printf(" (not kept: serving shards have no termlist)");
     else
       for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) std::printf(" %s(%u)", (*t).c_str(), t.get_wdf());
-    // Every slot as written, the carried ones read back from the stage-1 key (index/signals.h).
+    // Every slot as written, the carried ones read back from the stage-1 key (format/values.h).
     std::printf("\nvalues (* = carried in the stage-1 key, not stored as a slot):\n");
-    for (unsigned s = 0; s <= index::slot::kStage1Key; ++s) {
+    for (unsigned s = 0; s <= index::slot::kLast; ++s) {
       const std::string v = index::stored_value(doc, s);
       if (v.empty()) continue;
-      const bool carried =
-          std::find(index::kCarriedSlots.begin(), index::kCarriedSlots.end(), s) != index::kCarriedSlots.end();
-      if (slot_is_string(s)) std::printf("  %2u%s = %s\n", s, carried ? "*" : " ", v.c_str());
-      else if (slot_is_binary(s)) std::printf("  %2u%s = (%zu bytes)\n", s, carried ? "*" : " ", v.size());
+      const bool carried = index::is_carried(s);
+      if (index::slot::kind(s) == index::slot::Kind::String) std::printf("  %2u%s = %s\n", s, carried ? "*" : " ", v.c_str());
+      else if (index::slot::kind(s) == index::slot::Kind::Bytes) std::printf("  %2u%s = (%zu bytes)\n", s, carried ? "*" : " ", v.size());
       else std::printf("  %2u%s = %.6g\n", s, carried ? "*" : " ", Xapian::sortable_unserialise(v));
     }
     rc = 0;

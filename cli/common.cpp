@@ -8,7 +8,7 @@
 
 #include "index/catalog.h"
 #include "common/utf8.h"
-#include "index/document.h"
+#include "format/document.h"
 
 namespace longtail::cli {
 

@@ -6,7 +6,7 @@
 
 #include <longtail/longtail.h>
 
-#include "index/layout.h"
+#include "format/layout.h"
 
 namespace longtail::engine {
 

@@ -1,8 +1,8 @@
 #include "engine/hit.h"
 
 #include "engine/variants.h"
-#include "index/document.h"
-#include "index/layout.h"
+#include "format/document.h"
+#include "format/layout.h"
 
 namespace longtail::engine {
 

@@ -10,7 +10,7 @@
 #include <longtail/longtail.h>
 
 #include "engine/index_state.h"
-#include "index/schema.h"
+#include "format/record.h"
 
 namespace longtail::engine {
 

@@ -12,8 +12,8 @@
 
 #include "analyzers/analyzer.h"
 #include "index/index_dir.h"
-#include "index/schema.h"
-#include "index/stored.h"
+#include "format/record.h"
+#include "format/stored.h"
 #include "analyzers/pinyin.h"
 #include "index/spelling.h"
 #include "index/synonyms.h"

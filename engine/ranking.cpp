@@ -12,7 +12,7 @@
 
 #include "analyzers/analyzer.h"
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 
 namespace longtail::engine {
 

@@ -19,7 +19,7 @@
 #include <longtail/longtail.h>
 
 #include "engine/profile.h"
-#include "index/schema.h"
+#include "format/record.h"
 
 namespace longtail::analysis {
 class Analyzer;

@@ -12,8 +12,8 @@
 #include "engine/query_plan.h"
 #include "engine/ranking.h"
 #include "engine/variants.h"
-#include "index/document.h"
-#include "index/layout.h"
+#include "format/document.h"
+#include "format/layout.h"
 #include "index/signals.h"
 
 namespace longtail::engine {
@@ -126,20 +126,6 @@ bool has_whole(const std::unordered_set<std::string>& matched, const PlannedTerm
 
 double num_value(const std::string& v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(v); }
 
-// The integrity values (issue 5, slots 20-26); absent ones keep the clean defaults.
-void set_integrity_value(Candidate& c, unsigned s, const std::string& val) {
-  switch (s) {
-    case slot::kPenalty: c.penalty = num_value(val, 1); break;
-    case slot::kDupCluster: c.dup_cluster = val; break;
-    case slot::kDupKind: c.dup_kind = val; break;
-    case slot::kSalesTrust: c.sales_trust = num_value(val, 1); break;
-    case slot::kShopPenalty: c.shop_penalty = num_value(val, 1); break;
-    case slot::kShopViolations: c.shop_violations = num_value(val, 0); break;
-    case slot::kShopBlocked: c.shop_blocked = num_value(val, 0) >= 0.5; break;
-    default: break;
-  }
-}
-
 // The rank pack's fields into a candidate.
 void take_pack(Candidate& c, index::RankPack&& pack) {
   c.sku = std::move(pack.sku);
@@ -171,16 +157,20 @@ Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool key
   Candidate c;
   c.stage1_rank = rank;
   c.weight = it.get_weight();
-  index::RankPack pack;
-  index::Stage1Key key;
+  index::ListingKey key;
   const std::string sort_key = keyed ? it.get_sort_key() : it.get_document().get_value(slot::kStage1Key);
-  if (!index::decode_stage1_key(sort_key, key) || !index::decode_rank_pack(key.rank_pack, pack))
+  if (!index::decode_listing_key(sort_key, key))
     throw DataError(index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
-  take_pack(c, std::move(pack));
-  for (unsigned s = slot::kPenalty; s <= slot::kShopBlocked; ++s) {
-    std::string_view val = key.integrity[s - slot::kPenalty];
-    if (!val.empty()) set_integrity_value(c, s, std::string(val));
-  }
+  take_pack(c, std::move(key.pack));
+  // The integrity values (docs/integrity.md); absent ones decode as the clean defaults.
+  const auto& g = key.integrity;
+  c.penalty = g.penalty;
+  c.sales_trust = g.sales_trust;
+  c.shop_penalty = g.shop_penalty;
+  c.shop_violations = double(g.shop_violations);
+  c.shop_blocked = g.shop_blocked;
+  c.dup_cluster = std::move(g.dup_cluster);
+  if (g.dup_kind) c.dup_kind = std::string(1, g.dup_kind);
   return c;
 }
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "index/document.h"
-#include "index/layout.h"
+#include "format/document.h"
+#include "format/layout.h"
 
 namespace longtail::engine {
 

@@ -25,17 +25,17 @@
 #include "analyzers/analyzer.h"
 #include "index/build_profile.h"
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
 #include "index/spelling.h"
 #include "index/synonyms.h"
 #include "index/integrity_text.h"
 #include "index/integrity.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/progress.h"
 #include "analyzers/lexicon_learner.h"
 #include "index/signals.h"
-#include "index/stored.h"
+#include "format/stored.h"
 #include "common/json_writer.h"
 
 namespace fs = std::filesystem;
@@ -491,14 +491,12 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
         while (queues[size_t(t)]->pop(b)) {
           auto& db = *dbs[size_t(b.shard)];
           for (const auto& r : b.records) {
-            Xapian::Document doc = make_document(memo, r, signals.static_prior(r));
-            signals.add_values(doc, r);  // ranking signals, category and brand (index/signals.h)
-            integrity.annotate(analyzer, r, doc);  // slots 20-27, stuffed words (index/integrity.h)
-            finish_values(doc);  // the stage-1 key; carried slots dropped (index/signals.h)
-            if (auto& st = stored[size_t(b.shard)]) {
-              st->add(doc.get_data());
-              doc.set_data(std::string());
-            }
+            // The one writer (format/document.h): terms, data, values with the ranking signals
+            // (index/signals.h) and the integrity verdict (index/integrity.h), the stage-1 key.
+            const IntegrityVerdict v = integrity.assess(r);
+            Xapian::Document doc = write_document(memo, r, {signals.signals(r), IntegrityModel::values(v)});
+            integrity.annotate_terms(analyzer, r, doc, v);  // repeated words' wdf, the XH term
+            if (auto& st = stored[size_t(b.shard)]) move_data(doc, *st);
             db.add_document(doc);
           }
         }

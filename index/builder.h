@@ -10,7 +10,7 @@
 #include <longtail/longtail.h>
 
 #include "index/catalog.h"
-#include "index/schema.h"
+#include "format/record.h"
 
 namespace longtail::index {
 

@@ -12,7 +12,7 @@
 
 #include <longtail/longtail.h>
 
-#include "index/schema.h"
+#include "format/record.h"
 
 namespace longtail::index {
 

@@ -13,7 +13,7 @@
 #include "index/index_dir.h"
 #include "index/progress.h"
 #include "index/signals.h"
-#include "index/stored.h"
+#include "format/stored.h"
 #include "index/updater.h"
 
 namespace fs = std::filesystem;

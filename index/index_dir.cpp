@@ -23,9 +23,9 @@
 #include <longtail/longtail.h>
 
 #include "analyzers/analyzer.h"
-#include "index/document.h"
-#include "index/layout.h"
-#include "index/stored.h"
+#include "format/document.h"
+#include "format/layout.h"
+#include "format/stored.h"
 #include "index/updater.h"
 #include "common/json_writer.h"
 

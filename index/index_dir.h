@@ -43,7 +43,7 @@ struct Manifest {
   // tier_shares[i] of each shard's documents; increasing, nested. Empty: no tiers.
   std::vector<double> tier_shares;
   // Serving shards (docs/index-format.md, "Serving shards"): no termlist table, no Xapian
-  // document data; each shard's stored fields are in its kStoredFile (index/stored.h). Such an
+  // document data; each shard's stored fields are in its kStoredFile (format/stored.h). Such an
   // index answers searches but takes no updates (Xapian 1.4 replaces and deletes documents
   // through the termlist). Optional in the file; false when absent.
   bool serving = false;

@@ -22,9 +22,9 @@
 
 #include "analyzers/lexicon_learner.h"
 #include "index/dedup.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/parallel.h"
 #include "index/signals.h"
 #include "index/simhash.h"
@@ -554,47 +554,26 @@ IntegrityModel::Stats IntegrityModel::stats() const {
   return s;
 }
 
-void IntegrityModel::write_values(const IntegrityVerdict& v, Xapian::Document& doc, bool data_has_verdict) {
-  doc.add_value(slot::kPenalty, Xapian::sortable_serialise(v.penalty));
-  doc.add_value(slot::kSalesTrust, Xapian::sortable_serialise(v.sales_trust));
-  doc.add_value(slot::kShopPenalty, Xapian::sortable_serialise(v.shop_penalty));
-  doc.add_value(slot::kShopViolations, Xapian::sortable_serialise(double(v.shop_violations)));
-  doc.add_value(slot::kShopBlocked, Xapian::sortable_serialise(v.shop_blocked ? 1.0 : 0.0));
+ListingIntegrity IntegrityModel::values(const IntegrityVerdict& v) {
+  ListingIntegrity g;
+  g.penalty = v.penalty;
+  g.sales_trust = v.sales_trust;
+  g.shop_penalty = v.shop_penalty;
+  g.shop_violations = v.shop_violations;
+  g.shop_blocked = v.shop_blocked;
   if (v.dup_kind) {
-    doc.add_value(slot::kDupCluster, v.dup_cluster);
-    doc.add_value(slot::kDupKind, std::string(1, v.dup_kind));
-  } else {
-    doc.add_value(slot::kDupCluster, std::string());  // an empty value removes the slot
-    doc.add_value(slot::kDupKind, std::string());
+    g.dup_cluster = v.dup_cluster;
+    g.dup_kind = v.dup_kind;
   }
-  if (!v.flagged() && !data_has_verdict) {  // the data stays as it is: not even read
-    doc.add_value(slot::kIntegrityFlags, std::string());
-    return;
-  }
-  const std::string old_data = doc.get_data();
-  std::string data = old_data;
-  // Replace an "integrity" object written before (update fast path), then append the new one.
-  if (size_t at = data.find(",\"integrity\":{"); at != std::string::npos) data.erase(at, data.size() - 1 - at);
   if (v.flagged()) {
-    doc.add_value(slot::kIntegrityFlags, v.reason_names());
-    if (!data.empty() && data.back() == '}') {
-      data.pop_back();
-      data += ",\"integrity\":" + v.to_json() + "}";
-    }
-  } else {
-    doc.add_value(slot::kIntegrityFlags, std::string());
+    g.reasons = v.reason_names();
+    g.verdict_json = v.to_json();
   }
-  // Unchanged data is not set again: on a document read back from a shard Xapian then leaves the
-  // data alone (no compression and write; the update fast path, docs/index-format.md).
-  if (data != old_data) doc.set_data(data);
+  return g;
 }
 
-void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const {
-  annotate(index_analyzer, r, doc, assess(r));
-}
-
-void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
-                              const IntegrityVerdict& v) const {
+void IntegrityModel::annotate_terms(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
+                                    const IntegrityVerdict& v) const {
   doc.add_boolean_term(item_hash_term(term_hash(r.item_id)));
   // Demote, never hide: every word of the title stays a text term, stuffed ones included (the
   // verdict's penalty demotes the listing). Only a repeated occurrence of a word beyond its first
@@ -620,7 +599,6 @@ void IntegrityModel::annotate(const analysis::Analyzer& index_analyzer, const Sk
       doc.add_term(term, std::max<Xapian::termcount>(1, wdf > k ? wdf - k : 1));
     }
   }
-  write_values(v, doc);
 }
 
 // ------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // Listing integrity: detectors of marketplace abuse, run at build (and update) time. Every
 // detector yields a score, a human-readable reason and a bounded penalty; the values go into
-// value slots 20-27 (index/layout.h) and the stored data, and ranking (engine/) applies them.
+// value slots 20-27 (format/layout.h) and the stored data, and ranking (engine/) applies them.
 // docs/integrity.md gives every formula, threshold and measurement.
 //
 // Life cycle in a build (index/builder.cpp):
@@ -34,7 +34,8 @@
 
 #include "analyzers/analyzer.h"
 #include "index/dedup.h"
-#include "index/schema.h"
+#include "format/record.h"
+#include "format/values.h"
 
 namespace longtail::index {
 
@@ -196,13 +197,14 @@ class IntegrityModel {
   // games, sham sales, duplicates and the shop are assessed as assess() does. Equal to assess(r)
   // field for field except `stuffed`/`repeated` (term ranges, left empty). The update fast path.
   IntegrityVerdict reassess(const SkuRecord& r, const IntegrityVerdict& stored) const;
-  // Writes slots 20-27 and the stored "integrity" object into `doc` (built by make_document with
-  // `index_analyzer`), keeps repeated title words at one occurrence's wdf and adds the XH item term.
-  // Thread-safe after finish(). The second form writes a verdict assess(r) gave and the caller
-  // adjusted (the updater's duplicate fields). finish_values() (index/signals.h) comes after.
-  void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc) const;
-  void annotate(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
-                const IntegrityVerdict& v) const;
+  // The terms a verdict changes on `doc` (written by write_document with `index_analyzer`, format/
+  // document.h): repeated title words kept at one occurrence's wdf, and the XH item term.
+  // Thread-safe after finish(). The values and the stored object are values(v)'s, which the
+  // document writer takes.
+  void annotate_terms(const analysis::Analyzer& index_analyzer, const SkuRecord& r, Xapian::Document& doc,
+                      const IntegrityVerdict& v) const;
+  // A verdict as the document writer takes it (slots 20-27 and the stored "integrity" object).
+  static ListingIntegrity values(const IntegrityVerdict& v);
 
   // The item print of a record as finish() computes it (its title words weighted with the frozen
   // statistics), for updates; nullopt when the title has no fingerprint words or the category
@@ -214,12 +216,6 @@ class IntegrityModel {
   // Replaces the duplicate fields and the duplicate_listing reason of `v` with those of `from`
   // (a clean verdict removes them) and recomputes the penalty.
   void replace_duplicate(IntegrityVerdict& v, const IntegrityVerdict& from) const;
-  // Slots and data only, for a document whose terms were written before (update fast path). The
-  // data is set only when it changes; `data_has_verdict` false says the caller knows the data
-  // holds no integrity object (the stage-1 key's flags are empty), so an unflagged verdict leaves
-  // the data unread. finish_values() (index/signals.h) comes after.
-  static void write_values(const IntegrityVerdict& v, Xapian::Document& doc, bool data_has_verdict = true);
-
   // integrity.json, integrity-terms.bin, integrity-clusters.bin in `dir` (the prints file is
   // already there when `dir` was the work directory). Throws DataError on I/O failure.
   void save(const std::string& dir) const;

@@ -20,7 +20,7 @@
 
 #include "analyzers/lexicon_learner.h"
 #include "index/dedup.h"
-#include "index/document.h"  // StringViewHash
+#include "format/document.h"  // StringViewHash
 #include "index/signals.h"
 
 namespace longtail::index {

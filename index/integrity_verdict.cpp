@@ -12,9 +12,9 @@
 
 #include <longtail/longtail.h>
 
-#include "index/document.h"
+#include "format/document.h"
 #include "index/integrity_text.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "common/json_writer.h"
 
 namespace longtail::index {

@@ -25,13 +25,13 @@
 #include <longtail/longtail.h>
 
 #include "analyzers/analyzer.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/spelling.h"
 #include "index/parallel.h"
 #include "index/progress.h"
-#include "index/stored.h"
+#include "format/stored.h"
 #include "index/updater.h"
 
 namespace fs = std::filesystem;
@@ -72,14 +72,8 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, P
     for (size_t i = 0; i < kTierShares.size(); ++i) tier_end[i] = uint64_t(std::ceil(kTierShares[i] * double(order.size())));
     for (uint64_t rank = 0; rank < order.size(); ++rank) {
       Xapian::Document doc = in.get_document(order[rank].second);
-      // An optimized index optimized again: its old tier terms go first.
-      for (const auto& t : tier_terms(doc)) doc.remove_term(t);
-      for (size_t i = 0; i < kTierShares.size(); ++i)
-        if (rank < tier_end[i]) doc.add_boolean_term(std::string(prefix::kTier) + std::to_string(i));
-      if (stored) {
-        stored->add(doc.get_data());
-        doc.set_data(std::string());
-      }
+      set_tier_terms(doc, tier_end, rank);  // format/document.h
+      if (stored) move_data(doc, *stored);
       out.add_document(doc);
       if ((rank & 255) == 255) meter.add(256, 256);
     }

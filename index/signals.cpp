@@ -12,9 +12,6 @@
 
 #include <longtail/longtail.h>
 
-#include "index/document.h"
-#include "index/layout.h"
-#include "index/simhash.h"
 #include "common/json_writer.h"
 
 namespace longtail::index {
@@ -46,125 +43,6 @@ std::string SignalParams::to_json() const {
       .field("prior_shop", prior_shop)
       .end();
   return o;
-}
-
-namespace {
-void put_double(std::string& o, double v) {
-  uint64_t u;
-  std::memcpy(&u, &v, 8);
-  for (int i = 0; i < 8; ++i) o += char((u >> (8 * i)) & 0xFF);
-}
-double get_double(const unsigned char* p) {
-  uint64_t u = 0;
-  for (int i = 0; i < 8; ++i) u |= uint64_t(p[i]) << (8 * i);
-  double v;
-  std::memcpy(&v, &u, 8);
-  return v;
-}
-void put_string(std::string& o, const std::string& s) {
-  size_t n = std::min<size_t>(s.size(), 0xFFFF);
-  o += char(n & 0xFF);
-  o += char(n >> 8);
-  o.append(s, 0, n);
-}
-}  // namespace
-
-void finish_values(Xapian::Document& doc) {
-  std::string key = doc.get_value(slot::kSkuId);
-  key += '\0';
-  auto put = [&key](const std::string& v) {
-    uint32_t n = uint32_t(v.size());
-    for (int i = 0; i < 4; ++i) key += char((n >> (8 * i)) & 0xff);
-    key += v;
-  };
-  put(doc.get_value(slot::kRankPack));
-  for (unsigned s = slot::kPenalty; s <= slot::kIntegrityFlags; ++s) put(doc.get_value(s));
-  doc.add_value(slot::kStage1Key, key);
-  for (unsigned s : kCarriedSlots) doc.add_value(s, std::string());  // an empty value removes the slot
-}
-
-std::string stored_value(const Xapian::Document& doc, unsigned s) {
-  if (std::find(kCarriedSlots.begin(), kCarriedSlots.end(), s) == kCarriedSlots.end()) return doc.get_value(s);
-  Stage1Key key;
-  const std::string k = doc.get_value(slot::kStage1Key);
-  if (!decode_stage1_key(k, key)) return {};
-  if (s == slot::kSkuId) return k.substr(0, k.find('\0'));
-  if (s >= slot::kPenalty && s <= slot::kShopBlocked) return std::string(key.integrity[s - slot::kPenalty]);
-  if (s == slot::kRankPack) return std::string(key.rank_pack);
-  RankPack p;
-  if (!decode_rank_pack(key.rank_pack, p)) return {};
-  switch (s) {
-    case slot::kPrice: return Xapian::sortable_serialise(p.price);
-    case slot::kShippingFee: return Xapian::sortable_serialise(p.shipping_fee);
-    case slot::kReviews: return Xapian::sortable_serialise(p.reviews);
-    case slot::kGoodReviews: return Xapian::sortable_serialise(p.good_reviews);
-    case slot::kShopId: return p.shop;
-    case slot::kCategory: return p.category;
-    case slot::kBrand: return p.brand;
-    case slot::kSalesSignal: return Xapian::sortable_serialise(p.sales_signal);
-    case slot::kShopSignal: return Xapian::sortable_serialise(p.shop_signal);
-    default: return {};
-  }
-}
-
-bool decode_stage1_key(std::string_view key, Stage1Key& out) {
-  size_t at = key.find('\0');
-  if (at == std::string_view::npos) return false;
-  ++at;
-  auto get = [&](std::string_view& v) {
-    if (key.size() - at < 4) return false;
-    uint32_t n = 0;
-    for (int i = 0; i < 4; ++i) n |= uint32_t(uint8_t(key[at + size_t(i)])) << (8 * i);
-    at += 4;
-    if (key.size() - at < n) return false;
-    v = key.substr(at, n);
-    at += n;
-    return true;
-  };
-  if (!get(out.rank_pack)) return false;
-  for (auto& v : out.integrity)
-    if (!get(v)) return false;
-  return at == key.size();
-}
-
-std::string encode_rank_pack(const RankPack& p) {
-  std::string o;
-  o.reserve(1 + 11 * 8 + 1 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
-  o += char(3);
-  for (double v : {p.price, p.shipping_fee, p.sales_30d, p.reviews, p.good_reviews, p.listed_at, p.prior,
-                   p.sales_signal, p.rating_signal, p.shop_signal})
-    put_double(o, v);
-  for (int i = 0; i < 8; ++i) o += char((p.stored_hash >> (8 * i)) & 0xFF);
-  o += char(p.price_known ? 0 : 1);
-  for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) put_string(o, *s);
-  return o;
-}
-
-bool decode_rank_pack(std::string_view data, RankPack& out) {
-  const auto* b = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size(), at = 1 + 11 * 8;
-  if (n < at || (b[0] != 2 && b[0] != 3)) return false;
-  double* nums[] = {&out.price, &out.shipping_fee, &out.sales_30d, &out.reviews, &out.good_reviews,
-                    &out.listed_at, &out.prior, &out.sales_signal, &out.rating_signal, &out.shop_signal};
-  for (int i = 0; i < 10; ++i) *nums[i] = get_double(b + 1 + 8 * i);
-  out.effective_price = out.price + out.shipping_fee;  // as SkuRecord::effective_price()
-  out.stored_hash = 0;
-  for (int i = 0; i < 8; ++i) out.stored_hash |= uint64_t(b[1 + 10 * 8 + i]) << (8 * i);
-  out.price_known = true;
-  if (b[0] == 3) {  // the flags byte
-    if (at + 1 > n || b[at] > 1) return false;
-    out.price_known = b[at] == 0;
-    ++at;
-  }
-  for (std::string* s : {&out.sku, &out.item, &out.shop, &out.category, &out.brand}) {
-    if (at + 2 > n) return false;
-    size_t len = size_t(b[at]) | size_t(b[at + 1]) << 8;
-    at += 2;
-    if (at + len > n) return false;
-    s->assign(data.data() + at, len);
-    at += len;
-  }
-  return at == n;
 }
 
 double wilson_lower_bound(int64_t good, int64_t total, double z) {
@@ -279,44 +157,17 @@ double SignalModel::shop_signal(const SkuRecord& r) const {
   return std::clamp(rel * viol, 0.0, 1.0);
 }
 
-double SignalModel::static_prior(const SkuRecord& r) const {
-  double ws = params_.prior_sales, wr = params_.prior_rating, wh = params_.prior_shop;
-  double sum = ws + wr + wh;
-  if (sum <= 0) return 0;
-  return std::clamp((ws * sales_signal(r) + wr * rating_signal(r) + wh * shop_signal(r)) / sum, 0.0, 1.0);
-}
+double SignalModel::static_prior(const SkuRecord& r) const { return signals(r).prior; }
 
-void SignalModel::add_values(Xapian::Document& doc, const SkuRecord& r, std::optional<uint64_t> stored_hash) const {
-  double sales = sales_signal(r), rating = rating_signal(r), shop = shop_signal(r);
-  doc.add_value(slot::kSalesSignal, Xapian::sortable_serialise(sales));
-  doc.add_value(slot::kRatingSignal, Xapian::sortable_serialise(rating));
-  doc.add_value(slot::kShopSignal, Xapian::sortable_serialise(shop));
-  double ws = params_.prior_sales, wr = params_.prior_rating, wh = params_.prior_shop;
-  double sum = ws + wr + wh;
-  double prior = sum > 0 ? std::clamp((ws * sales + wr * rating + wh * shop) / sum, 0.0, 1.0) : 0.0;
-  doc.add_value(slot::kStaticPrior, Xapian::sortable_serialise(prior));
-  if (!r.category.empty()) doc.add_value(slot::kCategory, r.category);
-  if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
-  RankPack p;
-  p.price = r.price;
-  p.price_known = r.price_known;
-  p.shipping_fee = r.shipping_fee;
-  p.effective_price = r.effective_price();
-  p.sales_30d = double(r.sales_30d);
-  p.reviews = double(r.reviews);
-  p.good_reviews = double(r.good_reviews);
-  p.listed_at = double(r.listed_at);
-  p.prior = prior;
-  p.sales_signal = sales;
-  p.rating_signal = rating;
-  p.shop_signal = shop;
-  p.stored_hash = stored_hash ? *stored_hash : term_hash(encode_stored(r));
-  p.sku = r.sku_id;
-  p.item = r.item_id;
-  p.shop = r.shop_id;
-  p.category = r.category;
-  p.brand = r.brand;
-  doc.add_value(slot::kRankPack, encode_rank_pack(p));
+ListingSignals SignalModel::signals(const SkuRecord& r) const {
+  ListingSignals g;
+  g.sales = sales_signal(r);
+  g.rating = rating_signal(r);
+  g.shop = shop_signal(r);
+  const double ws = params_.prior_sales, wr = params_.prior_rating, wh = params_.prior_shop;
+  const double sum = ws + wr + wh;
+  g.prior = sum > 0 ? std::clamp((ws * g.sales + wr * g.rating + wh * g.shop) / sum, 0.0, 1.0) : 0.0;
+  return g;
 }
 
 std::string SignalModel::to_json() const {

@@ -7,7 +7,7 @@
 #include <longtail/longtail.h>
 
 #include "common/utf8.h"
-#include "index/document.h"
+#include "format/document.h"
 
 namespace longtail::index {
 

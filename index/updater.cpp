@@ -44,11 +44,11 @@
 #include "analyzers/analyzer.h"
 #include "index/builder.h"
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/dedup.h"
 #include "index/index_dir.h"
 #include "index/integrity.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/parallel.h"
 #include "index/signals.h"
 #include "common/json_writer.h"
@@ -140,14 +140,11 @@ struct ValueModels {
   // The full document of a record, with the ranking signal values (index/signals.h) and, as in
   // the builder, the integrity annotation; `dup` gives its duplicate fields (Session::match()).
   Xapian::Document document(const analysis::Analyzer& analyzer, const SkuRecord& r, const IntegrityVerdict& dup) const {
-    Xapian::Document doc = make_document(analyzer, r, static_prior(r));
-    signals.add_values(doc, r);
-    if (integrity) {
-      IntegrityVerdict v = integrity->assess(r);
-      integrity->replace_duplicate(v, dup);
-      integrity->annotate(analyzer, r, doc, v);
-    }
-    finish_values(doc);  // after every value it carries (also without an integrity model)
+    if (!integrity) return write_document(analyzer, r, {signals.signals(r), std::nullopt});
+    IntegrityVerdict v = integrity->assess(r);
+    integrity->replace_duplicate(v, dup);
+    Xapian::Document doc = write_document(analyzer, r, {signals.signals(r), IntegrityModel::values(v)});
+    integrity->annotate_terms(analyzer, r, doc, v);
     return doc;
   }
   // Values (and, where the integrity verdict changes, stored data) of a record on an existing
@@ -158,7 +155,7 @@ struct ValueModels {
   // (IntegrityModel::reassess: the title is not segmented again; the data is read only when the
   // key says the document is flagged); its duplicate fields are
   // `new_dup`'s when given, else the key's.
-  // `stored_hash`: as SignalModel::add_values(). `new_fields`: the record's display fields
+  // `stored_hash`: Rewrite::stored_hash (format/document.h). `new_fields`: the record's display fields
   // differ from the document's, so its data is written again (with the verdict), terms still
   // untouched.
   void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r, std::optional<uint64_t> stored_hash,
@@ -167,21 +164,18 @@ struct ValueModels {
     bool have_stored = true;
     if (integrity) {
       if (!key.flags().empty()) have_stored = read_stored_verdict(doc.get_data(), stored);
-      dup = new_dup ? *new_dup
-                    : decode_duplicate(key.integrity[slot::kDupKind - slot::kPenalty],
-                                       key.integrity[slot::kDupCluster - slot::kPenalty], stored);
+      dup = new_dup ? *new_dup : decode_duplicate(key.dup_kind(), key.dup_cluster(), stored);
     }
-    // Every value slot is rewritten below from the record and `dup` (document.cpp, signals.cpp,
-    // IntegrityModel::write_values, finish_values), so the old ones are cleared unread: changing
-    // one value of a fetched document makes Xapian load all of them first, a value-stream read
-    // per slot (a third of the fast path's time, measured with perf). The data is set only if
-    // the verdict's stored object changes, so Xapian leaves it alone otherwise.
-    doc.clear_values();
-    if (new_fields) doc.set_data(encode_stored(r));  // the verdict, read above, goes back in below
-    set_record_values(doc, r, static_prior(r));
-    signals.add_values(doc, r, stored_hash);
-    if (integrity) rescore(doc, r, have_stored ? &stored : nullptr, dup, !new_fields && !key.flags().empty());
-    finish_values(doc);
+    // Every value is written again from the record and `dup` by the one writer (format/
+    // document.h rewrite_values: the old values are cleared unread, the data set only if the
+    // display fields or the stored verdict change).
+    ListingValues values{signals.signals(r), std::nullopt};
+    if (integrity) {
+      IntegrityVerdict v = have_stored ? integrity->reassess(r, stored) : integrity->assess(r);
+      integrity->replace_duplicate(v, dup);
+      values.integrity = IntegrityModel::values(v);
+    }
+    rewrite_values(doc, r, values, {stored_hash, new_fields, !key.flags().empty()});
   }
   // revalue() of a stored document whose record is read back whole (read_record): shop changes
   // and duplicate partners. DataError if the document is damaged.
@@ -193,15 +187,6 @@ struct ValueModels {
     if (!read_record(doc, r) || !decode_stage1_key(k, key))
       throw DataError(index_dir + ": damaged stored fields in document " + std::to_string(did));
     revalue(doc, key, r, std::nullopt, new_dup);
-  }
-  // The integrity slots and stored object of `r`, whose document's stored verdict is `stored`,
-  // with the duplicate fields of `dup`; with no stored verdict the title is assessed again.
-  // `data_has_verdict`: as IntegrityModel::write_values().
-  void rescore(Xapian::Document& doc, const SkuRecord& r, const IntegrityVerdict* stored,
-               const IntegrityVerdict& dup, bool data_has_verdict) const {
-    IntegrityVerdict v = stored ? integrity->reassess(r, *stored) : integrity->assess(r);
-    integrity->replace_duplicate(v, dup);
-    IntegrityModel::write_values(v, doc, data_has_verdict);
   }
 };
 
@@ -515,7 +500,7 @@ class Session {
     auto& db = dbs_[s];
     Xapian::Document doc = db.get_document(did);
     // The stage-1 key settles it without the data: its rank pack has the numbers and the hash of
-    // the stored fields (index/signals.h RankPack::stored_hash).
+    // the stored fields (format/values.h RankPack::stored_hash).
     const std::string k = doc.get_value(slot::kStage1Key);
     Stage1Key key;
     RankPack old;
@@ -524,7 +509,7 @@ class Session {
       return Fast::Reindex;
     }
     bool new_fields = false;
-    if (old.stored_hash != term_hash(encode_stored(r))) {
+    if (old.stored_hash != stored_hash(r)) {
       // Only the display fields changed when the record with the document's display fields
       // hashes as the document: then its data is rewritten with its values, terms untouched.
       SkuRecord stored;
@@ -532,7 +517,7 @@ class Session {
       if (new_fields) {
         SkuRecord same = r;
         same.fields = std::move(stored.fields);
-        new_fields = term_hash(encode_stored(same)) == old.stored_hash;
+        new_fields = stored_hash(same) == old.stored_hash;
       }
       if (!new_fields) {
         old_item = old.item;

@@ -37,9 +37,9 @@
 
 #include "index/builder.h"
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "perf/generator.h"
 #include "perf/qrels.h"
 #include "common/json_writer.h"

@@ -10,7 +10,7 @@
 #include <longtail/longtail.h>
 
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/signals.h"
 #include "tests/test_util.h"
 

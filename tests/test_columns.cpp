@@ -17,7 +17,7 @@
 #include "engine/profile.h"
 #include "engine/search.h"
 #include "engine/snapshot.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
 #include "perf/generator.h"
 #include "tests/generated.h"

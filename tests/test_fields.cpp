@@ -13,7 +13,7 @@
 
 #include "index/catalog.h"
 #include "index/display_fields.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
 #include "index/remote.h"
 #include "tests/shard_server.h"

@@ -17,7 +17,7 @@
 #include <simdjson.h>
 
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "tests/test_util.h"
 #include "common/json_writer.h"
 

@@ -17,10 +17,10 @@
 #include "index/builder.h"
 #include "index/catalog.h"
 #include "index/dedup.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
 #include "index/integrity.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/signals.h"
 #include "index/simhash.h"
 #include "index/updater.h"
@@ -116,6 +116,14 @@ struct Model {
     for (const auto& r : mini_market()) m.observe(r);
     for (const auto& r : extra) m.observe(r);
     m.finish();
+  }
+  // The document of `r` as the builder writes it: the one writer (format/document.h) with these
+  // signals and the model's verdict, then the verdict's terms.
+  Xapian::Document document(const SkuRecord& r, const ListingSignals& g = {0.5, 0, 0, 0.5}) const {
+    const IntegrityVerdict v = m.assess(r);
+    Xapian::Document doc = write_document(base_analyzer(), r, {g, IntegrityModel::values(v)});
+    m.annotate_terms(base_analyzer(), r, doc, v);
+    return doc;
   }
 };
 
@@ -701,8 +709,7 @@ TEST_CASE("reassess: title reasons read back from the stored verdict give assess
   std::vector<SkuRecord> cases = {stuffed, ad, mini_market()[1], mini_market()[2]};
   size_t title_flagged = 0;
   for (const auto& built : cases) {
-    Xapian::Document doc = make_document(an, built, 0.5);
-    model.m.annotate(an, built, doc);
+    Xapian::Document doc = model.document(built);
     IntegrityVerdict stored;
     decode_integrity(doc.get_data(), stored);  // false (and empty) for a clean listing
     bool any_title = false;
@@ -746,8 +753,7 @@ TEST_CASE("annotate: stuffed brand words stay findable, values and stored integr
   Model model;
   const auto& an = base_analyzer();
   auto r = sku("x1", "xi1", "shopx", "耐克 阿迪达斯 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
-  Xapian::Document doc = make_document(an, r, 0.5);
-  model.m.annotate(an, r, doc);
+  Xapian::Document doc = model.document(r);
   auto has_term = [&](const std::string& t) {
     auto it = doc.termlist_begin();
     it.skip_to(t);
@@ -763,38 +769,53 @@ TEST_CASE("annotate: stuffed brand words stay findable, values and stored integr
   CHECK(back.title == r.title);
   // A clean listing: penalty 1, no flags, no integrity object.
   auto clean = sku("c1", "ci1", "shopx", "李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
-  Xapian::Document d2 = make_document(an, clean, 0.5);
-  model.m.annotate(an, clean, d2);
+  Xapian::Document d2 = model.document(clean);
   CHECK(Xapian::sortable_unserialise(d2.get_value(slot::kPenalty)) == 1);
   CHECK(d2.get_value(slot::kIntegrityFlags).empty());
   CHECK(d2.get_data().find("\"integrity\"") == std::string::npos);
 }
 
-TEST_CASE("finish_values: the stage-1 key carries the dropped slots, and the document gives back its whole record", "[integrity][layout]") {
+TEST_CASE("write_document: the stage-1 key carries the dropped slots, and the document gives back its whole record", "[integrity][layout]") {
   Model model;
-  const auto& an = base_analyzer();
   auto r = sku("x1", "xi1", "shopx", "耐克 阿迪达斯 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199.9);
   r.shipping_fee = 12.5;
   r.sales_30d = 37;
   r.reviews = 12;
   r.good_reviews = 11;
   r.listed_at = 1700000000;
-  Xapian::Document doc = make_document(an, r, 0.5);
   SignalModel signals;
   signals.observe(r);
   signals.finish();
-  signals.add_values(doc, r);
-  model.m.annotate(an, r, doc);
-  std::map<unsigned, std::string> written;
-  for (auto v = doc.values_begin(); v != doc.values_end(); ++v) written[v.get_valueno()] = *v;
-  finish_values(doc);
-  // Every slot reads back as written; the carried ones are no longer in the document.
-  for (const auto& [s, v] : written) {
+  const ListingSignals g = signals.signals(r);
+  const IntegrityVerdict verdict = model.m.assess(r);
+  Xapian::Document doc = model.document(r, g);
+  // Every slot reads back as the record, the signals and the verdict give it; the carried ones
+  // are no longer in the document.
+  const auto num = [](double v) { return Xapian::sortable_serialise(v); };
+  const std::map<unsigned, std::string> want = {
+      {slot::kItemId, "xi1"}, {slot::kSkuId, "x1"}, {slot::kPrice, num(199.9)}, {slot::kShippingFee, num(12.5)},
+      {slot::kEffectivePrice, num(199.9 + 12.5)}, {slot::kSales30d, num(37)}, {slot::kReviews, num(12)},
+      {slot::kGoodReviews, num(11)}, {slot::kListedAt, num(1700000000)}, {slot::kStaticPrior, num(g.prior)},
+      {slot::kShopId, "shopx"}, {slot::kCategory, "运动/跑步鞋"}, {slot::kBrand, "李宁"},
+      {slot::kSalesSignal, num(g.sales)}, {slot::kRatingSignal, num(g.rating)}, {slot::kShopSignal, num(g.shop)},
+      {slot::kPenalty, num(verdict.penalty)}, {slot::kSalesTrust, num(verdict.sales_trust)},
+      {slot::kShopPenalty, num(verdict.shop_penalty)}, {slot::kShopViolations, num(0)}, {slot::kShopBlocked, num(0)},
+      {slot::kIntegrityFlags, "brand_stuffing"}, {slot::kVariant, encode_variant_pack(r)}};
+  for (const auto& [s, v] : want) {
     INFO("slot " << s);
     CHECK(stored_value(doc, s) == v);
     const bool carried = std::find(kCarriedSlots.begin(), kCarriedSlots.end(), s) != kCarriedSlots.end();
     CHECK(doc.get_value(s).empty() == carried);
   }
+  // The one reader gives the same.
+  ListingKey lk;
+  REQUIRE(decode_listing_key(doc.get_value(slot::kStage1Key), lk));
+  CHECK(lk.pack.sku == "x1");
+  CHECK(lk.pack.price == 199.9);
+  CHECK(lk.pack.prior == g.prior);
+  CHECK(lk.integrity.penalty == verdict.penalty);
+  CHECK(lk.integrity.reasons == "brand_stuffing");
+  CHECK(lk.integrity.dup_kind == 0);
   Stage1Key key;
   const std::string k = doc.get_value(slot::kStage1Key);
   REQUIRE(decode_stage1_key(k, key));
@@ -812,8 +833,8 @@ TEST_CASE("finish_values: the stage-1 key carries the dropped slots, and the doc
   SkuRecord retitled = r, repriced = r;
   retitled.title += " 新款";
   repriced.price = 99;
-  CHECK(pack.stored_hash == term_hash(encode_stored(repriced)));
-  CHECK(pack.stored_hash != term_hash(encode_stored(retitled)));
+  CHECK(pack.stored_hash == stored_hash(repriced));
+  CHECK(pack.stored_hash != stored_hash(retitled));
   CHECK_FALSE(same_record(back, repriced));
   // As a catalog line the record parses back to itself.
   RecordParser parser;
@@ -1361,7 +1382,7 @@ TEST_CASE("update: an index without integrity files is updated without integrity
 }
 
 
-// The build's shard writers analyze through a DocumentMemo (index/document.h): it must give
+// The build's shard writers analyze through a DocumentMemo (format/document.h): it must give
 // exactly the document the analyzer gives (terms with their wdf, values, data), also after it
 // started afresh at its bound, and it must really remember (the same text is analyzed once).
 TEST_CASE("a document memo gives the documents of the analyzer, at its bound too", "[document]") {
@@ -1384,9 +1405,10 @@ TEST_CASE("a document memo gives the documents of the analyzer, at its bound too
     index::SkuRecord r;
     RecordError err;
     REQUIRE(parser.parse_sku(line.text, r, err));
-    const std::string want = describe(index::make_document(an, r, 0.25));
-    CHECK(describe(index::make_document(memo, r, 0.25)) == want);
-    CHECK(describe(index::make_document(tiny, r, 0.25)) == want);
+    const index::ListingValues values{{0.25, 0.5, 0.5, 0.5}, std::nullopt};
+    const std::string want = describe(index::write_document(an, r, values));
+    CHECK(describe(index::write_document(memo, r, values)) == want);
+    CHECK(describe(index::write_document(tiny, r, values)) == want);
     same_title += r.title == last_title;
     last_title = r.title;
     ++n;

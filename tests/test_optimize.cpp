@@ -16,9 +16,9 @@
 
 #include <longtail/longtail.h>
 
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/updater.h"
 #include "perf/generator.h"
 #include "tests/generated.h"

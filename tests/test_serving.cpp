@@ -11,7 +11,7 @@
 
 #include "index/index_dir.h"
 #include "index/remote.h"
-#include "index/stored.h"
+#include "format/stored.h"
 #include "perf/generator.h"
 #include "tests/generated.h"
 #include "tests/search_cases.h"

@@ -23,9 +23,9 @@
 
 #include "index/builder.h"
 #include "index/dedup.h"
-#include "index/document.h"
+#include "format/document.h"
 #include "index/index_dir.h"
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/signals.h"
 #include "index/updater.h"
 #include "tests/test_util.h"

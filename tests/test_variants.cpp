@@ -9,7 +9,7 @@
 
 #include <longtail/longtail.h>
 
-#include "index/layout.h"
+#include "format/layout.h"
 #include "index/remote.h"
 #include "tests/search_cases.h"
 #include "tests/shard_server.h"

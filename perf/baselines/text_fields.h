@@ -1,10 +1,10 @@
-// The text fields longtail's documents index (index/document.cpp: title, brand, the leaf category
+// The text fields longtail's documents index (format/document.cpp: title, brand, the leaf category
 // name, attribute values), in that order, so the peer engines index the same text.
 #pragma once
 
 #include <string_view>
 
-#include "index/schema.h"
+#include "format/record.h"
 
 namespace longtail::perf::baselines {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "index/catalog.h"
-#include "index/document.h"
+#include "format/document.h"
 
 using namespace longtail;
 

@@ -8,7 +8,7 @@
 
 namespace longtail::index {
 
-inline constexpr int kSchemaVersion = 2;  // 2: carried slots (index/signals.h kCarriedSlots), numbers out of the data
+inline constexpr int kSchemaVersion = 2;  // 2: carried slots (format/values.h kCarriedSlots), numbers out of the data
 
 // Term prefixes. Unprefixed terms are text terms (title, brand, category and attribute words).
 namespace prefix {
@@ -26,7 +26,7 @@ inline constexpr std::string_view kItemHash = "XH";  // XH<16 hex digits of term
 }  // namespace prefix
 
 // Value slots (numbers are Xapian::sortable_serialise'd doubles). Every writer sets all of them;
-// finish_values() (index/signals.h) then folds slot 1, slot 19 and slots 20-27 into the stage-1
+// finish_values() (format/values.h), the writer's last step, folds slot 1, slot 19 and slots 20-27 into the stage-1
 // key (slot 29) and drops the slots marked "carried" below: a stored document keeps slots 0, 4,
 // 5, 8, 9, 17, 28, 29 and, when flagged, 21, 22, 27. stored_value() reads any of them back.
 namespace slot {
@@ -47,7 +47,7 @@ inline constexpr unsigned kBrand = 12;          // string: brand as listed (face
 inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1] [carried]
 inline constexpr unsigned kRatingSignal = 17;   // smoothed good-review rate in [0, 1]
 inline constexpr unsigned kShopSignal = 18;     // shop reputation (DSR vs category, violations) in [0, 1] [carried]
-inline constexpr unsigned kRankPack = 19;       // string: what stage 2 reads, packed (index/signals.h RankPack) [carried]
+inline constexpr unsigned kRankPack = 19;       // string: what stage 2 reads, packed (format/values.h RankPack) [carried]
 // 20-27: listing integrity written at build/update time (index/integrity.h, docs/integrity.md).
 inline constexpr unsigned kPenalty = 20;        // product of detector penalties in (0, 1]; 1 = clean [carried]
 inline constexpr unsigned kDupCluster = 21;     // string: near-duplicate cluster id; empty = none
@@ -57,13 +57,26 @@ inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (
 inline constexpr unsigned kShopViolations = 25; // the shop's violations count [carried]
 inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0 [carried]
 inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined by ','; absent = not flagged
-// 28: the SKU as a variant of its item (index/document.h VariantPack), read as the sort key of the
+// 28: the SKU as a variant of its item (format/document.h VariantPack), read as the sort key of the
 // page's variants match so that no document is fetched (engine/variants.h).
 inline constexpr unsigned kVariant = 28;
-// 29: stage 1's sort key (index/signals.h Stage1Key): sku_id, NUL, then slot 19 and slots 20-27,
+// 29: stage 1's sort key (format/values.h Stage1Key): sku_id, NUL, then slot 19 and slots 20-27,
 // so relevance ties are ordered by sku_id and stage 2 reads every candidate's values from the
 // match set itself, without fetching documents (one round trip each on a remote shard).
 inline constexpr unsigned kStage1Key = 29;
+inline constexpr unsigned kLast = kStage1Key;
+
+// How a slot's value reads (inspection and tools): a sortable_serialise'd number, a string, or
+// binary bytes (a pack or key).
+enum class Kind { Number, String, Bytes };
+constexpr Kind kind(unsigned s) {
+  switch (s) {
+    case kItemId: case kSkuId: case kShopId: case kCategory: case kBrand: case kDupCluster: case kDupKind:
+    case kIntegrityFlags: return Kind::String;
+    case kRankPack: case kVariant: case kStage1Key: return Kind::Bytes;
+    default: return Kind::Number;
+  }
+}
 }  // namespace slot
 
 }  // namespace longtail::index

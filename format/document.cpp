@@ -1,12 +1,13 @@
-#include "index/document.h"
+#include "format/document.h"
 
 #include <cstdint>
 
 #include <simdjson.h>
+#include <xxhash.h>
 
 #include "common/json_writer.h"
-#include "index/layout.h"
-#include "index/signals.h"
+#include "format/layout.h"
+#include "format/stored.h"
 
 namespace longtail::index {
 
@@ -73,14 +74,9 @@ const std::string& DocumentMemo::filter_key(std::string_view s) {
   return keys_.emplace(std::string(s), index::filter_key(analyzer_, s)).first->second;
 }
 
-Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
-                               double static_prior) {
-  DocumentMemo memo(analyzer);
-  return make_document(memo, r, static_prior);
-}
+namespace {
 
-Xapian::Document make_document(DocumentMemo& memo, const SkuRecord& r, double static_prior) {
-  Xapian::Document doc;
+void add_terms(DocumentMemo& memo, Xapian::Document& doc, const SkuRecord& r) {
   add_bool(doc, prefix::kSku, r.sku_id);
   add_bool(doc, prefix::kItem, r.item_id);
   add_bool(doc, prefix::kShop, r.shop_id);
@@ -110,13 +106,10 @@ Xapian::Document make_document(DocumentMemo& memo, const SkuRecord& r, double st
     add_bool(doc, prefix::kAttr, kv);
     add_text_terms(memo, doc, v);
   }
-
-  set_record_values(doc, r, static_prior);
-  doc.set_data(encode_stored(r));
-  return doc;
 }
 
-void set_record_values(Xapian::Document& doc, const SkuRecord& r, double static_prior) {
+// The values that come from the record and the signals (slots 0-18 and 28; the rank pack).
+void put_values(Xapian::Document& doc, const SkuRecord& r, const ListingSignals& g, uint64_t hash) {
   doc.add_value(slot::kItemId, r.item_id);
   doc.add_value(slot::kSkuId, r.sku_id);
   doc.add_value(slot::kShopId, r.shop_id);
@@ -127,8 +120,92 @@ void set_record_values(Xapian::Document& doc, const SkuRecord& r, double static_
   set_number(doc, slot::kReviews, double(r.reviews));
   set_number(doc, slot::kGoodReviews, double(r.good_reviews));
   set_number(doc, slot::kListedAt, double(r.listed_at));
-  set_number(doc, slot::kStaticPrior, static_prior);
+  set_number(doc, slot::kStaticPrior, g.prior);
+  set_number(doc, slot::kSalesSignal, g.sales);
+  set_number(doc, slot::kRatingSignal, g.rating);
+  set_number(doc, slot::kShopSignal, g.shop);
+  if (!r.category.empty()) doc.add_value(slot::kCategory, r.category);
+  if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
   doc.add_value(slot::kVariant, encode_variant_pack(r));
+  RankPack p;
+  p.price = r.price;
+  p.price_known = r.price_known;
+  p.shipping_fee = r.shipping_fee;
+  p.effective_price = r.effective_price();
+  p.sales_30d = double(r.sales_30d);
+  p.reviews = double(r.reviews);
+  p.good_reviews = double(r.good_reviews);
+  p.listed_at = double(r.listed_at);
+  p.prior = g.prior;
+  p.sales_signal = g.sales;
+  p.rating_signal = g.rating;
+  p.shop_signal = g.shop;
+  p.stored_hash = hash;
+  p.sku = r.sku_id;
+  p.item = r.item_id;
+  p.shop = r.shop_id;
+  p.category = r.category;
+  p.brand = r.brand;
+  doc.add_value(slot::kRankPack, encode_rank_pack(p));
+}
+
+// Slots 20-27 and the stored verdict object (docs/integrity.md). `data_has_verdict`: the
+// document's data may hold a verdict object written before, to be replaced; when neither it nor
+// the new verdict has one, the data is not even read.
+void put_integrity(Xapian::Document& doc, const ListingIntegrity& g, bool data_has_verdict) {
+  set_number(doc, slot::kPenalty, g.penalty);
+  set_number(doc, slot::kSalesTrust, g.sales_trust);
+  set_number(doc, slot::kShopPenalty, g.shop_penalty);
+  set_number(doc, slot::kShopViolations, double(g.shop_violations));
+  set_number(doc, slot::kShopBlocked, g.shop_blocked ? 1.0 : 0.0);
+  // An empty value removes a slot.
+  doc.add_value(slot::kDupCluster, g.dup_kind ? g.dup_cluster : std::string());
+  doc.add_value(slot::kDupKind, g.dup_kind ? std::string(1, g.dup_kind) : std::string());
+  doc.add_value(slot::kIntegrityFlags, g.reasons);
+  if (!g.flagged() && !data_has_verdict) return;
+  const std::string old_data = doc.get_data();
+  std::string data = old_data;
+  // Replace an "integrity" object written before (update fast path), then append the new one.
+  if (size_t at = data.find(",\"integrity\":{"); at != std::string::npos) data.erase(at, data.size() - 1 - at);
+  if (g.flagged() && !data.empty() && data.back() == '}') {
+    data.pop_back();
+    data += ",\"integrity\":" + g.verdict_json + "}";
+  }
+  // Unchanged data is not set again: on a document read back from a shard Xapian then leaves the
+  // data alone (no compression and write; the update fast path, docs/index-format.md).
+  if (data != old_data) doc.set_data(data);
+}
+
+}  // namespace
+
+uint64_t stored_hash(const SkuRecord& r) {
+  const std::string s = encode_stored(r);
+  return XXH3_64bits(s.data(), s.size());
+}
+
+Xapian::Document write_document(const analysis::Analyzer& analyzer, const SkuRecord& r, const ListingValues& v) {
+  DocumentMemo memo(analyzer);
+  return write_document(memo, r, v);
+}
+
+Xapian::Document write_document(DocumentMemo& memo, const SkuRecord& r, const ListingValues& v) {
+  Xapian::Document doc;
+  add_terms(memo, doc, r);
+  std::string data = encode_stored(r);
+  const uint64_t hash = XXH3_64bits(data.data(), data.size());
+  doc.set_data(std::move(data));
+  put_values(doc, r, v.signals, hash);
+  if (v.integrity) put_integrity(doc, *v.integrity, false);
+  finish_values(doc);
+  return doc;
+}
+
+void rewrite_values(Xapian::Document& doc, const SkuRecord& r, const ListingValues& v, const Rewrite& how) {
+  doc.clear_values();
+  if (how.new_fields) doc.set_data(encode_stored(r));
+  put_values(doc, r, v.signals, how.stored_hash ? *how.stored_hash : stored_hash(r));
+  if (v.integrity) put_integrity(doc, *v.integrity, how.data_has_verdict && !how.new_fields);
+  finish_values(doc);
 }
 
 std::string encode_variant_pack(const SkuRecord& r) {
@@ -256,6 +333,17 @@ std::vector<std::string> tier_terms(const Xapian::Document& doc) {
   t.skip_to(std::string(prefix::kTier));
   for (; t != doc.termlist_end() && (*t).starts_with(prefix::kTier); ++t) out.push_back(*t);
   return out;
+}
+
+void set_tier_terms(Xapian::Document& doc, std::span<const uint64_t> tier_end, uint64_t rank) {
+  for (const auto& t : tier_terms(doc)) doc.remove_term(t);  // an optimized index optimized again
+  for (size_t i = 0; i < tier_end.size(); ++i)
+    if (rank < tier_end[i]) doc.add_boolean_term(std::string(prefix::kTier) + std::to_string(i));
+}
+
+void move_data(Xapian::Document& doc, StoredWriter& store) {
+  store.add(doc.get_data());
+  doc.set_data(std::string());
 }
 
 }  // namespace longtail::index

@@ -1,4 +1,4 @@
-#include "index/stored.h"
+#include "format/stored.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,6 +1,10 @@
-// SkuRecord <-> Xapian::Document: terms, values and the stored fields.
+// SkuRecord <-> Xapian::Document: terms, values and the stored fields. The one writer of a
+// listing's document (write_document, rewrite_values) and the readers of its data and variant
+// pack; format/values.h has the values and the one reader of the stage-1 key.
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -10,9 +14,12 @@
 #include <xapian.h>
 
 #include "analyzers/analyzer.h"
-#include "index/schema.h"
+#include "format/record.h"
+#include "format/values.h"
 
 namespace longtail::index {
+
+class StoredWriter;
 
 // Normalized filter key for brands, categories, attribute keys/values and shop ids: the
 // analyzer's normalization with whitespace removed, so "Nike " and "ＮＩＫＥ" filter alike.
@@ -46,20 +53,35 @@ class DocumentMemo {
   std::unordered_map<std::string, std::string, StringViewHash, std::equal_to<>> keys_;
 };
 
-// Builds the document of one SKU (terms, values, data). Thread-safe for distinct outputs.
-// `static_prior` goes into slot::kStaticPrior. The signal and integrity values are added by their
-// models, and finish_values() (index/signals.h) ends every document write.
-Xapian::Document make_document(const analysis::Analyzer& analyzer, const SkuRecord& r,
-                               double static_prior);
-// The same, with a writer's memo (the build's shard writers: index/builder.cpp).
-Xapian::Document make_document(DocumentMemo& memo, const SkuRecord& r, double static_prior);
+// What a document is written with beside its record: the models' values.
+struct ListingValues {
+  ListingSignals signals;                      // index/signals.h SignalModel::signals
+  std::optional<ListingIntegrity> integrity;   // IntegrityModel::values; none: an index built
+                                               // without integrity (slots 20-27 stay absent)
+};
 
-// Sets the values of a SKU's document that come from its record (not from text analysis) and its
-// static prior. Terms and data are left alone, so on a document read back from a shard,
-// replace_document() rewrites only its values: the update fast path for signal-only changes
-// (index/updater.cpp). make_document() calls it; put new record-derived values here so both
-// paths write them.
-void set_record_values(Xapian::Document& doc, const SkuRecord& r, double static_prior);
+// THE WRITER of a listing's document; the builder, the updater and optimize write documents
+// only through these. write_document(): a new document: the terms of the record (text terms of
+// title, brand, leaf category and attribute values; Q, XI, XS, XB, XC, XA booleans), its data
+// (the stored fields, and the verdict object when flagged), every value slot and the stage-1 key
+// (the carried slots folded in and dropped). Thread-safe for distinct outputs.
+Xapian::Document write_document(DocumentMemo& memo, const SkuRecord& r, const ListingValues& v);
+Xapian::Document write_document(const analysis::Analyzer& analyzer, const SkuRecord& r, const ListingValues& v);
+
+// rewrite_values(): the values of an existing document whose terms stay (the update fast path:
+// the record's title, category, brand, attributes, item and shop hash alike). Every value is
+// written again (the old ones are cleared unread: changing one value of a fetched document makes
+// Xapian load all of them first, a value-stream read per slot); the data is set only when the
+// display fields or the stored verdict change, so Xapian leaves it alone otherwise.
+struct Rewrite {
+  std::optional<uint64_t> stored_hash;  // RankPack::stored_hash when known (read from the key)
+  bool new_fields = false;              // the display fields changed: the data is written again
+  bool data_has_verdict = false;        // the document's data holds a verdict object to replace
+};
+void rewrite_values(Xapian::Document& doc, const SkuRecord& r, const ListingValues& v, const Rewrite& how);
+
+// XXH3 of a record's stored fields (RankPack::stored_hash).
+uint64_t stored_hash(const SkuRecord& r);
 
 // A SKU as a variant of its item (slot::kVariant): item_id, sku_id and the attributes in
 // catalog order. Binary: version byte 1, then item, sku, each attribute key and value as
@@ -82,7 +104,7 @@ bool decode_stored(std::string_view data, SkuRecord& out);
 
 // A stored document's whole record: decode_stored() of its data, with the numbers (price,
 // shipping_fee, sales_30d, reviews, good_reviews, listed_at) from the rank pack in its stage-1
-// key (index/signals.h). False if either part is damaged.
+// key (format/values.h). False if either part is damaged.
 bool read_record(const Xapian::Document& doc, SkuRecord& out);
 // The same with the stored-fields string given (a serving shard keeps it outside the document).
 bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out);
@@ -97,6 +119,12 @@ bool same_record(const SkuRecord& a, const SkuRecord& b);
 
 // The document's tier terms (prefix::kTier, written by `longtail optimize`), in term order.
 std::vector<std::string> tier_terms(const Xapian::Document& doc);
+// Optimize's part of the writer: the tier terms of the document at `rank` of its shard's quality
+// order, replacing any it had; tier i holds the ranks below tier_end[i] (nested, increasing).
+void set_tier_terms(Xapian::Document& doc, std::span<const uint64_t> tier_end, uint64_t rank);
+// A serving shard's document keeps no data: it goes to the shard's block store (format/stored.h)
+// in document id order, and the document's data is left empty.
+void move_data(Xapian::Document& doc, StoredWriter& store);
 
 
 }  // namespace longtail::index

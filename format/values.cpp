@@ -1,0 +1,150 @@
+#include "format/values.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace longtail::index {
+
+namespace {
+void put_double(std::string& o, double v) {
+  uint64_t u;
+  std::memcpy(&u, &v, 8);
+  for (int i = 0; i < 8; ++i) o += char((u >> (8 * i)) & 0xFF);
+}
+double get_double(const unsigned char* p) {
+  uint64_t u = 0;
+  for (int i = 0; i < 8; ++i) u |= uint64_t(p[i]) << (8 * i);
+  double v;
+  std::memcpy(&v, &u, 8);
+  return v;
+}
+void put_string(std::string& o, const std::string& s) {
+  size_t n = std::min<size_t>(s.size(), 0xFFFF);
+  o += char(n & 0xFF);
+  o += char(n >> 8);
+  o.append(s, 0, n);
+}
+}  // namespace
+
+void finish_values(Xapian::Document& doc) {
+  std::string key = doc.get_value(slot::kSkuId);
+  key += '\0';
+  auto put = [&key](const std::string& v) {
+    uint32_t n = uint32_t(v.size());
+    for (int i = 0; i < 4; ++i) key += char((n >> (8 * i)) & 0xff);
+    key += v;
+  };
+  put(doc.get_value(slot::kRankPack));
+  for (unsigned s = slot::kPenalty; s <= slot::kIntegrityFlags; ++s) put(doc.get_value(s));
+  doc.add_value(slot::kStage1Key, key);
+  for (unsigned s : kCarriedSlots) doc.add_value(s, std::string());  // an empty value removes the slot
+}
+
+std::string stored_value(const Xapian::Document& doc, unsigned s) {
+  if (std::find(kCarriedSlots.begin(), kCarriedSlots.end(), s) == kCarriedSlots.end()) return doc.get_value(s);
+  Stage1Key key;
+  const std::string k = doc.get_value(slot::kStage1Key);
+  if (!decode_stage1_key(k, key)) return {};
+  if (s == slot::kSkuId) return k.substr(0, k.find('\0'));
+  if (s >= slot::kPenalty && s <= slot::kShopBlocked) return std::string(key.integrity[s - slot::kPenalty]);
+  if (s == slot::kRankPack) return std::string(key.rank_pack);
+  RankPack p;
+  if (!decode_rank_pack(key.rank_pack, p)) return {};
+  switch (s) {
+    case slot::kPrice: return Xapian::sortable_serialise(p.price);
+    case slot::kShippingFee: return Xapian::sortable_serialise(p.shipping_fee);
+    case slot::kReviews: return Xapian::sortable_serialise(p.reviews);
+    case slot::kGoodReviews: return Xapian::sortable_serialise(p.good_reviews);
+    case slot::kShopId: return p.shop;
+    case slot::kCategory: return p.category;
+    case slot::kBrand: return p.brand;
+    case slot::kSalesSignal: return Xapian::sortable_serialise(p.sales_signal);
+    case slot::kShopSignal: return Xapian::sortable_serialise(p.shop_signal);
+    default: return {};
+  }
+}
+
+bool decode_stage1_key(std::string_view key, Stage1Key& out) {
+  size_t at = key.find('\0');
+  if (at == std::string_view::npos) return false;
+  out.sku = key.substr(0, at);
+  ++at;
+  auto get = [&](std::string_view& v) {
+    if (key.size() - at < 4) return false;
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n |= uint32_t(uint8_t(key[at + size_t(i)])) << (8 * i);
+    at += 4;
+    if (key.size() - at < n) return false;
+    v = key.substr(at, n);
+    at += n;
+    return true;
+  };
+  if (!get(out.rank_pack)) return false;
+  for (auto& v : out.integrity)
+    if (!get(v)) return false;
+  return at == key.size();
+}
+
+std::string encode_rank_pack(const RankPack& p) {
+  std::string o;
+  o.reserve(1 + 11 * 8 + 1 + 10 + p.sku.size() + p.item.size() + p.shop.size() + p.category.size() + p.brand.size());
+  o += char(3);
+  for (double v : {p.price, p.shipping_fee, p.sales_30d, p.reviews, p.good_reviews, p.listed_at, p.prior,
+                   p.sales_signal, p.rating_signal, p.shop_signal})
+    put_double(o, v);
+  for (int i = 0; i < 8; ++i) o += char((p.stored_hash >> (8 * i)) & 0xFF);
+  o += char(p.price_known ? 0 : 1);
+  for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) put_string(o, *s);
+  return o;
+}
+
+bool decode_rank_pack(std::string_view data, RankPack& out) {
+  const auto* b = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size(), at = 1 + 11 * 8;
+  if (n < at || (b[0] != 2 && b[0] != 3)) return false;
+  double* nums[] = {&out.price, &out.shipping_fee, &out.sales_30d, &out.reviews, &out.good_reviews,
+                    &out.listed_at, &out.prior, &out.sales_signal, &out.rating_signal, &out.shop_signal};
+  for (int i = 0; i < 10; ++i) *nums[i] = get_double(b + 1 + 8 * i);
+  out.effective_price = out.price + out.shipping_fee;  // as SkuRecord::effective_price()
+  out.stored_hash = 0;
+  for (int i = 0; i < 8; ++i) out.stored_hash |= uint64_t(b[1 + 10 * 8 + i]) << (8 * i);
+  out.price_known = true;
+  if (b[0] == 3) {  // the flags byte
+    if (at + 1 > n || b[at] > 1) return false;
+    out.price_known = b[at] == 0;
+    ++at;
+  }
+  for (std::string* s : {&out.sku, &out.item, &out.shop, &out.category, &out.brand}) {
+    if (at + 2 > n) return false;
+    size_t len = size_t(b[at]) | size_t(b[at + 1]) << 8;
+    at += 2;
+    if (at + len > n) return false;
+    s->assign(data.data() + at, len);
+    at += len;
+  }
+  return at == n;
+}
+
+
+namespace {
+double num_value(std::string_view v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(std::string(v)); }
+}  // namespace
+
+bool decode_listing_key(std::string_view key, ListingKey& out) {
+  Stage1Key k;
+  if (!decode_stage1_key(key, k) || !decode_rank_pack(k.rank_pack, out.pack)) return false;
+  auto& g = out.integrity;
+  auto at = [&k](unsigned s) { return k.integrity[s - slot::kPenalty]; };
+  g.penalty = num_value(at(slot::kPenalty), 1);
+  g.sales_trust = num_value(at(slot::kSalesTrust), 1);
+  g.shop_penalty = num_value(at(slot::kShopPenalty), 1);
+  g.shop_violations = int64_t(num_value(at(slot::kShopViolations), 0));
+  g.shop_blocked = num_value(at(slot::kShopBlocked), 0) >= 0.5;
+  g.dup_cluster = k.dup_cluster();
+  g.dup_kind = k.dup_kind().empty() ? 0 : k.dup_kind()[0];
+  g.reasons = k.flags();
+  g.verdict_json.clear();
+  return true;
+}
+
+}  // namespace longtail::index
