@@ -3,7 +3,7 @@
 //
 // Header-only and dependent on nothing of the project but common/utf8.h, so analyzers/, index/,
 // engine/, cli/ and perf/ all use it without a new arrow. Chosen over nlohmann-json by measurement
-// (perf/README.md, "Current figures: JSON writer": longtail_json_bench) and because nlohmann's
+// (perf/README.md, "JSON writer": longtail_json_bench) and because nlohmann's
 // output differs where tests fix ours (it replaces an ill-formed sequence by one U+FFFD, not one
 // per byte, and leaves DEL unescaped).
 //

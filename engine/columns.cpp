@@ -92,7 +92,7 @@ void PriorColumnSource::init(const Xapian::Database& db) {
 // min_wt is not used to stop early. Xapian 1.4 hands a source under OP_SCALE_WEIGHT the minimum
 // in scaled units (ExternalPostList passes it on unscaled by the factor), so a source comparing it
 // with its own maximum, as ValueWeightPostingSource does, stops giving listings their prior
-// while they still need it (perf/README.md, "Session 7"). Reading the prior from memory costs
+// while they still need it (docs/perf-history.md, "Session 7"). Reading the prior from memory costs
 // nothing, so every listing gets it.
 void PriorColumnSource::next(double) {
   cursor_->shard = shard_;

@@ -1,5 +1,6 @@
 // Stage-1 columns: the values stage 1 reads for every matching listing, held in memory per local
-// shard, so that a relevance query reads no value block for them (perf/README.md, "Session 7").
+// shard, so that a relevance query reads no value block for them (docs/perf-history.md,
+// "Session 7").
 //
 // On a large index most of a broad query's time is one 8 KB block read per value per matching
 // listing: its static prior (slot 9, the prior posting source) and its stage-1 key (slot 29,

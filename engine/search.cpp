@@ -309,17 +309,25 @@ SearchResult run_search(const IndexState& state, Xapian::Database& db, const Sea
 
 namespace {
 
-SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
-                             const RankingProfile& p, std::shared_ptr<const Stage1Columns> cols) {
+// ------------------------------------------------------------------------------------------
+// The stages of a search as typed, in the order search_as_typed() runs them: check_request;
+// plan_search (nothing to search: a message); stage 1 (TypedSearch::prepare_enquire: filter,
+// sort order, tier; prepare_matching: the counted terms' queries by coverage units, the product
+// word; run_stage1: the attempts, from every term whole to any term; read_candidates); stage 2
+// (rerank: candidates reranked, surface rerank, relaxed terms; page: variants, the page's
+// documents, hits).
+
+void check_request(const SearchRequest& req) {
   if (req.limit < 1 || req.limit > 1000) throw UsageError("search: limit must be between 1 and 1000");
   if (req.price_min && req.price_max && *req.price_min > *req.price_max)
     throw UsageError("search: price range minimum is above its maximum");
   for (const auto& f : req.facets)
     if (f != "category" && f != "brand" && f != "price")
       throw UsageError("search: unknown facet \"" + f + "\" (category, brand, price)");
-  const auto t_start = Clock::now();
-  SearchResult res;
-  res.query = req.query;
+}
+
+// The query's plan, with the synonym alternatives of its terms; the terms go into `res`.
+QueryPlan plan_search(const IndexState& state, const SearchRequest& req, const RankingProfile& p, SearchResult& res) {
   QueryPlan plan = plan_query(*state.analyzer, req.query, p.max_query_terms, p.relax_max_parts);
   if (state.synonyms)
     for (auto& t : plan.terms)
@@ -327,28 +335,79 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
         if (auto it = state.synonyms->expansions.find(t.text); it != state.synonyms->expansions.end())
           t.alternatives = it->second;
   for (const auto& t : plan.terms) res.terms.push_back(t.text);
-  bool has_filter = !req.categories.empty() || !req.brands.empty() || !req.shops.empty() || !req.attrs.empty() ||
-                    req.price_min || req.price_max;
-  if (plan.terms.empty() && !has_filter) {
-    res.message = "the query has no searchable words (only spaces, punctuation or stop words)";
-    if (!plan.stop_words.empty()) res.message += ": " + join(plan.stop_words);
-    return res;
-  }
+  return plan;
+}
 
-  // ---- stage 1 ------------------------------------------------------------------------
-  uint32_t K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
-  const double unit = coverage_unit(p);
-  Xapian::Query filter = build_filter(state, req);
-  const bool filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
-  const bool keyed = req.sort == SortOrder::Relevance;
+// One search of a planned query with something to search; the members carry the state from one
+// stage to the next.
+class TypedSearch {
+ public:
+  TypedSearch(const IndexState& state, Xapian::Database& db, const SearchRequest& req, const RankingProfile& p,
+              std::shared_ptr<const Stage1Columns> cols, const QueryPlan& plan, SearchResult& res)
+      : state(state), db(db), req(req), p(p), cols(std::move(cols)), plan(plan), res(res), enq(db) {}
+
+  // Stage 1.
+  void prepare_enquire();
+  void prepare_matching();
+  void run_stage1();
+  std::vector<Candidate> read_candidates();
+  // Stage 2.
+  void rerank(std::vector<Candidate> cands);
+  void page();
+
+ private:
+  Xapian::MSet run(Xapian::Query text);
+  Xapian::Query with_soft(Xapian::Query q) const;
+  Xapian::Query any_of(long except) const;
+  std::vector<Xapian::Query> make_attempts() const;
+  Explanation explanation_of(Candidate& c, const Hit& h, const Xapian::MSetIterator& it, const std::string& data);
+
+  const IndexState& state;
+  Xapian::Database& db;
+  const SearchRequest& req;
+  const RankingProfile& p;
+  std::shared_ptr<const Stage1Columns> cols;
+  const QueryPlan& plan;
+  SearchResult& res;
+  // Stage 1: the Enquire (prepare_enquire()).
+  uint32_t K = 0;
+  double unit = 0;
+  Xapian::Query filter;
+  bool filtered = false;
+  bool keyed = false;
+  bool carried = false;
+  std::shared_ptr<Stage1Cursor> cursor = std::make_shared<Stage1Cursor>();
+  SkuKeyMaker sku_key{cursor};
+  Xapian::Enquire enq;
+  int tier = -1;
+  Xapian::Query last_query;
+  // Stage 1: the queries of the terms (prepare_matching()).
+  std::vector<Xapian::Query> soft;
+  std::vector<int64_t> units;
+  int64_t total_units = 0;
+  std::vector<Xapian::Query> groups;
+  long product = -1;
+  bool product_present = false;
+  // Stage 1: the match (run_stage1()).
+  Xapian::MSet mset;
+  Xapian::Query chosen;  // the query whose MSet is used (explain asks the Enquire which terms matched)
+  // Stage 2 (rerank()).
+  RankContext ctx;
+  std::string norm_query;
+  Ranked ranked;
+};
+
+void TypedSearch::prepare_enquire() {
+  K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
+  unit = coverage_unit(p);
+  filter = build_filter(state, req);
+  filtered = filter.get_type() != Xapian::Query::LEAF_MATCH_ALL;
+  keyed = req.sort == SortOrder::Relevance;
   if (!keyed || p.prior_weight <= 0) cols.reset();  // the columns serve relevance order, with a prior
   // With columns the prior and the tie-break come from memory and the match set carries only the
   // sku_id; stage 2 then reads each candidate's stage-1 key from its document.
-  const bool carried = keyed && !cols;
+  carried = keyed && !cols;
   res.stage1_columns = cols != nullptr;
-  auto cursor = std::make_shared<Stage1Cursor>();
-  SkuKeyMaker sku_key(cursor);
-  Xapian::Enquire enq(db);
   enq.set_weighting_scheme(Xapian::BM25Weight(p.bm25_k1, p.bm25_k2, p.bm25_k3, p.bm25_b, p.bm25_min_normlen));
   if (req.collapse) enq.set_collapse_key(slot::kItemId);
   switch (req.sort) {
@@ -369,29 +428,31 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
   // best-prior listings where the rarest required term is still expected in tier_matches
   // listings (its frequency times the tier's share: an estimate). -1: search everything.
   const auto& shares = state.manifest.tier_shares;
-  int tier = -1;
   if (keyed && p.tier_matches > 0 && !shares.empty() && !plan.drop_order.empty()) {
     Xapian::doccount rarest = std::numeric_limits<Xapian::doccount>::max();
     for (size_t k : plan.drop_order) rarest = std::min(rarest, whole_df(db, plan.terms[k]));
     for (size_t i = 0; i < shares.size() && tier < 0; ++i)
       if (double(rarest) * shares[i] >= double(p.tier_matches)) tier = int(i);
   }
-  Xapian::Query last_query;
-  auto run = [&](Xapian::Query text) {
-    Xapian::Query q = std::move(text);
-    if (filtered) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
-    if (tier >= 0) q = Xapian::Query(Xapian::Query::OP_FILTER, q, Xapian::Query(std::string(prefix::kTier) + std::to_string(tier)));
-    if (p.prior_weight > 0) {
-      Xapian::PostingSource* prior = cols ? static_cast<Xapian::PostingSource*>(new PriorColumnSource(cols, cursor))
-                                          : new Xapian::ValueWeightPostingSource(slot::kStaticPrior);
-      q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
-                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(prior->release()), p.prior_weight));
-    }
-    enq.set_query(q);
-    last_query = q;
-    return enq.get_mset(0, K);
-  };
-  std::vector<Xapian::Query> soft;
+}
+
+// The first K matches of `text`, filtered, in the tier, with the prior.
+Xapian::MSet TypedSearch::run(Xapian::Query text) {
+  Xapian::Query q = std::move(text);
+  if (filtered) q = Xapian::Query(Xapian::Query::OP_FILTER, q, filter);
+  if (tier >= 0) q = Xapian::Query(Xapian::Query::OP_FILTER, q, Xapian::Query(std::string(prefix::kTier) + std::to_string(tier)));
+  if (p.prior_weight > 0) {
+    Xapian::PostingSource* prior = cols ? static_cast<Xapian::PostingSource*>(new PriorColumnSource(cols, cursor))
+                                        : new Xapian::ValueWeightPostingSource(slot::kStaticPrior);
+    q = Xapian::Query(Xapian::Query::OP_AND_MAYBE, q,
+                      Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(prior->release()), p.prior_weight));
+  }
+  enq.set_query(q);
+  last_query = q;
+  return enq.get_mset(0, K);
+}
+
+void TypedSearch::prepare_matching() {
   for (const auto& t : plan.terms)
     if (t.role == TermRole::Soft) soft.emplace_back(t.text);
 
@@ -400,10 +461,8 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
   // listing has only some of its parts. Units follow how informative the term is in this index
   // (term_units), so a listing covering the product word and the rare specifics ranks with one
   // covering every word, and above one covering only the common words.
-  const std::vector<int64_t> units = term_units(db, plan, p);
-  int64_t total_units = 0;
-  std::vector<Xapian::Query> groups(plan.terms.size());
-  long product = -1;
+  units = term_units(db, plan, p);
+  groups.resize(plan.terms.size());
   for (size_t k : plan.drop_order) {
     const auto& t = plan.terms[k];
     total_units += units[k];
@@ -431,113 +490,124 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
                                                   Xapian::Query(Xapian::Query::OP_OR, parts.begin(), parts.end()),
                                                   whole_query(t)));
   }
-  // Soft terms (lone characters like 大) add BM25 to listings the counted terms found; alone they
-  // are no reason to list one.
-  auto with_soft = [&](Xapian::Query q) {
-    if (soft.empty()) return q;
-    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_OR, soft.begin(), soft.end()));
-  };
-  auto any_of = [&](long except) {
-    std::vector<Xapian::Query> qs;
-    for (size_t k : plan.drop_order)
-      if (long(k) != except) qs.push_back(groups[k]);
-    return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
-  };
   // The product word (whole or by its parts) is required while some listing has it; the other
   // terms add coverage. Without a product word, or when requiring it leaves fewer items than
   // relax.min_items, every term is optional (match.require_product; off by default).
-  bool product_present = false;
   if (product >= 0 && p.require_product) {
     const auto& t = plan.terms[size_t(product)];
     product_present = whole_df(db, t) > 0;
     for (const auto& part : t.parts) product_present = product_present || db.get_termfreq(part) > 0;
   }
+}
 
-  Xapian::MSet mset;
-  Xapian::Query chosen;  // the query whose MSet is used (explain asks the Enquire which terms matched)
+// Soft terms (lone characters like 大) add BM25 to listings the counted terms found; alone they
+// are no reason to list one.
+Xapian::Query TypedSearch::with_soft(Xapian::Query q) const {
+  if (soft.empty()) return q;
+  return Xapian::Query(Xapian::Query::OP_AND_MAYBE, q, Xapian::Query(Xapian::Query::OP_OR, soft.begin(), soft.end()));
+}
+
+Xapian::Query TypedSearch::any_of(long except) const {
+  std::vector<Xapian::Query> qs;
+  for (size_t k : plan.drop_order)
+    if (long(k) != except) qs.push_back(groups[k]);
+  return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+}
+
+// The text queries stage 1 tries in turn, until one finds enough.
+std::vector<Xapian::Query> TypedSearch::make_attempts() const {
+  // First every counted term whole (an AND: cheap). A listing with every term outweighs every
+  // listing without one in stage 1, so when the AND fills the candidates, matching any term
+  // would give the same candidates: done. Else the listings covering part of the query join,
+  // up to stage1.partial_candidates (an OR over many terms costs more the more it keeps).
+  std::vector<Xapian::Query> attempts;
+  {
+    std::vector<Xapian::Query> all;
+    for (size_t k : plan.drop_order) all.push_back(counted(whole_query(plan.terms[k]), unit * double(units[k])));
+    attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end())));
+  }
+  if (product_present)
+    attempts.push_back(with_soft(plan.drop_order.size() == 1
+                                     ? groups[size_t(product)]
+                                     : Xapian::Query(Xapian::Query::OP_AND_MAYBE, groups[size_t(product)], any_of(product))));
+  // Then the listings lacking at most one counted term (of two: the lighter one), each term
+  // whole, as disjoint sets: OR(AND(all), AND_NOT(AND(all but t1), t1), ..., AND_NOT(AND(all
+  // but tn), tn)). Every AND is an intersection (cheap), and each listing matches exactly one
+  // branch, so it gets the weight of the most it covers and coverage decodes as for any other
+  // match. Not OP_MAX over the overlapping ANDs, which said the same: Xapian 1.4.22's MAX crashed
+  // (SIGSEGV in get_mset) on `(薄款 AND 内裤) MAX 内裤` over the two shards of a 1M-SKU
+  // generated index (`longtail gen` seed 1; each shard alone was fine).
+  const size_t n = plan.drop_order.size();
+  if (n >= 2) {
+    auto whole = [&](size_t j) {
+      const size_t k = plan.drop_order[j];
+      return counted(whole_query(plan.terms[k]), unit * double(units[k]));
+    };
+    auto all_but = [&](size_t skip) {
+      std::vector<Xapian::Query> qs;
+      for (size_t j = 0; j < n; ++j)
+        if (j != skip) qs.push_back(whole(j));
+      Xapian::Query q(Xapian::Query::OP_AND, qs.begin(), qs.end());
+      if (skip < n) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, whole_query(plan.terms[plan.drop_order[skip]]));
+      return q;
+    };
+    std::vector<Xapian::Query> alts{all_but(n)};
+    if (n == 2) {
+      alts.push_back(all_but(units[plan.drop_order[0]] >= units[plan.drop_order[1]] ? 1 : 0));
+    } else {
+      for (size_t skip = 0; skip < n; ++skip) alts.push_back(all_but(skip));
+    }
+    attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end())));
+  }
+  attempts.push_back(with_soft(any_of(-1)));
+  return attempts;
+}
+
+void TypedSearch::run_stage1() {
   if (plan.terms.empty()) {
     mset = run(Xapian::Query::MatchAll);  // filters only: browse by the prior
     chosen = last_query;
-  } else {
-    // First every counted term whole (an AND: cheap). A listing with every term outweighs every
-    // listing without one in stage 1, so when the AND fills the candidates, matching any term
-    // would give the same candidates: done. Else the listings covering part of the query join,
-    // up to stage1.partial_candidates (an OR over many terms costs more the more it keeps).
-    std::vector<Xapian::Query> attempts;
-    {
-      std::vector<Xapian::Query> all;
-      for (size_t k : plan.drop_order) all.push_back(counted(whole_query(plan.terms[k]), unit * double(units[k])));
-      attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end())));
-    }
-    if (product_present)
-      attempts.push_back(with_soft(plan.drop_order.size() == 1
-                                       ? groups[size_t(product)]
-                                       : Xapian::Query(Xapian::Query::OP_AND_MAYBE, groups[size_t(product)], any_of(product))));
-    // Then the listings lacking at most one counted term (of two: the lighter one), each term
-    // whole, as disjoint sets: OR(AND(all), AND_NOT(AND(all but t1), t1), ..., AND_NOT(AND(all
-    // but tn), tn)). Every AND is an intersection (cheap), and each listing matches exactly one
-    // branch, so it gets the weight of the most it covers and coverage decodes as for any other
-    // match. Not OP_MAX over the overlapping ANDs, which said the same: Xapian 1.4.22's MAX crashed
-    // (SIGSEGV in get_mset) on `(薄款 AND 内裤) MAX 内裤` over the two shards of a 1M-SKU
-    // generated index (`longtail gen` seed 1; each shard alone was fine).
-    const size_t n = plan.drop_order.size();
-    if (n >= 2) {
-      auto whole = [&](size_t j) {
-        const size_t k = plan.drop_order[j];
-        return counted(whole_query(plan.terms[k]), unit * double(units[k]));
-      };
-      auto all_but = [&](size_t skip) {
-        std::vector<Xapian::Query> qs;
-        for (size_t j = 0; j < n; ++j)
-          if (j != skip) qs.push_back(whole(j));
-        Xapian::Query q(Xapian::Query::OP_AND, qs.begin(), qs.end());
-        if (skip < n) q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, whole_query(plan.terms[plan.drop_order[skip]]));
-        return q;
-      };
-      std::vector<Xapian::Query> alts{all_but(n)};
-      if (n == 2) {
-        alts.push_back(all_but(units[plan.drop_order[0]] >= units[plan.drop_order[1]] ? 1 : 0));
-      } else {
-        for (size_t skip = 0; skip < n; ++skip) alts.push_back(all_but(skip));
-      }
-      attempts.push_back(with_soft(Xapian::Query(Xapian::Query::OP_OR, alts.begin(), alts.end())));
-    }
-    attempts.push_back(with_soft(any_of(-1)));
-    // Enough partial matches: relax.min_items, whatever the page asked, so that a page of 10 and a
-    // page of 100 rank their first hits alike.
-    const uint32_t min_items = std::max<uint32_t>(p.relax_min_items, 1);
-    for (size_t a = 0; a < attempts.size(); ++a) {
-      const Xapian::Query& text = attempts[a];
-      if (a == 1) K = std::max<uint32_t>(p.partial_candidates, req.offset + req.limit);
-      // A tier answers when it yields tier_candidates items. Else the items it did yield tell
-      // how dense the matches are: the next tier tried is the smallest larger one expected to
-      // yield 1.5 times what is wanted, else the whole index (with the full candidate count).
-      // A tier that yields nothing tells nothing: the next one.
-      while (tier >= 0) {
-        const uint32_t full = K;
-        K = std::max<uint32_t>(p.tier_candidates, req.offset + req.limit);
-        mset = run(text);
-        if (mset.size() >= K) break;
-        const double need = mset.size() == 0 ? 0.0 : shares[size_t(tier)] * 1.5 * double(K) / double(mset.size());
-        int next = -1;
-        for (size_t j = size_t(tier) + 1; j < shares.size() && next < 0; ++j)
-          if (shares[j] >= need) next = int(j);
-        tier = next;
-        K = full;
-      }
-      if (tier >= 0) {
-        res.searched_share = shares[size_t(tier)];
-        chosen = last_query;
-        break;
-      }
-      mset = run(text);
-      chosen = last_query;
-      // A one-term query has no listing missing a word, only listings with parts of it: they
-      // join only when the term itself is in fewer than relax.min_items listings.
-      const bool exact = a == 0 && (mset.size() >= K || (plan.drop_order.size() == 1 && mset.size() >= min_items));
-      if (exact || (a > 0 && mset.size() >= min_items)) break;
-    }
+    return;
   }
+  const std::vector<Xapian::Query> attempts = make_attempts();
+  const auto& shares = state.manifest.tier_shares;
+  // Enough partial matches: relax.min_items, whatever the page asked, so that a page of 10 and a
+  // page of 100 rank their first hits alike.
+  const uint32_t min_items = std::max<uint32_t>(p.relax_min_items, 1);
+  for (size_t a = 0; a < attempts.size(); ++a) {
+    const Xapian::Query& text = attempts[a];
+    if (a == 1) K = std::max<uint32_t>(p.partial_candidates, req.offset + req.limit);
+    // A tier answers when it yields tier_candidates items. Else the items it did yield tell
+    // how dense the matches are: the next tier tried is the smallest larger one expected to
+    // yield 1.5 times what is wanted, else the whole index (with the full candidate count).
+    // A tier that yields nothing tells nothing: the next one.
+    while (tier >= 0) {
+      const uint32_t full = K;
+      K = std::max<uint32_t>(p.tier_candidates, req.offset + req.limit);
+      mset = run(text);
+      if (mset.size() >= K) break;
+      const double need = mset.size() == 0 ? 0.0 : shares[size_t(tier)] * 1.5 * double(K) / double(mset.size());
+      int next = -1;
+      for (size_t j = size_t(tier) + 1; j < shares.size() && next < 0; ++j)
+        if (shares[j] >= need) next = int(j);
+      tier = next;
+      K = full;
+    }
+    if (tier >= 0) {
+      res.searched_share = shares[size_t(tier)];
+      chosen = last_query;
+      break;
+    }
+    mset = run(text);
+    chosen = last_query;
+    // A one-term query has no listing missing a word, only listings with parts of it: they
+    // join only when the term itself is in fewer than relax.min_items listings.
+    const bool exact = a == 0 && (mset.size() >= K || (plan.drop_order.size() == 1 && mset.size() >= min_items));
+    if (exact || (a > 0 && mset.size() >= min_items)) break;
+  }
+}
+
+std::vector<Candidate> TypedSearch::read_candidates() {
   enq.set_query(chosen);
   res.total_estimated = mset.get_matches_estimated();
   if (!keyed) mset.fetch();
@@ -545,11 +615,10 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
   cands.reserve(mset.size());
   uint32_t rank = 0;
   for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, carried, state.index_dir));
-  res.stage1_ms = ms_since(t_start);
+  return cands;
+}
 
-  // ---- stage 2 ------------------------------------------------------------------------
-  const auto t2 = Clock::now();
-  RankContext ctx;
+void TypedSearch::rerank(std::vector<Candidate> cands) {
   ctx.profile = &p;
   ctx.shops = &state.shops;
   ctx.analyzer = state.analyzer.get();
@@ -562,7 +631,7 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
   ctx.total_units = total_units;
   prepare_preferences(ctx);
   // The surface rerank reads the titles of the best few candidates (their stored fields).
-  const std::string norm_query = state.analyzer->normalize(req.query);
+  norm_query = state.analyzer->normalize(req.query);
   if (!plan.terms.empty()) {
     ctx.surface = [&](const Candidate& c) {
       Xapian::MSetIterator it = mset[c.stage1_rank];
@@ -573,7 +642,7 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
       return surface_match(norm_query, title);
     };
   }
-  Ranked ranked = rank_candidates(std::move(cands), ctx);
+  ranked = rank_candidates(std::move(cands), ctx);
   res.candidates = uint32_t(ranked.order.size());
   if (!req.facets.empty()) res.facets = count_facets(ranked.order, req.facets, p, mset.size() < K);
   // `relaxed`: when no candidate covers every counted term whole, the terms the first hit lacks.
@@ -586,7 +655,9 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
   }
   if (!res.relaxed.empty())
     res.message = "no listing matches every word of the query; the first hit lacks: " + join(res.relaxed);
+}
 
+void TypedSearch::page() {
   const size_t end = std::min<size_t>(ranked.order.size(), size_t(req.offset) + req.limit);
   // The page's variants: one match over its items (Xapian's collapse count is not carried back
   // from remote shards, and it names no SKU).
@@ -627,46 +698,78 @@ SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, cons
       h.variants = std::max<uint32_t>(1, v->second.matched);
       h.variant_list = std::move(v->second.skus);
     }
-    if (req.explain) {
-      Explanation ex;
-      ex.coverage = h.coverage;
-      ex.query_terms = uint32_t(plan.counted());
-      const std::unordered_set<std::string> matched = matching_terms(db, enq, it, state.manifest.serving);
-      for (const auto& t : plan.terms) {
-        if (matched.count(t.text)) {
-          ex.matched_terms.push_back(t.text);
-        } else if (const auto* alt = matched_alternative(matched, t)) {
-          ex.matched_terms.push_back(t.text + "(" + join(alt->terms) + ")");
-          ex.synonyms.push_back(state.synonyms->describe(alt->rule));
-        } else {
-          std::vector<std::string> got;
-          for (const auto& part : t.parts)
-            if (matched.count(part)) got.push_back(part);
-          if (!got.empty()) ex.matched_terms.push_back(t.text + "(" + join(got) + ")");
-          else if (t.role != TermRole::Soft) ex.missing_terms.push_back(t.text);
-        }
-      }
-      ex.bm25 = c.bm25;
-      ex.stage1_weight = c.weight;
-      ex.stage1_rank = c.stage1_rank + 1;
-      const double reranked = c.score;
-      score_candidate(c, ctx, &ex);
-      if (c.surface >= 0) {
-        ex.signals.push_back({"surface", c.surface, c.surface, p.surface_weight, c.surface * p.surface_weight,
-                              "query characters and character pairs found in the title; rerank of the best " +
-                                  std::to_string(p.rerank_depth) + ": score = best x (score / best + " +
-                                  std::to_string(p.surface_weight).substr(0, 4) + " x surface x integrity) / (1 + weight)"});
-        ex.final_score = reranked;
-        c.score = reranked;
-      }
-      for (auto& reason : integrity_reasons(data)) ex.penalties.push_back(std::move(reason));
-      for (const auto& m : c.moves) ex.penalties.push_back(m);
-      ex.sort = sort_order_name(req.sort);
-      ex.profile = p.source;
-      h.explanation = std::move(ex);
-    }
+    if (req.explain) h.explanation = explanation_of(c, h, it, data);
     res.hits.push_back(std::move(h));
   }
+}
+
+// A hit's explanation (SearchRequest::explain): the terms it matched, its signals and penalties.
+Explanation TypedSearch::explanation_of(Candidate& c, const Hit& h, const Xapian::MSetIterator& it, const std::string& data) {
+  Explanation ex;
+  ex.coverage = h.coverage;
+  ex.query_terms = uint32_t(plan.counted());
+  const std::unordered_set<std::string> matched = matching_terms(db, enq, it, state.manifest.serving);
+  for (const auto& t : plan.terms) {
+    if (matched.count(t.text)) {
+      ex.matched_terms.push_back(t.text);
+    } else if (const auto* alt = matched_alternative(matched, t)) {
+      ex.matched_terms.push_back(t.text + "(" + join(alt->terms) + ")");
+      ex.synonyms.push_back(state.synonyms->describe(alt->rule));
+    } else {
+      std::vector<std::string> got;
+      for (const auto& part : t.parts)
+        if (matched.count(part)) got.push_back(part);
+      if (!got.empty()) ex.matched_terms.push_back(t.text + "(" + join(got) + ")");
+      else if (t.role != TermRole::Soft) ex.missing_terms.push_back(t.text);
+    }
+  }
+  ex.bm25 = c.bm25;
+  ex.stage1_weight = c.weight;
+  ex.stage1_rank = c.stage1_rank + 1;
+  const double reranked = c.score;
+  score_candidate(c, ctx, &ex);
+  if (c.surface >= 0) {
+    ex.signals.push_back({"surface", c.surface, c.surface, p.surface_weight, c.surface * p.surface_weight,
+                          "query characters and character pairs found in the title; rerank of the best " +
+                              std::to_string(p.rerank_depth) + ": score = best x (score / best + " +
+                              std::to_string(p.surface_weight).substr(0, 4) + " x surface x integrity) / (1 + weight)"});
+    ex.final_score = reranked;
+    c.score = reranked;
+  }
+  for (auto& reason : integrity_reasons(data)) ex.penalties.push_back(std::move(reason));
+  for (const auto& m : c.moves) ex.penalties.push_back(m);
+  ex.sort = sort_order_name(req.sort);
+  ex.profile = p.source;
+  return ex;
+}
+
+SearchResult search_as_typed(const IndexState& state, Xapian::Database& db, const SearchRequest& req,
+                             const RankingProfile& p, std::shared_ptr<const Stage1Columns> cols) {
+  check_request(req);
+  const auto t_start = Clock::now();
+  SearchResult res;
+  res.query = req.query;
+  const QueryPlan plan = plan_search(state, req, p, res);
+  bool has_filter = !req.categories.empty() || !req.brands.empty() || !req.shops.empty() || !req.attrs.empty() ||
+                    req.price_min || req.price_max;
+  if (plan.terms.empty() && !has_filter) {
+    res.message = "the query has no searchable words (only spaces, punctuation or stop words)";
+    if (!plan.stop_words.empty()) res.message += ": " + join(plan.stop_words);
+    return res;
+  }
+  TypedSearch search(state, db, req, p, std::move(cols), plan, res);
+
+  // ---- stage 1 ------------------------------------------------------------------------
+  search.prepare_enquire();
+  search.prepare_matching();
+  search.run_stage1();
+  std::vector<Candidate> cands = search.read_candidates();
+  res.stage1_ms = ms_since(t_start);
+
+  // ---- stage 2 ------------------------------------------------------------------------
+  const auto t2 = Clock::now();
+  search.rerank(std::move(cands));
+  search.page();
   res.stage2_ms = ms_since(t2);
   return res;
 }

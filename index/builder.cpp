@@ -23,20 +23,20 @@
 #include <xxhash.h>
 
 #include "analyzers/analyzer.h"
+#include "analyzers/lexicon_learner.h"
+#include "common/json_writer.h"
+#include "format/document.h"
+#include "format/layout.h"
+#include "format/stored.h"
 #include "index/build_profile.h"
 #include "index/catalog.h"
-#include "format/document.h"
 #include "index/index_dir.h"
+#include "index/integrity.h"
+#include "index/integrity_text.h"
+#include "index/progress.h"
+#include "index/signals.h"
 #include "index/spelling.h"
 #include "index/synonyms.h"
-#include "index/integrity_text.h"
-#include "index/integrity.h"
-#include "format/layout.h"
-#include "index/progress.h"
-#include "analyzers/lexicon_learner.h"
-#include "index/signals.h"
-#include "format/stored.h"
-#include "common/json_writer.h"
 
 namespace fs = std::filesystem;
 
@@ -286,11 +286,22 @@ void write_brand_aliases(const IntegrityModel& integrity, const analysis::Analyz
   if (rules > 0) write_file_atomic(path, text);
 }
 
-}  // namespace
+// ------------------------------------------------------------------------------------------
+// The stages of a build, in the order build_index_impl() runs them: check_build_options (usage
+// errors, before anything is touched); Generation (the writer lock and the new generation
+// directory); BuildState (the shops and the models pass 1 fills); scan_catalog (pass 1);
+// save_lexicon; index_catalog (pass 2); refuse_empty_catalog; write_generation_files; publish.
 
-static BuildSummary build_index_impl(const BuildOptions& o) {
-  auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+using BuildClock = std::chrono::steady_clock;
+
+// What a build knows before it touches anything.
+struct BuildInputs {
+  int threads = 1;
+  BuildProfile build_profile;
+  std::string synonyms;  // the synonym rules as written (empty: no synonyms file)
+};
+
+BuildInputs check_build_options(const BuildOptions& o) {
   if (o.catalog_files.empty()) throw UsageError("build: no catalog file given");
   if (o.index_dir.empty()) throw UsageError("build: no index directory given");
   if (o.shards < 1 || o.shards > 256) throw UsageError("build: --shards must be between 1 and 256");
@@ -309,326 +320,439 @@ static BuildSummary build_index_impl(const BuildOptions& o) {
     check_rejects_file(o.rejects_file, o.on_error, inputs);
   }
 
-  int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  threads = std::min(threads, o.shards);
+  BuildInputs in;
+  in.threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  in.threads = std::min(in.threads, o.shards);
 
   // Build-time signal constants and detector thresholds from the profile's [build] and
   // [integrity] tables (a bad profile is a usage error raised before anything is touched).
-  const BuildProfile build_profile = o.profile.empty() ? BuildProfile{} : read_build_profile_file(o.profile);
+  in.build_profile = o.profile.empty() ? BuildProfile{} : read_build_profile_file(o.profile);
   // Synonym rules are checked now (a bad line is a usage error before anything is touched) with
   // the base lexicon's analyzer, and stored as written: readers parse them with the index's own.
-  std::string synonyms;
   if (!o.synonyms_file.empty()) {
-    synonyms = read_synonyms_text(o.synonyms_file);
-    (void)parse_synonyms(synonyms, o.synonyms_file, analysis::Analyzer(analysis::Lexicon::load_default()));
+    in.synonyms = read_synonyms_text(o.synonyms_file);
+    (void)parse_synonyms(in.synonyms, o.synonyms_file, analysis::Analyzer(analysis::Lexicon::load_default()));
   }
+  return in;
+}
 
-  WriterLock lock(o.index_dir);
-  const std::string gen_name = new_generation_name();
+// The new generation, under the writer lock. Anything failing before publish() removes the
+// half-built generation; CURRENT still names the old one.
+struct Generation {
+  WriterLock lock;
+  const std::string name = new_generation_name();
   const std::string index_id = new_index_id();  // every shard carries "<id>:<k>" (Manifest::index_id)
-  const std::string gen_dir = (fs::path(o.index_dir) / gen_name).string();
-  fs::create_directories(gen_dir);
-  // Anything below failing removes the half-built generation; CURRENT still names the old one.
-  struct Cleanup {
-    std::string dir;
-    bool keep = false;
-    ~Cleanup() {
-      if (!keep) {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-      }
+  const std::string dir;
+  bool keep = false;  // published
+
+  explicit Generation(const std::string& index_dir) : lock(index_dir), dir((fs::path(index_dir) / name).string()) {
+    fs::create_directories(dir);
+  }
+  ~Generation() {
+    if (!keep) {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
     }
-  } cleanup{gen_dir};
+  }
+};
 
-  RejectSink sink(o.on_error, o.rejects_file);
+// The state carried from one stage of a build to the next.
+struct BuildState {
+  const BuildOptions& o;
+  const BuildInputs& in;
+  Generation& gen;
+  const BuildClock::time_point t0;
+  RejectSink sink;
   BuildSummary summary;
-  summary.shards = o.shards;
-
   std::unordered_map<std::string, ShopRecord> shops;
-  if (!o.shops_file.empty()) shops = read_shops(o.shops_file, sink);
-  summary.shops = shops.size();
-
-  uint64_t total_bytes = 0;
-  for (const auto& f : o.catalog_files) total_bytes += fs::file_size(f);
-
-  // ---- pass 1: scan ---------------------------------------------------------------------
-  SignalModel signals(build_profile.signals, &shops);
-  // Catalog vocabulary: brands (alias groups), attribute values, category names and words
-  // discovered in titles (bounded: the learner's table is fixed, it reads the first 200k titles).
-  auto base = analysis::Lexicon::load_default();
-  const analysis::Analyzer base_analyzer(base);
-  analysis::LexiconLearner vocab(base_analyzer);
+  uint64_t total_bytes = 0;  // of the catalog files
+  // Pass 1 fills the models, pass 2 applies them.
+  SignalModel signals;
+  std::shared_ptr<const analysis::Lexicon> base;
+  const analysis::Analyzer base_analyzer;
   // Listing integrity (index/integrity.h): statistics and fingerprints in pass 1, with the base
   // analyzer so that updates segment alike; spill and prints files go into the generation.
-  IntegrityModel integrity(base_analyzer, build_profile.integrity, gen_dir);
-  integrity.set_shops(shops);
-  DupDetector dups(gen_dir + "/tmp-dups");
+  IntegrityModel integrity;
+  DupDetector dups;
   RecordParser parser;
-  // The vocabulary learner runs on its own thread, fed the accepted records in catalog order in
-  // batches (the same sequence as when it ran inline, so the same lexicon), while this thread
-  // validates and gathers the statistics; it then computes the learned words (discovery) while
-  // this thread finishes the models. Pass 1 takes about the longer of the two, not their sum.
-  struct Learner {
-    BatchQueue queue{8};
-    std::exception_ptr error;
-    std::vector<analysis::Lexicon::Entry> learned;
-    std::thread thread;
-    // Waits for the words; rethrows the learner's exception.
-    void finish() {
-      if (!thread.joinable()) return;
-      queue.close();
-      thread.join();
-      if (error) std::rethrow_exception(error);
-    }
-    ~Learner() {  // an exception on the main thread: stop without waiting for the queue
-      if (!thread.joinable()) return;
-      queue.abort();
-      thread.join();
-    }
-  } learner;
-  if (o.learn_lexicon)
-    learner.thread = std::thread([&] {
-      try {
-        Batch lb;
-        while (learner.queue.pop(lb))
-          for (const auto& rec : lb.records) {
-            if (!rec.brand.empty()) vocab.add_brand(rec.brand);
-            for (const auto& [k, v] : rec.attrs) vocab.add_attribute_value(v);
-            if (!rec.category.empty()) vocab.add_category(rec.category);
-            vocab.add_title(rec.title);
-          }
-        learner.learned = vocab.entries();
-      } catch (...) {
-        learner.error = std::current_exception();
-        learner.queue.abort();
-      }
-    });
-  Batch learn_batch;
-  auto flush_learn = [&] {
-    if (learn_batch.records.empty()) return;
-    learner.queue.push(std::move(learn_batch));
-    learn_batch = Batch{};
-    learn_batch.records.reserve(kBatchSize);
-  };
-  uint64_t records_seen = 0, bytes_done = 0;
-  ProgressMeter meter(o.progress);
-  meter.phase("scan", total_bytes, "bytes");
-  {
-    for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
-      const auto& file = o.catalog_files[fi];
-      LineReader reader(file);
-      LineReader::Line line;
-      SkuRecord rec;
-      while (reader.next(line)) {
-        ++records_seen;
-        if (!sink.screen(file, line)) continue;
-        RecordError err{file, line.number, "", ""};
-        if (!parser.parse_sku(line.text, rec, err)) {
-          sink.reject(std::move(err), line.text);
-          continue;
+  ProgressMeter meter;
+  std::shared_ptr<const analysis::Lexicon> lexicon;  // save_lexicon(): the generation's
+  std::vector<std::string> shard_names;              // index_catalog()
+  uint64_t items = 0;                                // index_catalog(): the items in all shards
+
+  BuildState(const BuildOptions& o, const BuildInputs& in, Generation& gen, BuildClock::time_point t0);
+  double elapsed() const { return std::chrono::duration<double>(BuildClock::now() - t0).count(); }
+};
+
+uint64_t catalog_bytes(const std::vector<std::string>& files) {
+  uint64_t total = 0;
+  for (const auto& f : files) total += fs::file_size(f);
+  return total;
+}
+
+BuildState::BuildState(const BuildOptions& o, const BuildInputs& in, Generation& gen, BuildClock::time_point t0)
+    : o(o),
+      in(in),
+      gen(gen),
+      t0(t0),
+      sink(o.on_error, o.rejects_file),
+      shops(o.shops_file.empty() ? std::unordered_map<std::string, ShopRecord>{} : read_shops(o.shops_file, sink)),
+      total_bytes(catalog_bytes(o.catalog_files)),
+      signals(in.build_profile.signals, &shops),
+      base(analysis::Lexicon::load_default()),
+      base_analyzer(base),
+      integrity(base_analyzer, in.build_profile.integrity, gen.dir),
+      dups(gen.dir + "/tmp-dups"),
+      meter(o.progress) {
+  summary.shards = o.shards;
+  summary.shops = shops.size();
+  integrity.set_shops(shops);
+}
+
+// ---- pass 1: scan -------------------------------------------------------------------------
+
+// Catalog vocabulary: brands (alias groups), attribute values, category names and words
+// discovered in titles (bounded: the learner's table is fixed, it reads the first 200k titles).
+// The vocabulary learner runs on its own thread, fed the accepted records in catalog order in
+// batches (the same sequence as when it ran inline, so the same lexicon), while this thread
+// validates and gathers the statistics; it then computes the learned words (discovery) while
+// this thread finishes the models. Pass 1 takes about the longer of the two, not their sum.
+class CatalogLearner {
+ public:
+  // The thread runs only when `learn`.
+  CatalogLearner(const analysis::Analyzer& base_analyzer, bool learn) : vocab_(base_analyzer) {
+    if (learn) thread_ = std::thread([this] { run(); });
+  }
+  ~CatalogLearner() {  // an exception on the main thread: stop without waiting for the queue
+    if (!thread_.joinable()) return;
+    queue_.abort();
+    thread_.join();
+  }
+  void add(SkuRecord&& rec) {
+    batch_.records.push_back(std::move(rec));
+    if (batch_.records.size() >= kBatchSize) flush();
+  }
+  void flush() {
+    if (batch_.records.empty()) return;
+    queue_.push(std::move(batch_));
+    batch_ = Batch{};
+    batch_.records.reserve(kBatchSize);
+  }
+  // Waits for the words; rethrows the learner's exception.
+  std::vector<analysis::Lexicon::Entry> finish() {
+    if (!thread_.joinable()) return std::move(learned_);
+    queue_.close();
+    thread_.join();
+    if (error_) std::rethrow_exception(error_);
+    return std::move(learned_);
+  }
+
+ private:
+  void run() {
+    try {
+      Batch lb;
+      while (queue_.pop(lb))
+        for (const auto& rec : lb.records) {
+          if (!rec.brand.empty()) vocab_.add_brand(rec.brand);
+          for (const auto& [k, v] : rec.attrs) vocab_.add_attribute_value(v);
+          if (!rec.category.empty()) vocab_.add_category(rec.category);
+          vocab_.add_title(rec.title);
         }
-        if (rec.deleted) {
-          err.field = "deleted";
-          err.reason = "deletions belong in `longtail update`, not in a build";
-          sink.reject(std::move(err), line.text);
-          continue;
-        }
-        dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
-        signals.observe(rec);
-        integrity.observe(rec);
-        if (o.learn_lexicon) {
-          learn_batch.records.push_back(std::move(rec));  // parse_sku() resets the record it fills
-          if (learn_batch.records.size() >= kBatchSize) flush_learn();
-        }
-        meter.set(bytes_done + reader.bytes_read(), records_seen);
-      }
-      bytes_done += reader.bytes_read();
+      learned_ = vocab_.entries();
+    } catch (...) {
+      error_ = std::current_exception();
+      queue_.abort();
     }
   }
-  flush_learn();
-  dups.finish();
-  signals.finish();
-  integrity.finish(threads);
-  learner.finish();
 
-  // ---- lexicon --------------------------------------------------------------------------
-  std::shared_ptr<const analysis::Lexicon> lexicon = base;
-  if (o.learn_lexicon) lexicon = analysis::Lexicon::extend(*base, learner.learned);
-  lexicon->save(gen_dir + "/lexicon.bin");
-  if (!o.synonyms_file.empty()) write_file_atomic(gen_dir + "/" + kSynonymsFile, synonyms);
-  const analysis::Analyzer analyzer(lexicon);
-  if (o.brand_aliases) write_brand_aliases(integrity, analyzer, gen_dir + "/" + kBrandAliasesFile);
-  summary.scan_seconds = elapsed();
+  analysis::LexiconLearner vocab_;
+  BatchQueue queue_{8};
+  std::exception_ptr error_;
+  std::vector<analysis::Lexicon::Entry> learned_;
+  Batch batch_;
+  std::thread thread_;
+};
 
-  // ---- pass 2: index --------------------------------------------------------------------
-  std::vector<std::unique_ptr<BatchQueue>> queues;
-  for (int t = 0; t < threads; ++t) queues.push_back(std::make_unique<BatchQueue>(8));
-  std::vector<std::string> shard_names;
-  for (int s = 0; s < o.shards; ++s) {
+// Validates every record (rejects go to the sink), gathers the statistics, the duplicate sku_ids
+// and the integrity model, and learns the catalog's words: returned (none without
+// --learn-lexicon).
+std::vector<analysis::Lexicon::Entry> scan_catalog(BuildState& st) {
+  const BuildOptions& o = st.o;
+  CatalogLearner learner(st.base_analyzer, o.learn_lexicon);
+  uint64_t records_seen = 0, bytes_done = 0;
+  st.meter.phase("scan", st.total_bytes, "bytes");
+  for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
+    const auto& file = o.catalog_files[fi];
+    LineReader reader(file);
+    LineReader::Line line;
+    SkuRecord rec;
+    while (reader.next(line)) {
+      ++records_seen;
+      if (!st.sink.screen(file, line)) continue;
+      RecordError err{file, line.number, "", ""};
+      if (!st.parser.parse_sku(line.text, rec, err)) {
+        st.sink.reject(std::move(err), line.text);
+        continue;
+      }
+      if (rec.deleted) {
+        err.field = "deleted";
+        err.reason = "deletions belong in `longtail update`, not in a build";
+        st.sink.reject(std::move(err), line.text);
+        continue;
+      }
+      st.dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
+      st.signals.observe(rec);
+      st.integrity.observe(rec);
+      if (o.learn_lexicon) learner.add(std::move(rec));  // parse_sku() resets the record it fills
+      st.meter.set(bytes_done + reader.bytes_read(), records_seen);
+    }
+    bytes_done += reader.bytes_read();
+  }
+  learner.flush();
+  st.dups.finish();
+  st.signals.finish();
+  st.integrity.finish(st.in.threads);
+  return learner.finish();
+}
+
+// ---- lexicon ------------------------------------------------------------------------------
+
+// The generation's lexicon (the base one, with the learned words), its synonym rules and brand
+// aliases; returns the analyzer of the index.
+analysis::Analyzer save_lexicon(BuildState& st, const std::vector<analysis::Lexicon::Entry>& learned) {
+  const BuildOptions& o = st.o;
+  st.lexicon = st.base;
+  if (o.learn_lexicon) st.lexicon = analysis::Lexicon::extend(*st.base, learned);
+  st.lexicon->save(st.gen.dir + "/lexicon.bin");
+  if (!o.synonyms_file.empty()) write_file_atomic(st.gen.dir + "/" + kSynonymsFile, st.in.synonyms);
+  analysis::Analyzer analyzer(st.lexicon);
+  if (o.brand_aliases) write_brand_aliases(st.integrity, analyzer, st.gen.dir + "/" + kBrandAliasesFile);
+  st.summary.scan_seconds = st.elapsed();
+  return analyzer;
+}
+
+// ---- pass 2: index ------------------------------------------------------------------------
+
+std::vector<std::string> make_shard_names(int shards) {
+  std::vector<std::string> names;
+  for (int s = 0; s < shards; ++s) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "shard-%03d", s);
-    shard_names.emplace_back(buf);
+    names.emplace_back(buf);
   }
+  return names;
+}
+
+// The shard writers: thread t writes the shards s with s % threads == t, from queues[t]. The
+// first error is kept and aborts every queue.
+struct ShardWriters {
+  std::vector<std::unique_ptr<BatchQueue>> queues;
   std::mutex err_mu;
   std::exception_ptr worker_error;
   std::atomic<uint64_t> items_total{0};
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      try {
-        std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
-        // Serving shards: no termlist, the stored fields in blocks beside the shard (index/stored.h).
-        std::vector<std::unique_ptr<StoredWriter>> stored(size_t(o.shards));
-        for (int s = t; s < o.shards; s += threads) {
-          const std::string dir = gen_dir + "/" + shard_names[size_t(s)];
-          dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
-              dir, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS |
-                       (o.serving ? Xapian::DB_NO_TERMLIST : 0));
-          if (o.serving) stored[size_t(s)] = std::make_unique<StoredWriter>(dir + "/" + kStoredFile);
-        }
-        DocumentMemo memo(analyzer);
-        Batch b;
-        while (queues[size_t(t)]->pop(b)) {
-          auto& db = *dbs[size_t(b.shard)];
-          for (const auto& r : b.records) {
-            // The one writer (format/document.h): terms, data, values with the ranking signals
-            // (index/signals.h) and the integrity verdict (index/integrity.h), the stage-1 key.
-            const IntegrityVerdict v = integrity.assess(r);
-            Xapian::Document doc = write_document(memo, r, {signals.signals(r), IntegrityModel::values(v)});
-            integrity.annotate_terms(analyzer, r, doc, v);  // repeated words' wdf, the XH term
-            if (auto& st = stored[size_t(b.shard)]) move_data(doc, *st);
-            db.add_document(doc);
-          }
-        }
-        for (size_t s = 0; s < dbs.size(); ++s) {
-          auto& db = dbs[s];
-          if (!db) continue;
-          if (stored[s]) stored[s]->finish();
-          db->set_metadata(kShardIdentityKey, index_id + ":" + std::to_string(s));
-          db->commit();
-          uint64_t items = 0;
-          for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
-            ++items;
-          items_total += items;
-          db->close();
-        }
-      } catch (...) {
-        std::lock_guard lk(err_mu);
-        if (!worker_error) worker_error = std::current_exception();
-        for (auto& q : queues) q->abort();
-      }
-    });
-  }
-  auto stop_workers = [&] {
-    for (auto& q : queues) q->close();
-    for (auto& w : workers) w.join();
-  };
+};
+
+// Writer thread t: opens its shards, writes the documents of the batches in its queue, then
+// commits, identifies and closes its shards, counting their items.
+void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, ShardWriters& w, int t) {
+  const BuildOptions& o = st.o;
+  const int threads = st.in.threads;
   try {
-    std::vector<Batch> pending(size_t(o.shards));
-    for (int s = 0; s < o.shards; ++s) pending[size_t(s)].shard = s;
-    auto flush = [&](int s) {
-      auto& b = pending[size_t(s)];
-      if (b.records.empty()) return;
-      Batch out{s, std::move(b.records)};
-      b.records.clear();
-      b.records.reserve(kBatchSize);
-      queues[size_t(s % threads)]->push(std::move(out));
-    };
-    bytes_done = 0;
-    meter.phase("index", total_bytes, "bytes");
-    for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
-      const auto& file = o.catalog_files[fi];
-      LineReader reader(file);
-      LineReader::Line line;
-      SkuRecord rec;
-      while (reader.next(line)) {
-        if (line.too_long || line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
-        RecordError err{file, line.number, "", ""};
-        if (!parser.parse_sku(line.text, rec, err) || rec.deleted) continue;  // reported in pass 1
-        uint64_t h = DupDetector::hash(rec.sku_id);
-        if (uint64_t first = dups.any() ? dups.first_of(h) : 0; first != 0 && first != make_ordinal(fi, line.number)) {
-          err.field = "sku_id";
-          err.reason = "duplicate sku_id \"" + rec.sku_id + "\" (first at " + o.catalog_files[first >> 40] + ":" +
-                       std::to_string(first & ((uint64_t(1) << 40) - 1)) + ")";
-          sink.reject(std::move(err), line.text);
-          continue;
-        }
-        {
-          std::lock_guard lk(err_mu);
-          if (worker_error) break;
-        }
-        int s = shard_of(rec.item_id, o.shards);
-        pending[size_t(s)].records.push_back(std::move(rec));
-        if (pending[size_t(s)].records.size() >= kBatchSize) flush(s);
-        ++summary.accepted;
-        if (o.fail_after_records && summary.accepted >= o.fail_after_records)
-          throw DataError("build: injected failure after " + std::to_string(summary.accepted) + " records");
-        meter.set(bytes_done + reader.bytes_read(), summary.accepted);
-      }
-      bytes_done += reader.bytes_read();
+    std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
+    // Serving shards: no termlist, the stored fields in blocks beside the shard (format/stored.h).
+    std::vector<std::unique_ptr<StoredWriter>> stored(size_t(o.shards));
+    for (int s = t; s < o.shards; s += threads) {
+      const std::string dir = st.gen.dir + "/" + st.shard_names[size_t(s)];
+      dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
+          dir, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS |
+                   (o.serving ? Xapian::DB_NO_TERMLIST : 0));
+      if (o.serving) stored[size_t(s)] = std::make_unique<StoredWriter>(dir + "/" + kStoredFile);
     }
-    for (int s = 0; s < o.shards; ++s) flush(s);
+    DocumentMemo memo(analyzer);
+    Batch b;
+    while (w.queues[size_t(t)]->pop(b)) {
+      auto& db = *dbs[size_t(b.shard)];
+      for (const auto& r : b.records) {
+        // The one writer (format/document.h): terms, data, values with the ranking signals
+        // (index/signals.h) and the integrity verdict (index/integrity.h), the stage-1 key.
+        const IntegrityVerdict v = st.integrity.assess(r);
+        Xapian::Document doc = write_document(memo, r, {st.signals.signals(r), IntegrityModel::values(v)});
+        st.integrity.annotate_terms(analyzer, r, doc, v);  // repeated words' wdf, the XH term
+        if (auto& sw = stored[size_t(b.shard)]) move_data(doc, *sw);
+        db.add_document(doc);
+      }
+    }
+    for (size_t s = 0; s < dbs.size(); ++s) {
+      auto& db = dbs[s];
+      if (!db) continue;
+      if (stored[s]) stored[s]->finish();
+      db->set_metadata(kShardIdentityKey, st.gen.index_id + ":" + std::to_string(s));
+      db->commit();
+      uint64_t items = 0;
+      for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
+        ++items;
+      w.items_total += items;
+      db->close();
+    }
   } catch (...) {
-    for (auto& q : queues) q->abort();
-    for (auto& w : workers) w.join();
+    std::lock_guard lk(w.err_mu);
+    if (!w.worker_error) w.worker_error = std::current_exception();
+    for (auto& q : w.queues) q->abort();
+  }
+}
+
+// Reads the catalog again and sends each record pass 1 accepted to its shard's writer, in
+// batches; rejects the duplicate sku_ids after their first record. Stops when a writer failed.
+void route_records(BuildState& st, ShardWriters& w) {
+  const BuildOptions& o = st.o;
+  const int threads = st.in.threads;
+  std::vector<Batch> pending(size_t(o.shards));
+  for (int s = 0; s < o.shards; ++s) pending[size_t(s)].shard = s;
+  auto flush = [&](int s) {
+    auto& b = pending[size_t(s)];
+    if (b.records.empty()) return;
+    Batch out{s, std::move(b.records)};
+    b.records.clear();
+    b.records.reserve(kBatchSize);
+    w.queues[size_t(s % threads)]->push(std::move(out));
+  };
+  uint64_t bytes_done = 0;
+  st.meter.phase("index", st.total_bytes, "bytes");
+  for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
+    const auto& file = o.catalog_files[fi];
+    LineReader reader(file);
+    LineReader::Line line;
+    SkuRecord rec;
+    while (reader.next(line)) {
+      if (line.too_long || line.text.find_first_not_of(" \t") == std::string_view::npos) continue;
+      RecordError err{file, line.number, "", ""};
+      if (!st.parser.parse_sku(line.text, rec, err) || rec.deleted) continue;  // reported in pass 1
+      uint64_t h = DupDetector::hash(rec.sku_id);
+      if (uint64_t first = st.dups.any() ? st.dups.first_of(h) : 0; first != 0 && first != make_ordinal(fi, line.number)) {
+        err.field = "sku_id";
+        err.reason = "duplicate sku_id \"" + rec.sku_id + "\" (first at " + o.catalog_files[first >> 40] + ":" +
+                     std::to_string(first & ((uint64_t(1) << 40) - 1)) + ")";
+        st.sink.reject(std::move(err), line.text);
+        continue;
+      }
+      {
+        std::lock_guard lk(w.err_mu);
+        if (w.worker_error) break;
+      }
+      int s = shard_of(rec.item_id, o.shards);
+      pending[size_t(s)].records.push_back(std::move(rec));
+      if (pending[size_t(s)].records.size() >= kBatchSize) flush(s);
+      ++st.summary.accepted;
+      if (o.fail_after_records && st.summary.accepted >= o.fail_after_records)
+        throw DataError("build: injected failure after " + std::to_string(st.summary.accepted) + " records");
+      st.meter.set(bytes_done + reader.bytes_read(), st.summary.accepted);
+    }
+    bytes_done += reader.bytes_read();
+  }
+  for (int s = 0; s < o.shards; ++s) flush(s);
+}
+
+// Analyzes and writes the documents, routed by item_id to the shard writers running in parallel
+// threads; rethrows the first writer's error once all have stopped.
+void index_catalog(BuildState& st, const analysis::Analyzer& analyzer) {
+  const int threads = st.in.threads;
+  ShardWriters w;
+  for (int t = 0; t < threads; ++t) w.queues.push_back(std::make_unique<BatchQueue>(8));
+  st.shard_names = make_shard_names(st.o.shards);
+  for (int t = 0; t < threads; ++t) w.workers.emplace_back([&st, &analyzer, &w, t] { write_shards(st, analyzer, w, t); });
+  try {
+    route_records(st, w);
+  } catch (...) {
+    for (auto& q : w.queues) q->abort();
+    for (auto& th : w.workers) th.join();
     throw;
   }
-  meter.flush();
-  meter.phase("commit", 0, "");
-  stop_workers();
-  if (worker_error) std::rethrow_exception(worker_error);
-  summary.index_seconds = elapsed() - summary.scan_seconds;
-  // An empty catalog (no lines, or blank ones only) builds an empty index, which searches to
-  // zero hits. But every record rejected, or an empty catalog over a live index that has SKUs, is
-  // almost always a broken upstream export: refused, so the live index is not replaced by nothing.
-  if (summary.accepted == 0) {
-    if (sink.count() > 0)
-      throw DataError("build: the catalog has no records to index (" + std::to_string(sink.count()) +
-                      " rejected); the live index is left as it was");
-    if (fs::exists(fs::path(o.index_dir) / "CURRENT"))
-      if (const uint64_t live = read_manifest(live_generation(o.index_dir)).skus; live > 0)
-        throw DataError("build: the catalog has no records to index, and the live index has " + std::to_string(live) +
-                        " SKUs: it is left as it was (to empty it, remove the index directory first)");
-  }
+  st.meter.flush();
+  st.meter.phase("commit", 0, "");
+  for (auto& q : w.queues) q->close();
+  for (auto& th : w.workers) th.join();
+  if (w.worker_error) std::rethrow_exception(w.worker_error);
+  st.items = w.items_total.load();
+  st.summary.index_seconds = st.elapsed() - st.summary.scan_seconds;
+}
 
-  // ---- publish --------------------------------------------------------------------------
-  meter.phase("publish", 0, "");
+// An empty catalog (no lines, or blank ones only) builds an empty index, which searches to
+// zero hits. But every record rejected, or an empty catalog over a live index that has SKUs, is
+// almost always a broken upstream export: refused, so the live index is not replaced by nothing.
+void refuse_empty_catalog(const BuildState& st) {
+  if (st.summary.accepted != 0) return;
+  if (st.sink.count() > 0)
+    throw DataError("build: the catalog has no records to index (" + std::to_string(st.sink.count()) +
+                    " rejected); the live index is left as it was");
+  if (fs::exists(fs::path(st.o.index_dir) / "CURRENT"))
+    if (const uint64_t live = read_manifest(live_generation(st.o.index_dir)).skus; live > 0)
+      throw DataError("build: the catalog has no records to index, and the live index has " + std::to_string(live) +
+                      " SKUs: it is left as it was (to empty it, remove the index directory first)");
+}
+
+// ---- publish ------------------------------------------------------------------------------
+
+// The generation's files beside the shards: spelling, shops, signals and integrity models.
+void write_generation_files(BuildState& st) {
+  st.meter.phase("publish", 0, "");
   // The catalog's words for query-time pinyin and typo correction (index/spelling.h).
   {
-    const double t = elapsed();
-    summary.spelling_bytes = write_generation_spelling(gen_dir, shard_names).bytes;
-    summary.spelling_seconds = elapsed() - t;
+    const double t = st.elapsed();
+    st.summary.spelling_bytes = write_generation_spelling(st.gen.dir, st.shard_names).bytes;
+    st.summary.spelling_seconds = st.elapsed() - t;
   }
   {
     std::string shops_out;
-    for (const auto& [id, s] : shops) shops_out += shop_to_json(s) + "\n";
-    write_file_atomic(gen_dir + "/shops.jsonl", shops_out);
-    write_file_atomic(gen_dir + "/signals.json", signals.to_json());
-    integrity.save(gen_dir);
+    for (const auto& [id, s] : st.shops) shops_out += shop_to_json(s) + "\n";
+    write_file_atomic(st.gen.dir + "/shops.jsonl", shops_out);
+    write_file_atomic(st.gen.dir + "/signals.json", st.signals.to_json());
+    st.integrity.save(st.gen.dir);
   }
+}
+
+// The manifest, then the swap: CURRENT names the new generation, which is kept. Completes the
+// summary.
+void publish(BuildState& st) {
+  const BuildOptions& o = st.o;
   Manifest m;
   m.schema_version = kSchemaVersion;
   m.analyzer = std::string(analysis::Analyzer::kName) + "/" + std::to_string(analysis::Analyzer::kVersion);
-  m.lexicon_checksum = lexicon->checksum();
+  m.lexicon_checksum = st.lexicon->checksum();
   m.shards = o.shards;
-  m.shard_paths = shard_names;
+  m.shard_paths = st.shard_names;
   m.serving = o.serving;
-  m.index_id = index_id;
-  m.skus = summary.accepted;
-  m.items = items_total.load();
-  m.shops = summary.shops;
-  m.rejected = sink.count();
+  m.index_id = st.gen.index_id;
+  m.skus = st.summary.accepted;
+  m.items = st.items;
+  m.shops = st.summary.shops;
+  m.rejected = st.sink.count();
   m.built_at = format_iso_time(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch()).count());
-  write_manifest(gen_dir, m);
-  publish_generation(o.index_dir, gen_name);
-  cleanup.keep = true;
+  write_manifest(st.gen.dir, m);
+  publish_generation(o.index_dir, st.gen.name);
+  st.gen.keep = true;
 
-  summary.items = m.items;
-  summary.rejected = sink.count();
-  summary.errors = sink.take_errors();
-  summary.seconds = elapsed();
-  return summary;
+  st.summary.items = m.items;
+  st.summary.rejected = st.sink.count();
+  st.summary.errors = st.sink.take_errors();
+  st.summary.seconds = st.elapsed();
+}
+
+}  // namespace
+
+// Two streaming passes over the catalog into a new generation, published only when complete.
+static BuildSummary build_index_impl(const BuildOptions& o) {
+  const auto t0 = BuildClock::now();
+  const BuildInputs in = check_build_options(o);
+  Generation gen(o.index_dir);
+  BuildState st(o, in, gen, t0);
+  const analysis::Analyzer analyzer = save_lexicon(st, scan_catalog(st));
+  index_catalog(st, analyzer);
+  refuse_empty_catalog(st);
+  write_generation_files(st);
+  publish(st);
+  return std::move(st.summary);
 }
 
 

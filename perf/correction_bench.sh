@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Query correction (pinyin, typos, homophones; issue 23) at scale: its build cost and size, the
 # latency of queries that find enough with and without it, and relevance of the same queries
-# typed in pinyin (perf/README.md, "Current figures: pinyin, typos and homophones").
+# typed in pinyin (perf/README.md, "Pinyin, typos and homophones").
 #
 # usage: perf/correction_bench.sh GEN_DIR WORK_DIR [LONGTAIL]
 #   GEN_DIR   a `longtail gen` output (catalog.jsonl, shops.jsonl, queries.tsv, qrels.tsv)

@@ -3,7 +3,7 @@
 // the same order, dump() with invalid UTF-8 replaced). A typical page: 10 hits with explanations
 // (7 signals, 2 penalties), 3 variants each, 3 facets; titles in Chinese; fixed seed.
 //
-//   longtail_json_bench [--reps N] [--runs R]     (perf/README.md, "Current figures: JSON writer")
+//   longtail_json_bench [--reps N] [--runs R]     (perf/README.md, "JSON writer")
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

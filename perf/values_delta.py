@@ -4,7 +4,8 @@
 
     perf/values_delta.py CATALOG.jsonl N SEED > delta.jsonl
 
-Used for the 1M-SKU update rates in perf/README.md ("Live updates", session 4)."""
+Used for the 1M-SKU update rates in perf/README.md ("Live updates") and
+docs/perf-history.md ("Live updates, session 4", "Session 5")."""
 import json
 import random
 import sys

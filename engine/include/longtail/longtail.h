@@ -487,8 +487,8 @@ struct LONGTAIL_API IndexInfo {
 struct LONGTAIL_API SearcherOptions {
   // Hold the values stage 1 reads for every matching listing (static prior, sku_id) in memory,
   // per local shard: on a large index a broad query then reads far fewer index blocks
-  // (perf/README.md, "Session 7"). The same hits (docs/ranking.md, "Stage-1 columns", names the
-  // one exception, in the columns' favour). Costs about 8 bytes plus the sku_id's
+  // (docs/perf-history.md, "Session 7"). The same hits (docs/ranking.md, "Stage-1 columns",
+  // names the one exception, in the columns' favour). Costs about 8 bytes plus the sku_id's
   // length per listing, and a scan of two value streams when the Searcher opens and whenever it
   // first sees a new update batch (meanwhile queries run without them). Ignored for indexes
   // with remote shards. Default: off (a one-off search does not pay for the scan).
