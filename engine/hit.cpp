@@ -27,7 +27,7 @@ std::optional<Hit> lookup_sku(const IndexState& state, Xapian::Database& db, con
   const Xapian::docid did = *p;
   Xapian::Document doc = db.get_document(did);
   index::SkuRecord r;
-  if (!index::read_record(doc, state.stored_data(doc, did), r))
+  if (!index::read_record(doc, state.stored_data(doc, did), sku_id, r))
     throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(did));
   Hit h = hit_from_record(std::move(r), 1);
   h.price = r.price;
@@ -35,12 +35,15 @@ std::optional<Hit> lookup_sku(const IndexState& state, Xapian::Database& db, con
   h.shipping_fee = r.shipping_fee;
   h.score = 0;
   h.coverage = 0;
-  // Every SKU of the item, this one matched (the query is its id term).
-  auto variants = lookup_variants(db, Xapian::Query(term), {h.item_id}, state.index_dir);
-  if (auto v = variants.find(h.item_id); v != variants.end()) {
-    h.variants = std::max<uint32_t>(1, v->second.matched);
-    h.variant_list = std::move(v->second.skus);
-  }
+  // Every SKU of the item, this one matched (the query is its id).
+  std::vector<index::ListingKey> table;
+  if (!index::decode_item_key(doc.get_value(index::slot::kStage1Key), table))
+    throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(did));
+  std::vector<char> matched(table.size(), 0);
+  for (size_t i = 0; i < table.size(); ++i) matched[i] = table[i].pack.sku == sku_id;
+  ItemVariants v = item_variants(table, matched);
+  h.variants = std::max<uint32_t>(1, v.matched);
+  h.variant_list = std::move(v.skus);
   return h;
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <unordered_set>
 
 #include "engine/correct.h"
@@ -56,15 +57,12 @@ Xapian::Query build_filter(const IndexState& state, const SearchRequest& req) {
     for (const auto& [k, v] : req.attrs) by_key[index::filter_key(an, k)].push_back(index::filter_key(an, k) + "=" + index::filter_key(an, v));
     for (const auto& [k, terms] : by_key) parts.push_back(or_of(prefix::kAttr, terms));
   }
-  if (req.price_min || req.price_max) {
-    if (req.price_min && req.price_max)
-      parts.emplace_back(Xapian::Query::OP_VALUE_RANGE, slot::kEffectivePrice, Xapian::sortable_serialise(*req.price_min),
-                         Xapian::sortable_serialise(*req.price_max));
-    else if (req.price_min)
-      parts.emplace_back(Xapian::Query::OP_VALUE_GE, slot::kEffectivePrice, Xapian::sortable_serialise(*req.price_min));
-    else
-      parts.emplace_back(Xapian::Query::OP_VALUE_LE, slot::kEffectivePrice, Xapian::sortable_serialise(*req.price_max));
-  }
+  // Per SKU: an item passes when some variant may (its lowest effective price is at most the
+  // maximum, its highest at least the minimum); stage 2 keeps the variants in range.
+  if (req.price_max)
+    parts.emplace_back(Xapian::Query::OP_VALUE_LE, slot::kEffectivePrice, Xapian::sortable_serialise(*req.price_max));
+  if (req.price_min)
+    parts.emplace_back(Xapian::Query::OP_VALUE_GE, slot::kMaxEffectivePrice, Xapian::sortable_serialise(*req.price_min));
   if (parts.empty()) return Xapian::Query::MatchAll;
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
@@ -147,23 +145,11 @@ void take_pack(Candidate& c, index::RankPack&& pack) {
   c.shop_signal = pack.shop_signal;
 }
 
-// Reads what stage 2 needs from one match: the stage-1 weight and the listing's values, all in
-// its stage-1 key (slot::kStage1Key: the rank pack and the integrity values). `keyed`: the match
-// was sorted by that key, so the match set carries it and no document is read (none is fetched
-// from a remote shard either); otherwise (other sort orders, or ties ordered by the stage-1
-// columns) the key is read from the document.
-// A key that does not decode is a damaged document.
-Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, const std::string& index_dir) {
-  Candidate c;
-  c.stage1_rank = rank;
-  c.weight = it.get_weight();
-  index::ListingKey key;
-  const std::string sort_key = keyed ? it.get_sort_key() : it.get_document().get_value(slot::kStage1Key);
-  if (!index::decode_listing_key(sort_key, key))
-    throw DataError(index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+// The chosen variant's values into a candidate.
+void fill_candidate(Candidate& c, index::ListingKey&& key) {
   take_pack(c, std::move(key.pack));
   // The integrity values (docs/integrity.md); absent ones decode as the clean defaults.
-  const auto& g = key.integrity;
+  auto& g = key.integrity;
   c.penalty = g.penalty;
   c.sales_trust = g.sales_trust;
   c.shop_penalty = g.shop_penalty;
@@ -171,7 +157,36 @@ Candidate read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool key
   c.shop_blocked = g.shop_blocked;
   c.dup_cluster = std::move(g.dup_cluster);
   if (g.dup_kind) c.dup_kind = std::string(1, g.dup_kind);
-  return c;
+}
+
+// The stage-1 key of a match: its sort key when `keyed` (the match was sorted by it, so the match
+// set carries it and no document is read, none fetched from a remote shard either), else read from
+// the document (other sort orders, or ties ordered by the stage-1 columns).
+std::string stage1_key(const Xapian::MSetIterator& it, bool keyed) {
+  return keyed ? it.get_sort_key() : it.get_document().get_value(slot::kStage1Key);
+}
+
+// Reads what stage 2 needs from one match (an item): the stage-1 weight and its variant table, all
+// in its stage-1 key; the chooser picks the variant the candidate is (VariantChooser). No variant
+// passes the per-SKU filters: no candidate. With `each` (no collapse), every variant that passes
+// is a candidate of its own. A key that does not decode is a damaged document.
+void read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, const std::string& index_dir,
+                    VariantChooser& chooser, bool each, std::vector<Candidate>& out) {
+  thread_local std::vector<index::ListingKey> table;
+  if (!index::decode_item_key(stage1_key(it, keyed), table))
+    throw DataError(index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+  auto make = [&](index::ListingKey&& key) {
+    Candidate& c = out.emplace_back();
+    c.stage1_rank = rank;
+    c.weight = it.get_weight();
+    fill_candidate(c, std::move(key));
+  };
+  if (each) {
+    for (auto& v : table)
+      if (chooser.passes(v)) make(std::move(v));
+    return;
+  }
+  if (auto best = chooser.choose(table)) make(std::move(table[*best]));
 }
 
 // Coverage units of each counted term of `plan` (0 for soft terms; docs/ranking.md, "Matching"):
@@ -361,6 +376,8 @@ class TypedSearch {
   Xapian::Query any_of(long except) const;
   std::vector<Xapian::Query> make_attempts() const;
   Explanation explanation_of(Candidate& c, const Hit& h, const Xapian::MSetIterator& it, const std::string& data);
+  VariantChooser& chooser();
+  std::string_view variant_data(const Candidate& c, const Xapian::MSetIterator& it, const std::string& data);
 
   const IndexState& state;
   Xapian::Database& db;
@@ -391,11 +408,35 @@ class TypedSearch {
   // Stage 1: the match (run_stage1()).
   Xapian::MSet mset;
   Xapian::Query chosen;  // the query whose MSet is used (explain asks the Enquire which terms matched)
+  std::unique_ptr<VariantChooser> chooser_;
   // Stage 2 (rerank()).
   RankContext ctx;
   std::string norm_query;
   Ranked ranked;
 };
+
+// The variant chooser of this request: its filters, the counted terms with their units (after
+// prepare_matching()).
+VariantChooser& TypedSearch::chooser() {
+  if (chooser_) return *chooser_;
+  std::vector<std::pair<std::vector<std::string>, int64_t>> terms;
+  for (size_t k : plan.drop_order) {
+    const auto& t = plan.terms[k];
+    std::vector<std::string> alts{t.text};
+    for (const auto& a : t.alternatives)
+      if (a.terms.size() == 1) alts.push_back(a.terms[0]);
+    terms.emplace_back(std::move(alts), k < units.size() ? units[k] : 1);
+  }
+  chooser_ = std::make_unique<VariantChooser>(*state.analyzer, req, std::move(terms));
+  return *chooser_;
+}
+
+// The data line of a candidate's variant in its item document's data.
+std::string_view TypedSearch::variant_data(const Candidate& c, const Xapian::MSetIterator& it, const std::string& data) {
+  const size_t i = index::variant_index(stage1_key(it, false), c.sku);
+  if (i == std::string_view::npos) throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+  return index::variant_line(data, i);
+}
 
 void TypedSearch::prepare_enquire() {
   K = std::max<uint32_t>(p.candidates, req.offset + req.limit);
@@ -409,7 +450,7 @@ void TypedSearch::prepare_enquire() {
   carried = keyed && !cols;
   res.stage1_columns = cols != nullptr;
   enq.set_weighting_scheme(Xapian::BM25Weight(p.bm25_k1, p.bm25_k2, p.bm25_k3, p.bm25_b, p.bm25_min_normlen));
-  if (req.collapse) enq.set_collapse_key(slot::kItemId);
+  // One document per item: nothing to collapse (without collapse, stage 2 lists each variant).
   switch (req.sort) {
     // Ties are ordered by sku_id so results do not depend on how SKUs were spread over shards.
     // The stage-1 key starts with the sku_id (then a NUL), so it orders ties alike and carries
@@ -421,7 +462,7 @@ void TypedSearch::prepare_enquire() {
     case SortOrder::Sales: enq.set_sort_by_value_then_relevance(slot::kSales30d, true); break;
     case SortOrder::Newness: enq.set_sort_by_value_then_relevance(slot::kListedAt, true); break;
     case SortOrder::PriceAsc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, false); break;
-    case SortOrder::PriceDesc: enq.set_sort_by_value_then_relevance(slot::kEffectivePrice, true); break;
+    case SortOrder::PriceDesc: enq.set_sort_by_value_then_relevance(slot::kMaxEffectivePrice, true); break;
     case SortOrder::Rating: enq.set_sort_by_value_then_relevance(slot::kRatingSignal, true); break;
   }
   // Broad queries (docs/ranking.md, "Broad queries"): on an optimized index, the smallest tier of
@@ -614,7 +655,8 @@ std::vector<Candidate> TypedSearch::read_candidates() {
   std::vector<Candidate> cands;
   cands.reserve(mset.size());
   uint32_t rank = 0;
-  for (auto it = mset.begin(); it != mset.end(); ++it) cands.push_back(read_candidate(it, rank++, carried, state.index_dir));
+  for (auto it = mset.begin(); it != mset.end(); ++it)
+    read_candidate(it, rank++, carried, state.index_dir, chooser(), !req.collapse, cands);
   return cands;
 }
 
@@ -636,7 +678,8 @@ void TypedSearch::rerank(std::vector<Candidate> cands) {
     ctx.surface = [&](const Candidate& c) {
       Xapian::MSetIterator it = mset[c.stage1_rank];
       index::SkuRecord r;
-      if (!index::decode_stored(state.stored_data(it.get_document(), *it), r))
+      const std::string data = state.stored_data(it.get_document(), *it);
+      if (!index::decode_stored(variant_data(c, it, data), r))
         throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
       const std::string title = state.analyzer->normalize(r.title);
       return surface_match(norm_query, title);
@@ -661,12 +704,8 @@ void TypedSearch::page() {
   const size_t end = std::min<size_t>(ranked.order.size(), size_t(req.offset) + req.limit);
   // The page's variants: one match over its items (Xapian's collapse count is not carried back
   // from remote shards, and it names no SKU).
-  std::unordered_map<std::string, ItemVariants> variants;
-  if (req.collapse && end > req.offset) {
-    std::vector<std::string> page_items;
-    for (size_t i = req.offset; i < end; ++i) page_items.push_back(ranked.order[i].item);
-    variants = lookup_variants(db, chosen, page_items, state.index_dir, unit);
-  }
+  // The page's variants: from each hit's variant table (in its stage-1 key), chosen again with
+  // the flags of every variant.
   // The page's documents, in one MSet::fetch() of the stage-1 ranks they span (a remote shard
   // answers a fetch in one exchange, a document read alone costs a round trip); with the stage-1
   // key nothing else was fetched (read_candidate()).
@@ -683,7 +722,8 @@ void TypedSearch::page() {
     Candidate& c = ranked.order[i];
     Xapian::MSetIterator it = mset[c.stage1_rank];
     Xapian::Document doc = it.get_document();
-    const std::string data = state.stored_data(doc, *it);
+    const std::string item_data = state.stored_data(doc, *it);
+    const std::string data(variant_data(c, it, item_data));
     index::SkuRecord r;
     if (!index::decode_stored(data, r))
       throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
@@ -694,9 +734,15 @@ void TypedSearch::page() {
     h.score = c.score;
     // In query terms: the counted terms a full match has, the weighted share of them otherwise.
     h.coverage = c.coverage * double(plan.counted());
-    if (auto v = variants.find(h.item_id); v != variants.end()) {
-      h.variants = std::max<uint32_t>(1, v->second.matched);
-      h.variant_list = std::move(v->second.skus);
+    if (req.collapse) {
+      std::vector<index::ListingKey> table;
+      if (!index::decode_item_key(doc.get_value(slot::kStage1Key), table))
+        throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+      std::vector<char> matched;
+      chooser().choose(table, &matched);
+      ItemVariants v = item_variants(table, matched);
+      h.variants = std::max<uint32_t>(1, v.matched);
+      h.variant_list = std::move(v.skus);
     }
     if (req.explain) h.explanation = explanation_of(c, h, it, data);
     res.hits.push_back(std::move(h));

@@ -1,16 +1,21 @@
-// The variants of the items on a result page (issue 5): for each item, its SKUs with their
-// attributes and whether each matches the query. One batched match over the page's items, run
-// after stage 2 picked the page, so it costs the same on local and remote shards and only the
-// page pays for it (the stage-2 candidates stay value-only).
+// The variants of an item (issue 22 item 1: one document per item): stage 2 chooses the variant a
+// hit shows from the item's variant table (format/values.h, the stage-1 key) and the request: the
+// variants that pass the request's per-SKU filters (--attr: every key, any value of a key;
+// --price on the variant's effective price), and among them the one whose attribute values cover
+// most of the query, then the best prior, then the smallest sku_id. A hit lists every variant of
+// its item with whether it matches: it passes the filters and covers as much of the query as the
+// chosen one. No document is read: the table comes with the match.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
-#include <xapian.h>
-
 #include <longtail/longtail.h>
+
+#include "format/document.h"
 
 namespace longtail::engine {
 
@@ -19,16 +24,27 @@ struct ItemVariants {
   std::vector<Variant> skus;     // every SKU of the item, by sku_id
 };
 
-// Looks up the SKUs of `items` in `db` with one match: `XI<item>...` (boolean) AND_MAYBE
-// `query`, without collapse, sorted by slot::kVariant so that each match's sort key carries its
-// item, sku_id and attributes (no document is fetched). A SKU is matched when `query` (the page's
-// stage-1 query: text, filters and prior) matches it and, with `coverage_unit` > 0, it covers as
-// many coverage units of the query as the best-covering SKU of its item (the query matches any
-// word, so a black SKU of a dress matches 连衣裙 红色 too, but covers less than the red one).
-// Throws DataError for a SKU with damaged stored fields (`index_dir` names the index in the
-// message); Xapian errors pass through.
-std::unordered_map<std::string, ItemVariants> lookup_variants(Xapian::Database& db, const Xapian::Query& query,
-                                                              const std::vector<std::string>& items,
-                                                              const std::string& index_dir, double coverage_unit = 0);
+class VariantChooser {
+ public:
+  // `terms`: the query's counted terms with their coverage units (and alternatives: a term any of
+  // whose single-term alternatives a variant has counts); empty: no query words.
+  VariantChooser(const analysis::Analyzer& analyzer, const SearchRequest& req,
+                 std::vector<std::pair<std::vector<std::string>, int64_t>> terms);
+  // The chosen variant of `table` (an index into it), or nullopt when no variant passes the
+  // filters. With `matched`, whether each variant matches (see above).
+  std::optional<size_t> choose(const std::vector<index::ListingKey>& table, std::vector<char>* matched = nullptr);
+  bool passes(const index::ListingKey& v);
+  int64_t coverage(const index::ListingKey& v);
+
+ private:
+  index::DocumentMemo memo_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> attrs_;  // filter key -> values
+  std::optional<double> price_min_, price_max_;
+  std::vector<std::pair<std::vector<std::string>, int64_t>> terms_;
+};
+
+// The variant list of an item: every variant in table order (sku_id order) with its attributes
+// and `matched` flag.
+ItemVariants item_variants(std::vector<index::ListingKey>& table, const std::vector<char>& matched);
 
 }  // namespace longtail::engine

@@ -1,6 +1,8 @@
 #include "format/document.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
 #include <simdjson.h>
 #include <xxhash.h>
@@ -27,23 +29,6 @@ void add_bool(Xapian::Document& doc, std::string_view prefix, const std::string&
 
 void set_number(Xapian::Document& doc, unsigned slot, double v) {
   doc.add_value(slot, Xapian::sortable_serialise(v));
-}
-
-// (2-byte little-endian length, bytes); the catalog limits every string to far less.
-void put_short_string(std::string& out, std::string_view s) {
-  out += char(s.size() & 0xff);
-  out += char((s.size() >> 8) & 0xff);
-  out.append(s);
-}
-
-bool get_short_string(std::string_view data, size_t& at, std::string& out) {
-  if (at + 2 > data.size()) return false;
-  size_t len = size_t(uint8_t(data[at])) | size_t(uint8_t(data[at + 1])) << 8;
-  at += 2;
-  if (at + len > data.size()) return false;
-  out.assign(data.substr(at, len));
-  at += len;
-  return true;
 }
 
 }  // namespace
@@ -76,12 +61,20 @@ const std::string& DocumentMemo::filter_key(std::string_view s) {
 
 namespace {
 
-void add_terms(DocumentMemo& memo, Xapian::Document& doc, const SkuRecord& r) {
+// Text terms with their wdf (one variant: summed over its texts, as a document of one SKU had).
+using TermCounts = std::unordered_map<std::string, Xapian::termcount>;
+
+void count_text(DocumentMemo& memo, TermCounts& out, std::string_view text) {
+  for (const auto& t : memo.index_terms(text)) ++out[t];
+}
+
+// The boolean terms of a variant into `doc`, its text terms counted into `text`.
+void add_terms(DocumentMemo& memo, Xapian::Document& doc, TermCounts& text, const SkuRecord& r) {
   add_bool(doc, prefix::kSku, r.sku_id);
   add_bool(doc, prefix::kItem, r.item_id);
   add_bool(doc, prefix::kShop, r.shop_id);
 
-  add_text_terms(memo, doc, r.title);
+  count_text(memo, text, r.title);
   if (!r.brand.empty()) {
     add_bool(doc, prefix::kBrand, memo.filter_key(r.brand));
     // "CHANDO/自然堂": each alias is a filter key too.
@@ -90,43 +83,27 @@ void add_terms(DocumentMemo& memo, Xapian::Document& doc, const SkuRecord& r) {
         size_t slash = alias.rfind('/');
         add_bool(doc, prefix::kBrand, memo.filter_key(slash == std::string::npos ? alias : alias.substr(slash + 1)));
       }
-    add_text_terms(memo, doc, r.brand);
+    count_text(memo, text, r.brand);
   }
   auto levels = category_levels(r.category);
   for (const auto& level : levels) add_bool(doc, prefix::kCategory, memo.filter_key(level));
   if (!levels.empty()) {
     const std::string& leaf = levels.back();
     size_t slash = leaf.rfind('/');
-    add_text_terms(memo, doc, slash == std::string::npos ? leaf : leaf.substr(slash + 1));
+    count_text(memo, text, slash == std::string::npos ? leaf : leaf.substr(slash + 1));
   }
   for (const auto& [k, v] : r.attrs) {
     std::string kv = memo.filter_key(k);  // a copy: the next look-up may start the memo afresh
     kv += '=';
     kv += memo.filter_key(v);
     add_bool(doc, prefix::kAttr, kv);
-    add_text_terms(memo, doc, v);
+    count_text(memo, text, v);
   }
 }
 
-// The values that come from the record and the signals (slots 0-18 and 28; the rank pack).
-void put_values(Xapian::Document& doc, const SkuRecord& r, const ListingSignals& g, uint64_t hash) {
-  doc.add_value(slot::kItemId, r.item_id);
-  doc.add_value(slot::kSkuId, r.sku_id);
-  doc.add_value(slot::kShopId, r.shop_id);
-  set_number(doc, slot::kPrice, r.price);
-  set_number(doc, slot::kShippingFee, r.shipping_fee);
-  set_number(doc, slot::kEffectivePrice, r.effective_price());
-  set_number(doc, slot::kSales30d, double(r.sales_30d));
-  set_number(doc, slot::kReviews, double(r.reviews));
-  set_number(doc, slot::kGoodReviews, double(r.good_reviews));
-  set_number(doc, slot::kListedAt, double(r.listed_at));
-  set_number(doc, slot::kStaticPrior, g.prior);
-  set_number(doc, slot::kSalesSignal, g.sales);
-  set_number(doc, slot::kRatingSignal, g.rating);
-  set_number(doc, slot::kShopSignal, g.shop);
-  if (!r.category.empty()) doc.add_value(slot::kCategory, r.category);
-  if (!r.brand.empty()) doc.add_value(slot::kBrand, r.brand);
-  doc.add_value(slot::kVariant, encode_variant_pack(r));
+std::string num(double v) { return Xapian::sortable_serialise(v); }
+
+RankPack rank_pack_of(const SkuRecord& r, const ListingSignals& g, uint64_t hash) {
   RankPack p;
   p.price = r.price;
   p.price_known = r.price_known;
@@ -146,34 +123,115 @@ void put_values(Xapian::Document& doc, const SkuRecord& r, const ListingSignals&
   p.shop = r.shop_id;
   p.category = r.category;
   p.brand = r.brand;
-  doc.add_value(slot::kRankPack, encode_rank_pack(p));
+  return p;
 }
 
-// Slots 20-27 and the stored verdict object (docs/integrity.md). `data_has_verdict`: the
-// document's data may hold a verdict object written before, to be replaced; when neither it nor
-// the new verdict has one, the data is not even read.
-void put_integrity(Xapian::Document& doc, const ListingIntegrity& g, bool data_has_verdict) {
-  set_number(doc, slot::kPenalty, g.penalty);
-  set_number(doc, slot::kSalesTrust, g.sales_trust);
-  set_number(doc, slot::kShopPenalty, g.shop_penalty);
-  set_number(doc, slot::kShopViolations, double(g.shop_violations));
-  set_number(doc, slot::kShopBlocked, g.shop_blocked ? 1.0 : 0.0);
-  // An empty value removes a slot.
-  doc.add_value(slot::kDupCluster, g.dup_kind ? g.dup_cluster : std::string());
-  doc.add_value(slot::kDupKind, g.dup_kind ? std::string(1, g.dup_kind) : std::string());
-  doc.add_value(slot::kIntegrityFlags, g.reasons);
-  if (!g.flagged() && !data_has_verdict) return;
-  const std::string old_data = doc.get_data();
-  std::string data = old_data;
-  // Replace an "integrity" object written before (update fast path), then append the new one.
-  if (size_t at = data.find(",\"integrity\":{"); at != std::string::npos) data.erase(at, data.size() - 1 - at);
-  if (g.flagged() && !data.empty() && data.back() == '}') {
-    data.pop_back();
-    data += ",\"integrity\":" + g.verdict_json + "}";
+// A variant's entry of the table; slots 20-27 as the document of one SKU had them (absent
+// without integrity).
+VariantValues variant_values(const SkuRecord& r, const ListingValues& v, uint64_t hash) {
+  VariantValues out;
+  out.rank_pack = encode_rank_pack(rank_pack_of(r, v.signals, hash));
+  if (v.integrity) {
+    const ListingIntegrity& g = *v.integrity;
+    auto& x = out.integrity;
+    x[slot::kPenalty - slot::kPenalty] = num(g.penalty);
+    x[slot::kDupCluster - slot::kPenalty] = g.dup_kind ? g.dup_cluster : std::string();
+    x[slot::kDupKind - slot::kPenalty] = g.dup_kind ? std::string(1, g.dup_kind) : std::string();
+    x[slot::kSalesTrust - slot::kPenalty] = num(g.sales_trust);
+    x[slot::kShopPenalty - slot::kPenalty] = num(g.shop_penalty);
+    x[slot::kShopViolations - slot::kPenalty] = num(double(g.shop_violations));
+    x[slot::kShopBlocked - slot::kPenalty] = num(g.shop_blocked ? 1.0 : 0.0);
+    x[slot::kIntegrityFlags - slot::kPenalty] = g.reasons;
   }
+  out.attrs = encode_attrs(r.attrs);
+  return out;
+}
+
+// A variant's data line: its stored fields, with the verdict object when flagged.
+std::string data_line(const SkuRecord& r, const ListingValues& v) {
+  std::string line = encode_stored(r);
+  if (v.integrity && v.integrity->flagged() && !line.empty() && line.back() == '}') {
+    line.pop_back();
+    line += ",\"integrity\":" + v.integrity->verdict_json + "}";
+  }
+  return line;
+}
+
+// The variants in table order (sku_id order).
+std::vector<size_t> table_order(std::span<const SkuRecord> variants) {
+  std::vector<size_t> order(variants.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return variants[a].sku_id < variants[b].sku_id; });
+  return order;
+}
+
+// Every value slot and the data of an item document (the data set only when it changes).
+void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values,
+                     const std::vector<size_t>& order, bool set_data_always) {
+  if (variants.empty() || variants.size() != values.size())
+    throw std::invalid_argument("write_document: an item needs variants, each with its values");
+  std::vector<VariantValues> table;
+  table.reserve(order.size());
+  std::string data;
+  double min_price = 0, max_price = 0, sales = 0, listed = 0, prior = 0, rating = 0;
+  std::string dup_cluster, dup_kind, reasons;
+  bool first = true;
+  for (size_t i : order) {
+    const SkuRecord& r = variants[i];
+    const ListingValues& v = values[i];
+    std::string line = encode_stored(r);
+    const uint64_t hash = XXH3_64bits(line.data(), line.size());
+    table.push_back(variant_values(r, v, hash));
+    if (!first) data += '\n';
+    data += data_line(r, v);
+    const double eff = r.effective_price();
+    min_price = first ? eff : std::min(min_price, eff);
+    max_price = first ? eff : std::max(max_price, eff);
+    sales += double(r.sales_30d);
+    listed = first ? double(r.listed_at) : std::max(listed, double(r.listed_at));
+    prior = first ? v.signals.prior : std::max(prior, v.signals.prior);
+    rating = first ? v.signals.rating : std::max(rating, v.signals.rating);
+    if (v.integrity) {
+      const ListingIntegrity& g = *v.integrity;
+      if (g.dup_kind && dup_kind.empty()) {
+        dup_kind = std::string(1, g.dup_kind);
+        dup_cluster = g.dup_cluster;
+      }
+      // The union of the variants' reason names, in first-seen order.
+      size_t at = 0;
+      while (at <= g.reasons.size() && !g.reasons.empty()) {
+        size_t end = g.reasons.find(',', at);
+        if (end == std::string::npos) end = g.reasons.size();
+        const std::string name = g.reasons.substr(at, end - at);
+        bool have = false;
+        for (size_t p = 0; p < reasons.size();) {
+          size_t e = reasons.find(',', p);
+          if (e == std::string::npos) e = reasons.size();
+          if (reasons.compare(p, e - p, name) == 0) have = true;
+          p = e + 1;
+        }
+        if (!have && !name.empty()) reasons += (reasons.empty() ? "" : ",") + name;
+        at = end + 1;
+      }
+    }
+    first = false;
+  }
+  const SkuRecord& head = variants[order.front()];
+  doc.add_value(slot::kItemId, head.item_id);
+  set_number(doc, slot::kEffectivePrice, min_price);
+  set_number(doc, slot::kMaxEffectivePrice, max_price);
+  set_number(doc, slot::kSales30d, sales);
+  set_number(doc, slot::kListedAt, listed);
+  set_number(doc, slot::kStaticPrior, prior);
+  set_number(doc, slot::kRatingSignal, rating);
+  // An empty value removes a slot.
+  doc.add_value(slot::kDupCluster, dup_cluster);
+  doc.add_value(slot::kDupKind, dup_kind);
+  doc.add_value(slot::kIntegrityFlags, reasons);
+  doc.add_value(slot::kStage1Key, encode_stage1_key(head.sku_id, table));
   // Unchanged data is not set again: on a document read back from a shard Xapian then leaves the
   // data alone (no compression and write; the update fast path, docs/index-format.md).
-  if (data != old_data) doc.set_data(data);
+  if (set_data_always || data != doc.get_data()) doc.set_data(std::move(data));
 }
 
 }  // namespace
@@ -189,47 +247,59 @@ Xapian::Document write_document(const analysis::Analyzer& analyzer, const SkuRec
 }
 
 Xapian::Document write_document(DocumentMemo& memo, const SkuRecord& r, const ListingValues& v) {
+  return write_document(memo, std::span<const SkuRecord>(&r, 1), std::span<const ListingValues>(&v, 1));
+}
+
+Xapian::Document write_document(const analysis::Analyzer& analyzer, std::span<const SkuRecord> variants,
+                                std::span<const ListingValues> values) {
+  DocumentMemo memo(analyzer);
+  return write_document(memo, variants, values);
+}
+
+Xapian::Document write_document(DocumentMemo& memo, std::span<const SkuRecord> variants, std::span<const ListingValues> values) {
   Xapian::Document doc;
-  add_terms(memo, doc, r);
-  std::string data = encode_stored(r);
-  const uint64_t hash = XXH3_64bits(data.data(), data.size());
-  doc.set_data(std::move(data));
-  put_values(doc, r, v.signals, hash);
-  if (v.integrity) put_integrity(doc, *v.integrity, false);
-  finish_values(doc);
+  const std::vector<size_t> order = table_order(variants);
+  TermCounts item, one;
+  for (size_t i : order) {
+    one.clear();
+    add_terms(memo, doc, one, variants[i]);
+    if (order.size() == 1) {
+      item.swap(one);
+      break;
+    }
+    for (const auto& [t, n] : one) {
+      auto& w = item[t];
+      w = std::max(w, n);
+    }
+  }
+  for (const auto& [t, n] : item) doc.add_term(t, n);
+  put_item_values(doc, variants, values, order, true);
   return doc;
 }
 
-void rewrite_values(Xapian::Document& doc, const SkuRecord& r, const ListingValues& v, const Rewrite& how) {
+void rewrite_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values) {
   doc.clear_values();
-  if (how.new_fields) doc.set_data(encode_stored(r));
-  put_values(doc, r, v.signals, how.stored_hash ? *how.stored_hash : stored_hash(r));
-  if (v.integrity) put_integrity(doc, *v.integrity, how.data_has_verdict && !how.new_fields);
-  finish_values(doc);
+  put_item_values(doc, variants, values, table_order(variants), false);
 }
 
-std::string encode_variant_pack(const SkuRecord& r) {
-  std::string out;
-  out += char(1);
-  put_short_string(out, r.item_id);
-  put_short_string(out, r.sku_id);
-  out += char(r.attrs.size());
-  for (const auto& [k, v] : r.attrs) {
-    put_short_string(out, k);
-    put_short_string(out, v);
+std::string_view variant_line(std::string_view data, size_t i) {
+  size_t at = 0;
+  for (size_t k = 0; k < i; ++k) {
+    at = data.find('\n', at);
+    if (at == std::string_view::npos) return {};
+    ++at;
   }
-  return out;
+  size_t end = data.find('\n', at);
+  return data.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
 }
 
-bool decode_variant_pack(std::string_view data, VariantPack& out) {
-  if (data.size() < 2 || data[0] != char(1)) return false;
-  size_t at = 1;
-  if (!get_short_string(data, at, out.item) || !get_short_string(data, at, out.sku) || at >= data.size()) return false;
-  const size_t n = uint8_t(data[at++]);
-  out.attrs.resize(n);
-  for (auto& [k, v] : out.attrs)
-    if (!get_short_string(data, at, k) || !get_short_string(data, at, v)) return false;
-  return at == data.size();
+size_t variant_index(std::string_view stage1_key, std::string_view sku) {
+  std::vector<Stage1Key> table;
+  if (!decode_stage1_table(stage1_key, table)) return std::string_view::npos;
+  RankPack p;
+  for (size_t i = 0; i < table.size(); ++i)
+    if (decode_rank_pack(table[i].rank_pack, p) && p.sku == sku) return i;
+  return std::string_view::npos;
 }
 
 namespace {
@@ -288,13 +358,8 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
   return true;
 }
 
-bool read_record(const Xapian::Document& doc, SkuRecord& out) { return read_record(doc, doc.get_data(), out); }
-
-bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out) {
-  if (!decode_stored(data, out)) return false;
-  Stage1Key key;
-  RankPack p;
-  if (!decode_stage1_key(doc.get_value(slot::kStage1Key), key) || !decode_rank_pack(key.rank_pack, p)) return false;
+namespace {
+void take_numbers(const RankPack& p, SkuRecord& out) {
   out.price = p.price;
   out.price_known = p.price_known;
   out.shipping_fee = p.shipping_fee;
@@ -302,6 +367,58 @@ bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& 
   out.reviews = int64_t(p.reviews);
   out.good_reviews = int64_t(p.good_reviews);
   out.listed_at = int64_t(p.listed_at);
+}
+}  // namespace
+
+bool read_record(const Xapian::Document& doc, SkuRecord& out) { return read_record(doc, doc.get_data(), out); }
+
+bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out) {
+  Stage1Key key;
+  RankPack p;
+  if (!decode_stage1_key(doc.get_value(slot::kStage1Key), key) || !decode_rank_pack(key.rank_pack, p)) return false;
+  if (!decode_stored(variant_line(data, 0), out)) return false;
+  take_numbers(p, out);
+  return true;
+}
+
+bool read_record(const Xapian::Document& doc, std::string_view data, std::string_view sku, SkuRecord& out) {
+  std::vector<Stage1Key> table;
+  if (!decode_stage1_table(doc.get_value(slot::kStage1Key), table)) return false;
+  RankPack p;
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (!decode_rank_pack(table[i].rank_pack, p)) return false;
+    if (p.sku != sku) continue;
+    if (!decode_stored(variant_line(data, i), out)) return false;
+    take_numbers(p, out);
+    return true;
+  }
+  return false;
+}
+
+bool read_item(const Xapian::Document& doc, std::string_view data, std::vector<SkuRecord>& records,
+               std::vector<ListingValues>* values) {
+  const std::string key = doc.get_value(slot::kStage1Key);
+  std::vector<ListingKey> table;
+  std::vector<Stage1Key> raw;
+  if (!decode_item_key(key, table) || !decode_stage1_table(key, raw)) return false;
+  records.assign(table.size(), SkuRecord{});
+  if (values) values->assign(table.size(), ListingValues{});
+  for (size_t i = 0; i < table.size(); ++i) {
+    const std::string_view line = variant_line(data, i);
+    if (!decode_stored(line, records[i])) return false;
+    take_numbers(table[i].pack, records[i]);
+    if (!values) continue;
+    ListingValues& v = (*values)[i];
+    const RankPack& p = table[i].pack;
+    v.signals = {p.prior, p.sales_signal, p.rating_signal, p.shop_signal};
+    // An index built with integrity writes slots 20-27 for every variant: the penalty is there.
+    if (!raw[i].integrity[0].empty()) {
+      ListingIntegrity g = table[i].integrity;
+      if (size_t at = line.find(",\"integrity\":{"); at != std::string_view::npos && g.flagged())
+        g.verdict_json = std::string(line.substr(at + 13, line.size() - 1 - (at + 13)));
+      v.integrity = std::move(g);
+    }
+  }
   return true;
 }
 

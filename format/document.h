@@ -60,38 +60,43 @@ struct ListingValues {
                                                // without integrity (slots 20-27 stay absent)
 };
 
-// THE WRITER of a listing's document; the builder, the updater and optimize write documents
-// only through these. write_document(): a new document: the terms of the record (text terms of
-// title, brand, leaf category and attribute values; Q, XI, XS, XB, XC, XA booleans), its data
-// (the stored fields, and the verdict object when flagged), every value slot and the stage-1 key
-// (the carried slots folded in and dropped). Thread-safe for distinct outputs.
+// THE WRITER of an item's document (schema 3: one document per item); the builder, the updater
+// and optimize write documents only through these. write_document(): a new document of the
+// item whose variants are `variants` (SKUs sharing item_id; any order, each with its values at
+// the same index): Q<sku_id> of every variant, XI, XS, XB, XC, XA of every variant (the union),
+// the text terms of every variant's title, brand, leaf category and attribute values (a term in
+// several variants' texts takes the largest wdf, not the sum), the data (one stored-fields line
+// per variant, with its verdict object when flagged; variant_line()), the item's value slots
+// (format/layout.h: min/max effective price, sales summed, newest listing, best prior and rating)
+// and the stage-1 key with the variant table (variants in sku_id order). Thread-safe for distinct
+// outputs.
+Xapian::Document write_document(DocumentMemo& memo, std::span<const SkuRecord> variants, std::span<const ListingValues> values);
+Xapian::Document write_document(const analysis::Analyzer& analyzer, std::span<const SkuRecord> variants,
+                                std::span<const ListingValues> values);
+// An item of one variant.
 Xapian::Document write_document(DocumentMemo& memo, const SkuRecord& r, const ListingValues& v);
 Xapian::Document write_document(const analysis::Analyzer& analyzer, const SkuRecord& r, const ListingValues& v);
 
-// rewrite_values(): the values of an existing document whose terms stay (the update fast path:
-// the record's title, category, brand, attributes, item and shop hash alike). Every value is
-// written again (the old ones are cleared unread: changing one value of a fetched document makes
-// Xapian load all of them first, a value-stream read per slot); the data is set only when the
-// display fields or the stored verdict change, so Xapian leaves it alone otherwise.
-struct Rewrite {
-  std::optional<uint64_t> stored_hash;  // RankPack::stored_hash when known (read from the key)
-  bool new_fields = false;              // the display fields changed: the data is written again
-  bool data_has_verdict = false;        // the document's data holds a verdict object to replace
-};
-void rewrite_values(Xapian::Document& doc, const SkuRecord& r, const ListingValues& v, const Rewrite& how);
+// rewrite_values(): the values of an existing item document whose terms stay (the update fast
+// path: every variant's stored fields hash as before but maybe the display fields). Every value
+// is written again (the old ones cleared unread); the data is set only when it changes (display
+// fields or a verdict), so Xapian leaves it alone otherwise.
+void rewrite_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values);
 
 // XXH3 of a record's stored fields (RankPack::stored_hash).
 uint64_t stored_hash(const SkuRecord& r);
 
-// A SKU as a variant of its item (slot::kVariant): item_id, sku_id and the attributes in
-// catalog order. Binary: version byte 1, then item, sku, each attribute key and value as
-// (2-byte little-endian length, bytes), with one byte for the attribute count before the pairs.
-struct VariantPack {
-  std::string item, sku;
-  std::vector<std::pair<std::string, std::string>> attrs;
-};
-std::string encode_variant_pack(const SkuRecord& r);
-bool decode_variant_pack(std::string_view data, VariantPack& out);  // false if damaged or absent
+// The data line of variant `i` (table order) of an item document's data: the stored fields of
+// that variant as encode_stored() wrote them, with its verdict object when flagged. Empty if none.
+std::string_view variant_line(std::string_view data, size_t i);
+// The table index of variant `sku` in the stage-1 key; npos if the item has no such variant.
+size_t variant_index(std::string_view stage1_key, std::string_view sku);
+
+// Every variant of a stored item document, in table order: its whole record (stored fields and
+// numbers) and, with `values`, the values it was written with (signals from the rank pack,
+// integrity from the table and the stored verdict object). False if damaged.
+bool read_item(const Xapian::Document& doc, std::string_view data, std::vector<SkuRecord>& records,
+               std::vector<ListingValues>* values = nullptr);
 
 // The stored fields (document data) as compact JSON, and back: the fields terms come from
 // (sku_id, item_id, shop_id, title, category, brand, attrs), so that a change of numbers leaves
@@ -102,12 +107,14 @@ bool decode_variant_pack(std::string_view data, VariantPack& out);  // false if 
 std::string encode_stored(const SkuRecord& r);
 bool decode_stored(std::string_view data, SkuRecord& out);
 
-// A stored document's whole record: decode_stored() of its data, with the numbers (price,
-// shipping_fee, sales_30d, reviews, good_reviews, listed_at) from the rank pack in its stage-1
-// key (format/values.h). False if either part is damaged.
+// A stored item document's variant record: decode_stored() of its data line, with the numbers
+// (price, shipping_fee, sales_30d, reviews, good_reviews, listed_at) from its rank pack in the
+// variant table (format/values.h): the item's first variant, or the variant `sku`. False if either
+// part is damaged or the item has no such variant.
 bool read_record(const Xapian::Document& doc, SkuRecord& out);
 // The same with the stored-fields string given (a serving shard keeps it outside the document).
 bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out);
+bool read_record(const Xapian::Document& doc, std::string_view data, std::string_view sku, SkuRecord& out);
 
 // The record as one catalog input line (JSON Lines, index/catalog.h): the stored fields, the
 // display fields' members as written and the numbers. For generated deltas and tools.

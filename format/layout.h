@@ -8,11 +8,16 @@
 
 namespace longtail::index {
 
-inline constexpr int kSchemaVersion = 2;  // 2: carried slots (format/values.h kCarriedSlots), numbers out of the data
+inline constexpr int kSchemaVersion = 3;  // 3: one document per item (variant table in the stage-1 key)
+                                          // 2: carried slots (format/values.h kCarriedSlots), numbers out of the data
+
+// One Xapian document per ITEM (schema 3): the variants (SKUs) of an item share its document;
+// the per-variant data is the variant table in the stage-1 key (slot 29) and one stored-fields
+// line per variant in the document data.
 
 // Term prefixes. Unprefixed terms are text terms (title, brand, category and attribute words).
 namespace prefix {
-inline constexpr std::string_view kSku = "Q";        // Q<sku_id>: unique id term
+inline constexpr std::string_view kSku = "Q";        // Q<sku_id>: one per variant of the item
 inline constexpr std::string_view kItem = "XI";      // XI<item_id>
 inline constexpr std::string_view kShop = "XS";      // XS<shop_id>
 inline constexpr std::string_view kBrand = "XB";     // XB<normalized brand> (every alias)
@@ -25,10 +30,12 @@ inline constexpr std::string_view kItemHash = "XH";  // XH<16 hex digits of term
                                                      // a duplicate print (index/integrity.h item_hash_term)
 }  // namespace prefix
 
-// Value slots (numbers are Xapian::sortable_serialise'd doubles). Every writer sets all of them;
-// finish_values() (format/values.h), the writer's last step, folds slot 1, slot 19 and slots 20-27 into the stage-1
-// key (slot 29) and drops the slots marked "carried" below: a stored document keeps slots 0, 4,
-// 5, 8, 9, 17, 28, 29 and, when flagged, 21, 22, 27. stored_value() reads any of them back.
+// Value slots (numbers are Xapian::sortable_serialise'd doubles). The writer computes all of them
+// per variant; the slots marked "carried" below live only in the variant table of the stage-1
+// key (slot 29). A stored item document keeps slots 0, 4 (min over variants), 5 (sum), 8 (newest),
+// 9 (max), 13 (max effective price), 17 (max), 29 and, when some variant is flagged, 21, 22 (the
+// first flagged variant's), 27 (the union of reasons). stored_value() reads them back; a carried
+// slot reads as the item's first variant's.
 namespace slot {
 inline constexpr unsigned kItemId = 0;          // string: collapse key
 inline constexpr unsigned kSkuId = 1;           // string: tie-break for deterministic order [carried]
@@ -43,6 +50,9 @@ inline constexpr unsigned kStaticPrior = 9;     // query-independent quality in 
 inline constexpr unsigned kShopId = 10;         // string: shop diversity in stage 2 [carried]
 inline constexpr unsigned kCategory = 11;       // string: leaf category path (facets, preferences) [carried]
 inline constexpr unsigned kBrand = 12;          // string: brand as listed (facets, preferences) [carried]
+// 13: the item's highest effective price (slot 4 holds its lowest): a price range keeps an item
+// when some variant may be in it (min <= max of range, max >= min of range); price-desc sorts by it.
+inline constexpr unsigned kMaxEffectivePrice = 13;
 // 16-19: ranking signals written at build/update time (index/signals.h, docs/ranking.md).
 inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1] [carried]
 inline constexpr unsigned kRatingSignal = 17;   // smoothed good-review rate in [0, 1]
@@ -57,11 +67,10 @@ inline constexpr unsigned kShopPenalty = 24;    // shop-level factor in (0, 1] (
 inline constexpr unsigned kShopViolations = 25; // the shop's violations count [carried]
 inline constexpr unsigned kShopBlocked = 26;    // 1 if the shop record says "blocked": true, else 0 [carried]
 inline constexpr unsigned kIntegrityFlags = 27; // string: reason names joined by ','; absent = not flagged
-// 28: the SKU as a variant of its item (format/document.h VariantPack), read as the sort key of the
-// page's variants match so that no document is fetched (engine/variants.h).
-inline constexpr unsigned kVariant = 28;
-// 29: stage 1's sort key (format/values.h Stage1Key): sku_id, NUL, then slot 19 and slots 20-27,
-// so relevance ties are ordered by sku_id and stage 2 reads every candidate's values from the
+// (28 held a SKU's variant pack in schema 2; the variant table in slot 29 replaces it.)
+// 29: stage 1's sort key (format/values.h Stage1Key): the item's first sku_id, NUL, then the
+// VARIANT TABLE: for each variant its slot 19 (rank pack), slots 20-27 and its attributes, so
+// relevance ties are ordered by sku_id and stage 2 reads every candidate's variants from the
 // match set itself, without fetching documents (one round trip each on a remote shard).
 inline constexpr unsigned kStage1Key = 29;
 inline constexpr unsigned kLast = kStage1Key;
@@ -73,7 +82,7 @@ constexpr Kind kind(unsigned s) {
   switch (s) {
     case kItemId: case kSkuId: case kShopId: case kCategory: case kBrand: case kDupCluster: case kDupKind:
     case kIntegrityFlags: return Kind::String;
-    case kRankPack: case kVariant: case kStage1Key: return Kind::Bytes;
+    case kRankPack: case kStage1Key: return Kind::Bytes;
     default: return Kind::Number;
   }
 }

@@ -26,18 +26,55 @@ void put_string(std::string& o, const std::string& s) {
 }
 }  // namespace
 
-void finish_values(Xapian::Document& doc) {
-  std::string key = doc.get_value(slot::kSkuId);
+namespace {
+void put_len(std::string& key, std::string_view v) {
+  uint32_t n = uint32_t(v.size());
+  for (int i = 0; i < 4; ++i) key += char((n >> (8 * i)) & 0xff);
+  key += v;
+}
+}  // namespace
+
+std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants) {
+  std::string key(first_sku);
   key += '\0';
-  auto put = [&key](const std::string& v) {
-    uint32_t n = uint32_t(v.size());
-    for (int i = 0; i < 4; ++i) key += char((n >> (8 * i)) & 0xff);
-    key += v;
+  for (const auto& v : variants) {
+    put_len(key, v.rank_pack);
+    for (const auto& x : v.integrity) put_len(key, x);
+    put_len(key, v.attrs);
+  }
+  return key;
+}
+
+std::string encode_attrs(const Attrs& attrs) {
+  std::string out;
+  out += char(std::min<size_t>(attrs.size(), 255));
+  size_t n = 0;
+  for (const auto& [k, v] : attrs) {
+    if (++n > 255) break;
+    put_string(out, k);
+    put_string(out, v);
+  }
+  return out;
+}
+
+bool decode_attrs(std::string_view data, Attrs& out) {
+  out.clear();
+  if (data.empty()) return false;
+  size_t at = 1;
+  const size_t n = uint8_t(data[0]);
+  out.resize(n);
+  auto get = [&](std::string& s) {
+    if (at + 2 > data.size()) return false;
+    size_t len = size_t(uint8_t(data[at])) | size_t(uint8_t(data[at + 1])) << 8;
+    at += 2;
+    if (at + len > data.size()) return false;
+    s.assign(data.substr(at, len));
+    at += len;
+    return true;
   };
-  put(doc.get_value(slot::kRankPack));
-  for (unsigned s = slot::kPenalty; s <= slot::kIntegrityFlags; ++s) put(doc.get_value(s));
-  doc.add_value(slot::kStage1Key, key);
-  for (unsigned s : kCarriedSlots) doc.add_value(s, std::string());  // an empty value removes the slot
+  for (auto& [k, v] : out)
+    if (!get(k) || !get(v)) return false;
+  return at == data.size();
 }
 
 std::string stored_value(const Xapian::Document& doc, unsigned s) {
@@ -64,10 +101,11 @@ std::string stored_value(const Xapian::Document& doc, unsigned s) {
   }
 }
 
-bool decode_stage1_key(std::string_view key, Stage1Key& out) {
+bool decode_stage1_table(std::string_view key, std::vector<Stage1Key>& out) {
+  out.clear();
   size_t at = key.find('\0');
   if (at == std::string_view::npos) return false;
-  out.sku = key.substr(0, at);
+  const std::string_view sku = key.substr(0, at);
   ++at;
   auto get = [&](std::string_view& v) {
     if (key.size() - at < 4) return false;
@@ -79,10 +117,22 @@ bool decode_stage1_key(std::string_view key, Stage1Key& out) {
     at += n;
     return true;
   };
-  if (!get(out.rank_pack)) return false;
-  for (auto& v : out.integrity)
-    if (!get(v)) return false;
-  return at == key.size();
+  while (at < key.size()) {
+    Stage1Key& e = out.emplace_back();
+    e.sku = sku;
+    if (!get(e.rank_pack)) return false;
+    for (auto& v : e.integrity)
+      if (!get(v)) return false;
+    if (!get(e.attrs)) return false;
+  }
+  return !out.empty() && at == key.size();
+}
+
+bool decode_stage1_key(std::string_view key, Stage1Key& out) {
+  thread_local std::vector<Stage1Key> table;
+  if (!decode_stage1_table(key, table)) return false;
+  out = table.front();
+  return true;
 }
 
 std::string encode_rank_pack(const RankPack& p) {
@@ -130,9 +180,9 @@ namespace {
 double num_value(std::string_view v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(std::string(v)); }
 }  // namespace
 
-bool decode_listing_key(std::string_view key, ListingKey& out) {
-  Stage1Key k;
-  if (!decode_stage1_key(key, k) || !decode_rank_pack(k.rank_pack, out.pack)) return false;
+namespace {
+bool decode_entry(const Stage1Key& k, ListingKey& out) {
+  if (!decode_rank_pack(k.rank_pack, out.pack) || !decode_attrs(k.attrs, out.attrs)) return false;
   auto& g = out.integrity;
   auto at = [&k](unsigned s) { return k.integrity[s - slot::kPenalty]; };
   g.penalty = num_value(at(slot::kPenalty), 1);
@@ -144,6 +194,21 @@ bool decode_listing_key(std::string_view key, ListingKey& out) {
   g.dup_kind = k.dup_kind().empty() ? 0 : k.dup_kind()[0];
   g.reasons = k.flags();
   g.verdict_json.clear();
+  return true;
+}
+}  // namespace
+
+bool decode_listing_key(std::string_view key, ListingKey& out) {
+  Stage1Key k;
+  return decode_stage1_key(key, k) && decode_entry(k, out);
+}
+
+bool decode_item_key(std::string_view key, std::vector<ListingKey>& out) {
+  thread_local std::vector<Stage1Key> table;
+  if (!decode_stage1_table(key, table)) return false;
+  out.resize(table.size());
+  for (size_t i = 0; i < table.size(); ++i)
+    if (!decode_entry(table[i], out[i])) return false;
   return true;
 }
 

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <xapian.h>
 
@@ -63,32 +65,53 @@ struct RankPack {
 std::string encode_rank_pack(const RankPack& p);
 bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damaged or another version
 
-// Stage 1's sort key (slot::kStage1Key), raw: the sku_id, a NUL byte (so keys sort as the
-// sku_ids do), then the rank pack and slots 20-27 (slot::kPenalty .. slot::kIntegrityFlags),
-// each prefixed with a 4-byte little-endian length.
+// Stage 1's sort key (slot::kStage1Key), raw: the item's first sku_id (the smallest), a NUL byte
+// (so keys sort as the sku_ids do), then the VARIANT TABLE: for each variant of the item, in
+// sku_id order, its rank pack, slots 20-27 (slot::kPenalty .. slot::kIntegrityFlags) as that
+// variant's values, and its attributes (encode_attrs), each prefixed with a 4-byte little-endian
+// length. A Stage1Key is one variant's entry; `sku` is the key's sku_id (the item's first).
 struct Stage1Key {
   std::string_view sku;
   std::string_view rank_pack;
   std::array<std::string_view, 8> integrity;  // slots 20..27 in order; empty = absent
+  std::string_view attrs;                     // encode_attrs()
   std::string_view flags() const { return integrity[7]; }  // slot 27: non-empty = flagged
   std::string_view dup_kind() const { return integrity[slot::kDupKind - slot::kPenalty]; }
   std::string_view dup_cluster() const { return integrity[slot::kDupCluster - slot::kPenalty]; }
 };
-bool decode_stage1_key(std::string_view key, Stage1Key& out);  // false if damaged
+// The first variant's entry. False if damaged.
+bool decode_stage1_key(std::string_view key, Stage1Key& out);
+// Every variant's entry, in table order. False if damaged or empty.
+bool decode_stage1_table(std::string_view key, std::vector<Stage1Key>& out);
 
-// A stored listing as stage 2, the updater and the tools read it: its stage-1 key decoded. The
-// integrity part has every value but verdict_json (the stored object is in the document data).
+// One variant's entry as the writer builds it (the values of slots 19 and 20-27 and the attributes).
+struct VariantValues {
+  std::string rank_pack;
+  std::array<std::string, 8> integrity;
+  std::string attrs;
+};
+std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants);
+
+// A variant's attributes in catalog order: one byte for the count, then each key and value as
+// (2-byte little-endian length, bytes).
+using Attrs = std::vector<std::pair<std::string, std::string>>;
+std::string encode_attrs(const Attrs& attrs);
+bool decode_attrs(std::string_view data, Attrs& out);
+
+// A stored variant as stage 2, the updater and the tools read it: its entry of the stage-1 key
+// decoded. The integrity part has every value but verdict_json (the stored object is in the
+// document data).
 struct ListingKey {
   RankPack pack;
   ListingIntegrity integrity;
+  Attrs attrs;
 };
-// The one reader of slot::kStage1Key. False if the key is damaged.
+// The one reader of slot::kStage1Key: decode_listing_key() the item's first variant,
+// decode_item_key() every variant in table order. False if the key is damaged.
 bool decode_listing_key(std::string_view key, ListingKey& out);
+bool decode_item_key(std::string_view key, std::vector<ListingKey>& out);
 
-// The slots a stored document does not keep because the stage-1 key carries them (their values
-// are in the rank pack or in the key itself): a values-only update rewrites every value slot of
-// its document (Xapian 1.4 replaces all of a document's values together), so each slot kept costs
-// every update a read-modify-write of that slot's value stream. docs/index-format.md "Values".
+// The slots a stored document does not keep because the variant table carries them.
 inline constexpr std::array<unsigned, 16> kCarriedSlots = {
     slot::kSkuId,       slot::kPrice,       slot::kShippingFee, slot::kReviews,   slot::kGoodReviews,
     slot::kShopId,      slot::kCategory,    slot::kBrand,       slot::kSalesSignal, slot::kShopSignal,
@@ -100,11 +123,6 @@ constexpr bool is_carried(unsigned s) {
     if (c == s) return true;
   return false;
 }
-
-// The last step of writing a document's values (format/document.cpp's writers; nothing outside
-// format/ calls it): builds the stage-1 key from slot::kSkuId, slot::kRankPack and slots 20-27
-// of `doc`, then drops the carried slots (kCarriedSlots).
-void finish_values(Xapian::Document& doc);
 
 // Slot `s` of a stored document as it was written before the carried slots were folded into the
 // key: a carried slot is read back from the stage-1 key (the rank pack's numbers re-serialised),

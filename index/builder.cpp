@@ -8,6 +8,7 @@
 #include "index/builder.h"
 
 #include <algorithm>
+#include <span>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -37,6 +38,7 @@
 #include "index/signals.h"
 #include "index/spelling.h"
 #include "index/synonyms.h"
+#include "index/updater.h"
 
 namespace fs = std::filesystem;
 
@@ -379,6 +381,9 @@ struct BuildState {
   std::shared_ptr<const analysis::Lexicon> lexicon;  // save_lexicon(): the generation's
   std::vector<std::string> shard_names;              // index_catalog()
   uint64_t items = 0;                                // index_catalog(): the items in all shards
+  // Pass 1: the records of each item (DupDetector::hash of item_id -> count), so that pass 2
+  // writes an item's document once its last variant was read, wherever its lines are.
+  std::unordered_map<uint64_t, uint32_t> item_records;
 
   BuildState(const BuildOptions& o, const BuildInputs& in, Generation& gen, BuildClock::time_point t0);
   double elapsed() const { return std::chrono::duration<double>(BuildClock::now() - t0).count(); }
@@ -501,6 +506,7 @@ std::vector<analysis::Lexicon::Entry> scan_catalog(BuildState& st) {
         continue;
       }
       st.dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
+      ++st.item_records[DupDetector::hash(rec.item_id)];
       st.signals.observe(rec);
       st.integrity.observe(rec);
       if (o.learn_lexicon) learner.add(std::move(rec));  // parse_sku() resets the record it fills
@@ -570,17 +576,32 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
       if (o.serving) stored[size_t(s)] = std::make_unique<StoredWriter>(dir + "/" + kStoredFile);
     }
     DocumentMemo memo(analyzer);
+    std::vector<uint64_t> skus(size_t(o.shards), 0);
     Batch b;
     while (w.queues[size_t(t)]->pop(b)) {
       auto& db = *dbs[size_t(b.shard)];
-      for (const auto& r : b.records) {
+      // A batch holds whole items, each item's records together (route_records).
+      std::vector<IntegrityVerdict> verdicts;
+      std::vector<ListingValues> values;
+      for (size_t i = 0; i < b.records.size();) {
+        size_t e = i + 1;
+        while (e < b.records.size() && b.records[e].item_id == b.records[i].item_id) ++e;
+        const std::span<const SkuRecord> item(b.records.data() + i, e - i);
         // The one writer (format/document.h): terms, data, values with the ranking signals
-        // (index/signals.h) and the integrity verdict (index/integrity.h), the stage-1 key.
-        const IntegrityVerdict v = st.integrity.assess(r);
-        Xapian::Document doc = write_document(memo, r, {st.signals.signals(r), IntegrityModel::values(v)});
-        st.integrity.annotate_terms(analyzer, r, doc, v);  // repeated words' wdf, the XH term
+        // (index/signals.h) and the integrity verdicts (index/integrity.h), the variant table.
+        verdicts.clear();
+        values.clear();
+        for (const auto& r : item) {
+          verdicts.push_back(st.integrity.assess(r));
+          values.push_back({st.signals.signals(r), IntegrityModel::values(verdicts.back())});
+        }
+        Xapian::Document doc = write_document(memo, item, values);
+        for (size_t k = 0; k < item.size(); ++k)
+          st.integrity.annotate_terms(analyzer, item[k], doc, verdicts[k]);  // repeated words' wdf, the XH term
         if (auto& sw = stored[size_t(b.shard)]) move_data(doc, *sw);
         db.add_document(doc);
+        skus[size_t(b.shard)] += item.size();
+        i = e;
       }
     }
     for (size_t s = 0; s < dbs.size(); ++s) {
@@ -588,6 +609,7 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
       if (!db) continue;
       if (stored[s]) stored[s]->finish();
       db->set_metadata(kShardIdentityKey, st.gen.index_id + ":" + std::to_string(s));
+      db->set_metadata(kMetaSkus, std::to_string(skus[s]));
       db->commit();
       uint64_t items = 0;
       for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
@@ -617,6 +639,45 @@ void route_records(BuildState& st, ShardWriters& w) {
     b.records.reserve(kBatchSize);
     w.queues[size_t(s % threads)]->push(std::move(out));
   };
+  // Records wait here until their item is complete (pass 1 counted its records), then go to the
+  // shard's batch together: one document per item. An item's lines are usually consecutive.
+  std::unordered_map<uint64_t, std::vector<SkuRecord>> waiting;
+  auto send = [&](std::vector<SkuRecord>&& recs) {
+    if (recs.empty()) return;
+    // By item_id (two items whose ids hash alike wait together), stable: catalog order within.
+    std::stable_sort(recs.begin(), recs.end(), [](const SkuRecord& a, const SkuRecord& b) { return a.item_id < b.item_id; });
+    const int s = shard_of(recs.front().item_id, o.shards);
+    for (auto& r : recs) pending[size_t(s)].records.push_back(std::move(r));
+    if (pending[size_t(s)].records.size() >= kBatchSize) flush(s);
+  };
+  auto done_one = [&](uint64_t h) {
+    auto c = st.item_records.find(h);
+    if (c == st.item_records.end() || c->second == 0) return;
+    if (--c->second > 0) return;
+    st.item_records.erase(c);
+    if (auto wt = waiting.find(h); wt != waiting.end()) {
+      std::vector<SkuRecord> recs = std::move(wt->second);
+      waiting.erase(wt);
+      send(std::move(recs));
+    }
+  };
+  auto take = [&](SkuRecord&& r) {
+    const uint64_t h = DupDetector::hash(r.item_id);
+    auto c = st.item_records.find(h);
+    if (c == st.item_records.end() || c->second <= 1) {  // the item's last (or only) record
+      if (c != st.item_records.end()) st.item_records.erase(c);
+      std::vector<SkuRecord> recs;
+      if (auto wt = waiting.find(h); wt != waiting.end()) {
+        recs = std::move(wt->second);
+        waiting.erase(wt);
+      }
+      recs.push_back(std::move(r));
+      send(std::move(recs));
+      return;
+    }
+    --c->second;
+    waiting[h].push_back(std::move(r));
+  };
   uint64_t bytes_done = 0;
   st.meter.phase("index", st.total_bytes, "bytes");
   for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
@@ -630,6 +691,7 @@ void route_records(BuildState& st, ShardWriters& w) {
       if (!st.parser.parse_sku(line.text, rec, err) || rec.deleted) continue;  // reported in pass 1
       uint64_t h = DupDetector::hash(rec.sku_id);
       if (uint64_t first = st.dups.any() ? st.dups.first_of(h) : 0; first != 0 && first != make_ordinal(fi, line.number)) {
+        done_one(DupDetector::hash(rec.item_id));  // the item has one record less to wait for
         err.field = "sku_id";
         err.reason = "duplicate sku_id \"" + rec.sku_id + "\" (first at " + o.catalog_files[first >> 40] + ":" +
                      std::to_string(first & ((uint64_t(1) << 40) - 1)) + ")";
@@ -640,16 +702,17 @@ void route_records(BuildState& st, ShardWriters& w) {
         std::lock_guard lk(w.err_mu);
         if (w.worker_error) break;
       }
-      int s = shard_of(rec.item_id, o.shards);
-      pending[size_t(s)].records.push_back(std::move(rec));
-      if (pending[size_t(s)].records.size() >= kBatchSize) flush(s);
       ++st.summary.accepted;
+      take(std::move(rec));
       if (o.fail_after_records && st.summary.accepted >= o.fail_after_records)
         throw DataError("build: injected failure after " + std::to_string(st.summary.accepted) + " records");
       st.meter.set(bytes_done + reader.bytes_read(), st.summary.accepted);
     }
     bytes_done += reader.bytes_read();
   }
+  // Nothing should wait now (pass 1 counted what pass 2 reads); whatever does is written as is.
+  for (auto& [h, recs] : waiting) send(std::move(recs));
+  waiting.clear();
   for (int s = 0; s < o.shards; ++s) flush(s);
 }
 

@@ -88,7 +88,7 @@ JournalDiscard discard_update_journal(const std::string& index_dir) {
     // The counts as the shards hold them now (the committed shards include the batch).
     m.skus = m.items = 0;
     for (auto& db : dbs) {
-      m.skus += db.get_doccount();
+      m.skus += shard_skus(db);
       m.items += shard_items(db);
     }
   } catch (const Xapian::Error& e) {

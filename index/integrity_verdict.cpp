@@ -160,11 +160,19 @@ bool decode_integrity(std::string_view data, IntegrityVerdict& out) {
 }
 
 IntegrityVerdict decode_duplicate(const Xapian::Document& doc) {
-  const std::string kind = doc.get_value(slot::kDupKind);
-  if (kind.empty()) return {};
-  IntegrityVerdict stored;
-  decode_integrity(doc.get_data(), stored);
-  return decode_duplicate(kind, doc.get_value(slot::kDupCluster), stored);
+  if (doc.get_value(slot::kDupKind).empty()) return {};
+  // The first variant of the item with duplicate fields (an item's variants share them).
+  const std::string key = doc.get_value(slot::kStage1Key);
+  std::vector<Stage1Key> table;
+  if (!decode_stage1_table(key, table)) return {};
+  const std::string data = doc.get_data();
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (table[i].dup_kind().empty()) continue;
+    IntegrityVerdict stored;
+    decode_integrity(variant_line(data, i), stored);
+    return decode_duplicate(table[i].dup_kind(), table[i].dup_cluster(), stored);
+  }
+  return {};
 }
 
 IntegrityVerdict decode_duplicate(std::string_view kind, std::string_view cluster, const IntegrityVerdict& stored) {

@@ -90,12 +90,14 @@ Journal read_journal(const std::string& path) {
   return j;
 }
 
-uint64_t shard_items(const Xapian::Database& db) {
-  std::string v = db.get_metadata(kMetaItems);
+uint64_t shard_items(const Xapian::Database& db) { return db.get_doccount(); }  // one document per item
+
+uint64_t shard_skus(const Xapian::Database& db) {
+  std::string v = db.get_metadata(kMetaSkus);
   uint64_t n = 0;
   if (!v.empty() && std::from_chars(v.data(), v.data() + v.size(), n).ec == std::errc()) return n;
   n = 0;
-  const std::string pfx(prefix::kItem);
+  const std::string pfx(prefix::kSku);
   for (auto it = db.allterms_begin(pfx); it != db.allterms_end(pfx); ++it) ++n;
   return n;
 }
@@ -137,56 +139,70 @@ struct ValueModels {
   std::unique_ptr<IntegrityModel> integrity;
 
   double static_prior(const SkuRecord& r) const { return signals.static_prior(r); }
-  // The full document of a record, with the ranking signal values (index/signals.h) and, as in
-  // the builder, the integrity annotation; `dup` gives its duplicate fields (Session::match()).
-  Xapian::Document document(const analysis::Analyzer& analyzer, const SkuRecord& r, const IntegrityVerdict& dup) const {
-    if (!integrity) return write_document(analyzer, r, {signals.signals(r), std::nullopt});
+  // The values of a record assessed afresh, with the verdict; `dup` gives its duplicate fields
+  // (Session::match()).
+  std::pair<ListingValues, IntegrityVerdict> assess(const SkuRecord& r, const IntegrityVerdict& dup) const {
+    if (!integrity) return {{signals.signals(r), std::nullopt}, {}};
     IntegrityVerdict v = integrity->assess(r);
     integrity->replace_duplicate(v, dup);
-    Xapian::Document doc = write_document(analyzer, r, {signals.signals(r), IntegrityModel::values(v)});
-    integrity->annotate_terms(analyzer, r, doc, v);
+    return {{signals.signals(r), IntegrityModel::values(v)}, std::move(v)};
+  }
+  // The full document of an item (one document per item, format/document.h), with the ranking
+  // signal values (index/signals.h) and, as in the builder, each variant's integrity annotation;
+  // dups[i] gives variant i's duplicate fields.
+  Xapian::Document document(const analysis::Analyzer& analyzer, const std::vector<SkuRecord>& recs,
+                            const std::vector<IntegrityVerdict>& dups) const {
+    std::vector<ListingValues> values;
+    std::vector<IntegrityVerdict> verdicts;
+    for (size_t i = 0; i < recs.size(); ++i) {
+      auto [v, g] = assess(recs[i], dups[i]);
+      values.push_back(std::move(v));
+      verdicts.push_back(std::move(g));
+    }
+    Xapian::Document doc = write_document(analyzer, recs, values);
+    if (integrity)
+      for (size_t i = 0; i < recs.size(); ++i) integrity->annotate_terms(analyzer, recs[i], doc, verdicts[i]);
     return doc;
   }
-  // Values (and, where the integrity verdict changes, stored data) of a record on an existing
-  // document whose terms stay (title, category, brand, attributes, item and shop unchanged: its
-  // stored fields hash alike, RankPack::stored_hash); `key` is the document's decoded stage-1
-  // key. The integrity verdict is assessed again (a price change can start or end a
-  // shipping-fee game), reusing the title detectors' reasons stored in the data
-  // (IntegrityModel::reassess: the title is not segmented again; the data is read only when the
-  // key says the document is flagged); its duplicate fields are
-  // `new_dup`'s when given, else the key's.
-  // `stored_hash`: Rewrite::stored_hash (format/document.h). `new_fields`: the record's display fields
-  // differ from the document's, so its data is written again (with the verdict), terms still
-  // untouched.
-  void revalue(Xapian::Document& doc, const Stage1Key& key, const SkuRecord& r, std::optional<uint64_t> stored_hash,
-               const IntegrityVerdict* new_dup = nullptr, bool new_fields = false) const {
+  // The values of a stored variant's record on a document whose terms stay (its stored fields
+  // hash alike, RankPack::stored_hash); `entry` is its entry of the variant table, `line` its data
+  // line. The integrity verdict is assessed again (a price change can start or end a shipping-fee
+  // game), reusing the title detectors' reasons stored in the data (IntegrityModel::reassess: the
+  // title is not segmented again); its duplicate fields are `new_dup`'s when given, else the
+  // entry's.
+  ListingValues revalue(const SkuRecord& r, std::string_view line, const Stage1Key& entry,
+                        const IntegrityVerdict* new_dup = nullptr) const {
+    ListingValues values{signals.signals(r), std::nullopt};
+    if (!integrity) return values;
     IntegrityVerdict stored, dup;
     bool have_stored = true;
-    if (integrity) {
-      if (!key.flags().empty()) have_stored = read_stored_verdict(doc.get_data(), stored);
-      dup = new_dup ? *new_dup : decode_duplicate(key.dup_kind(), key.dup_cluster(), stored);
-    }
-    // Every value is written again from the record and `dup` by the one writer (format/
-    // document.h rewrite_values: the old values are cleared unread, the data set only if the
-    // display fields or the stored verdict change).
-    ListingValues values{signals.signals(r), std::nullopt};
-    if (integrity) {
-      IntegrityVerdict v = have_stored ? integrity->reassess(r, stored) : integrity->assess(r);
-      integrity->replace_duplicate(v, dup);
-      values.integrity = IntegrityModel::values(v);
-    }
-    rewrite_values(doc, r, values, {stored_hash, new_fields, !key.flags().empty()});
+    if (!entry.flags().empty()) have_stored = read_stored_verdict(std::string(line), stored);
+    dup = new_dup ? *new_dup : decode_duplicate(entry.dup_kind(), entry.dup_cluster(), stored);
+    IntegrityVerdict v = have_stored ? integrity->reassess(r, stored) : integrity->assess(r);
+    integrity->replace_duplicate(v, dup);
+    values.integrity = IntegrityModel::values(v);
+    return values;
   }
-  // revalue() of a stored document whose record is read back whole (read_record): shop changes
-  // and duplicate partners. DataError if the document is damaged.
-  void revalue_stored(Xapian::Document& doc, Xapian::docid did, const std::string& index_dir,
-                      const IntegrityVerdict* new_dup = nullptr) const {
-    SkuRecord r;
-    const std::string k = doc.get_value(slot::kStage1Key);
-    Stage1Key key;
-    if (!read_record(doc, r) || !decode_stage1_key(k, key))
-      throw DataError(index_dir + ": damaged stored fields in document " + std::to_string(did));
-    revalue(doc, key, r, std::nullopt, new_dup);
+};
+
+// A stored item document read back whole: its variants' records and values, in table order.
+struct StoredItem {
+  Xapian::Document doc;
+  std::string key, data;
+  std::vector<Stage1Key> entries;  // views into `key`
+  std::vector<SkuRecord> recs;
+  std::vector<ListingValues> values;
+  size_t find(std::string_view sku) const {
+    for (size_t i = 0; i < recs.size(); ++i)
+      if (recs[i].sku_id == sku) return i;
+    return std::string::npos;
+  }
+  // Variant i's duplicate fields as stored.
+  IntegrityVerdict dup(size_t i) const {
+    if (entries[i].dup_kind().empty()) return {};
+    IntegrityVerdict stored;
+    read_stored_verdict(std::string(variant_line(data, i)), stored);
+    return decode_duplicate(entries[i].dup_kind(), entries[i].dup_cluster(), stored);
   }
 };
 
@@ -393,12 +409,15 @@ class Session {
         dbs_[s].begin_transaction(true);
         if (items_.size() < n) items_.resize(n, -1);
         if (items_[s] < 0) items_[s] = stored_items(dbs_[s]);
+        if (skus_.size() < n) skus_.resize(n, -1);
+        if (skus_[s] < 0) skus_[s] = int64_t(shard_skus(dbs_[s]));
       }
       apply_skus(parsed ? b.skus : skus);
       for (const auto& s : shops) apply_shop(s);
       auto commit = [&](size_t s) {
         dbs_[s].set_metadata(kMetaBatch, std::to_string(b.id));
         dbs_[s].set_metadata(kMetaItems, std::to_string(items_[s]));
+        dbs_[s].set_metadata(kMetaSkus, std::to_string(skus_[s]));
         dbs_[s].commit_transaction();
         batches_[s] = b.id;
       };
@@ -443,10 +462,6 @@ class Session {
   // rest do to other documents (duplicate partners: their duplicate fields) is kept by it.
   void apply_skus(const std::vector<SkuRecord>& skus) {
     std::vector<char> rest(skus.size(), 1);
-    // Records the first step found in their target shard with changed terms: the document and
-    // its item, so that the second step re-indexes them without looking them up again (nothing
-    // before them in the batch moves or deletes their document: they are named once).
-    std::vector<std::pair<Xapian::docid, std::string>> found_in_target(skus.size());
     if (!redo_) {
       std::unordered_map<std::string_view, uint32_t> seen;
       seen.reserve(skus.size());
@@ -468,11 +483,10 @@ class Session {
         }
         std::sort(found.begin(), found.end());
         for (auto [did, i] : found) {
-          std::string old_item;
-          switch (apply_fast(s, did, skus[i], old_item)) {
+          switch (apply_fast(s, did, skus[i])) {
             case Fast::Unchanged: ++unchanged; rest[i] = 0; break;
             case Fast::ValuesOnly: ++values_only; rest[i] = 0; break;
-            case Fast::Reindex: found_in_target[i] = {did, std::move(old_item)}; break;
+            case Fast::Reindex: break;
           }
         }
         std::lock_guard lk(mu);
@@ -480,70 +494,91 @@ class Session {
         summary_.values_only += values_only;
       });
     }
-    for (size_t i = 0; i < skus.size(); ++i) {
-      if (!rest[i]) continue;
-      if (auto& [did, old_item] = found_in_target[i]; did) {
-        reindex(size_t(shard_of(skus[i].item_id, int(dbs_.size()))), did, old_item, skus[i]);
-      } else {
-        apply_sku(skus[i]);
-      }
-    }
+    for (size_t i = 0; i < skus.size(); ++i)
+      if (rest[i]) apply_sku(skus[i]);
   }
 
   enum class Fast { Unchanged, ValuesOnly, Reindex };
 
-  // A record whose SKU is document `did` of shard s, its target shard: nothing to write
-  // (Unchanged), values (and the data if the integrity verdict or the display fields change)
-  // rewritten in place (ValuesOnly), or its stored fields change or its stage-1 key cannot be read (Reindex: nothing written here; `old_item` is the document's
-  // item, for reindex()). Touches only shard s.
-  Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r, std::string& old_item) {
+  // Reads item document `did` of shard s back whole. False if damaged.
+  bool load_item(size_t s, Xapian::docid did, StoredItem& out) {
+    out.doc = dbs_[s].get_document(did);
+    out.key = out.doc.get_value(slot::kStage1Key);
+    out.data = out.doc.get_data();
+    return decode_stage1_table(out.key, out.entries) && read_item(out.doc, out.data, out.recs, &out.values);
+  }
+
+  // A record whose SKU is a variant of item document `did` of shard s, its target shard: nothing
+  // to write (Unchanged), values (and the data if a verdict or the display fields change)
+  // rewritten in place (ValuesOnly: the item's terms untouched), or its stored fields change, its
+  // item changes or the document cannot be read (Reindex: nothing written here). Touches only
+  // shard s.
+  Fast apply_fast(size_t s, Xapian::docid did, const SkuRecord& r) {
     auto& db = dbs_[s];
-    Xapian::Document doc = db.get_document(did);
-    // The stage-1 key settles it without the data: its rank pack has the numbers and the hash of
-    // the stored fields (format/values.h RankPack::stored_hash).
-    const std::string k = doc.get_value(slot::kStage1Key);
-    Stage1Key key;
+    StoredItem item;
+    if (!load_item(s, did, item)) return Fast::Reindex;
+    const size_t i = item.find(r.sku_id);
+    if (i == std::string::npos || item.recs[i].item_id != r.item_id) return Fast::Reindex;
     RankPack old;
-    if (!decode_stage1_key(k, key) || !decode_rank_pack(key.rank_pack, old)) {
-      old_item = doc.get_value(slot::kItemId);
-      return Fast::Reindex;
-    }
+    if (!decode_rank_pack(item.entries[i].rank_pack, old)) return Fast::Reindex;
     bool new_fields = false;
     if (old.stored_hash != stored_hash(r)) {
       // Only the display fields changed when the record with the document's display fields
       // hashes as the document: then its data is rewritten with its values, terms untouched.
-      SkuRecord stored;
-      new_fields = decode_stored(doc.get_data(), stored);
-      if (new_fields) {
-        SkuRecord same = r;
-        same.fields = std::move(stored.fields);
-        new_fields = stored_hash(same) == old.stored_hash;
-      }
-      if (!new_fields) {
-        old_item = old.item;
-        return Fast::Reindex;
-      }
+      SkuRecord same = r;
+      same.fields = item.recs[i].fields;
+      new_fields = stored_hash(same) == old.stored_hash;
+      if (!new_fields) return Fast::Reindex;
     }
-    if (!new_fields && old.price == r.price && old.price_known == r.price_known && old.shipping_fee == r.shipping_fee && old.sales_30d == double(r.sales_30d) &&
-        old.reviews == double(r.reviews) && old.good_reviews == double(r.good_reviews) &&
-        old.listed_at == double(r.listed_at))
+    if (!new_fields && old.price == r.price && old.price_known == r.price_known && old.shipping_fee == r.shipping_fee &&
+        old.sales_30d == double(r.sales_30d) && old.reviews == double(r.reviews) &&
+        old.good_reviews == double(r.good_reviews) && old.listed_at == double(r.listed_at))
       return Fast::Unchanged;
-    models_.revalue(doc, key, r, new_fields ? std::nullopt : std::optional<uint64_t>(old.stored_hash), nullptr,
-                    new_fields);  // terms untouched: Xapian rewrites values (and data if the verdict changed)
-    db.replace_document(did, doc);
+    item.values[i] = models_.revalue(r, variant_line(item.data, i), item.entries[i]);
+    item.recs[i] = r;
+    rewrite_values(item.doc, item.recs, item.values);  // terms untouched: Xapian rewrites values (and data if changed)
+    db.replace_document(did, item.doc);
     return Fast::ValuesOnly;
   }
 
-  // Re-analyzes `r` into document `did` of its target shard, which held item `old_item`. The
-  // document keeps its tier terms (`longtail optimize`, prefix::kTier): its place in the best-
-  // prior order is only changed by optimizing again.
-  void reindex(size_t target, Xapian::docid did, const std::string& old_item, const SkuRecord& r) {
-    IntegrityVerdict dup = match(r);
-    Xapian::Document doc = models_.document(analyzer(), r, dup);
-    if (!manifest_.tier_shares.empty())  // an optimized index: read the old document's tiers
-      for (const auto& t : tier_terms(dbs_[target].get_document(did))) doc.add_boolean_term(t);
-    write_tracking(target, {old_item, r.item_id}, [&] { dbs_[target].replace_document(did, doc); });
-    ++summary_.reindexed;
+  // Writes item document `did` of shard s (0: a new document) with these variants, each with
+  // its duplicate fields; no variants: the document goes. A rewritten document keeps its tier
+  // terms (`longtail optimize`, prefix::kTier): its place in the best-prior order is only changed
+  // by optimizing again.
+  void write_item(size_t s, Xapian::docid did, const std::string& item_id, const std::vector<SkuRecord>& recs,
+                  const std::vector<IntegrityVerdict>& dups) {
+    auto& db = dbs_[s];
+    if (recs.empty()) {
+      if (did) write_tracking(s, {item_id}, [&] { db.delete_document(did); });
+      return;
+    }
+    Xapian::Document doc = models_.document(analyzer(), recs, dups);
+    if (did && !manifest_.tier_shares.empty())  // an optimized index: read the old document's tiers
+      for (const auto& t : tier_terms(db.get_document(did))) doc.add_boolean_term(t);
+    write_tracking(s, {item_id}, [&] {
+      if (did) db.replace_document(did, doc);
+      else db.add_document(doc);
+    });
+  }
+
+  // Removes variant `sku` from item document `did` of shard s (the document goes with its last
+  // variant). False if the document has no such variant.
+  bool remove_variant(size_t s, Xapian::docid did, const std::string& sku) {
+    StoredItem item;
+    if (!load_item(s, did, item))
+      throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
+    const size_t i = item.find(sku);
+    if (i == std::string::npos) return false;
+    std::vector<SkuRecord> recs;
+    std::vector<IntegrityVerdict> dups;
+    for (size_t k = 0; k < item.recs.size(); ++k) {
+      if (k == i) continue;
+      dups.push_back(item.dup(k));
+      recs.push_back(std::move(item.recs[k]));
+    }
+    write_item(s, did, item.recs[i].item_id, recs, dups);
+    --skus_[s];
+    return true;
   }
 
   // After a failure: shards that did not commit batch `id` drop their open transaction. The
@@ -558,6 +593,7 @@ class Session {
       }
     }
     items_.clear();  // re-read from the shards next time
+    skus_.clear();
   }
 
   // Steps 3-5: files outside the shards, then the journal goes.
@@ -574,7 +610,7 @@ class Session {
     if (updated_) updated_->flush();
     uint64_t skus = 0, items = 0;
     for (size_t s = 0; s < dbs_.size(); ++s) {
-      skus += dbs_[s].get_doccount();
+      skus += skus_.size() == dbs_.size() && skus_[s] >= 0 ? uint64_t(skus_[s]) : shard_skus(dbs_[s]);
       if (items_.size() == dbs_.size() && items_[s] >= 0) items += uint64_t(items_[s]);
       else items += uint64_t(stored_items(dbs_[s]));
     }
@@ -619,11 +655,6 @@ class Session {
     return found;
   }
 
-  void remove(size_t s, Xapian::docid did) {
-    std::string item = dbs_[s].get_document(did).get_value(slot::kItemId);
-    write_tracking(s, {item}, [&] { dbs_[s].delete_document(did); });
-  }
-
   void apply_sku(const SkuRecord& r) {
     const std::string sku_term = std::string(prefix::kSku) + r.sku_id;
     const size_t target = size_t(shard_of(r.item_id, int(dbs_.size())));
@@ -633,22 +664,20 @@ class Session {
       bool any = false;
       for (auto [s, did] : where) {
         if (!pending_[s]) continue;
-        remove(s, did);
-        any = true;
+        any = remove_variant(s, did, r.sku_id) || any;
       }
       if (any) ++summary_.deleted;
       return;
     }
-    // Copies in shards other than the target (the SKU moved to another item) go.
-    bool in_target = false;
+    // Copies outside the item's document in the target shard (the SKU moved to another item)
+    // leave their item.
     Xapian::docid target_did = 0;
     for (auto [s, did] : where) {
-      if (s == target) {
-        in_target = true;
+      if (s == target && dbs_[s].get_document(did).get_value(slot::kItemId) == r.item_id) {
         target_did = did;
         continue;
       }
-      if (pending_[s]) remove(s, did);
+      if (pending_[s]) remove_variant(s, did, r.sku_id);
     }
     if (!pending_[target]) {
       // The target shard already has this batch (a redo): duplicate partners in shards that do
@@ -657,18 +686,54 @@ class Session {
       return;
     }
     auto& db = dbs_[target];
-    if (!in_target) {
-      IntegrityVerdict dup = match(r);
-      write_tracking(target, {r.item_id}, [&] { db.replace_document(sku_term, models_.document(analyzer(), r, dup)); });
+    if (target_did) {
+      switch (apply_fast(target, target_did, r)) {
+        case Fast::Unchanged: ++summary_.unchanged; return;
+        case Fast::ValuesOnly: ++summary_.values_only; return;
+        case Fast::Reindex: break;
+      }
+    }
+    // The item's document in the target shard, if it has one.
+    if (!target_did) {
+      const std::string item_term = std::string(prefix::kItem) + r.item_id;
+      if (auto pl = db.postlist_begin(item_term); pl != db.postlist_end(item_term)) target_did = *pl;
+    }
+    IntegrityVerdict dup = match(r);
+    if (!target_did) {
+      write_item(target, 0, r.item_id, {r}, {dup});
+      ++skus_[target];
       ++summary_.added;
       return;
     }
-    std::string old_item;
-    switch (apply_fast(target, target_did, r, old_item)) {
-      case Fast::Unchanged: ++summary_.unchanged; break;
-      case Fast::ValuesOnly: ++summary_.values_only; break;
-      case Fast::Reindex: reindex(target, target_did, old_item, r); break;
+    StoredItem item;
+    if (!load_item(target, target_did, item))
+      throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(target_did));
+    std::vector<IntegrityVerdict> dups;
+    for (size_t k = 0; k < item.recs.size(); ++k) dups.push_back(item.dup(k));
+    if (size_t i = item.find(r.sku_id); i != std::string::npos) {
+      item.recs[i] = r;
+      dups[i] = dup;
+      ++summary_.reindexed;
+    } else {
+      item.recs.push_back(r);
+      dups.push_back(dup);
+      ++skus_[target];
+      ++summary_.added;
     }
+    write_item(target, target_did, r.item_id, item.recs, dups);
+  }
+
+  // Every variant of item document `did` of shard s valued again (shop changes, duplicate
+  // partners: `new_dup`), terms untouched. Returns its variants.
+  size_t revalue_item(size_t s, Xapian::docid did, const IntegrityVerdict* new_dup = nullptr) {
+    StoredItem item;
+    if (!load_item(s, did, item))
+      throw DataError(index_dir_ + ": damaged stored fields in document " + std::to_string(did));
+    for (size_t i = 0; i < item.recs.size(); ++i)
+      item.values[i] = models_.revalue(item.recs[i], variant_line(item.data, i), item.entries[i], new_dup);
+    rewrite_values(item.doc, item.recs, item.values);
+    dbs_[s].replace_document(did, item.doc);
+    return item.recs.size();
   }
 
   // A shop's record changed: re-value every SKU of the shop (values may depend on the shop),
@@ -679,13 +744,10 @@ class Session {
     for_each_shard([&](size_t s) {
       std::vector<Xapian::docid> docs;
       for (auto it = dbs_[s].postlist_begin(term); it != dbs_[s].postlist_end(term); ++it) docs.push_back(*it);
-      for (Xapian::docid did : docs) {
-        Xapian::Document doc = dbs_[s].get_document(did);
-        models_.revalue_stored(doc, did, index_dir_);
-        dbs_[s].replace_document(did, doc);
-      }
+      size_t skus = 0;
+      for (Xapian::docid did : docs) skus += revalue_item(s, did);
       std::lock_guard lk(mu);
-      summary_.shop_skus += docs.size();
+      summary_.shop_skus += skus;
     });
   }
 
@@ -796,9 +858,7 @@ class Session {
   void rewrite_partner(const Partner& pt, const IntegrityVerdict& dup) {
     for (auto [s, did] : pt.docs) {
       if (!pending_[s]) continue;
-      Xapian::Document doc = dbs_[s].get_document(did);
-      models_.revalue_stored(doc, did, index_dir_, &dup);
-      dbs_[s].replace_document(did, doc);
+      revalue_item(s, did, &dup);
     }
     ++summary_.dup_partners;
   }
@@ -810,6 +870,7 @@ class Session {
   std::vector<Xapian::WritableDatabase> dbs_;
   std::vector<uint64_t> batches_;  // per shard: last batch applied
   std::vector<int64_t> items_;     // per shard: distinct items (-1 = not loaded)
+  std::vector<int64_t> skus_;      // per shard: SKUs, the variants of its items (-1 = not loaded)
   std::vector<bool> pending_;         // per shard: the current batch still has to be applied
   bool redo_ = false;
   uint64_t commits_ = 0;

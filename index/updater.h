@@ -22,6 +22,7 @@ namespace longtail::index {
 // Shard metadata keys written by updates.
 inline constexpr const char* kMetaBatch = "longtail.batch";  // id of the last batch applied; absent = 0
 inline constexpr const char* kMetaItems = "longtail.items";  // distinct item_ids in the shard; absent = not counted yet
+inline constexpr const char* kMetaSkus = "longtail.skus";    // SKUs (variants) in the shard; absent = not counted yet
 
 // The journal of the batch being applied, inside the generation directory. Present only between
 // the start of a batch and the end of its last step; its first line is a header
@@ -44,5 +45,8 @@ inline constexpr const char* kUpdatedPrintsFile = "integrity-prints-update.bin";
 uint64_t shard_batch(const Xapian::Database& shard);
 // Distinct items of a shard: its kMetaItems metadata, or counted once (indexes fresh from a build).
 uint64_t shard_items(const Xapian::Database& shard);
+// SKUs of a shard (one document per item holds its variants): its kMetaSkus metadata, or counted
+// once (its Q terms).
+uint64_t shard_skus(const Xapian::Database& shard);
 
 }  // namespace longtail::index

@@ -800,7 +800,7 @@ TEST_CASE("write_document: the stage-1 key carries the dropped slots, and the do
       {slot::kSalesSignal, num(g.sales)}, {slot::kRatingSignal, num(g.rating)}, {slot::kShopSignal, num(g.shop)},
       {slot::kPenalty, num(verdict.penalty)}, {slot::kSalesTrust, num(verdict.sales_trust)},
       {slot::kShopPenalty, num(verdict.shop_penalty)}, {slot::kShopViolations, num(0)}, {slot::kShopBlocked, num(0)},
-      {slot::kIntegrityFlags, "brand_stuffing"}, {slot::kVariant, encode_variant_pack(r)}};
+      {slot::kIntegrityFlags, "brand_stuffing"}, {slot::kMaxEffectivePrice, num(199.9 + 12.5)}};
   for (const auto& [s, v] : want) {
     INFO("slot " << s);
     CHECK(stored_value(doc, s) == v);

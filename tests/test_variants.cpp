@@ -10,6 +10,7 @@
 #include <longtail/longtail.h>
 
 #include "format/layout.h"
+#include "format/values.h"
 #include "index/remote.h"
 #include "tests/search_cases.h"
 #include "tests/shard_server.h"
@@ -91,23 +92,23 @@ TEST_CASE("variants: filters decide which variants match", "[variants]") {
   CHECK(page(s, req) == "dv-blu-m 1/0 []\ndv-blk-l 1/0 []\n");
 }
 
-TEST_CASE("variants: an index written without the variant slot lists them from the stored fields", "[variants]") {
+// Schema 3 (issue 22 item 1): one document per item; its variants are in its variant table and
+// every sku_id finds it. (Replaces the schema-2 test of the variant slot 28, which is gone.)
+TEST_CASE("variants: one document per item, every variant's sku_id finds it", "[variants][layout]") {
   test::TempDir tmp;
   const std::string idx = build_dresses(tmp, "idx", 1);
-  Searcher s(idx);
-  const std::string expected = page(s, "连衣裙 红色");
   {
-    Xapian::WritableDatabase db(index::local_shard_path(idx, 0));
-    for (Xapian::docid id = 1; id <= db.get_lastdocid(); ++id) {
-      Xapian::Document d = db.get_document(id);
-      REQUIRE_FALSE(d.get_value(index::slot::kVariant).empty());
-      d.remove_value(index::slot::kVariant);
-      db.replace_document(id, d);
-    }
-    db.commit();
+    Xapian::Database db(index::local_shard_path(idx, 0));
+    CHECK(db.get_doccount() == 3);  // dv (4 SKUs), dw, sk
+    const Xapian::docid dv = *db.postlist_begin("XIdv");
+    for (const char* sku : {"Qdv-blk-l", "Qdv-blu-m", "Qdv-red-m", "Qdv-red-s"}) CHECK(*db.postlist_begin(sku) == dv);
+    std::vector<index::ListingKey> table;
+    REQUIRE(index::decode_item_key(db.get_document(dv).get_value(index::slot::kStage1Key), table));
+    REQUIRE(table.size() == 4);
+    CHECK(table[0].pack.sku == "dv-blk-l");
+    CHECK(table[3].attrs == index::Attrs{{"颜色", "红色"}, {"尺码", "S"}});
   }
-  CHECK(page(Searcher(idx), "连衣裙 红色") == expected);
-  CHECK(expected.rfind("dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n", 0) == 0);
+  CHECK(page(Searcher(idx), "连衣裙 红色").rfind("dv-red-m 2/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s* 红色/S]\n", 0) == 0);
 }
 
 TEST_CASE("variants: the page lookup gives the same variants on 1 and 2 shards", "[variants][shards]") {
