@@ -234,7 +234,7 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
       ++out.removed;
       continue;
     }
-    double rest = c.weight - p.prior_weight * c.prior;
+    double rest = c.weight - p.prior_weight * (c.stage1_prior >= 0 ? c.stage1_prior : c.prior);
     c.cov_units = std::max<int64_t>(0, int64_t(std::floor(rest / unit + 1e-9)));
     c.bm25 = std::max(0.0, rest - double(c.cov_units) * unit);
     kept.push_back(std::move(c));

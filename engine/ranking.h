@@ -36,6 +36,8 @@ struct Candidate {
   bool price_known = true;
   int64_t listed_at = 0;
   double prior = 0, sales_signal = 0, rating_signal = 0, shop_signal = 0.5;
+  // The prior stage 1 added to the weight: its item's (the best of its variants'); < 0 = `prior`.
+  double stage1_prior = -1;
   // Integrity values (issue 5); absent = clean.
   double penalty = 1, sales_trust = 1, shop_penalty = 1;
   std::optional<double> shop_violations;

@@ -175,10 +175,13 @@ void read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, c
   thread_local std::vector<index::ListingKey> table;
   if (!index::decode_item_key(stage1_key(it, keyed), table))
     throw DataError(index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+  double item_prior = 0;
+  for (const auto& v : table) item_prior = std::max(item_prior, v.pack.prior);
   auto make = [&](index::ListingKey&& key) {
     Candidate& c = out.emplace_back();
     c.stage1_rank = rank;
     c.weight = it.get_weight();
+    c.stage1_prior = item_prior;
     fill_candidate(c, std::move(key));
   };
   if (each) {
