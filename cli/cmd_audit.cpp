@@ -72,12 +72,22 @@ void scan(const engine::IndexState& st, const Xapian::Database& db, const std::s
     const std::string names = *it;
     if (!reason.empty() && !has_reason(names, reason)) continue;
     Xapian::Document doc = db.get_document(it.get_docid());
-    Listing l;
     const std::string data = st.stored_data(doc, it.get_docid());
-    if (!index::read_record(doc, data, l.rec)) throw DataError("document " + std::to_string(it.get_docid()) + ": damaged stored data");
-    if (!shop.empty() && l.rec.shop_id != shop) continue;
-    if (!index::decode_integrity(data, l.v)) throw DataError("document " + std::to_string(it.get_docid()) + ": flagged but without an integrity object");
-    if (!fn(l)) return;
+    // One document per item: slot 27 flags the item; its flagged variants are the listings.
+    std::vector<index::SkuRecord> recs;
+    if (!index::read_item(doc, data, recs)) throw DataError("document " + std::to_string(it.get_docid()) + ": damaged stored data");
+    std::vector<index::ListingKey> table;
+    index::decode_item_key(doc.get_value(index::slot::kStage1Key), table);
+    for (size_t i = 0; i < recs.size() && i < table.size(); ++i) {
+      if (table[i].integrity.reasons.empty()) continue;
+      if (!reason.empty() && !has_reason(table[i].integrity.reasons, reason)) continue;
+      Listing l;
+      l.rec = std::move(recs[i]);
+      if (!shop.empty() && l.rec.shop_id != shop) continue;
+      if (!index::decode_integrity(index::variant_line(data, i), l.v))
+        throw DataError("document " + std::to_string(it.get_docid()) + ": flagged but without an integrity object");
+      if (!fn(l)) return;
+    }
   }
 }
 

@@ -59,13 +59,21 @@ void register_inspect(CLI::App& app, int& rc) {
     Xapian::Document doc = db.get_document(*p);
     index::SkuRecord rec;
     const std::string data = st->stored_data(doc, *p);
-    const bool whole = index::read_record(doc, data, rec);
+    // The item's document (one per item): the record of the variant asked for, and its variants.
+    const bool whole = index::read_record(doc, data, a->sku, rec);
+    std::vector<index::ListingKey> table;
+    std::vector<std::string> variant_skus;
+    if (index::decode_item_key(doc.get_value(index::slot::kStage1Key), table))
+      for (const auto& v : table) variant_skus.push_back(v.pack.sku);
     if (a->json) {
       std::string out;
       json::Writer w(out);
       w.object().field("index", a->index).field("generation", gen_name).field("sku_id", a->sku).field("docid", *p);
       if (whole) w.field_raw("record", index::record_json(rec));
       else w.field_null("record");
+      w.key("variants").array();
+      for (const auto& v : variant_skus) w.value(v);
+      w.end();
       w.field("stored", data).key("terms");
       if (st->manifest.serving) {
         w.null();  // serving shards keep no termlist
@@ -89,8 +97,10 @@ void register_inspect(CLI::App& app, int& rc) {
       rc = 0;
       return;
     }
-    std::printf("docid: %u\nrecord: %s\nstored: %s\nterms:", *p, whole ? index::record_json(rec).c_str() : "(damaged)",
-                data.c_str());
+    std::string variants;
+    for (const auto& v : variant_skus) variants += (variants.empty() ? "" : " ") + v;
+    std::printf("docid: %u\nitem: %s (%zu variants: %s)\nrecord: %s\nstored: %s\nterms:", *p, doc.get_value(index::slot::kItemId).c_str(),
+                variant_skus.size(), variants.c_str(), whole ? index::record_json(rec).c_str() : "(damaged)", data.c_str());
     if (st->manifest.serving) std::printf(" (not kept: serving shards have no termlist)");
     else
       for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) std::printf(" %s(%u)", (*t).c_str(), t.get_wdf());

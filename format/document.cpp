@@ -382,8 +382,9 @@ bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& 
 }
 
 bool read_record(const Xapian::Document& doc, std::string_view data, std::string_view sku, SkuRecord& out) {
+  const std::string key = doc.get_value(slot::kStage1Key);  // the table's views point into it
   std::vector<Stage1Key> table;
-  if (!decode_stage1_table(doc.get_value(slot::kStage1Key), table)) return false;
+  if (!decode_stage1_table(key, table)) return false;
   RankPack p;
   for (size_t i = 0; i < table.size(); ++i) {
     if (!decode_rank_pack(table[i].rank_pack, p)) return false;

@@ -155,7 +155,7 @@ IndexCheck check_index(const CheckOptions& o) {
                   : "left by builds, optimizes or attaches that did not finish;") +
          " the next build, update or optimize removes them");
   }
-  uint64_t docs = 0;
+  uint64_t docs = 0, items = 0;
   std::vector<uint64_t> batches;
   // Xapian's check reads every block of a shard: progress in shard bytes.
   auto local_path = [&](const std::string& p) { return fs::path(p).is_absolute() ? p : (fs::path(gen) / p).string(); };
@@ -187,7 +187,8 @@ IndexCheck check_index(const CheckOptions& o) {
       Xapian::Database db(path, Xapian::DB_BACKEND_GLASS);
       const uint64_t b = shard_batch(db);
       batches.push_back(b);
-      docs += db.get_doccount();
+      docs += shard_skus(db);  // one document per item: its variants are the SKUs
+      items += db.get_doccount();
       if (errors) {
         std::string detail = out.str().substr(0, 500);
         fail("shard " + p + ": Xapian's check found " + std::to_string(errors) + " errors: " + detail);
@@ -247,6 +248,8 @@ IndexCheck check_index(const CheckOptions& o) {
     subject = "counts";
     if (docs != m.skus)
       fail("the shards hold " + std::to_string(docs) + " SKUs, the manifest says " + std::to_string(m.skus));
+    else if (items != m.items)
+      fail("the shards hold " + std::to_string(items) + " items, the manifest says " + std::to_string(m.items));
     else
       ok("SKU count matches the manifest");
   }

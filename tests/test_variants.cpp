@@ -143,3 +143,173 @@ TEST_CASE("variants: longtail search prints them in the table and in --json", "[
   REQUIRE(table.status == 0);
   CHECK(table.out.find("[4 variants (2 match): 红色/M, 红色/S, 黑色/L, 蓝色/M]") != std::string::npos);
 }
+
+// ---- one document per item (issue 22 item 1) ----------------------------------------------
+
+namespace {
+
+// An item of three variants priced 50, 100 and 200 whose lines are scattered over the file,
+// between the lines of two other items.
+const char* kScattered = R"({"sku_id":"pv-050","item_id":"pv","shop_id":"s1","title":"纯棉短袖T恤 男","category":"男装/T恤","attrs":{"颜色":"白色","尺码":"M"},"price":50,"sales_30d":30,"reviews":10,"good_reviews":9,"listed_at":"2024-05-01"}
+{"sku_id":"ox-1","item_id":"ox","shop_id":"s2","title":"牛津纺衬衫 长袖","category":"男装/衬衫","attrs":{"颜色":"蓝色"},"price":129,"sales_30d":40,"reviews":20,"good_reviews":19,"listed_at":"2024-04-01"}
+{"sku_id":"pv-100","item_id":"pv","shop_id":"s1","title":"纯棉短袖T恤 男","category":"男装/T恤","attrs":{"颜色":"黑色","尺码":"L"},"price":100,"sales_30d":20,"reviews":8,"good_reviews":8,"listed_at":"2024-05-01"}
+{"sku_id":"ox-2","item_id":"ox","shop_id":"s2","title":"牛津纺衬衫 长袖","category":"男装/衬衫","attrs":{"颜色":"白色"},"price":129,"sales_30d":10,"reviews":5,"good_reviews":5,"listed_at":"2024-04-01"}
+{"sku_id":"pl-1","item_id":"pl","shop_id":"s3","title":"POLO衫 短袖 男","category":"男装/POLO衫","attrs":{"颜色":"红色"},"price":80,"sales_30d":60,"reviews":30,"good_reviews":29,"listed_at":"2024-03-01"}
+{"sku_id":"pv-200","item_id":"pv","shop_id":"s1","title":"纯棉短袖T恤 男","category":"男装/T恤","attrs":{"颜色":"灰色","尺码":"XL"},"price":200,"sales_30d":10,"reviews":3,"good_reviews":3,"listed_at":"2024-05-01"}
+)";
+
+std::string build_scattered(const test::TempDir& tmp, const std::string& name, int shards) {
+  const std::string catalog = tmp.path + "/scattered.jsonl";
+  std::ofstream(catalog, std::ios::binary) << kScattered;
+  BuildOptions o;
+  o.catalog_files = {catalog};
+  o.index_dir = tmp.path + "/" + name;
+  o.shards = shards;
+  o.threads = 2;
+  build_index(o);
+  return o.index_dir;
+}
+
+UpdateSummary update_with(const test::TempDir& tmp, const std::string& idx, const std::string& delta) {
+  const std::string path = tmp.path + "/delta.jsonl";
+  std::ofstream(path, std::ios::binary) << delta;
+  UpdateOptions o;
+  o.index_dir = idx;
+  o.catalog_files = {path};
+  return update_index(o);
+}
+
+uint64_t documents(const std::string& idx, int shards) {
+  uint64_t n = 0;
+  for (int s = 0; s < shards; ++s) n += Xapian::Database(index::local_shard_path(idx, s)).get_doccount();
+  return n;
+}
+
+std::string price_page(const Searcher& s, const std::string& query, double lo, double hi) {
+  SearchRequest req;
+  req.query = query;
+  req.price_min = lo;
+  req.price_max = hi;
+  return page(s, req);
+}
+
+}  // namespace
+
+TEST_CASE("items: an item's variants scattered over the catalog make one document", "[variants][items][build]") {
+  test::TempDir tmp;
+  for (int shards : {1, 2}) {
+    const std::string idx = build_scattered(tmp, "idx" + std::to_string(shards), shards);
+    CHECK(documents(idx, shards) == 3);
+    Searcher s(idx);
+    CHECK(s.info().skus == 6);
+    CHECK(s.info().items == 3);
+    CHECK(page(s, "T恤") == "pv-050 3/3 [pv-050* 白色/M, pv-100* 黑色/L, pv-200* 灰色/XL]\n");
+    // Every variant's sku_id finds the item, showing that variant.
+    auto h = s.get("pv-200");
+    REQUIRE(h);
+    CHECK(test::describe_variants(*h) == "pv-200 1/3 [pv-050 白色/M, pv-100 黑色/L, pv-200* 灰色/XL]");
+    CHECK(h->price == 200);
+  }
+}
+
+TEST_CASE("items: --attr with two keys matches an item only through one variant having both", "[variants][items]") {
+  test::TempDir tmp;
+  Searcher s(build_dresses(tmp, "idx", 1));
+  SearchRequest req;
+  req.query = "连衣裙";
+  // The dress has a black SKU (size L) and size-M SKUs, but no black size-M SKU.
+  req.attrs = {{"颜色", "黑色"}, {"尺码", "M"}};
+  CHECK(page(s, req) == "");
+  req.attrs = {{"颜色", "红色"}, {"尺码", "M"}};
+  CHECK(page(s, req) == "dv-red-m 1/4 [dv-blk-l 黑色/L, dv-blu-m 蓝色/M, dv-red-m* 红色/M, dv-red-s 红色/S]\n");
+  // OR within a key.
+  req.attrs = {{"颜色", "黑色"}, {"颜色", "蓝色"}, {"尺码", "M"}};
+  CHECK(page(s, req) == "dv-blu-m 1/4 [dv-blk-l 黑色/L, dv-blu-m* 蓝色/M, dv-red-m 红色/M, dv-red-s 红色/S]\n");
+}
+
+TEST_CASE("items: a price range keeps an item by the variant in range, and the hit shows it", "[variants][items]") {
+  test::TempDir tmp;
+  Searcher s(build_scattered(tmp, "idx", 1));
+  CHECK(price_page(s, "T恤", 90, 120) == "pv-100 1/3 [pv-050 白色/M, pv-100* 黑色/L, pv-200 灰色/XL]\n");
+  CHECK(price_page(s, "T恤", 120, 150) == "");  // between the variants' prices: none in range
+  SearchRequest req;
+  req.query = "T恤";
+  req.price_min = 150;
+  auto r = s.search(req);
+  REQUIRE(r.hits.size() == 1);
+  CHECK(r.hits[0].sku_id == "pv-200");
+  CHECK(r.hits[0].price == 200);
+  // Price sorts: the item by its lowest price ascending, by its highest descending.
+  req = SearchRequest{};
+  req.query = "男";
+  req.sort = SortOrder::PriceAsc;
+  auto asc = s.search(req);
+  REQUIRE(asc.hits.size() >= 2);
+  CHECK(asc.hits[0].item_id == "pv");
+  req.sort = SortOrder::PriceDesc;
+  auto desc = s.search(req);
+  REQUIRE(desc.hits.size() >= 2);
+  CHECK(desc.hits[0].item_id == "pv");
+}
+
+TEST_CASE("items: updating one variant rewrites its item: price (values only), title, deletions", "[variants][items][updater]") {
+  test::TempDir tmp;
+  const std::string idx = build_scattered(tmp, "idx", 2);
+  const std::string line200 = R"({"sku_id":"pv-200","item_id":"pv","shop_id":"s1","title":"纯棉短袖T恤 男","category":"男装/T恤","attrs":{"颜色":"灰色","尺码":"XL"},"price":110,"sales_30d":10,"reviews":3,"good_reviews":3,"listed_at":"2024-05-01"})";
+  {
+    auto u = update_with(tmp, idx, line200 + "\n");
+    CHECK(u.values_only == 1);
+    CHECK(u.reindexed == 0);
+    CHECK(u.skus == 6);
+    CHECK(u.items == 3);
+    Searcher s(idx);
+    CHECK(price_page(s, "T恤", 90, 120) == "pv-100 2/3 [pv-050 白色/M, pv-100* 黑色/L, pv-200* 灰色/XL]\n");
+    CHECK(price_page(s, "T恤", 105, 120) == "pv-200 1/3 [pv-050 白色/M, pv-100 黑色/L, pv-200* 灰色/XL]\n");
+    CHECK(s.get("pv-200")->price == 110);
+  }
+  {
+    const std::string retitled = R"({"sku_id":"pv-050","item_id":"pv","shop_id":"s1","title":"纯棉短袖T恤 男 冰丝","category":"男装/T恤","attrs":{"颜色":"白色","尺码":"M"},"price":50,"sales_30d":30,"reviews":10,"good_reviews":9,"listed_at":"2024-05-01"})";
+    auto u = update_with(tmp, idx, retitled + "\n");
+    CHECK(u.reindexed == 1);
+    CHECK(u.skus == 6);
+    Searcher s(idx);
+    auto r = s.search([] { SearchRequest q; q.query = "冰丝"; return q; }());
+    REQUIRE(r.hits.size() == 1);
+    CHECK(r.hits[0].item_id == "pv");
+    CHECK(s.get("pv-050")->title == "纯棉短袖T恤 男 冰丝");
+    CHECK(s.get("pv-100")->title == "纯棉短袖T恤 男");
+    CHECK(documents(idx, 2) == 3);
+  }
+  {
+    auto u = update_with(tmp, idx, R"({"sku_id":"pv-100","deleted":true})" "\n");
+    CHECK(u.deleted == 1);
+    CHECK(u.skus == 5);
+    CHECK(u.items == 3);
+    Searcher s(idx);
+    CHECK_FALSE(s.get("pv-100"));
+    CHECK(page(s, "T恤") == "pv-050 2/2 [pv-050* 白色/M, pv-200* 灰色/XL]\n");
+  }
+  {
+    auto u = update_with(tmp, idx, R"({"sku_id":"pv-050","deleted":true})" "\n" R"({"sku_id":"pv-200","deleted":true})" "\n");
+    CHECK(u.deleted == 2);
+    CHECK(u.skus == 3);
+    CHECK(u.items == 2);
+    CHECK(documents(idx, 2) == 2);
+    Searcher s(idx);
+    CHECK_FALSE(s.get("pv-200"));
+    CHECK(page(s, "T恤") == "");
+  }
+  {
+    // A SKU that changes item leaves its old item and joins the new one.
+    const std::string moved = R"({"sku_id":"ox-2","item_id":"pl","shop_id":"s3","title":"POLO衫 短袖 男","category":"男装/POLO衫","attrs":{"颜色":"白色"},"price":80,"sales_30d":5,"reviews":1,"good_reviews":1,"listed_at":"2024-03-01"})";
+    auto u = update_with(tmp, idx, moved + "\n");
+    CHECK(u.skus == 3);
+    CHECK(u.items == 2);
+    Searcher s(idx);
+    auto h = s.get("ox-2");
+    REQUIRE(h);
+    CHECK(h->item_id == "pl");
+    CHECK(test::describe_variants(*h) == "ox-2 1/2 [ox-2* 白色, pl-1 红色]");
+    CHECK(test::describe_variants(*s.get("ox-1")) == "ox-1 1/1 [ox-1* 蓝色]");
+  }
+}
