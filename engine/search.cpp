@@ -171,7 +171,7 @@ std::string stage1_key(const Xapian::MSetIterator& it, bool keyed) {
 // passes the per-SKU filters: no candidate. With `each` (no collapse), every variant that passes
 // is a candidate of its own. A key that does not decode is a damaged document.
 void read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, const std::string& index_dir,
-                    VariantChooser& chooser, bool each, std::vector<Candidate>& out) {
+                    VariantChooser& chooser, bool each, double unit, std::vector<Candidate>& out) {
   thread_local std::vector<index::ListingKey> table;
   if (!index::decode_item_key(stage1_key(it, keyed), table))
     throw DataError(index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
@@ -185,8 +185,17 @@ void read_candidate(const Xapian::MSetIterator& it, uint32_t rank, bool keyed, c
     fill_candidate(c, std::move(key));
   };
   if (each) {
-    for (auto& v : table)
-      if (chooser.passes(v)) make(std::move(v));
+    // A variant lacking query words the item has (in another variant's own title words or
+    // attributes) covers less than the item: its weight loses their coverage units.
+    std::vector<int64_t> cov(table.size(), -1);
+    int64_t best = 0;
+    for (size_t i = 0; i < table.size(); ++i)
+      if (chooser.passes(table[i])) best = std::max(best, cov[i] = table.size() > 1 ? chooser.coverage(table[i]) : 0);
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (cov[i] < 0) continue;
+      make(std::move(table[i]));
+      out.back().weight = std::max(0.0, out.back().weight - double(best - cov[i]) * unit);
+    }
     return;
   }
   if (auto best = chooser.choose(table)) make(std::move(table[*best]));
@@ -659,7 +668,7 @@ std::vector<Candidate> TypedSearch::read_candidates() {
   cands.reserve(mset.size());
   uint32_t rank = 0;
   for (auto it = mset.begin(); it != mset.end(); ++it)
-    read_candidate(it, rank++, carried, state.index_dir, chooser(), !req.collapse, cands);
+    read_candidate(it, rank++, carried, state.index_dir, chooser(), !req.collapse, unit, cands);
   return cands;
 }
 

@@ -7,6 +7,7 @@ namespace longtail::engine {
 VariantChooser::VariantChooser(const analysis::Analyzer& analyzer, const SearchRequest& req,
                                std::vector<std::pair<std::vector<std::string>, int64_t>> terms)
     : memo_(analyzer, 4096), price_min_(req.price_min), price_max_(req.price_max), terms_(std::move(terms)) {
+  price_order_ = req.sort == SortOrder::PriceAsc ? 1 : req.sort == SortOrder::PriceDesc ? -1 : 0;
   for (const auto& [k, v] : req.attrs) attrs_[index::filter_key(analyzer, k)].insert(index::filter_key(analyzer, v));
 }
 
@@ -33,7 +34,10 @@ int64_t VariantChooser::coverage(const index::ListingKey& v) {
   int64_t units = 0;
   for (const auto& [alts, u] : terms_) {
     bool has = false;
+    for (const auto& a : alts)
+      if (std::find(v.words.begin(), v.words.end(), a) != v.words.end()) has = true;
     for (const auto& [k, val] : v.attrs) {
+      if (has) break;
       const auto& ts = memo_.index_terms(val);
       for (const auto& a : alts)
         if (std::find(ts.begin(), ts.end(), a) != ts.end()) has = true;
@@ -52,9 +56,13 @@ std::optional<size_t> VariantChooser::choose(const std::vector<index::ListingKey
     const auto& v = table[i];
     if (!passes(v)) continue;
     cov[i] = table.size() > 1 || matched ? coverage(v) : 0;
-    if (!best || cov[i] > best_cov ||
-        (cov[i] == best_cov && (v.pack.prior > table[*best].pack.prior ||
-                                (v.pack.prior == table[*best].pack.prior && v.pack.sku < table[*best].pack.sku)))) {
+    auto better = [&](const index::ListingKey& a, const index::ListingKey& b) {
+      if (price_order_ != 0 && a.pack.effective_price != b.pack.effective_price)
+        return price_order_ > 0 ? a.pack.effective_price < b.pack.effective_price : a.pack.effective_price > b.pack.effective_price;
+      if (a.pack.prior != b.pack.prior) return a.pack.prior > b.pack.prior;
+      return a.pack.sku < b.pack.sku;
+    };
+    if (!best || cov[i] > best_cov || (cov[i] == best_cov && better(v, table[*best]))) {
       best = i;
       best_cov = cov[i];
     }

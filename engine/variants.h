@@ -2,7 +2,8 @@
 // hit shows from the item's variant table (format/values.h, the stage-1 key) and the request: the
 // variants that pass the request's per-SKU filters (--attr: every key, any value of a key;
 // --price on the variant's effective price), and among them the one whose attribute values cover
-// most of the query, then the best prior, then the smallest sku_id. A hit lists every variant of
+// most of the query, then (sorted by price) the cheapest or dearest, then the best prior, then the
+// smallest sku_id. A hit lists every variant of
 // its item with whether it matches: it passes the filters and covers as much of the query as the
 // chosen one. No document is read: the table comes with the match.
 #pragma once
@@ -40,6 +41,7 @@ class VariantChooser {
   index::DocumentMemo memo_;
   std::unordered_map<std::string, std::unordered_set<std::string>> attrs_;  // filter key -> values
   std::optional<double> price_min_, price_max_;
+  int price_order_ = 0;  // sorted by price: 1 ascending (the cheapest variant shows), -1 descending
   std::vector<std::pair<std::vector<std::string>, int64_t>> terms_;
 };
 

@@ -167,7 +167,7 @@ std::vector<size_t> table_order(std::span<const SkuRecord> variants) {
 
 // Every value slot and the data of an item document (the data set only when it changes).
 void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values,
-                     const std::vector<size_t>& order, bool set_data_always) {
+                     const std::vector<size_t>& order, bool set_data_always, DocumentMemo* memo) {
   if (variants.empty() || variants.size() != values.size())
     throw std::invalid_argument("write_document: an item needs variants, each with its values");
   std::vector<VariantValues> table;
@@ -175,13 +175,31 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
   std::string data;
   double min_price = 0, max_price = 0, sales = 0, listed = 0, prior = 0, rating = 0;
   std::string dup_cluster, dup_kind, reasons;
+  // Each variant's own title words: those not every variant's title has (an item of one
+  // variant has none).
+  std::vector<std::vector<std::string>> own(order.size());
+  if (order.size() > 1 && memo) {
+    std::vector<std::vector<std::string>> words(order.size());
+    std::unordered_map<std::string, size_t> in;  // word -> variants whose title has it
+    for (size_t k = 0; k < order.size(); ++k) {
+      words[k] = memo->index_terms(variants[order[k]].title);
+      std::sort(words[k].begin(), words[k].end());
+      words[k].erase(std::unique(words[k].begin(), words[k].end()), words[k].end());
+      for (const auto& w : words[k]) ++in[w];
+    }
+    for (size_t k = 0; k < order.size(); ++k)
+      for (auto& w : words[k])
+        if (in[w] < order.size()) own[k].push_back(std::move(w));
+  }
   bool first = true;
+  size_t at_k = 0;
   for (size_t i : order) {
     const SkuRecord& r = variants[i];
     const ListingValues& v = values[i];
     std::string line = encode_stored(r);
     const uint64_t hash = XXH3_64bits(line.data(), line.size());
     table.push_back(variant_values(r, v, hash));
+    table.back().words = encode_words(own[at_k++]);
     if (!first) data += '\n';
     data += data_line(r, v);
     const double eff = r.effective_price();
@@ -273,13 +291,37 @@ Xapian::Document write_document(DocumentMemo& memo, std::span<const SkuRecord> v
     }
   }
   for (const auto& [t, n] : item) doc.add_term(t, n);
-  put_item_values(doc, variants, values, order, true);
+  put_item_values(doc, variants, values, order, true, &memo);
   return doc;
 }
 
 void rewrite_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values) {
+  // The titles stay: each variant's own words are copied from the old variant table, unanalyzed.
+  std::unordered_map<std::string, std::string> words;
+  std::vector<Stage1Key> old;
+  const std::string old_key = doc.get_value(slot::kStage1Key);
+  RankPack p;
+  if (decode_stage1_table(old_key, old))
+    for (const auto& e : old)
+      if (!e.words.empty() && decode_rank_pack(e.rank_pack, p)) words[p.sku] = std::string(e.words);
   doc.clear_values();
-  put_item_values(doc, variants, values, table_order(variants), false);
+  put_item_values(doc, variants, values, table_order(variants), false, nullptr);
+  if (words.empty()) return;
+  // Put the words back into the new table (same variants, same order).
+  std::vector<Stage1Key> now;
+  const std::string key = doc.get_value(slot::kStage1Key);
+  if (!decode_stage1_table(key, now)) return;
+  std::vector<VariantValues> table;
+  for (const auto& e : now) {
+    VariantValues v;
+    v.rank_pack = e.rank_pack;
+    for (size_t k = 0; k < 8; ++k) v.integrity[k] = e.integrity[k];
+    v.attrs = e.attrs;
+    if (decode_rank_pack(e.rank_pack, p))
+      if (auto it = words.find(p.sku); it != words.end()) v.words = it->second;
+    table.push_back(std::move(v));
+  }
+  doc.add_value(slot::kStage1Key, encode_stage1_key(key.substr(0, key.find('\0')), table));
 }
 
 std::string_view variant_line(std::string_view data, size_t i) {

@@ -41,6 +41,7 @@ std::string encode_stage1_key(std::string_view first_sku, const std::vector<Vari
     put_len(key, v.rank_pack);
     for (const auto& x : v.integrity) put_len(key, x);
     put_len(key, v.attrs);
+    put_len(key, v.words);
   }
   return key;
 }
@@ -75,6 +76,26 @@ bool decode_attrs(std::string_view data, Attrs& out) {
   for (auto& [k, v] : out)
     if (!get(k) || !get(v)) return false;
   return at == data.size();
+}
+
+std::string encode_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) put_string(out, w);
+  return out;
+}
+
+bool decode_words(std::string_view data, std::vector<std::string>& out) {
+  out.clear();
+  size_t at = 0;
+  while (at < data.size()) {
+    if (at + 2 > data.size()) return false;
+    size_t len = size_t(uint8_t(data[at])) | size_t(uint8_t(data[at + 1])) << 8;
+    at += 2;
+    if (at + len > data.size()) return false;
+    out.emplace_back(data.substr(at, len));
+    at += len;
+  }
+  return true;
 }
 
 std::string stored_value(const Xapian::Document& doc, unsigned s) {
@@ -123,7 +144,7 @@ bool decode_stage1_table(std::string_view key, std::vector<Stage1Key>& out) {
     if (!get(e.rank_pack)) return false;
     for (auto& v : e.integrity)
       if (!get(v)) return false;
-    if (!get(e.attrs)) return false;
+    if (!get(e.attrs) || !get(e.words)) return false;
   }
   return !out.empty() && at == key.size();
 }
@@ -182,7 +203,8 @@ double num_value(std::string_view v, double dflt) { return v.empty() ? dflt : Xa
 
 namespace {
 bool decode_entry(const Stage1Key& k, ListingKey& out) {
-  if (!decode_rank_pack(k.rank_pack, out.pack) || !decode_attrs(k.attrs, out.attrs)) return false;
+  if (!decode_rank_pack(k.rank_pack, out.pack) || !decode_attrs(k.attrs, out.attrs) || !decode_words(k.words, out.words))
+    return false;
   auto& g = out.integrity;
   auto at = [&k](unsigned s) { return k.integrity[s - slot::kPenalty]; };
   g.penalty = num_value(at(slot::kPenalty), 1);

@@ -68,13 +68,15 @@ bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damage
 // Stage 1's sort key (slot::kStage1Key), raw: the item's first sku_id (the smallest), a NUL byte
 // (so keys sort as the sku_ids do), then the VARIANT TABLE: for each variant of the item, in
 // sku_id order, its rank pack, slots 20-27 (slot::kPenalty .. slot::kIntegrityFlags) as that
-// variant's values, and its attributes (encode_attrs), each prefixed with a 4-byte little-endian
-// length. A Stage1Key is one variant's entry; `sku` is the key's sku_id (the item's first).
+// variant's values, its attributes (encode_attrs) and its own title words (encode_words: the index
+// terms of its title that not every variant's title has; none for an item of one variant), each
+// prefixed with a 4-byte little-endian length. A Stage1Key is one variant's entry; `sku` is the key's sku_id (the item's first).
 struct Stage1Key {
   std::string_view sku;
   std::string_view rank_pack;
   std::array<std::string_view, 8> integrity;  // slots 20..27 in order; empty = absent
   std::string_view attrs;                     // encode_attrs()
+  std::string_view words;                     // encode_words(): its own title words
   std::string_view flags() const { return integrity[7]; }  // slot 27: non-empty = flagged
   std::string_view dup_kind() const { return integrity[slot::kDupKind - slot::kPenalty]; }
   std::string_view dup_cluster() const { return integrity[slot::kDupCluster - slot::kPenalty]; }
@@ -89,6 +91,7 @@ struct VariantValues {
   std::string rank_pack;
   std::array<std::string, 8> integrity;
   std::string attrs;
+  std::string words;
 };
 std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants);
 
@@ -97,6 +100,9 @@ std::string encode_stage1_key(std::string_view first_sku, const std::vector<Vari
 using Attrs = std::vector<std::pair<std::string, std::string>>;
 std::string encode_attrs(const Attrs& attrs);
 bool decode_attrs(std::string_view data, Attrs& out);
+// A list of words: (2-byte little-endian length, bytes) each.
+std::string encode_words(const std::vector<std::string>& words);
+bool decode_words(std::string_view data, std::vector<std::string>& out);
 
 // A stored variant as stage 2, the updater and the tools read it: its entry of the stage-1 key
 // decoded. The integrity part has every value but verdict_json (the stored object is in the
@@ -105,6 +111,7 @@ struct ListingKey {
   RankPack pack;
   ListingIntegrity integrity;
   Attrs attrs;
+  std::vector<std::string> words;  // its own title words (Stage1Key::words)
 };
 // The one reader of slot::kStage1Key: decode_listing_key() the item's first variant,
 // decode_item_key() every variant in table order. False if the key is damaged.

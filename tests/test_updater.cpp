@@ -70,12 +70,16 @@ std::map<std::string, std::string> dump(const std::string& dir) {
       Xapian::Document d = db.get_document(*it);
       std::string values;
       for (auto v = d.values_begin(); v != d.values_end(); ++v) values += std::to_string(v.get_valueno()) + "=" + *v + ";";
-      std::string sku = index::stored_value(d, index::slot::kSkuId);
-      INFO("sku " << sku << " in two shards");
-      CHECK(out.count(sku) == 0);
-      index::SkuRecord rec;
-      CHECK(index::read_record(d, rec));
-      out[sku] = std::to_string(s) + "|" + index::record_json(rec) + "|" + d.get_data() + "|" + values;
+      // One document per item: an entry per variant, with the item's values.
+      const std::string data = d.get_data();
+      std::vector<index::SkuRecord> recs;
+      CHECK(index::read_item(d, data, recs));
+      for (size_t i = 0; i < recs.size(); ++i) {
+        const std::string sku = recs[i].sku_id;
+        INFO("sku " << sku << " in two shards");
+        CHECK(out.count(sku) == 0);
+        out[sku] = std::to_string(s) + "|" + index::record_json(recs[i]) + "|" + std::string(index::variant_line(data, i)) + "|" + values;
+      }
     }
   }
   return out;
@@ -307,30 +311,41 @@ TEST_CASE("every document's stage-1 key holds its sku_id, rank pack and integrit
     Xapian::Database db(gen + "/" + p);
     for (auto it = db.postlist_begin(""); it != db.postlist_end(""); ++it) {
       Xapian::Document d = db.get_document(*it);
-      index::SkuRecord rec;
-      REQUIRE(index::decode_stored(d.get_data(), rec));
-      const std::string& sku = rec.sku_id;
+      // One document per item (schema 3): the key's table has an entry per variant, in sku_id
+      // order, each with its rank pack and integrity values; the key starts with the first sku_id.
+      const std::string data = d.get_data();
       const std::string key = d.get_value(index::slot::kStage1Key);
-      INFO("sku " << sku);
-      index::Stage1Key k;
-      REQUIRE(index::decode_stage1_key(key, k));
-      CHECK(key.substr(0, key.find('\0')) == sku);
-      index::RankPack pack;
-      REQUIRE(index::decode_rank_pack(k.rank_pack, pack));
-      CHECK(pack.sku == sku);
-      CHECK(pack.item == rec.item_id);
-      CHECK(pack.effective_price == pack.price + pack.shipping_fee);
-      // The carried slots are in the key only; the slots kept are there too where the key has them.
-      for (unsigned s : index::kCarriedSlots) CHECK(d.get_value(s).empty());
-      CHECK(index::stored_value(d, index::slot::kSkuId) == sku);
-      CHECK(index::stored_value(d, index::slot::kRankPack) == k.rank_pack);
-      for (unsigned s = index::slot::kPenalty; s <= index::slot::kShopBlocked; ++s) {
-        CHECK(index::stored_value(d, s) == k.integrity[s - index::slot::kPenalty]);
-        if (s == index::slot::kDupCluster || s == index::slot::kDupKind) CHECK(d.get_value(s) == k.integrity[s - index::slot::kPenalty]);
+      std::vector<index::Stage1Key> table;
+      REQUIRE(index::decode_stage1_table(key, table));
+      for (size_t i = 0; i < table.size(); ++i) {
+        index::SkuRecord rec;
+        REQUIRE(index::decode_stored(index::variant_line(data, i), rec));
+        const std::string& sku = rec.sku_id;
+        INFO("sku " << sku);
+        const index::Stage1Key& k = table[i];
+        index::RankPack pack;
+        REQUIRE(index::decode_rank_pack(k.rank_pack, pack));
+        CHECK(pack.sku == sku);
+        CHECK(pack.item == rec.item_id);
+        CHECK(pack.effective_price == pack.price + pack.shipping_fee);
+        if (i == 0) {
+          CHECK(key.substr(0, key.find('\0')) == sku);
+          // The carried slots are in the key only; they read back as the first variant's.
+          for (unsigned s : index::kCarriedSlots) CHECK(d.get_value(s).empty());
+          CHECK(index::stored_value(d, index::slot::kSkuId) == sku);
+          CHECK(index::stored_value(d, index::slot::kRankPack) == k.rank_pack);
+          for (unsigned s = index::slot::kPenalty; s <= index::slot::kShopBlocked; ++s)
+            CHECK(index::stored_value(d, s) == k.integrity[s - index::slot::kPenalty]);
+          CHECK(Xapian::sortable_unserialise(index::stored_value(d, index::slot::kPrice)) == pack.price);
+          CHECK(index::stored_value(d, index::slot::kShopId) == rec.shop_id);
+        } else {
+          CHECK(index::decode_stage1_table(key, table));
+          CHECK(table.front().sku < sku);
+        }
+        // The item's duplicate slots are its first variant's with duplicate fields.
+        if (!k.dup_kind().empty()) CHECK(!d.get_value(index::slot::kDupKind).empty());
+        ++docs;
       }
-      CHECK(Xapian::sortable_unserialise(index::stored_value(d, index::slot::kPrice)) == pack.price);
-      CHECK(index::stored_value(d, index::slot::kShopId) == rec.shop_id);
-      ++docs;
     }
   }
   CHECK(docs > 15);
