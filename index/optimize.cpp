@@ -70,14 +70,20 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, P
     if (serving) stored = std::make_unique<StoredWriter>(tmp.string() + ".stored");
     std::array<uint64_t, kTierShares.size()> tier_end{};  // documents in tier i: ranks < tier_end[i]
     for (size_t i = 0; i < kTierShares.size(); ++i) tier_end[i] = uint64_t(std::ceil(kTierShares[i] * double(order.size())));
+    uint64_t skus = 0;  // progress counts SKUs: the variants of the items copied
+    std::vector<Stage1Key> table;
     for (uint64_t rank = 0; rank < order.size(); ++rank) {
       Xapian::Document doc = in.get_document(order[rank].second);
       set_tier_terms(doc, tier_end, rank);  // format/document.h
+      skus += decode_stage1_table(doc.get_value(slot::kStage1Key), table) ? table.size() : 1;
       if (stored) move_data(doc, *stored);
       out.add_document(doc);
-      if ((rank & 255) == 255) meter.add(256, 256);
+      if ((rank & 255) == 255) {
+        meter.add(skus, skus);
+        skus = 0;
+      }
     }
-    meter.add(order.size() & 255, order.size() & 255);
+    meter.add(skus, skus);
     for (auto it = in.metadata_keys_begin(); it != in.metadata_keys_end(); ++it) out.set_metadata(*it, in.get_metadata(*it));
     out.commit();
     // STANDARD compaction leaves room in each block, so the first updates do not split blocks.
@@ -154,7 +160,7 @@ static OptimizeSummary optimize_index_impl(const OptimizeOptions& o) {
     for (size_t k = 0; k < m.shard_paths.size(); ++k) {
       sum.bytes_before += dir_bytes((src / m.shard_paths[k]).string());
       sum.bytes_after += dir_bytes((gen / m.shard_paths[k]).string());
-      sum.skus += ordered[k];
+      sum.skus += shard_skus(Xapian::Database((gen / m.shard_paths[k]).string()));
     }
     m.ordered_docs = ordered;
     // Rewritten from the optimized shards: words that updates added since the build now have

@@ -408,7 +408,8 @@ int soak(uint64_t skus, int shards, double seconds, int threads, uint64_t delta_
         continue;
       }
       index::SkuRecord have, expect;  // compare records, not bytes (stored data may carry more)
-      bool same = index::read_record(db.get_document(*pl), have) && parse_line(want, expect) &&
+      const Xapian::Document doc = db.get_document(*pl);  // the item's document: the SKU's variant record
+      bool same = index::read_record(doc, doc.get_data(), sku, have) && parse_line(want, expect) &&
                   index::same_record(have, expect);
       lost += !same;
     }
