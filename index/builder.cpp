@@ -564,10 +564,10 @@ struct ShardWriters {
 void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, ShardWriters& w, int t) {
   const BuildOptions& o = st.o;
   const int threads = st.in.threads;
+  std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
+  // Serving shards: no termlist, the stored fields in blocks beside the shard (format/stored.h).
+  std::vector<std::unique_ptr<StoredWriter>> stored(size_t(o.shards));
   try {
-    std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
-    // Serving shards: no termlist, the stored fields in blocks beside the shard (format/stored.h).
-    std::vector<std::unique_ptr<StoredWriter>> stored(size_t(o.shards));
     for (int s = t; s < o.shards; s += threads) {
       const std::string dir = st.gen.dir + "/" + st.shard_names[size_t(s)];
       dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
@@ -618,9 +618,23 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
       db->close();
     }
   } catch (...) {
-    std::lock_guard lk(w.err_mu);
-    if (!w.worker_error) w.worker_error = std::current_exception();
-    for (auto& q : w.queues) q->abort();
+    {
+      std::lock_guard lk(w.err_mu);
+      if (!w.worker_error) w.worker_error = std::current_exception();
+      for (auto& q : w.queues) q->abort();
+    }
+    // The shards are closed here, their errors dropped (the first error is kept above): a
+    // WritableDatabase destroyed with pending changes commits them, and a second write failure
+    // (a full disk) thrown from its destructor ends the process (std::terminate).
+    for (auto& db : dbs) {
+      try {
+        if (db) db->close();
+      } catch (...) {
+        // Its destructor would try again and throw (destructors may not): left open, unreachable;
+        // the half-built generation is removed anyway.
+        (void)db.release();
+      }
+    }
   }
 }
 
