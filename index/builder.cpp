@@ -12,6 +12,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -549,6 +551,75 @@ std::vector<std::string> make_shard_names(int shards) {
   return names;
 }
 
+// A write failure inside a Xapian flush cannot be caught. Xapian 1.4 (glass) merges the value
+// streams in GlassValueManager::merge_changes() through ValueUpdater objects whose destructors
+// write the last chunk: when a block write fails (a full disk: ENOSPC, EFBIG under a file-size
+// limit, EIO), the write in flight throws, the destructor's write during unwinding throws again,
+// and the runtime calls std::terminate from inside libxapian (gdb: the second __cxa_throw below
+// WritableDatabase::add_document -- its auto-flush every XAPIAN_FLUSH_THRESHOLD documents -- or
+// below commit()). Schema 3 stores the variant table in the values, so the value streams are
+// where the disk usually fills first; with one document per SKU it was the postlists, whose
+// flush fails cleanly. No catch in this file can intercept it, so while the shards are written
+// this handler stands in: for a Xapian error it reports the reason, removes the half-built
+// generation (never published: CURRENT still names the previous one) and exits 1, as the CLI
+// does for any other build error. Anything else goes on to the previous handler (abort, core).
+class XapianTerminateGuard {
+ public:
+  explicit XapianTerminateGuard(std::string generation_dir) {
+    std::lock_guard lk(mu());
+    if (dirs().empty()) previous() = std::set_terminate(&on_terminate);
+    dirs().push_back(std::move(generation_dir));
+    mine_ = dirs().back();
+  }
+  ~XapianTerminateGuard() {
+    std::lock_guard lk(mu());
+    if (auto it = std::find(dirs().begin(), dirs().end(), mine_); it != dirs().end()) dirs().erase(it);
+    if (dirs().empty()) std::set_terminate(previous());
+  }
+  XapianTerminateGuard(const XapianTerminateGuard&) = delete;
+  XapianTerminateGuard& operator=(const XapianTerminateGuard&) = delete;
+
+ private:
+  std::string mine_;
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::string>& dirs() {
+    static std::vector<std::string> d;
+    return d;
+  }
+  static std::terminate_handler& previous() {
+    static std::terminate_handler h = nullptr;
+    return h;
+  }
+  [[noreturn]] static void on_terminate() {
+    std::string why;
+    if (std::exception_ptr ep = std::current_exception()) {
+      try {
+        std::rethrow_exception(ep);
+      } catch (const Xapian::Error& e) {
+        why = e.get_description();
+      } catch (...) {
+      }
+    }
+    if (why.empty()) {
+      if (std::terminate_handler h = previous()) h();
+      std::abort();
+    }
+    std::fprintf(stderr, "longtail: build: writing the shards failed: %s (the half-built generation was removed; the live index is unchanged)\n",
+                 why.c_str());
+    std::fflush(stderr);
+    // The other writer threads still run: a second pass removes what they created meanwhile.
+    for (int pass = 0; pass < 2; ++pass)
+      for (const auto& d : dirs()) {
+        std::error_code ec;
+        fs::remove_all(d, ec);
+      }
+    std::_Exit(1);
+  }
+};
+
 // The shard writers: thread t writes the shards s with s % threads == t, from queues[t]. The
 // first error is kept and aborts every queue.
 struct ShardWriters {
@@ -623,18 +694,12 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
       if (!w.worker_error) w.worker_error = std::current_exception();
       for (auto& q : w.queues) q->abort();
     }
-    // The shards are closed here, their errors dropped (the first error is kept above): a
-    // WritableDatabase destroyed with pending changes commits them, and a second write failure
-    // (a full disk) thrown from its destructor ends the process (std::terminate).
-    for (auto& db : dbs) {
-      try {
-        if (db) db->close();
-      } catch (...) {
-        // Its destructor would try again and throw (destructors may not): left open, unreachable;
-        // the half-built generation is removed anyway.
-        (void)db.release();
-      }
-    }
+    // The shards are abandoned, not closed: close() and the destructor of a WritableDatabase
+    // commit the pending changes, whose flush on a full disk fails again -- inside Xapian's value
+    // merge, where it ends the process (XapianTerminateGuard). Left open and unreachable (their
+    // descriptors and caches until the process exits: a failed build only); the half-built
+    // generation is removed by ~Generation.
+    for (auto& db : dbs) (void)db.release();
   }
 }
 
@@ -737,6 +802,7 @@ void index_catalog(BuildState& st, const analysis::Analyzer& analyzer) {
   ShardWriters w;
   for (int t = 0; t < threads; ++t) w.queues.push_back(std::make_unique<BatchQueue>(8));
   st.shard_names = make_shard_names(st.o.shards);
+  XapianTerminateGuard guard(st.gen.dir);
   for (int t = 0; t < threads; ++t) w.workers.emplace_back([&st, &analyzer, &w, t] { write_shards(st, analyzer, w, t); });
   try {
     route_records(st, w);
