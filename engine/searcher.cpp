@@ -22,20 +22,41 @@ namespace longtail {
 
 using engine::IndexState;
 
+namespace {
+
+// Opens the live generation: its state and a snapshot of its shards. A build or optimize may
+// publish a new generation between reading CURRENT and opening the last file; when CURRENT has
+// moved on meanwhile, open again (a few times) instead of failing. A failure while CURRENT stays
+// put is the index's own (damaged, missing): rethrown.
+auto open_live(const std::string& dir) {
+  for (int attempt = 0;; ++attempt) {
+    const std::string gen = index::live_generation(dir);
+    try {
+      auto state = engine::open_index_state(dir);
+      auto probe = engine::open_snapshot(*state);
+      return std::make_pair(std::move(state), std::move(probe));
+    } catch (...) {
+      if (attempt >= 4 || index::live_generation(dir) == gen) throw;
+    }
+  }
+}
+
+}  // namespace
+
 // Hidden: Searcher is exported (LONGTAIL_API), and its members would be too.
 struct __attribute__((visibility("hidden"))) Searcher::Impl {
   std::string dir;
   mutable std::mutex mu;
-  std::shared_ptr<const IndexState> state;  // guarded by mu
+  mutable std::shared_ptr<const IndexState> state;  // guarded by mu
   mutable uint64_t batch = 0;               // guarded by mu: newest update batch seen (monotonic)
-  index::Manifest manifest;                 // guarded by mu: latest manifest read (counts for info())
+  mutable index::Manifest manifest;         // guarded by mu: latest manifest read (counts for info())
   // Free snapshots for `state`; snapshots of an older state are dropped when returned.
   mutable std::vector<std::pair<std::shared_ptr<const IndexState>, std::unique_ptr<engine::ShardSnapshot>>> pool;
   // reopen()'s own view of the shards and of shops.jsonl, guarded by reopen_mu.
-  std::mutex reopen_mu;
-  std::unique_ptr<engine::ShardSnapshot> probe;
-  struct stat shops_stat {};
-  struct stat synonyms_stat {};  // the rules file (update --synonyms replaces it in place)
+  mutable std::mutex reopen_mu;
+  mutable std::unique_ptr<engine::ShardSnapshot> probe;
+  mutable struct stat shops_stat {};
+  mutable struct stat synonyms_stat {};  // the rules file (update --synonyms replaces it in place)
   // Stage-1 columns (SearcherOptions::stage1_columns) of the newest snapshot that asked for them.
   bool use_columns = false;
   mutable std::mutex columns_mu;  // guards columns
@@ -78,7 +99,7 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
 
   // A snapshot at least as new as the newest batch this Searcher has seen, so that results never
   // go back in time once reopen() (or another query) saw a batch. A pooled one unless `fresh`.
-  Lease lease(bool fresh) const {
+  Lease lease(bool fresh, int attempt = 0) const {
     std::unique_lock lk(mu);
     auto st = state;
     const uint64_t want = batch;
@@ -90,8 +111,26 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
     }
     lk.unlock();
     const bool pooled = snap != nullptr;
-    if (!snap) snap = engine::open_snapshot(*st);
-    else if (snap->batch < want) engine::sync_snapshot(*st, *snap);
+    if (!snap) {
+      try {
+        snap = engine::open_snapshot(*st);
+      } catch (...) {
+        // The state's generation is gone: builds or optimizes published twice since this
+        // Searcher last followed them (the previous generation is kept until the next swap).
+        // Move to the live one, as reopen() would, and lease again.
+        if (attempt >= 3 || index::live_generation(dir) == st->generation_dir) throw;
+        {
+          std::lock_guard rl(reopen_mu);
+          bool current;
+          {
+            std::lock_guard g(mu);
+            current = state == st;
+          }
+          if (current) adopt_live(index::live_generation(dir));
+        }
+        return lease(fresh, attempt + 1);
+      }
+    } else if (snap->batch < want) engine::sync_snapshot(*st, *snap);
     saw(snap->batch);
     auto cols = columns_for(st, *snap);
     return Lease{this, st, std::move(snap), std::move(cols), pooled};
@@ -165,6 +204,24 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
     return c;
   }
 
+  // Opens the live generation (`gen`, as CURRENT named it a moment ago) afresh and makes it this
+  // Searcher's: state, probe, manifest, the stat of its shops and synonyms files; the pool of
+  // snapshots of the old state goes. The caller holds reopen_mu.
+  void adopt_live(const std::string& gen) const {
+    auto shops = stat_of(gen + "/shops.jsonl");
+    auto synonyms = stat_of(gen + "/" + index::kSynonymsFile);
+    auto [fresh, fresh_probe] = open_live(dir);
+    columns_for(fresh, *fresh_probe);
+    std::lock_guard lk(mu);
+    state = std::move(fresh);
+    manifest = state->manifest;
+    shops_stat = shops;
+    synonyms_stat = synonyms;
+    batch = fresh_probe->batch;
+    probe = std::move(fresh_probe);
+    pool.clear();
+  }
+
   void saw(uint64_t b) const {
     std::lock_guard lk(mu);
     batch = std::max(batch, b);
@@ -181,26 +238,6 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
   }
 };
 
-namespace {
-
-// Opens the live generation: its state and a snapshot of its shards. A build or optimize may
-// publish a new generation between reading CURRENT and opening the last file; when CURRENT has
-// moved on meanwhile, open again (a few times) instead of failing. A failure while CURRENT stays
-// put is the index's own (damaged, missing): rethrown.
-auto open_live(const std::string& dir) {
-  for (int attempt = 0;; ++attempt) {
-    const std::string gen = index::live_generation(dir);
-    try {
-      auto state = engine::open_index_state(dir);
-      auto probe = engine::open_snapshot(*state);
-      return std::make_pair(std::move(state), std::move(probe));
-    } catch (...) {
-      if (attempt >= 4 || index::live_generation(dir) == gen) throw;
-    }
-  }
-}
-
-}  // namespace
 
 Searcher::Searcher(const std::string& index_dir, const SearcherOptions& options) : impl_(std::make_shared<Impl>()) {
   impl_->dir = index_dir;
@@ -244,16 +281,7 @@ void Searcher::reopen() {
   if (gen != st->generation_dir || !Impl::same_file(shops, impl_->shops_stat) ||
       !Impl::same_file(synonyms, impl_->synonyms_stat)) {
     // A new build, or an update changed the shops: open everything afresh.
-    auto [fresh, probe] = open_live(impl_->dir);
-    impl_->columns_for(fresh, *probe);
-    std::lock_guard lk(impl_->mu);
-    impl_->state = std::move(fresh);
-    impl_->manifest = impl_->state->manifest;
-    impl_->shops_stat = shops;
-    impl_->synonyms_stat = synonyms;
-    impl_->batch = probe->batch;
-    impl_->probe = std::move(probe);
-    impl_->pool.clear();
+    impl_->adopt_live(gen);
     return;
   }
   // Same generation: move the probe to the latest complete batch. Pooled snapshots follow when
@@ -265,6 +293,12 @@ void Searcher::reopen() {
   } catch (const engine::ShardConnectionError&) {
     impl_->probe = engine::open_snapshot(*st);
     moved = true;
+  } catch (...) {
+    // Two swaps since CURRENT was read above removed this generation: follow the live one.
+    const std::string live = index::live_generation(impl_->dir);
+    if (live == st->generation_dir) throw;
+    impl_->adopt_live(live);
+    return;
   }
   if (moved) impl_->columns_for(st, *impl_->probe);
   const uint64_t b = impl_->probe->batch;

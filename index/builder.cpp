@@ -38,6 +38,7 @@
 #include "index/integrity_text.h"
 #include "index/progress.h"
 #include "index/signals.h"
+#include "index/write_room.h"
 #include "index/spelling.h"
 #include "index/synonyms.h"
 #include "index/updater.h"
@@ -229,6 +230,10 @@ class BatchQueue {
     std::lock_guard lk(m_);
     closed_ = true;
     not_empty_.notify_all();
+  }
+  bool aborted() {
+    std::lock_guard lk(m_);
+    return aborted_;
   }
   void abort() {
     std::lock_guard lk(m_);
@@ -551,75 +556,6 @@ std::vector<std::string> make_shard_names(int shards) {
   return names;
 }
 
-// A write failure inside a Xapian flush cannot be caught. Xapian 1.4 (glass) merges the value
-// streams in GlassValueManager::merge_changes() through ValueUpdater objects whose destructors
-// write the last chunk: when a block write fails (a full disk: ENOSPC, EFBIG under a file-size
-// limit, EIO), the write in flight throws, the destructor's write during unwinding throws again,
-// and the runtime calls std::terminate from inside libxapian (gdb: the second __cxa_throw below
-// WritableDatabase::add_document -- its auto-flush every XAPIAN_FLUSH_THRESHOLD documents -- or
-// below commit()). Schema 3 stores the variant table in the values, so the value streams are
-// where the disk usually fills first; with one document per SKU it was the postlists, whose
-// flush fails cleanly. No catch in this file can intercept it, so while the shards are written
-// this handler stands in: for a Xapian error it reports the reason, removes the half-built
-// generation (never published: CURRENT still names the previous one) and exits 1, as the CLI
-// does for any other build error. Anything else goes on to the previous handler (abort, core).
-class XapianTerminateGuard {
- public:
-  explicit XapianTerminateGuard(std::string generation_dir) {
-    std::lock_guard lk(mu());
-    if (dirs().empty()) previous() = std::set_terminate(&on_terminate);
-    dirs().push_back(std::move(generation_dir));
-    mine_ = dirs().back();
-  }
-  ~XapianTerminateGuard() {
-    std::lock_guard lk(mu());
-    if (auto it = std::find(dirs().begin(), dirs().end(), mine_); it != dirs().end()) dirs().erase(it);
-    if (dirs().empty()) std::set_terminate(previous());
-  }
-  XapianTerminateGuard(const XapianTerminateGuard&) = delete;
-  XapianTerminateGuard& operator=(const XapianTerminateGuard&) = delete;
-
- private:
-  std::string mine_;
-  static std::mutex& mu() {
-    static std::mutex m;
-    return m;
-  }
-  static std::vector<std::string>& dirs() {
-    static std::vector<std::string> d;
-    return d;
-  }
-  static std::terminate_handler& previous() {
-    static std::terminate_handler h = nullptr;
-    return h;
-  }
-  [[noreturn]] static void on_terminate() {
-    std::string why;
-    if (std::exception_ptr ep = std::current_exception()) {
-      try {
-        std::rethrow_exception(ep);
-      } catch (const Xapian::Error& e) {
-        why = e.get_description();
-      } catch (...) {
-      }
-    }
-    if (why.empty()) {
-      if (std::terminate_handler h = previous()) h();
-      std::abort();
-    }
-    std::fprintf(stderr, "longtail: build: writing the shards failed: %s (the half-built generation was removed; the live index is unchanged)\n",
-                 why.c_str());
-    std::fflush(stderr);
-    // The other writer threads still run: a second pass removes what they created meanwhile.
-    for (int pass = 0; pass < 2; ++pass)
-      for (const auto& d : dirs()) {
-        std::error_code ec;
-        fs::remove_all(d, ec);
-      }
-    std::_Exit(1);
-  }
-};
-
 // The shard writers: thread t writes the shards s with s % threads == t, from queues[t]. The
 // first error is kept and aborts every queue.
 struct ShardWriters {
@@ -638,9 +574,12 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
   std::vector<std::unique_ptr<Xapian::WritableDatabase>> dbs(size_t(o.shards));
   // Serving shards: no termlist, the stored fields in blocks beside the shard (format/stored.h).
   std::vector<std::unique_ptr<StoredWriter>> stored(size_t(o.shards));
+  // Room on disk is checked before each Xapian flush (index/write_room.h).
+  std::vector<std::unique_ptr<WriteRoom>> rooms(size_t(o.shards));
   try {
     for (int s = t; s < o.shards; s += threads) {
       const std::string dir = st.gen.dir + "/" + st.shard_names[size_t(s)];
+      rooms[size_t(s)] = std::make_unique<WriteRoom>(dir);
       dbs[size_t(s)] = std::make_unique<Xapian::WritableDatabase>(
           dir, Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS |
                    (o.serving ? Xapian::DB_NO_TERMLIST : 0));
@@ -670,17 +609,21 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
         for (size_t k = 0; k < item.size(); ++k)
           st.integrity.annotate_terms(analyzer, item[k], doc, verdicts[k]);  // repeated words' wdf, the XH term
         if (auto& sw = stored[size_t(b.shard)]) move_data(doc, *sw);
+        rooms[size_t(b.shard)]->before_change(&doc);
         db.add_document(doc);
         skus[size_t(b.shard)] += item.size();
         i = e;
       }
     }
+    // The build failed elsewhere (another writer, reading the catalog): nothing is committed.
+    if (w.queues[size_t(t)]->aborted()) throw DataError("build: stopped after a failure elsewhere");
     for (size_t s = 0; s < dbs.size(); ++s) {
       auto& db = dbs[s];
       if (!db) continue;
       if (stored[s]) stored[s]->finish();
       db->set_metadata(kShardIdentityKey, st.gen.index_id + ":" + std::to_string(s));
       db->set_metadata(kMetaSkus, std::to_string(skus[s]));
+      rooms[s]->before_commit();
       db->commit();
       uint64_t items = 0;
       for (auto it = db->allterms_begin(std::string(prefix::kItem)); it != db->allterms_end(std::string(prefix::kItem)); ++it)
@@ -695,11 +638,9 @@ void write_shards(const BuildState& st, const analysis::Analyzer& analyzer, Shar
       for (auto& q : w.queues) q->abort();
     }
     // The shards are abandoned, not closed: close() and the destructor of a WritableDatabase
-    // commit the pending changes, whose flush on a full disk fails again -- inside Xapian's value
-    // merge, where it ends the process (XapianTerminateGuard). Left open and unreachable (their
-    // descriptors and caches until the process exits: a failed build only); the half-built
-    // generation is removed by ~Generation.
-    for (auto& db : dbs) (void)db.release();
+    // commit the pending changes, whose flush may fail again inside Xapian's value merge
+    // (index/write_room.h). The half-built generation is removed by ~Generation.
+    for (auto& db : dbs) abandon(std::move(db));
   }
 }
 
@@ -802,7 +743,6 @@ void index_catalog(BuildState& st, const analysis::Analyzer& analyzer) {
   ShardWriters w;
   for (int t = 0; t < threads; ++t) w.queues.push_back(std::make_unique<BatchQueue>(8));
   st.shard_names = make_shard_names(st.o.shards);
-  XapianTerminateGuard guard(st.gen.dir);
   for (int t = 0; t < threads; ++t) w.workers.emplace_back([&st, &analyzer, &w, t] { write_shards(st, analyzer, w, t); });
   try {
     route_records(st, w);

@@ -33,6 +33,7 @@
 #include "index/progress.h"
 #include "format/stored.h"
 #include "index/updater.h"
+#include "index/write_room.h"
 
 namespace fs = std::filesystem;
 
@@ -61,9 +62,13 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, P
   });
 
   const fs::path tmp = to.string() + ".unordered-copy";
-  {
-    Xapian::WritableDatabase out(tmp.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS |
-                                                   (serving ? Xapian::DB_NO_TERMLIST : 0));
+  // Room on disk is checked before each Xapian flush; on any failure the copy is abandoned, not
+  // committed (index/write_room.h), and the shard being optimized is left as it was.
+  auto out_db = std::make_unique<Xapian::WritableDatabase>(
+      tmp.string(), Xapian::DB_CREATE_OR_OVERWRITE | Xapian::DB_NO_SYNC | Xapian::DB_BACKEND_GLASS | (serving ? Xapian::DB_NO_TERMLIST : 0));
+  WriteRoom room(tmp.string());
+  try {
+    Xapian::WritableDatabase& out = *out_db;
     // Serving shards: the stored fields go to a block store, written beside the copy and moved
     // into the compacted shard.
     std::unique_ptr<StoredWriter> stored;
@@ -77,6 +82,7 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, P
       set_tier_terms(doc, tier_end, rank);  // format/document.h
       skus += decode_stage1_table(doc.get_value(slot::kStage1Key), table) ? table.size() : 1;
       if (stored) move_data(doc, *stored);
+      room.before_change(&doc);
       out.add_document(doc);
       if ((rank & 255) == 255) {
         meter.add(skus, skus);
@@ -85,6 +91,7 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, P
     }
     meter.add(skus, skus);
     for (auto it = in.metadata_keys_begin(); it != in.metadata_keys_end(); ++it) out.set_metadata(*it, in.get_metadata(*it));
+    room.before_commit();
     out.commit();
     // STANDARD compaction leaves room in each block, so the first updates do not split blocks.
     out.compact(to.string(), Xapian::Compactor::STANDARD);
@@ -92,7 +99,12 @@ uint64_t reorder_shard(const fs::path& from, const fs::path& to, bool serving, P
       stored->finish();
       fs::rename(tmp.string() + ".stored", to / kStoredFile);
     }
+  } catch (...) {
+    abandon(std::move(out_db));
+    throw;
   }
+  out_db->close();
+  out_db.reset();
   fs::remove_all(tmp);
   return order.size();
 }

@@ -21,6 +21,7 @@
 #include "index/updater.h"
 #include "index/progress.h"
 #include "index/synonyms.h"
+#include "index/write_room.h"
 
 #include <algorithm>
 #include <atomic>
@@ -243,6 +244,7 @@ class Session {
                          "\" belongs to another index (remote or attached); update that index instead");
       try {
         dbs_.emplace_back((fs::path(gen_dir_) / p).string(), Xapian::DB_OPEN | Xapian::DB_BACKEND_GLASS);
+        rooms_.emplace_back((fs::path(gen_dir_) / p).string());
       } catch (const Xapian::Error& e) {
         throw DataError(index_dir + ": cannot open shard \"" + p + "\" for writing: " + e.get_description());
       }
@@ -418,6 +420,7 @@ class Session {
         dbs_[s].set_metadata(kMetaBatch, std::to_string(b.id));
         dbs_[s].set_metadata(kMetaItems, std::to_string(items_[s]));
         dbs_[s].set_metadata(kMetaSkus, std::to_string(skus_[s]));
+        rooms_[s].before_commit();  // room on disk for the flush (index/write_room.h)
         dbs_[s].commit_transaction();
         batches_[s] = b.id;
       };
@@ -537,6 +540,7 @@ class Session {
     item.values[i] = models_.revalue(r, variant_line(item.data, i), item.entries[i]);
     item.recs[i] = r;
     rewrite_values(item.doc, item.recs, item.values);  // terms untouched: Xapian rewrites values (and data if changed)
+    rooms_[s].before_change(&item.doc);
     db.replace_document(did, item.doc);
     return Fast::ValuesOnly;
   }
@@ -549,13 +553,17 @@ class Session {
                   const std::vector<IntegrityVerdict>& dups) {
     auto& db = dbs_[s];
     if (recs.empty()) {
-      if (did) write_tracking(s, {item_id}, [&] { db.delete_document(did); });
+      if (did) write_tracking(s, {item_id}, [&] {
+          rooms_[s].before_change(nullptr);
+          db.delete_document(did);
+        });
       return;
     }
     Xapian::Document doc = models_.document(analyzer(), recs, dups);
     if (did && !manifest_.tier_shares.empty())  // an optimized index: read the old document's tiers
       for (const auto& t : tier_terms(db.get_document(did))) doc.add_boolean_term(t);
     write_tracking(s, {item_id}, [&] {
+      rooms_[s].before_change(&doc);
       if (did) db.replace_document(did, doc);
       else db.add_document(doc);
     });
@@ -732,6 +740,7 @@ class Session {
     for (size_t i = 0; i < item.recs.size(); ++i)
       item.values[i] = models_.revalue(item.recs[i], variant_line(item.data, i), item.entries[i], new_dup);
     rewrite_values(item.doc, item.recs, item.values);
+    rooms_[s].before_change(&item.doc);
     dbs_[s].replace_document(did, item.doc);
     return item.recs.size();
   }
@@ -868,6 +877,7 @@ class Session {
   const UpdateOptions& o_;
   UpdateSummary& summary_;
   std::vector<Xapian::WritableDatabase> dbs_;
+  std::vector<WriteRoom> rooms_;  // per shard: room on disk checked before each flush
   std::vector<uint64_t> batches_;  // per shard: last batch applied
   std::vector<int64_t> items_;     // per shard: distinct items (-1 = not loaded)
   std::vector<int64_t> skus_;      // per shard: SKUs, the variants of its items (-1 = not loaded)

@@ -3,6 +3,8 @@
 // (docs/ranking.md, "Broad queries").
 #include <catch2/catch.hpp>
 
+#include <chrono>
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -308,18 +310,33 @@ TEST_CASE("readers never fail while optimize swaps generations: the previous gen
     SearchRequest req;
     req.query = "连衣裙";
     while (!done) {
+      const char* step = "a new Searcher";
       try {
         Searcher fresh(dir);
+        step = "its search";
         fresh.search(req);
+        step = "reopen()";
         kept.reopen();
+        step = "the reopened Searcher's search";
         kept.search(req);
         searches += 2;
       } catch (const std::exception& e) {
-        note(e.what());
+        note(std::string(step) + ": " + e.what());
       }
     }
   });
-  for (int i = 0; i < 6; ++i) optimize_index(o);
+  // The promise: a reader that opens within the time between two swaps never fails (each swap
+  // removes the generation before the previous one). Optimizing this small index takes about as
+  // long as opening a Searcher, so swaps are spaced three opens apart, and go on until the
+  // reader has searched across several of them.
+  const auto t0 = std::chrono::steady_clock::now();
+  { Searcher timing(dir); }
+  const auto open_time = std::chrono::steady_clock::now() - t0;
+  for (int i = 0; i < 6 || (searches < 12 && i < 60); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    optimize_index(o);
+    std::this_thread::sleep_until(start + 3 * open_time);
+  }
   done = true;
   reader.join();
   INFO(first_error);
@@ -349,4 +366,24 @@ TEST_CASE("optimize refuses a generation whose files do not match the manifest, 
                                             Catch::Contains("optimize publishes nothing"));
   CHECK(index::live_generation(dir) == gen);
   CHECK(index::orphan_generations(dir).empty());  // its own partial generation removed
+}
+
+TEST_CASE("a Searcher whose generation two swaps removed follows the live one at its next query", "[optimize][faults]") {
+  test::TempDir tmp;
+  const std::string dir = tmp.path + "/idx";
+  OptimizeOptions o = build_optimized(tmp.path, dir, 2000);
+  SearchRequest req;
+  std::ifstream queries(tmp.path + "/cat/queries.tsv");  // "1\t<query>\t<class>": the generator's first query
+  std::string id, cls;
+  std::getline(queries, id, '\t');
+  std::getline(queries, req.query, '\t');
+  const auto before = Searcher(dir).search(req);
+  REQUIRE(!before.hits.empty());
+  Searcher s(dir);  // no query yet: no snapshot in its pool, its first query opens one
+  const std::string gen = index::live_generation(dir);
+  optimize_index(o);
+  optimize_index(o);  // removes `gen`
+  REQUIRE_FALSE(fs::exists(gen));
+  CHECK(s.search(req).hits.size() == before.hits.size());
+  CHECK(s.info().path == dir);
 }
