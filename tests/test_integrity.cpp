@@ -764,13 +764,13 @@ TEST_CASE("annotate: stuffed brand words stay findable, values and stored integr
   CHECK_FALSE(has_term("XZ耐克"));
   CHECK(has_term("李宁"));
   CHECK(has_term("跑步"));
-  CHECK(Xapian::sortable_unserialise(doc.get_value(slot::kPenalty)) < 1);
+  CHECK(Xapian::sortable_unserialise(stored_value(doc, slot::kPenalty)) < 1);  // carried in the key
   const SkuRecord back = brand_stuffed_record(doc);  // the stored record still decodes
   CHECK(back.title == r.title);
   // A clean listing: penalty 1, no flags, no integrity object.
   auto clean = sku("c1", "ci1", "shopx", "李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
   Xapian::Document d2 = model.document(clean);
-  CHECK(Xapian::sortable_unserialise(d2.get_value(slot::kPenalty)) == 1);
+  CHECK(Xapian::sortable_unserialise(stored_value(d2, slot::kPenalty)) == 1);
   CHECK(d2.get_value(slot::kIntegrityFlags).empty());
   CHECK(d2.get_data().find("\"integrity\"") == std::string::npos);
 }
