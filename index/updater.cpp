@@ -136,7 +136,6 @@ struct ValueModels {
   std::unique_ptr<analysis::Analyzer> base_analyzer;
   std::unique_ptr<IntegrityModel> integrity;
 
-  double static_prior(const SkuRecord& r) const { return signals.static_prior(r); }
   // The full document of a record, with the ranking signal values (index/signals.h) and, as in
   // the builder, the integrity annotation; `dup` gives its duplicate fields (Session::match()).
   Xapian::Document document(const analysis::Analyzer& analyzer, const SkuRecord& r, const IntegrityVerdict& dup) const {
