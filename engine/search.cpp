@@ -41,6 +41,11 @@ Xapian::Query or_of(std::string_view pfx, const std::vector<std::string>& keys) 
 }
 }  // namespace
 
+// Every document. Not Xapian::Query::MatchAll: that is one static object, and Xapian 1.4 counts
+// a Query's references with a plain integer, so threads copying it at once corrupt the count
+// (a use-after-free ASan caught in `serve --http`, whose request threads all search at once).
+static Xapian::Query match_all() { return Xapian::Query(std::string()); }
+
 Xapian::Query build_filter(const IndexState& state, const SearchRequest& req) {
   const auto& an = *state.analyzer;
   std::vector<Xapian::Query> parts;
@@ -63,7 +68,7 @@ Xapian::Query build_filter(const IndexState& state, const SearchRequest& req) {
     parts.emplace_back(Xapian::Query::OP_VALUE_LE, slot::kEffectivePrice, Xapian::sortable_serialise(*req.price_max));
   if (req.price_min)
     parts.emplace_back(Xapian::Query::OP_VALUE_GE, slot::kMaxEffectivePrice, Xapian::sortable_serialise(*req.price_min));
-  if (parts.empty()) return Xapian::Query::MatchAll;
+  if (parts.empty()) return match_all();
   return Xapian::Query(Xapian::Query::OP_AND, parts.begin(), parts.end());
 }
 
@@ -618,7 +623,7 @@ std::vector<Xapian::Query> TypedSearch::make_attempts() const {
 
 void TypedSearch::run_stage1() {
   if (plan.terms.empty()) {
-    mset = run(Xapian::Query::MatchAll);  // filters only: browse by the prior
+    mset = run(match_all());  // filters only: browse by the prior
     chosen = last_query;
     return;
   }

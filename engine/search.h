@@ -24,7 +24,7 @@ namespace longtail::engine {
 // The query's terms in query order, deduplicated (normalized, as the index stores them).
 std::vector<std::string> query_terms(const analysis::Analyzer& analyzer, const std::string& query);
 
-// The boolean filter of a request (category, brand, shop, attributes, price); MatchAll if none.
+// The boolean filter of a request (category, brand, shop, attributes, price); every document if none.
 Xapian::Query build_filter(const IndexState& state, const SearchRequest& req);
 
 // Runs a request with a ranking profile. `db` is used by this call only (Xapian handles are not

@@ -157,8 +157,6 @@ double SignalModel::shop_signal(const SkuRecord& r) const {
   return std::clamp(rel * viol, 0.0, 1.0);
 }
 
-double SignalModel::static_prior(const SkuRecord& r) const { return signals(r).prior; }
-
 ListingSignals SignalModel::signals(const SkuRecord& r) const {
   ListingSignals g;
   g.sales = sales_signal(r);

@@ -71,10 +71,10 @@ class SignalModel {
   double rating_signal(const SkuRecord& r) const;
   // Shop reputation in [0, 1]; 0.5 for a shop without record or ratings and no violations.
   double shop_signal(const SkuRecord& r) const;
-  // prior_sales * sales + prior_rating * rating + prior_shop * shop (weights normalized), [0, 1].
-  double static_prior(const SkuRecord& r) const;
 
-  // All of the above at once, as the document writer takes them (format/document.h).
+  // All of the above at once, as the document writer takes them (format/document.h), with the
+  // static prior: prior_sales * sales + prior_rating * rating + prior_shop * shop (weights
+  // normalized), in [0, 1].
   ListingSignals signals(const SkuRecord& r) const;
 
   const SignalParams& params() const { return params_; }

@@ -139,7 +139,6 @@ struct ValueModels {
   std::unique_ptr<analysis::Analyzer> base_analyzer;
   std::unique_ptr<IntegrityModel> integrity;
 
-  double static_prior(const SkuRecord& r) const { return signals.static_prior(r); }
   // The values of a record assessed afresh, with the verdict; `dup` gives its duplicate fields
   // (Session::match()).
   std::pair<ListingValues, IntegrityVerdict> assess(const SkuRecord& r, const IntegrityVerdict& dup) const {

@@ -3,9 +3,11 @@
 
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <longtail/longtail.h>
 
@@ -146,6 +148,36 @@ TEST_CASE("filters restrict results: category, brand, shop, attribute, price", "
   req.price_min = 50;
   req.price_max = 60;
   CHECK(items(searcher.search(req)) == std::vector<std::string>{"cup2"});
+}
+
+TEST_CASE("one Searcher answers many threads at once, filter-only browsing included, as it answers one", "[build][search][threads]") {
+  // Every thread's queries share nothing but the Searcher: a query without filters once copied
+  // Xapian's one static MatchAll query, whose reference count is not atomic (a use-after-free
+  // under ASan in `serve --http`). The sanitizer build runs this with ASan.
+  test::TempDir tmp;
+  build_mini(tmp.path + "/idx", 2);
+  const Searcher searcher(tmp.path + "/idx");
+  std::vector<SearchRequest> reqs(3);
+  reqs[0].query = "连衣裙";  // text, no filter
+  reqs[1].categories = {"数码"};  // filters only: browse by the prior
+  reqs[2].query = "手机壳";
+  reqs[2].price_max = 25.0;
+  for (auto& r : reqs) r.now = 1717000000;  // newness at one time for every thread
+  std::vector<std::string> want;
+  for (const auto& r : reqs) want.push_back(to_json(searcher.search(r)));
+  std::atomic<int> same{0}, differ{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 150; ++i) {
+        const size_t k = size_t(t + i) % reqs.size();
+        (to_json(searcher.search(reqs[k])) == want[k] ? same : differ)++;
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(differ == 0);
+  CHECK(same == 6 * 150);
+  CHECK_FALSE(searcher.search(reqs[1]).hits.empty());
 }
 
 TEST_CASE("1 shard and 4 shards return the same hits", "[build][search][shards]") {

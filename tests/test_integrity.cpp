@@ -764,7 +764,7 @@ TEST_CASE("annotate: stuffed brand words stay findable, values and stored integr
   CHECK_FALSE(has_term("XZ耐克"));
   CHECK(has_term("李宁"));
   CHECK(has_term("跑步"));
-  CHECK(Xapian::sortable_unserialise(stored_value(doc, slot::kPenalty)) < 1);
+  CHECK(Xapian::sortable_unserialise(stored_value(doc, slot::kPenalty)) < 1);  // carried in the key
   const SkuRecord back = brand_stuffed_record(doc);  // the stored record still decodes
   CHECK(back.title == r.title);
   // A clean listing: penalty 1, no flags, no integrity object.
