@@ -127,8 +127,6 @@ bool has_whole(const std::unordered_set<std::string>& matched, const PlannedTerm
   return matched.count(t.text) > 0 || matched_alternative(matched, t) != nullptr;
 }
 
-double num_value(const std::string& v, double dflt) { return v.empty() ? dflt : Xapian::sortable_unserialise(v); }
-
 // The rank pack's fields into a candidate.
 void take_pack(Candidate& c, index::RankPack&& pack) {
   c.sku = std::move(pack.sku);

@@ -705,7 +705,6 @@ TEST_CASE("reassess: title reasons read back from the stored verdict give assess
   auto stuffed = sku("x1", "xi1", "shopx", "耐克 阿迪达斯同款 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
   auto ad = sku("x2", "xi2", "shopy", "李宁 缓震跑步鞋 加微信 shoe_deal88", "运动/跑步鞋", "李宁", 150);
   Model model({stuffed, ad});
-  const auto& an = base_analyzer();
   std::vector<SkuRecord> cases = {stuffed, ad, mini_market()[1], mini_market()[2]};
   size_t title_flagged = 0;
   for (const auto& built : cases) {
@@ -751,7 +750,6 @@ SkuRecord brand_stuffed_record(const Xapian::Document& doc) {
 
 TEST_CASE("annotate: stuffed brand words stay findable, values and stored integrity are written", "[integrity][annotate]") {
   Model model;
-  const auto& an = base_analyzer();
   auto r = sku("x1", "xi1", "shopx", "耐克 阿迪达斯 李宁 轻便跑步鞋", "运动/跑步鞋", "李宁", 199);
   Xapian::Document doc = model.document(r);
   auto has_term = [&](const std::string& t) {
