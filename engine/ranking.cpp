@@ -185,7 +185,7 @@ void score_candidate(Candidate& c, const RankContext& ctx, Explanation* ex) {
         return wb != 0 ? "brand " + c.brand + " matches preferred " + which_brand : std::string("brand not in preferences");
       });
     }
-    if (ctx.user->price_min || ctx.user->price_max) {
+    if ((ctx.user->price_min || ctx.user->price_max) && c.price_known) {  // no price: no evidence either way
       double lo = ctx.user->price_min.value_or(0), hi = ctx.user->price_max.value_or(1e18);
       double price = std::max(c.effective_price, 0.01);
       double d = price < lo ? std::log(lo / price) : price > hi ? std::log(price / hi) : 0;
@@ -279,7 +279,9 @@ Ranked rank_candidates(std::vector<Candidate> cands, const RankContext& ctx) {
         case SortOrder::Sales: c.sort_key = c.sales_30d * std::clamp(c.sales_trust, 0.0, 1.0); break;
         case SortOrder::Newness: c.sort_key = double(c.listed_at); break;
         case SortOrder::PriceAsc:
-        case SortOrder::PriceDesc: c.sort_key = c.effective_price; break;
+        case SortOrder::PriceDesc:  // a listing without a price sorts last either way
+          c.sort_key = c.price_known ? c.effective_price : asc ? HUGE_VAL : -HUGE_VAL;
+          break;
         case SortOrder::Rating: c.sort_key = c.rating_signal; break;
         case SortOrder::Relevance: break;
       }
@@ -426,6 +428,7 @@ std::vector<Facet> count_facets(const std::vector<Candidate>& cands, const std::
       const auto& edges = p.price_bands;
       std::vector<std::unordered_set<std::string>> items(edges.size());
       for (const auto& c : cands) {
+        if (!c.price_known) continue;  // no price: in no band
         size_t b = size_t(std::upper_bound(edges.begin(), edges.end(), c.effective_price) - edges.begin());
         if (b == 0) continue;  // below the first edge
         items[b - 1].insert(c.item);

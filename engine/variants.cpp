@@ -13,6 +13,7 @@ VariantChooser::VariantChooser(const analysis::Analyzer& analyzer, const SearchR
 
 bool VariantChooser::passes(const index::ListingKey& v) {
   const double price = v.pack.effective_price;
+  if ((price_min_ || price_max_) && !v.pack.price_known) return false;  // no price: in no range
   if (price_min_ && price < *price_min_) return false;
   if (price_max_ && price > *price_max_) return false;
   for (const auto& [key, values] : attrs_) {
@@ -57,6 +58,7 @@ std::optional<size_t> VariantChooser::choose(const std::vector<index::ListingKey
     if (!passes(v)) continue;
     cov[i] = table.size() > 1 || matched ? coverage(v) : 0;
     auto better = [&](const index::ListingKey& a, const index::ListingKey& b) {
+      if (price_order_ != 0 && a.pack.price_known != b.pack.price_known) return a.pack.price_known;  // no price: last
       if (price_order_ != 0 && a.pack.effective_price != b.pack.effective_price)
         return price_order_ > 0 ? a.pack.effective_price < b.pack.effective_price : a.pack.effective_price > b.pack.effective_price;
       if (a.pack.prior != b.pack.prior) return a.pack.prior > b.pack.prior;

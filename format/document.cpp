@@ -1,6 +1,8 @@
 #include "format/document.h"
 
 #include <algorithm>
+#include <optional>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 
@@ -15,10 +17,6 @@ namespace longtail::index {
 
 namespace {
 constexpr size_t kMaxTermBytes = 240;  // Xapian's limit is 245 bytes including the prefix
-
-void add_text_terms(DocumentMemo& memo, Xapian::Document& doc, std::string_view text) {
-  for (const auto& t : memo.index_terms(text)) doc.add_term(t);
-}
 
 void add_bool(Xapian::Document& doc, std::string_view prefix, const std::string& key) {
   if (key.empty() || key.size() + prefix.size() > kMaxTermBytes) return;
@@ -173,7 +171,8 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
   std::vector<VariantValues> table;
   table.reserve(order.size());
   std::string data;
-  double min_price = 0, max_price = 0, sales = 0, listed = 0, prior = 0, rating = 0;
+  double sales = 0, listed = 0, prior = 0, rating = 0;
+  std::optional<double> min_price, max_price;  // over the variants with a price
   std::string dup_cluster, dup_kind, reasons;
   // Each variant's own title words: those not every variant's title has (an item of one
   // variant has none).
@@ -202,9 +201,11 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
     table.back().words = encode_words(own[at_k++]);
     if (!first) data += '\n';
     data += data_line(r, v);
-    const double eff = r.effective_price();
-    min_price = first ? eff : std::min(min_price, eff);
-    max_price = first ? eff : std::max(max_price, eff);
+    if (r.price_known) {
+      const double eff = r.effective_price();
+      min_price = min_price ? std::min(*min_price, eff) : eff;
+      max_price = max_price ? std::max(*max_price, eff) : eff;
+    }
     sales += double(r.sales_30d);
     listed = first ? double(r.listed_at) : std::max(listed, double(r.listed_at));
     prior = first ? v.signals.prior : std::max(prior, v.signals.prior);
@@ -236,8 +237,10 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
   }
   const SkuRecord& head = variants[order.front()];
   doc.add_value(slot::kItemId, head.item_id);
-  set_number(doc, slot::kEffectivePrice, min_price);
-  set_number(doc, slot::kMaxEffectivePrice, max_price);
+  // An item none of whose variants has a price: slot 4 is +infinity and slot 13 absent, so no
+  // price range admits it (VALUE_LE on 4, VALUE_GE on 13) and both price sorts list it last.
+  set_number(doc, slot::kEffectivePrice, min_price.value_or(HUGE_VAL));
+  if (max_price) set_number(doc, slot::kMaxEffectivePrice, *max_price);
   set_number(doc, slot::kSales30d, sales);
   set_number(doc, slot::kListedAt, listed);
   set_number(doc, slot::kStaticPrior, prior);

@@ -41,7 +41,9 @@ inline constexpr unsigned kItemId = 0;          // string: collapse key
 inline constexpr unsigned kSkuId = 1;           // string: tie-break for deterministic order [carried]
 inline constexpr unsigned kPrice = 2;  // [carried]
 inline constexpr unsigned kShippingFee = 3;  // [carried]
-inline constexpr unsigned kEffectivePrice = 4;  // price + shipping fee: sorts and range filters
+// 4: the item's lowest effective price (price + shipping fee) over its variants with a price:
+// price-asc sorts and range filters; +infinity when no variant has a price (listed last).
+inline constexpr unsigned kEffectivePrice = 4;
 inline constexpr unsigned kSales30d = 5;
 inline constexpr unsigned kReviews = 6;  // [carried]
 inline constexpr unsigned kGoodReviews = 7;  // [carried]
@@ -52,6 +54,7 @@ inline constexpr unsigned kCategory = 11;       // string: leaf category path (f
 inline constexpr unsigned kBrand = 12;          // string: brand as listed (facets, preferences) [carried]
 // 13: the item's highest effective price (slot 4 holds its lowest): a price range keeps an item
 // when some variant may be in it (min <= max of range, max >= min of range); price-desc sorts by it.
+// Absent when no variant has a price: no range keeps the item, price-desc lists it last.
 inline constexpr unsigned kMaxEffectivePrice = 13;
 // 16-19: ranking signals written at build/update time (index/signals.h, docs/ranking.md).
 inline constexpr unsigned kSalesSignal = 16;    // damped, category-relative sales in [0, 1] [carried]

@@ -313,3 +313,55 @@ TEST_CASE("items: updating one variant rewrites its item: price (values only), t
     CHECK(test::describe_variants(*s.get("ox-1")) == "ox-1 1/1 [ox-1* 蓝色]");
   }
 }
+
+TEST_CASE("items: a listing without a price is in no price range, no price band, and last in both price sorts", "[variants][items][price]") {
+  // Three mugs: one priced item, one with no price at all, one whose cheap variant has no price
+  // (its priced variant costs 80). Before, a missing price counted as 0: the cheapest listing,
+  // inside every range that starts at 0 and first in price-asc.
+  const char* catalog = R"({"sku_id":"m1","item_id":"mp","shop_id":"s1","title":"陶瓷马克杯 大容量","category":"家居/杯子","price":30,"sales_30d":5,"listed_at":"2024-05-01"}
+{"sku_id":"m2","item_id":"mn","shop_id":"s2","title":"陶瓷马克杯 简约","category":"家居/杯子","sales_30d":50,"listed_at":"2024-05-01"}
+{"sku_id":"m3a","item_id":"mm","shop_id":"s3","title":"陶瓷马克杯 情侣","category":"家居/杯子","attrs":{"颜色":"白色"},"sales_30d":9,"listed_at":"2024-05-01"}
+{"sku_id":"m3b","item_id":"mm","shop_id":"s3","title":"陶瓷马克杯 情侣","category":"家居/杯子","attrs":{"颜色":"黑色"},"price":80,"sales_30d":9,"listed_at":"2024-05-01"}
+)";
+  test::TempDir tmp;
+  const std::string path = tmp.path + "/mugs.jsonl";
+  std::ofstream(path, std::ios::binary) << catalog;
+  BuildOptions o;
+  o.catalog_files = {path};
+  o.index_dir = tmp.path + "/idx";
+  o.threads = 1;
+  build_index(o);
+  Searcher s(o.index_dir);
+  auto ids = [&](SearchRequest req) {
+    std::string out;
+    for (const auto& h : s.search(req).hits) out += h.sku_id + (h.price_known ? "" : "(no price)") + " ";
+    return out;
+  };
+  SearchRequest req;
+  req.query = "马克杯";
+  CHECK(s.search(req).hits.size() == 3);
+  req.price_min = 0;
+  req.price_max = 100;
+  CHECK(ids(req) == "m1 m3b ");  // the priced variant of the mixed item is shown
+  req.price_min.reset();
+  req.price_max = 50;
+  CHECK(ids(req) == "m1 ");
+  req.price_max.reset();
+  req.price_min = 0;
+  CHECK(ids(req) == "m1 m3b ");
+  req.price_min.reset();
+  req.sort = SortOrder::PriceAsc;
+  CHECK(ids(req) == "m1 m3b m2(no price) ");
+  req.sort = SortOrder::PriceDesc;
+  CHECK(ids(req) == "m3b m1 m2(no price) ");
+  req.sort = SortOrder::Relevance;
+  req.facets = {"price"};
+  const auto r = s.search(req);
+  size_t banded = 0, priced = 0;
+  for (const auto& f : r.facets)
+    for (const auto& v : f.values) banded += v.count;
+  for (const auto& h : r.hits) priced += h.price_known;
+  CHECK(r.hits.size() == 3);
+  CHECK(banded == priced);  // a hit shown without a price is in no band
+  CHECK(banded < 3);        // mn has none
+}

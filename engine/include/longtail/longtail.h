@@ -413,7 +413,8 @@ struct LONGTAIL_API Hit {
   std::string fields = "{}";
   // The catalog's price and shipping fee; what a shopper pays is price + shipping_fee (price
   // filters and sorts use that sum). price_known is false when the catalog gives no price: price
-  // is then 0 and means "no price" (the CLI shows "no price", JSON null).
+  // is then 0 and means "no price" (the CLI shows "no price", JSON null); such a listing is in no
+  // price range and no price band, and last in both price sorts.
   double price = 0, shipping_fee = 0;
   bool price_known = true;
   double score = 0;        // in [0, 1]; hits are ordered by it (docs/ranking.md, "Stage 2")
