@@ -118,7 +118,8 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
         // The state's generation is gone: builds or optimizes published twice since this
         // Searcher last followed them (the previous generation is kept until the next swap).
         // Move to the live one, as reopen() would, and lease again.
-        if (attempt >= 3 || index::live_generation(dir) == st->generation_dir) throw;
+        const std::string live = index::live_generation(dir);
+        if (attempt >= 3 || live == st->generation_dir) throw;
         {
           std::lock_guard rl(reopen_mu);
           bool current;
@@ -126,7 +127,7 @@ struct __attribute__((visibility("hidden"))) Searcher::Impl {
             std::lock_guard g(mu);
             current = state == st;
           }
-          if (current) adopt_live(index::live_generation(dir));
+          if (current) adopt_live(live);
         }
         return lease(fresh, attempt + 1);
       }
