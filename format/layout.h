@@ -8,7 +8,7 @@
 
 namespace longtail::index {
 
-inline constexpr int kSchemaVersion = 3;  // 3: one document per item (variant table in the stage-1 key)
+inline constexpr int kSchemaVersion = 4;  // 4: the variant table compact (format byte 4); 3: one document per item
                                           // 2: carried slots (format/values.h kCarriedSlots), numbers out of the data
 
 // One Xapian document per ITEM (schema 3): the variants (SKUs) of an item share its document;

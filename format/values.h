@@ -65,18 +65,28 @@ struct RankPack {
 std::string encode_rank_pack(const RankPack& p);
 bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damaged or another version
 
-// Stage 1's sort key (slot::kStage1Key), raw: the item's first sku_id (the smallest), a NUL byte
-// (so keys sort as the sku_ids do), then the VARIANT TABLE: for each variant of the item, in
-// sku_id order, its rank pack, slots 20-27 (slot::kPenalty .. slot::kIntegrityFlags) as that
-// variant's values, its attributes (encode_attrs) and its own title words (encode_words: the index
-// terms of its title that not every variant's title has; none for an item of one variant), each
-// prefixed with a 4-byte little-endian length. A Stage1Key is one variant's entry; `sku` is the key's sku_id (the item's first).
-struct Stage1Key {
-  std::string_view sku;
-  std::string_view rank_pack;
-  std::array<std::string_view, 8> integrity;  // slots 20..27 in order; empty = absent
-  std::string_view attrs;                     // encode_attrs()
-  std::string_view words;                     // encode_words(): its own title words
+// Stage 1's sort key (slot::kStage1Key): the item's first sku_id (the smallest), a NUL byte (so
+// keys sort as the sku_ids do), a format byte (4), then the VARIANT TABLE, compact: the number of
+// variants, then for each variant in sku_id order its rank pack's fields, slots 20-27
+// (slot::kPenalty .. slot::kIntegrityFlags) as that variant's values, its attributes and its own
+// title words (the index terms of its title that not every variant's title has; none for an item
+// of one variant). Strings repeated within a key (item, shop, category, brand, attribute names and
+// values, integrity values) are written once and referred to after; numbers are varints when they
+// are whole or whole cents, or "as the previous variant's"; every double decodes bit for bit as
+// written. docs/index-format.md, "The variant table", has the bytes.
+//
+// One variant's entry as the writer builds it and the updater and tools read it back: its rank
+// pack (encode_rank_pack), slots 20-27 as values (empty = absent), attributes (encode_attrs) and
+// own words (encode_words).
+struct VariantValues {
+  std::string rank_pack;
+  std::array<std::string, 8> integrity;
+  std::string attrs;
+  std::string words;
+};
+// A decoded entry; `sku` is the key's sku_id (the item's first).
+struct Stage1Key : VariantValues {
+  std::string sku;
   std::string_view flags() const { return integrity[7]; }  // slot 27: non-empty = flagged
   std::string_view dup_kind() const { return integrity[slot::kDupKind - slot::kPenalty]; }
   std::string_view dup_cluster() const { return integrity[slot::kDupCluster - slot::kPenalty]; }
@@ -85,14 +95,7 @@ struct Stage1Key {
 bool decode_stage1_key(std::string_view key, Stage1Key& out);
 // Every variant's entry, in table order. False if damaged or empty.
 bool decode_stage1_table(std::string_view key, std::vector<Stage1Key>& out);
-
-// One variant's entry as the writer builds it (the values of slots 19 and 20-27 and the attributes).
-struct VariantValues {
-  std::string rank_pack;
-  std::array<std::string, 8> integrity;
-  std::string attrs;
-  std::string words;
-};
+// Throws std::invalid_argument if a piece does not decode (they come from the encoders here).
 std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants);
 
 // A variant's attributes in catalog order: one byte for the count, then each key and value as
