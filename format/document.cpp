@@ -177,7 +177,10 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
   // Each variant's own title words: those not every variant's title has (an item of one
   // variant has none).
   std::vector<std::vector<std::string>> own(order.size());
-  if (order.size() > 1 && memo) {
+  // Variants sharing one title (the usual case) have none: no title to analyze.
+  const bool one_title = std::all_of(order.begin(), order.end(),
+                                     [&](size_t i) { return variants[i].title == variants[order.front()].title; });
+  if (order.size() > 1 && memo && !one_title) {
     std::vector<std::vector<std::string>> words(order.size());
     std::unordered_map<std::string, size_t> in;  // word -> variants whose title has it
     for (size_t k = 0; k < order.size(); ++k) {
@@ -338,14 +341,7 @@ std::string_view variant_line(std::string_view data, size_t i) {
   return data.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
 }
 
-size_t variant_index(std::string_view stage1_key, std::string_view sku) {
-  std::vector<Stage1Key> table;
-  if (!decode_stage1_table(stage1_key, table)) return std::string_view::npos;
-  RankPack p;
-  for (size_t i = 0; i < table.size(); ++i)
-    if (decode_rank_pack(table[i].rank_pack, p) && p.sku == sku) return i;
-  return std::string_view::npos;
-}
+size_t variant_index(std::string_view stage1_key, std::string_view sku) { return find_variant(stage1_key, sku); }
 
 namespace {
 // The stored fields, left open for record_json to add the numbers.
@@ -418,24 +414,20 @@ void take_numbers(const RankPack& p, SkuRecord& out) {
 bool read_record(const Xapian::Document& doc, SkuRecord& out) { return read_record(doc, doc.get_data(), out); }
 
 bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out) {
-  Stage1Key key;
-  RankPack p;
-  if (!decode_stage1_key(doc.get_value(slot::kStage1Key), key) || !decode_rank_pack(key.rank_pack, p)) return false;
+  ListingKey key;
+  if (!decode_listing_key(doc.get_value(slot::kStage1Key), key)) return false;
   if (!decode_stored(variant_line(data, 0), out)) return false;
-  take_numbers(p, out);
+  take_numbers(key.pack, out);
   return true;
 }
 
 bool read_record(const Xapian::Document& doc, std::string_view data, std::string_view sku, SkuRecord& out) {
-  const std::string key = doc.get_value(slot::kStage1Key);  // the table's views point into it
-  std::vector<Stage1Key> table;
-  if (!decode_stage1_table(key, table)) return false;
-  RankPack p;
+  thread_local std::vector<ListingKey> table;
+  if (!decode_item_key(doc.get_value(slot::kStage1Key), table)) return false;
   for (size_t i = 0; i < table.size(); ++i) {
-    if (!decode_rank_pack(table[i].rank_pack, p)) return false;
-    if (p.sku != sku) continue;
+    if (table[i].pack.sku != sku) continue;
     if (!decode_stored(variant_line(data, i), out)) return false;
-    take_numbers(p, out);
+    take_numbers(table[i].pack, out);
     return true;
   }
   return false;

@@ -371,6 +371,19 @@ void view_to_raw(const EntryView& e, std::string_view first, Stage1Key& out) {
 
 }  // namespace
 
+size_t find_variant(std::string_view key, std::string_view sku) {
+  TableReader r(key);
+  std::string_view first;
+  size_t n = 0;
+  if (!r.open(first, n)) return std::string_view::npos;
+  thread_local EntryView e;
+  for (size_t i = 0; i < n; ++i) {
+    if (!r.next(e, i == 0)) return std::string_view::npos;
+    if (e.strs[0] == sku) return i;
+  }
+  return std::string_view::npos;
+}
+
 bool decode_stage1_table(std::string_view key, std::vector<Stage1Key>& out) {
   out.clear();
   return read_table(key, 0, [&](size_t, size_t n, std::string_view first, const EntryView& e) {

@@ -98,6 +98,10 @@ bool decode_stage1_table(std::string_view key, std::vector<Stage1Key>& out);
 // Throws std::invalid_argument if a piece does not decode (they come from the encoders here).
 std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants);
 
+// The table index of variant `sku` in a stage-1 key; npos if the item has no such variant or
+// the key is damaged. Reads no more of the table than it must.
+size_t find_variant(std::string_view key, std::string_view sku);
+
 // A variant's attributes in catalog order: one byte for the count, then each key and value as
 // (2-byte little-endian length, bytes).
 using Attrs = std::vector<std::pair<std::string, std::string>>;

@@ -129,6 +129,9 @@ TEST_CASE("the variant table reads back every field bit for bit, and each repeat
     again.push_back(raw[i]);
   }
   CHECK(encode_stage1_key("s1", again) == key);
+  CHECK(find_variant(key, "s3") == 2);
+  CHECK(find_variant(key, "s1") == 0);
+  CHECK(find_variant(key, "s9") == std::string_view::npos);
   ListingKey first;
   REQUIRE(decode_listing_key(key, first));
   check_same(first.pack, packs[0]);
@@ -172,6 +175,7 @@ TEST_CASE("a damaged, truncated or foreign variant table is refused without read
   CHECK_FALSE(decode_stage1_key(std::string("s1\0\x04\x00", 5), one));
   CHECK_FALSE(decode_stage1_key(std::string("s1\0\x04\x01\x03", 6), one));  // string #1 of none
   CHECK_FALSE(decode_stage1_key("no separator", one));
+  CHECK(find_variant(key.substr(0, key.size() - 1), "s2") == std::string_view::npos);
   // Every single-byte change either fails or decodes to a table of the same length: never a crash,
   // never a read outside the key (the sanitizer build checks the latter).
   for (size_t i = 3; i < key.size(); ++i)
