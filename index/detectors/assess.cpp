@@ -20,13 +20,29 @@ TitleVerdict IntegrityModel::Impl::assess_title(const SkuRecord& r) const {
   x.ls = find_leaf(r.category);
   x.plain = an().analyze(r.title, analysis::Mode::Plain);
   x.c = canonical(an(), r.title, &x.plain, &x.owner);
-  for (const auto& a : analysis::LexiconLearner::split_brand(r.brand)) {
-    std::string ca = canonical(an(), a);
-    if (ca.empty() || names_no_brand(ca)) continue;
-    x.own_aliases.push_back(ca);
-    auto it = aliases.find(ca);
-    if (it != aliases.end()) x.own_groups.insert(it->second.group);
+  // The brand field's aliases and their groups, kept per thread for this model (a few thousand
+  // brands; a brand's listings come together).
+  struct BrandAliases {
+    std::vector<std::string> aliases;
+    std::unordered_set<uint32_t> groups;
+  };
+  thread_local uint64_t brand_model = 0;
+  thread_local std::unordered_map<std::string, BrandAliases> brand_cache;
+  if (brand_model != instance_id || brand_cache.size() > 4096) {
+    brand_cache.clear();
+    brand_model = instance_id;
   }
+  auto [brand_it, fresh] = brand_cache.try_emplace(r.brand);
+  if (fresh)
+    for (const auto& a : analysis::LexiconLearner::split_brand(r.brand)) {
+      std::string ca = canonical(an(), a);
+      if (ca.empty() || names_no_brand(ca)) continue;
+      brand_it->second.aliases.push_back(ca);
+      auto it = aliases.find(ca);
+      if (it != aliases.end()) brand_it->second.groups.insert(it->second.group);
+    }
+  x.own_aliases = brand_it->second.aliases;
+  x.own_groups = brand_it->second.groups;
   // A title that says it fits something anywhere: repeated brand names there list the models it
   // fits (the repetition test of hotword_stuffing).
   x.compat_title = is_compat_title(x.c);

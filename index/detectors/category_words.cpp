@@ -18,18 +18,29 @@ void IntegrityModel::Impl::detect_category_words(TitleContext& x, TitleVerdict& 
   const uint32_t listed_top = ls && !r.category.empty() ? ls->top : UINT32_MAX;
   // The listed top category's statistics are the evidence: a small one gives no verdicts.
   const bool category_stats = listed_top != UINT32_MAX && double(tops[listed_top].items) >= t.category_min_items;
-  OwnWords own;
-  for (size_t p = 0; p < r.category.size();) {
-    size_t e = std::min(r.category.find('/', p), r.category.size());
-    const std::string level = r.category.substr(p, e - p);
-    p = e + 1;
-    if (level.empty()) continue;
-    own.phrases.push_back(canonical(an(), level));
-    for (const auto& tk : an().analyze(level, analysis::Mode::Query)) own.words.insert(tk.text);
+  // The listing's own words depend on its category and brand only: kept per thread (a few
+  // thousand pairs, for this model; listings of one category and brand come together).
+  thread_local uint64_t own_model = 0;
+  thread_local std::unordered_map<std::string, OwnWords> own_cache;
+  if (own_model != instance_id || own_cache.size() > 4096) {
+    own_cache.clear();
+    own_model = instance_id;
   }
-  for (const auto& alias : x.own_aliases) {
-    own.phrases.push_back(alias);
-    for (const auto& tk : an().analyze(alias, analysis::Mode::Query)) own.words.insert(tk.text);
+  auto [own_it, fresh] = own_cache.try_emplace(r.category + '\x1f' + r.brand);
+  OwnWords& own = own_it->second;
+  if (fresh) {
+    for (size_t p = 0; p < r.category.size();) {
+      size_t e = std::min(r.category.find('/', p), r.category.size());
+      const std::string level = r.category.substr(p, e - p);
+      p = e + 1;
+      if (level.empty()) continue;
+      own.phrases.push_back(canonical(an(), level));
+      for (const auto& tk : an().analyze(level, analysis::Mode::Query)) own.words.insert(tk.text);
+    }
+    for (const auto& alias : x.own_aliases) {
+      own.phrases.push_back(alias);
+      for (const auto& tk : an().analyze(alias, analysis::Mode::Query)) own.words.insert(tk.text);
+    }
   }
   // A word written together with one of the listing's own words (蓝牙 in 蓝牙耳机 under 耳机)
   // modifies the listing's product.
