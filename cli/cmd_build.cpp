@@ -16,7 +16,7 @@ void register_build(CLI::App& app, int& rc) {
     bool json = false;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("--catalog", a->o.catalog_files, "Catalog JSON Lines file(s), one SKU per line")->required();
+  cmd->add_option("--catalog", a->o.catalog_files, "Catalog JSON Lines file(s), one SKU per line; zstd-compressed files (catalog.jsonl.zst) are read as they are")->required();
   cmd->add_option("--shops", a->o.shops_file, "Shops JSON Lines file (seller records)");
   add_index_option(*cmd, a->o.index_dir);
   cmd->add_option("--shards", a->o.shards, "Number of shards")->check(CLI::Range(1, 256));

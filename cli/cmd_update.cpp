@@ -80,7 +80,7 @@ void register_update(CLI::App& app, int& rc) {
   };
   auto a = std::make_shared<Args>();
   add_index_option(*cmd, a->o.index_dir);
-  cmd->add_option("--catalog", a->o.catalog_files, "Delta JSON Lines file(s): one SKU record or deletion per line");
+  cmd->add_option("--catalog", a->o.catalog_files, "Delta JSON Lines file(s): one SKU record or deletion per line (zstd-compressed files too)");
   cmd->add_option("--shops", a->o.shops_file, "Shop records to add or replace (JSON Lines)");
   cmd->add_option("--synonyms", a->o.synonyms_file,
                   "Replace the index's synonym rules with this file (no re-indexing: they apply at query time)");

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include <simdjson.h>
+#include <zstd.h>
 
 #include "index/display_fields.h"
 
@@ -24,6 +25,15 @@ constexpr size_t kChunk = 1 << 20;
 constexpr size_t kPad = 64;  // >= SIMDJSON_PADDING: bytes after a line must be readable
 }  // namespace
 
+struct LineReader::ZstdState {
+  ZSTD_DStream* ds = nullptr;
+  std::string in;
+  size_t in_pos = 0, in_end = 0;
+  bool raw_eof = false;
+  size_t last_ret = 0;  // ZSTD_decompressStream's last answer: 0 when a frame just ended
+  ~ZstdState() { ZSTD_freeDStream(ds); }
+};
+
 LineReader::LineReader(const std::string& path, size_t max_line) : path_(path), max_line_(max_line) {
   if (path == "-") {
     f_ = stdin;
@@ -35,10 +45,74 @@ LineReader::LineReader(const std::string& path, size_t max_line) : path_(path), 
     if (::fstat(fileno(f_), &st) == 0 && S_ISREG(st.st_mode)) total_bytes_ = uint64_t(st.st_size);
   }
   buf_.resize(std::max(max_line_, kChunk) + kChunk + kPad);
+  // The first bytes say whether the input is zstd (its frame magic, 28 B5 2F FD); otherwise
+  // they are the start of the text.
+  char head[4];
+  const size_t got = read_raw(head, sizeof head);
+  static constexpr unsigned char kMagic[4] = {0x28, 0xB5, 0x2F, 0xFD};
+  if (got == 4 && std::memcmp(head, kMagic, 4) == 0) {
+    zs_ = new ZstdState;
+    zs_->ds = ZSTD_createDStream();
+    if (!zs_->ds) {
+      delete zs_;
+      if (owns_) std::fclose(f_);
+      throw DataError(path + ": zstd: cannot allocate a decompression stream");
+    }
+    zs_->in.resize(ZSTD_DStreamInSize());
+    std::memcpy(zs_->in.data(), head, 4);
+    zs_->in_end = 4;
+  } else {
+    std::memcpy(buf_.data(), head, got);
+    end_ = got;
+    if (got < 4) eof_ = true;
+  }
 }
 
 LineReader::~LineReader() {
+  delete zs_;
   if (owns_ && f_) std::fclose(f_);
+}
+
+size_t LineReader::read_raw(char* dst, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    const size_t r = std::fread(dst + got, 1, n - got, f_);
+    if (r == 0) {
+      if (std::ferror(f_)) throw DataError(path_ + ": read error: " + std::strerror(errno));
+      break;
+    }
+    got += r;
+  }
+  bytes_read_ += got;
+  return got;
+}
+
+bool LineReader::fill_zstd(size_t room) {
+  ZstdState& z = *zs_;
+  for (;;) {
+    if (z.in_pos == z.in_end && !z.raw_eof) {
+      z.in_end = read_raw(z.in.data(), z.in.size());
+      z.in_pos = 0;
+      if (z.in_end == 0) z.raw_eof = true;
+    }
+    if (z.in_pos == z.in_end && z.raw_eof) {
+      // A stream cut inside a frame (a copy that did not finish) is an error, not a short file.
+      if (z.last_ret != 0)
+        throw DataError(path_ + ": zstd: the compressed input ends inside a frame (truncated file?)");
+      eof_ = true;
+      return false;
+    }
+    ZSTD_outBuffer out{buf_.data() + end_, room, 0};
+    ZSTD_inBuffer in{z.in.data(), z.in_end, z.in_pos};
+    const size_t ret = ZSTD_decompressStream(z.ds, &out, &in);
+    if (ZSTD_isError(ret)) throw DataError(path_ + ": zstd: " + ZSTD_getErrorName(ret));
+    z.in_pos = in.pos;
+    z.last_ret = ret;
+    if (out.pos > 0) {
+      end_ += out.pos;
+      return true;
+    }
+  }
 }
 
 bool LineReader::fill() {
@@ -51,14 +125,13 @@ bool LineReader::fill() {
   if (eof_) return false;
   size_t room = buf_.size() - kPad - end_;
   if (room == 0) return false;
-  size_t n = std::fread(buf_.data() + end_, 1, room, f_);
+  if (zs_) return fill_zstd(room);
+  size_t n = read_raw(buf_.data() + end_, room);
   if (n == 0) {
-    if (std::ferror(f_)) throw DataError(path_ + ": read error: " + std::strerror(errno));
     eof_ = true;
     return false;
   }
   end_ += n;
-  bytes_read_ += n;
   return true;
 }
 

@@ -23,7 +23,9 @@ namespace longtail::index {
 // read through it. Not thread-safe.
 class LineReader {
  public:
-  // Throws UsageError if the file cannot be opened. "-" reads standard input.
+  // Throws UsageError if the file cannot be opened. "-" reads standard input. Input that starts
+  // with zstd's frame magic (a file written by `zstd`, any name) is decompressed as it is read;
+  // line numbers count the decompressed lines.
   explicit LineReader(const std::string& path, size_t max_line = kMaxLineBytes);
   ~LineReader();
   LineReader(const LineReader&) = delete;
@@ -37,12 +39,16 @@ class LineReader {
   // Returns false at end of input. Throws DataError on a read error.
   bool next(Line& out);
 
+  // Bytes of the input read so far and its size (compressed bytes for a zstd input).
   uint64_t bytes_read() const { return bytes_read_; }
   uint64_t total_bytes() const { return total_bytes_; }  // 0 if unknown (pipe)
+  bool compressed() const { return zs_ != nullptr; }
   const std::string& path() const { return path_; }
 
  private:
   bool fill();
+  size_t read_raw(char* dst, size_t n);  // fread, counting bytes_read_; throws on a read error
+  bool fill_zstd(size_t room);
   std::string_view line_text(const char* start, size_t len) const;  // without CR and BOM
   std::string path_;
   std::FILE* f_ = nullptr;
@@ -53,6 +59,9 @@ class LineReader {
   bool eof_ = false;
   uint64_t line_no_ = 0, bytes_read_ = 0, total_bytes_ = 0;
   std::string long_line_;
+  // zstd input: the compressed bytes read and not yet decompressed are in_[in_pos_, in_end_).
+  struct ZstdState;
+  ZstdState* zs_ = nullptr;
 };
 
 // Validating parsers. Reusable across lines (they keep a simdjson parser); not thread-safe:

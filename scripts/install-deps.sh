@@ -6,6 +6,7 @@ PKGS=(
   build-essential cmake pkg-config git
   libxapian-dev xapian-tools          # index, matching, remote backend (xapian-progsrv)
   zlib1g-dev                          # serving shards: stored fields compressed a block at a time
+  libzstd-dev                         # catalogs read compressed (catalog.jsonl.zst): a 100M catalog is 39 GB raw
   libicu-dev                          # normalization, transliteration, script runs
   libopencc-dev                       # phrase-level traditional -> simplified (OpenCC, Apache-2.0; pulls libopencc-data)
   libjemalloc-dev                     # allocator linked into the CLI
