@@ -19,7 +19,7 @@ void register_gen(CLI::App& app, int& rc) {
     perf::GeneratorParams p;
     std::string out;
     double abuse_scale = 1.0;
-    bool quiet = false, json = false;
+    bool quiet = false, json = false, zstd = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--skus", a->p.skus, "Number of SKU lines to write")->required()->check(CLI::PositiveNumber);
@@ -42,11 +42,12 @@ void register_gen(CLI::App& app, int& rc) {
       ->capture_default_str()
       ->check(CLI::Range(0.0, 10.0));
   cmd->add_flag("-q,--quiet", a->quiet, "No progress lines on stderr");
+  cmd->add_flag("--zstd", a->zstd, "Write the catalog zstd-compressed, as catalog.jsonl.zst (about 13x smaller; build reads it as it is)");
   cmd->add_flag("--json", a->json, "Print the parameters and the result as one JSON object instead of a line of text");
   cmd->callback([a, &rc] {
     for (double& r : a->p.abuse_rate) r *= a->abuse_scale;
     perf::validate(a->p);
-    perf::GeneratorSummary s = perf::generate_catalog(a->p, a->out, a->quiet ? nullptr : stderr);
+    perf::GeneratorSummary s = perf::generate_catalog(a->p, a->out, a->quiet ? nullptr : stderr, a->zstd);
     if (a->json) {
       std::string o;
       json::Writer(o).object().field_raw("params", perf::params_json(a->p)).field_raw("result", perf::summary_json(s)).end();

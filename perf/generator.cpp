@@ -9,6 +9,7 @@
 // matches it fully once the catalog is long enough.
 #include "perf/generator.h"
 
+#include <zstd.h>
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -74,25 +75,29 @@ class Writer {
   Writer& operator=(const Writer&) = delete;
   ~Writer() {
     if (f_) std::fclose(f_);
+    ZSTD_freeCStream(cs_);
   }
-  void open(const fs::path& path) {
+  // With `zstd`, the bytes are written zstd-compressed (one frame).
+  void open(const fs::path& path, bool zstd = false) {
     path_ = path;
     f_ = std::fopen(path.c_str(), "wb");
     if (!f_)
       throw UsageError("gen: cannot write " + path.string() + ": " + std::strerror(errno));
     buf_.reserve(kCap + 4096);
+    if (zstd) {
+      cs_ = ZSTD_createCStream();
+      if (!cs_ || ZSTD_isError(ZSTD_CCtx_setParameter(cs_, ZSTD_c_compressionLevel, 3)))
+        throw DataError("gen: cannot set up zstd for " + path.string());
+      zbuf_.resize(ZSTD_CStreamOutSize());
+    }
   }
   std::string& buf() { return buf_; }
   void maybe_flush() {
     if (buf_.size() >= kCap) flush();
   }
-  void flush() {
-    if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), f_) != buf_.size())
-      throw DataError("gen: write failed on " + path_.string() + ": " + std::strerror(errno));
-    buf_.clear();
-  }
+  void flush() { flush_as(ZSTD_e_continue); }
   void close() {
-    flush();
+    flush_as(ZSTD_e_end);
     if (f_ && std::fclose(f_) != 0) {
       f_ = nullptr;
       throw DataError("gen: close failed on " + path_.string() + ": " + std::strerror(errno));
@@ -101,10 +106,34 @@ class Writer {
   }
 
  private:
+  void write(const char* data, size_t n) {
+    if (n > 0 && std::fwrite(data, 1, n, f_) != n)
+      throw DataError("gen: write failed on " + path_.string() + ": " + std::strerror(errno));
+  }
+  // Writes the buffer; a zstd stream ends its frame with ZSTD_e_end.
+  void flush_as(ZSTD_EndDirective mode) {
+    if (!cs_) {
+      write(buf_.data(), buf_.size());
+      buf_.clear();
+      return;
+    }
+    ZSTD_inBuffer in{buf_.data(), buf_.size(), 0};
+    for (;;) {
+      ZSTD_outBuffer out{zbuf_.data(), zbuf_.size(), 0};
+      const size_t left = ZSTD_compressStream2(cs_, &out, &in, mode);
+      if (ZSTD_isError(left)) throw DataError("gen: zstd on " + path_.string() + ": " + ZSTD_getErrorName(left));
+      write(zbuf_.data(), out.pos);
+      if (mode == ZSTD_e_end ? left == 0 : in.pos == in.size) break;
+    }
+    buf_.clear();
+  }
+
   static constexpr size_t kCap = 1 << 20;
   std::FILE* f_ = nullptr;
   fs::path path_;
   std::string buf_;
+  ZSTD_CStream* cs_ = nullptr;
+  std::string zbuf_;
 };
 
 // Money and scores: at most two decimals, trailing zeros dropped ("59.9", "120", "0.01").
@@ -768,7 +797,7 @@ class Generator {
 
   // ----------------------------------------------------------------------------------------
 
-  GeneratorSummary run(const fs::path& dir, std::FILE* progress);
+  GeneratorSummary run(const fs::path& dir, std::FILE* progress, bool zstd_catalog);
 
  private:
   void write_item(const Item& it, uint64_t n_skus, Writer& cat, Writer& lab, GeneratorSummary& sum);
@@ -966,11 +995,12 @@ void Generator::write_shops(Writer& w) {
   }
 }
 
-GeneratorSummary Generator::run(const fs::path& dir, std::FILE* progress) {
+GeneratorSummary Generator::run(const fs::path& dir, std::FILE* progress, bool zstd_catalog) {
   auto t0 = std::chrono::steady_clock::now();
   GeneratorSummary sum;
   Writer cat, lab, qrels, shops;
-  cat.open(dir / "catalog.jsonl.tmp");
+  const std::string catalog_name = zstd_catalog ? "catalog.jsonl.zst" : "catalog.jsonl";
+  cat.open(dir / (catalog_name + ".tmp"), zstd_catalog);
   lab.open(dir / "labels.jsonl.tmp");
   qrels.open(dir / "qrels.tsv.tmp");
   shops.open(dir / "shops.jsonl.tmp");
@@ -1043,8 +1073,12 @@ GeneratorSummary Generator::run(const fs::path& dir, std::FILE* progress) {
   pw.open(dir / "params.json.tmp");
   pw.buf().append("{\"params\":").append(params_json(p_)).append(",\"result\":").append(summary_json(sum, false)).append("}\n");
   pw.close();
-  for (const char* name : {"catalog.jsonl", "shops.jsonl", "labels.jsonl", "queries.tsv", "qrels.tsv", "params.json"})
-    fs::rename(dir / (std::string(name) + ".tmp"), dir / name);
+  for (const std::string name : {catalog_name, std::string("shops.jsonl"), std::string("labels.jsonl"),
+                                  std::string("queries.tsv"), std::string("qrels.tsv"), std::string("params.json")})
+    fs::rename(dir / (name + ".tmp"), dir / name);
+  // A catalog of the other form left by an earlier run would be taken for this one's.
+  std::error_code ec;
+  fs::remove(dir / (zstd_catalog ? "catalog.jsonl" : "catalog.jsonl.zst"), ec);
   return sum;
 }
 
@@ -1138,7 +1172,8 @@ std::string summary_json(const GeneratorSummary& r, bool with_time) {
   return s;
 }
 
-GeneratorSummary generate_catalog(const GeneratorParams& p, const std::string& out_dir, std::FILE* progress) {
+GeneratorSummary generate_catalog(const GeneratorParams& p, const std::string& out_dir, std::FILE* progress,
+                                  bool zstd_catalog) {
   validate(p);
   if (out_dir.empty()) throw UsageError("gen: --out DIR is required");
   fs::path dir(out_dir);
@@ -1148,7 +1183,7 @@ GeneratorSummary generate_catalog(const GeneratorParams& p, const std::string& o
   fs::create_directories(dir, ec);
   if (ec) throw UsageError("gen: cannot create --out " + out_dir + ": " + ec.message());
   Generator g(p);
-  return g.run(dir, progress);
+  return g.run(dir, progress, zstd_catalog);
 }
 
 }  // namespace longtail::perf

@@ -19,6 +19,7 @@
 
 #include <longtail/longtail.h>
 
+#include "index/catalog.h"
 #include "perf/generator.h"
 #include "perf/qrels.h"
 #include "tests/test_util.h"
@@ -219,6 +220,35 @@ TEST_CASE("generator: same seed and parameters give the same bytes, another seed
   p.seed = 8;
   longtail::perf::generate_catalog(p, c.string());
   CHECK(slurp(a / "catalog.jsonl") != slurp(c / "catalog.jsonl"));
+}
+
+TEST_CASE("generator: --zstd writes the same catalog compressed, and a build reads it", "[generator]") {
+  GeneratorParams p;
+  p.skus = 3000;
+  p.seed = 7;
+  p.queries = 30;
+  TempDir tmp;
+  const fs::path a = fs::path(tmp.path) / "a", z = fs::path(tmp.path) / "z";
+  longtail::perf::generate_catalog(p, a.string());
+  longtail::perf::generate_catalog(p, z.string());  // a plain catalog first: --zstd replaces it
+  longtail::perf::generate_catalog(p, z.string(), nullptr, true);
+  CHECK_FALSE(fs::exists(z / "catalog.jsonl"));
+  REQUIRE(fs::exists(z / "catalog.jsonl.zst"));
+  const std::string plain = slurp(a / "catalog.jsonl");
+  CHECK(fs::file_size(z / "catalog.jsonl.zst") * 5 < plain.size());
+  // Decompressed, line for line the plain catalog.
+  longtail::index::LineReader r((z / "catalog.jsonl.zst").string());
+  longtail::index::LineReader::Line l;
+  std::string back;
+  while (r.next(l)) back.append(l.text).append("\n");
+  CHECK(back == plain);
+  CHECK(slurp(z / "queries.tsv") == slurp(a / "queries.tsv"));
+  longtail::BuildOptions o;
+  o.catalog_files = {(z / "catalog.jsonl.zst").string()};
+  o.shops_file = (z / "shops.jsonl").string();
+  o.index_dir = (fs::path(tmp.path) / "idx").string();
+  o.shards = 1;
+  CHECK(longtail::build_index(o).accepted == 3000);
 }
 
 TEST_CASE("generator: writes exactly --skus lines, each with every field and valid types", "[generator]") {
