@@ -201,13 +201,19 @@ bool is_date(const std::string& s) {
   return true;
 }
 
+// A small catalog's parameters: seed 7.
+GeneratorParams small_params(uint64_t skus, uint32_t queries) {
+  GeneratorParams p;
+  p.skus = skus;
+  p.seed = 7;
+  p.queries = queries;
+  return p;
+}
+
 }  // namespace
 
 TEST_CASE("generator: same seed and parameters give the same bytes, another seed differs", "[generator]") {
-  GeneratorParams p;
-  p.skus = 5000;
-  p.seed = 7;
-  p.queries = 60;
+  GeneratorParams p = small_params(5000, 60);
   TempDir tmp;
   fs::path a = fs::path(tmp.path) / "a", b = fs::path(tmp.path) / "b", c = fs::path(tmp.path) / "c";
   longtail::perf::generate_catalog(p, a.string());
@@ -223,10 +229,7 @@ TEST_CASE("generator: same seed and parameters give the same bytes, another seed
 }
 
 TEST_CASE("generator: --zstd writes the same catalog compressed, and a build reads it", "[generator]") {
-  GeneratorParams p;
-  p.skus = 3000;
-  p.seed = 7;
-  p.queries = 30;
+  const GeneratorParams p = small_params(3000, 30);
   TempDir tmp;
   const fs::path a = fs::path(tmp.path) / "a", z = fs::path(tmp.path) / "z";
   longtail::perf::generate_catalog(p, a.string());
