@@ -126,9 +126,9 @@ RankPack rank_pack_of(const SkuRecord& r, const ListingSignals& g, uint64_t hash
 
 // A variant's entry of the table; slots 20-27 as the document of one SKU had them (absent
 // without integrity).
-VariantValues variant_values(const SkuRecord& r, const ListingValues& v, uint64_t hash) {
-  VariantValues out;
-  out.rank_pack = encode_rank_pack(rank_pack_of(r, v.signals, hash));
+VariantEntry variant_entry(const SkuRecord& r, const ListingValues& v, uint64_t hash) {
+  VariantEntry out;
+  out.pack = rank_pack_of(r, v.signals, hash);
   if (v.integrity) {
     const ListingIntegrity& g = *v.integrity;
     auto& x = out.integrity;
@@ -141,7 +141,7 @@ VariantValues variant_values(const SkuRecord& r, const ListingValues& v, uint64_
     x[slot::kShopBlocked - slot::kPenalty] = num(g.shop_blocked ? 1.0 : 0.0);
     x[slot::kIntegrityFlags - slot::kPenalty] = g.reasons;
   }
-  out.attrs = encode_attrs(r.attrs);
+  out.attrs = r.attrs;
   return out;
 }
 
@@ -168,7 +168,7 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
                      const std::vector<size_t>& order, bool set_data_always, DocumentMemo* memo) {
   if (variants.empty() || variants.size() != values.size())
     throw std::invalid_argument("write_document: an item needs variants, each with its values");
-  std::vector<VariantValues> table;
+  std::vector<VariantEntry> table;
   table.reserve(order.size());
   std::string data;
   double sales = 0, listed = 0, prior = 0, rating = 0;
@@ -200,8 +200,8 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
     const ListingValues& v = values[i];
     std::string line = encode_stored(r);
     const uint64_t hash = XXH3_64bits(line.data(), line.size());
-    table.push_back(variant_values(r, v, hash));
-    table.back().words = encode_words(own[at_k++]);
+    table.push_back(variant_entry(r, v, hash));
+    table.back().words = std::move(own[at_k++]);
     if (!first) data += '\n';
     data += data_line(r, v);
     if (r.price_known) {

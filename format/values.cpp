@@ -93,29 +93,18 @@ const double* pack_nums(const RankPack& p, int i) { return pack_nums(const_cast<
 
 }  // namespace
 
-std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants) {
-  // The pieces decoded first: the writer refers to their strings until the end.
-  struct Parts {
-    RankPack pack;
-    Attrs attrs;
-    std::vector<std::string> words;
-  };
-  std::vector<Parts> parts(variants.size());
-  for (size_t i = 0; i < variants.size(); ++i) {
-    const auto& v = variants[i];
-    if (!decode_rank_pack(v.rank_pack, parts[i].pack) || (!v.attrs.empty() && !decode_attrs(v.attrs, parts[i].attrs)) ||
-        !decode_words(v.words, parts[i].words))
-      throw std::invalid_argument("encode_stage1_key: a variant's piece does not decode");
-  }
+std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantEntry>& variants) {
+  static constexpr size_t kMaxString = 0xFFFF, kMaxAttrs = 255;  // as put_string and encode_attrs cut
+  auto cut = [](std::string_view s) { return s.substr(0, std::min(s.size(), kMaxString)); };
   std::string key(first_sku);
   key += '\0';
   key += kTableFormat;
   put_varint(key, variants.size());
   TableWriter w(key);
   for (size_t i = 0; i < variants.size(); ++i) {
-    const RankPack& p = parts[i].pack;
-    const RankPack* prev = i > 0 ? &parts[i - 1].pack : nullptr;
-    for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) w.str(*s);
+    const RankPack& p = variants[i].pack;
+    const RankPack* prev = i > 0 ? &variants[i - 1].pack : nullptr;
+    for (const std::string* s : {&p.sku, &p.item, &p.shop, &p.category, &p.brand}) w.str(cut(*s));
     const bool same_integrity = i > 0 && variants[i].integrity == variants[i - 1].integrity;
     key += char((p.price_known ? 0 : kNoPrice) | (same_integrity ? kSameIntegrity : 0));
     for (int k = 0; k < kNums; ++k) put_num(key, *pack_nums(p, k), prev ? pack_nums(*prev, k) : nullptr);
@@ -128,16 +117,31 @@ std::string encode_stage1_key(std::string_view first_sku, const std::vector<Vari
       for (const auto& x : variants[i].integrity)
         if (!x.empty()) w.str(x);
     }
-    // No attributes at all (an empty piece) and an empty list read back alike: encode_attrs({}).
-    put_varint(key, parts[i].attrs.size());
-    for (const auto& [k, v] : parts[i].attrs) {
-      w.str(k);
-      w.str(v);
+    const auto& attrs = variants[i].attrs;
+    const size_t n_attrs = std::min(attrs.size(), kMaxAttrs);
+    put_varint(key, n_attrs);
+    for (size_t k = 0; k < n_attrs; ++k) {
+      w.str(cut(attrs[k].first));
+      w.str(cut(attrs[k].second));
     }
-    put_varint(key, parts[i].words.size());
-    for (const auto& x : parts[i].words) w.str(x);
+    put_varint(key, variants[i].words.size());
+    for (const auto& x : variants[i].words) w.str(cut(x));
   }
   return key;
+}
+
+std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantValues>& variants) {
+  std::vector<VariantEntry> entries(variants.size());
+  for (size_t i = 0; i < variants.size(); ++i) {
+    const auto& v = variants[i];
+    VariantEntry& e = entries[i];
+    // An empty attributes piece and encode_attrs({}) read back alike: no attributes.
+    if (!decode_rank_pack(v.rank_pack, e.pack) || (!v.attrs.empty() && !decode_attrs(v.attrs, e.attrs)) ||
+        !decode_words(v.words, e.words))
+      throw std::invalid_argument("encode_stage1_key: a variant's piece does not decode");
+    e.integrity = v.integrity;
+  }
+  return encode_stage1_key(first_sku, entries);
 }
 
 std::string encode_attrs(const Attrs& attrs) {

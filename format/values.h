@@ -75,6 +75,19 @@ bool decode_rank_pack(std::string_view data, RankPack& out);  // false if damage
 // are whole or whole cents, or "as the previous variant's"; every double decodes bit for bit as
 // written. docs/index-format.md, "The variant table", has the bytes.
 //
+using Attrs = std::vector<std::pair<std::string, std::string>>;
+
+// One variant's entry in its fields, as the writer has them: its rank pack's numbers and strings,
+// slots 20-27 as values (empty = absent), attributes and own title words. Strings are cut at
+// 65,535 bytes and attributes at 255, as the rank pack and encode_attrs cut them.
+struct VariantEntry {
+  RankPack pack;
+  std::array<std::string, 8> integrity;
+  Attrs attrs;
+  std::vector<std::string> words;
+};
+std::string encode_stage1_key(std::string_view first_sku, const std::vector<VariantEntry>& variants);
+
 // One variant's entry as the writer builds it and the updater and tools read it back: its rank
 // pack (encode_rank_pack), slots 20-27 as values (empty = absent), attributes (encode_attrs) and
 // own words (encode_words).
@@ -104,7 +117,6 @@ size_t find_variant(std::string_view key, std::string_view sku);
 
 // A variant's attributes in catalog order: one byte for the count, then each key and value as
 // (2-byte little-endian length, bytes).
-using Attrs = std::vector<std::pair<std::string, std::string>>;
 std::string encode_attrs(const Attrs& attrs);
 bool decode_attrs(std::string_view data, Attrs& out);
 // A list of words: (2-byte little-endian length, bytes) each.
