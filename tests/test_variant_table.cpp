@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -42,7 +43,7 @@ RankPack pack_of(const std::string& sku, double price, double prior) {
   p.sales_signal = 0.3141592653589793;
   p.rating_signal = 0.87;
   p.shop_signal = 0.5;
-  p.stored_hash = 0x0123456789abcdefULL + uint64_t(price);
+  p.stored_hash = 0x0123456789abcdefULL ^ std::hash<std::string>{}(sku);  // any 64 bits
   return p;
 }
 
