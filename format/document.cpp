@@ -163,9 +163,13 @@ std::vector<size_t> table_order(std::span<const SkuRecord> variants) {
   return order;
 }
 
-// Every value slot and the data of an item document (the data set only when it changes).
+// Every value slot and the data of an item document (the data set only when it changes). Each
+// variant's own title words come from its titles through `memo`, or else from `kept` (sku_id ->
+// the words an existing table had: values rewritten, titles unchanged).
+using KeptWords = std::unordered_map<std::string, std::vector<std::string>>;
 void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values,
-                     const std::vector<size_t>& order, bool set_data_always, DocumentMemo* memo) {
+                     const std::vector<size_t>& order, bool set_data_always, DocumentMemo* memo,
+                     KeptWords* kept = nullptr) {
   if (variants.empty() || variants.size() != values.size())
     throw std::invalid_argument("write_document: an item needs variants, each with its values");
   std::vector<VariantEntry> table;
@@ -192,6 +196,9 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
     for (size_t k = 0; k < order.size(); ++k)
       for (auto& w : words[k])
         if (in[w] < order.size()) own[k].push_back(std::move(w));
+  } else if (kept) {
+    for (size_t k = 0; k < order.size(); ++k)
+      if (auto it = kept->find(variants[order[k]].sku_id); it != kept->end()) own[k] = std::move(it->second);
   }
   bool first = true;
   size_t at_k = 0;
@@ -302,32 +309,14 @@ Xapian::Document write_document(DocumentMemo& memo, std::span<const SkuRecord> v
 }
 
 void rewrite_values(Xapian::Document& doc, std::span<const SkuRecord> variants, std::span<const ListingValues> values) {
-  // The titles stay: each variant's own words are copied from the old variant table, unanalyzed.
-  std::unordered_map<std::string, std::string> words;
-  std::vector<Stage1Key> old;
-  const std::string old_key = doc.get_value(slot::kStage1Key);
-  RankPack p;
-  if (decode_stage1_table(old_key, old))
-    for (const auto& e : old)
-      if (!e.words.empty() && decode_rank_pack(e.rank_pack, p)) words[p.sku] = std::string(e.words);
+  // The titles stay: each variant's own words are taken from the old variant table, unanalyzed.
+  KeptWords kept;
+  thread_local std::vector<ListingKey> old;
+  if (decode_item_key(doc.get_value(slot::kStage1Key), old))
+    for (auto& e : old)
+      if (!e.words.empty()) kept[e.pack.sku] = std::move(e.words);
   doc.clear_values();
-  put_item_values(doc, variants, values, table_order(variants), false, nullptr);
-  if (words.empty()) return;
-  // Put the words back into the new table (same variants, same order).
-  std::vector<Stage1Key> now;
-  const std::string key = doc.get_value(slot::kStage1Key);
-  if (!decode_stage1_table(key, now)) return;
-  std::vector<VariantValues> table;
-  for (const auto& e : now) {
-    VariantValues v;
-    v.rank_pack = e.rank_pack;
-    for (size_t k = 0; k < 8; ++k) v.integrity[k] = e.integrity[k];
-    v.attrs = e.attrs;
-    if (decode_rank_pack(e.rank_pack, p))
-      if (auto it = words.find(p.sku); it != words.end()) v.words = it->second;
-    table.push_back(std::move(v));
-  }
-  doc.add_value(slot::kStage1Key, encode_stage1_key(key.substr(0, key.find('\0')), table));
+  put_item_values(doc, variants, values, table_order(variants), false, nullptr, &kept);
 }
 
 std::string_view variant_line(std::string_view data, size_t i) {
