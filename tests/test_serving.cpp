@@ -171,12 +171,7 @@ TEST_CASE("build --serving answers as the updatable build: hits, scores, variant
 TEST_CASE("optimize --serving answers as optimize, is smaller, and cannot be optimized again", "[serving][optimize]") {
   test::TempDir tmp;
   test::generate_small_catalog(tmp.path + "/cat", 3000, 11);
-  BuildOptions b;
-  b.catalog_files = {tmp.path + "/cat/catalog.jsonl"};
-  b.shops_file = tmp.path + "/cat/shops.jsonl";
-  b.shards = 2;
-  b.threads = 2;
-  b.index_dir = tmp.path + "/a";
+  BuildOptions b = test::generated_build_options(tmp.path + "/cat", tmp.path + "/a", 2, 2);
   build_index(b);
   b.index_dir = tmp.path + "/b";
   build_index(b);

@@ -198,12 +198,7 @@ TEST_CASE("the variant table stays compact on a generated catalog: under 90 byte
   // and every stage-1 match carries it) from passing unnoticed.
   test::TempDir tmp;
   test::generate_small_catalog(tmp.path + "/cat", 4000, 3);
-  BuildOptions o;
-  o.catalog_files = {tmp.path + "/cat/catalog.jsonl"};
-  o.shops_file = tmp.path + "/cat/shops.jsonl";
-  o.index_dir = tmp.path + "/idx";
-  o.shards = 1;
-  o.threads = 1;
+  const BuildOptions o = test::generated_build_options(tmp.path + "/cat", tmp.path + "/idx", 1, 1);
   const BuildSummary b = build_index(o);
   REQUIRE(b.accepted == 4000);
   REQUIRE(b.items < b.accepted);  // items of several variants, so strings repeat
