@@ -392,7 +392,7 @@ class TypedSearch {
   std::vector<Xapian::Query> make_attempts() const;
   Explanation explanation_of(Candidate& c, const Hit& h, const Xapian::MSetIterator& it, const std::string& data);
   VariantChooser& chooser();
-  std::string_view variant_data(const Candidate& c, const Xapian::MSetIterator& it, const std::string& data);
+  size_t variant_of(const Candidate& c, const Xapian::MSetIterator& it, std::string_view key);
 
   const IndexState& state;
   Xapian::Database& db;
@@ -446,11 +446,11 @@ VariantChooser& TypedSearch::chooser() {
   return *chooser_;
 }
 
-// The data line of a candidate's variant in its item document's data.
-std::string_view TypedSearch::variant_data(const Candidate& c, const Xapian::MSetIterator& it, const std::string& data) {
-  const size_t i = index::variant_index(stage1_key(it, false), c.sku);
+// The table index of a candidate's variant in its item document (`key`: its stage-1 key).
+size_t TypedSearch::variant_of(const Candidate& c, const Xapian::MSetIterator& it, std::string_view key) {
+  const size_t i = index::variant_index(key, c.sku);
   if (i == std::string_view::npos) throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
-  return index::variant_line(data, i);
+  return i;
 }
 
 void TypedSearch::prepare_enquire() {
@@ -692,11 +692,10 @@ void TypedSearch::rerank(std::vector<Candidate> cands) {
   if (!plan.terms.empty()) {
     ctx.surface = [&](const Candidate& c) {
       Xapian::MSetIterator it = mset[c.stage1_rank];
-      index::SkuRecord r;
       const std::string data = state.stored_data(it.get_document(), *it);
-      if (!index::decode_stored(variant_data(c, it, data), r))
-        throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
-      const std::string title = state.analyzer->normalize(r.title);
+      const auto raw = index::variant_title(data, variant_of(c, it, stage1_key(it, false)));
+      if (!raw) throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
+      const std::string title = state.analyzer->normalize(*raw);
       return surface_match(norm_query, title);
     };
   }
@@ -738,9 +737,13 @@ void TypedSearch::page() {
     Xapian::MSetIterator it = mset[c.stage1_rank];
     Xapian::Document doc = it.get_document();
     const std::string item_data = state.stored_data(doc, *it);
-    const std::string data(variant_data(c, it, item_data));
+    const std::string key = doc.get_value(slot::kStage1Key);
+    std::vector<index::ListingKey> table;
+    if (!index::decode_item_key(key, table))
+      throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
+    const size_t vi = variant_of(c, it, key);
     index::SkuRecord r;
-    if (!index::decode_stored(data, r))
+    if (vi >= table.size() || !index::read_variant(item_data, table[vi], vi, r))
       throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
     Hit h = hit_from_record(std::move(r), uint32_t(i + 1));
     h.price = c.price;
@@ -750,16 +753,13 @@ void TypedSearch::page() {
     // In query terms: the counted terms a full match has, the weighted share of them otherwise.
     h.coverage = c.coverage * double(plan.counted());
     if (req.collapse) {
-      std::vector<index::ListingKey> table;
-      if (!index::decode_item_key(doc.get_value(slot::kStage1Key), table))
-        throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
       std::vector<char> matched;
       chooser().choose(table, &matched);
       ItemVariants v = item_variants(table, matched);
       h.variants = std::max<uint32_t>(1, v.matched);
       h.variant_list = std::move(v.skus);
     }
-    if (req.explain) h.explanation = explanation_of(c, h, it, data);
+    if (req.explain) h.explanation = explanation_of(c, h, it, std::string(index::variant_line(item_data, vi)));
     res.hits.push_back(std::move(h));
   }
 }

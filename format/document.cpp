@@ -145,13 +145,35 @@ VariantEntry variant_entry(const SkuRecord& r, const ListingValues& v, uint64_t 
   return out;
 }
 
-// A variant's data line: its stored fields, with the verdict object when flagged.
-std::string data_line(const SkuRecord& r, const ListingValues& v) {
-  std::string line = encode_stored(r);
-  if (v.integrity && v.integrity->flagged() && !line.empty() && line.back() == '}') {
-    line.pop_back();
-    line += ",\"integrity\":" + v.integrity->verdict_json + "}";
+constexpr size_t kMaxTableString = 0xFFFF, kMaxTableAttrs = 255;  // as the variant table cuts them
+bool table_keeps(std::string_view s) { return s.size() <= kMaxTableString; }
+
+// A variant's data line (schema 5): what its entry of the variant table does not carry. The title
+// (on the table's first line, and on another line only when it differs from the first line's),
+// the display fields, the verdict object when flagged, and any identity field or attribute list
+// the table had to cut. A variant of the usual item (its titles alike, nothing flagged) writes `{}`.
+std::string data_line(const SkuRecord& r, const SkuRecord& head, bool first, const ListingValues& v) {
+  std::string line;
+  line.reserve(first ? 32 + r.title.size() : 8);
+  json::Writer w(line);
+  w.object();
+  if (!table_keeps(r.sku_id)) w.field("sku_id", r.sku_id);
+  if (!table_keeps(r.item_id)) w.field("item_id", r.item_id);
+  if (!table_keeps(r.shop_id)) w.field("shop_id", r.shop_id);
+  if (first || r.title != head.title) w.field("title", r.title);
+  if (!table_keeps(r.category)) w.field("category", r.category);
+  if (!table_keeps(r.brand)) w.field("brand", r.brand);
+  bool attrs_kept = r.attrs.size() <= kMaxTableAttrs;
+  for (const auto& [k, a] : r.attrs) attrs_kept = attrs_kept && table_keeps(k) && table_keeps(a);
+  if (!attrs_kept) {
+    w.key("attrs").object();
+    for (const auto& [k, a] : r.attrs) w.field(k, a);
+    w.end();
   }
+  if (!r.fields.empty()) w.field("fields", r.fields);
+  // Last, so that read_item() finds the object's text at the line's end.
+  if (v.integrity && v.integrity->flagged()) w.field_raw("integrity", v.integrity->verdict_json);
+  w.end();
   return line;
 }
 
@@ -210,7 +232,7 @@ void put_item_values(Xapian::Document& doc, std::span<const SkuRecord> variants,
     table.push_back(variant_entry(r, v, hash));
     table.back().words = std::move(own[at_k++]);
     if (!first) data += '\n';
-    data += data_line(r, v);
+    data += data_line(r, variants[order.front()], first, v);
     if (r.price_known) {
       const double eff = r.effective_price();
       min_price = min_price ? std::min(*min_price, eff) : eff;
@@ -362,22 +384,27 @@ std::string encode_stored(const SkuRecord& r) {
   return out;
 }
 
-bool decode_stored(std::string_view data, SkuRecord& out) {
+namespace {
+// The members of a data line over `out`: those the line has replace out's, the others stay.
+// `titled`: whether the line has a title. False if the line is not a JSON object.
+bool merge_stored(std::string_view line, SkuRecord& out, bool* titled = nullptr) {
   thread_local simdjson::dom::parser parser;
-  simdjson::padded_string padded(data);
+  simdjson::padded_string padded(line);
   simdjson::dom::element doc;
   if (parser.parse(padded).get(doc)) return false;
-  out = SkuRecord{};
   simdjson::dom::object obj;
   if (doc.get(obj)) return false;
   for (auto [k, v] : obj) {
     if (k == "sku_id") out.sku_id = std::string(v.get_string().value_unsafe());
     else if (k == "item_id") out.item_id = std::string(v.get_string().value_unsafe());
     else if (k == "shop_id") out.shop_id = std::string(v.get_string().value_unsafe());
-    else if (k == "title") out.title = std::string(v.get_string().value_unsafe());
-    else if (k == "category") out.category = std::string(v.get_string().value_unsafe());
+    else if (k == "title") {
+      out.title = std::string(v.get_string().value_unsafe());
+      if (titled) *titled = true;
+    } else if (k == "category") out.category = std::string(v.get_string().value_unsafe());
     else if (k == "brand") out.brand = std::string(v.get_string().value_unsafe());
     else if (k == "attrs") {
+      out.attrs.clear();
       simdjson::dom::object attrs = v.get_object().value_unsafe();
       for (auto [ak, av] : attrs)
         out.attrs.emplace_back(std::string(ak), std::string(av.get_string().value_unsafe()));
@@ -386,6 +413,12 @@ bool decode_stored(std::string_view data, SkuRecord& out) {
     }  // "integrity" (a flagged listing's verdict) is decode_integrity()'s
   }
   return true;
+}
+}  // namespace
+
+bool decode_stored(std::string_view data, SkuRecord& out) {
+  out = SkuRecord{};
+  return merge_stored(data, out);
 }
 
 namespace {
@@ -402,12 +435,38 @@ void take_numbers(const RankPack& p, SkuRecord& out) {
 
 bool read_record(const Xapian::Document& doc, SkuRecord& out) { return read_record(doc, doc.get_data(), out); }
 
+bool read_variant(std::string_view data, const ListingKey& key, size_t i, SkuRecord& out) {
+  out = SkuRecord{};
+  const RankPack& p = key.pack;
+  out.sku_id = p.sku;
+  out.item_id = p.item;
+  out.shop_id = p.shop;
+  out.category = p.category;
+  out.brand = p.brand;
+  out.attrs = key.attrs;
+  bool titled = false;
+  if (!merge_stored(variant_line(data, i), out, &titled)) return false;
+  if (!titled && i > 0) {
+    auto title = variant_title(data, 0);
+    if (!title) return false;
+    out.title = std::move(*title);
+  }
+  take_numbers(p, out);
+  return true;
+}
+
+std::optional<std::string> variant_title(std::string_view data, size_t i) {
+  SkuRecord r;
+  bool titled = false;
+  if (!merge_stored(variant_line(data, i), r, &titled)) return std::nullopt;
+  if (titled || i == 0) return std::move(r.title);
+  return variant_title(data, 0);
+}
+
 bool read_record(const Xapian::Document& doc, std::string_view data, SkuRecord& out) {
   ListingKey key;
   if (!decode_listing_key(doc.get_value(slot::kStage1Key), key)) return false;
-  if (!decode_stored(variant_line(data, 0), out)) return false;
-  take_numbers(key.pack, out);
-  return true;
+  return read_variant(data, key, 0, out);
 }
 
 bool read_record(const Xapian::Document& doc, std::string_view data, std::string_view sku, SkuRecord& out) {
@@ -415,9 +474,7 @@ bool read_record(const Xapian::Document& doc, std::string_view data, std::string
   if (!decode_item_key(doc.get_value(slot::kStage1Key), table)) return false;
   for (size_t i = 0; i < table.size(); ++i) {
     if (table[i].pack.sku != sku) continue;
-    if (!decode_stored(variant_line(data, i), out)) return false;
-    take_numbers(table[i].pack, out);
-    return true;
+    return read_variant(data, table[i], i, out);
   }
   return false;
 }
@@ -431,9 +488,8 @@ bool read_item(const Xapian::Document& doc, std::string_view data, std::vector<S
   records.assign(table.size(), SkuRecord{});
   if (values) values->assign(table.size(), ListingValues{});
   for (size_t i = 0; i < table.size(); ++i) {
+    if (!read_variant(data, table[i], i, records[i])) return false;
     const std::string_view line = variant_line(data, i);
-    if (!decode_stored(line, records[i])) return false;
-    take_numbers(table[i].pack, records[i]);
     if (!values) continue;
     ListingValues& v = (*values)[i];
     const RankPack& p = table[i].pack;
@@ -441,8 +497,10 @@ bool read_item(const Xapian::Document& doc, std::string_view data, std::vector<S
     // An index built with integrity writes slots 20-27 for every variant: the penalty is there.
     if (!raw[i].integrity[0].empty()) {
       ListingIntegrity g = table[i].integrity;
-      if (size_t at = line.find(",\"integrity\":{"); at != std::string_view::npos && g.flagged())
-        g.verdict_json = std::string(line.substr(at + 13, line.size() - 1 - (at + 13)));
+      // The verdict object is the line's last member (data_line); a quote inside a string is
+      // escaped, so the key's text cannot occur inside one.
+      if (size_t at = line.find("\"integrity\":{"); at != std::string_view::npos && g.flagged())
+        g.verdict_json = std::string(line.substr(at + 12, line.size() - 1 - (at + 12)));
       v.integrity = std::move(g);
     }
   }

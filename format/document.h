@@ -66,7 +66,8 @@ struct ListingValues {
 // the same index): Q<sku_id> of every variant, XI, XS, XB, XC, XA of every variant (the union),
 // the text terms of every variant's title, brand, leaf category and attribute values (a term in
 // several variants' texts takes the largest wdf, not the sum), the data (one stored-fields line
-// per variant, with its verdict object when flagged; variant_line()), the item's value slots
+// per variant with what the variant table does not carry: the title, the display fields and the
+// verdict object when flagged; variant_line(), read_variant()), the item's value slots
 // (format/layout.h: min/max effective price, sales summed, newest listing, best prior and rating)
 // and the stage-1 key with the variant table (variants in sku_id order). Thread-safe for distinct
 // outputs.
@@ -86,9 +87,19 @@ void rewrite_values(Xapian::Document& doc, std::span<const SkuRecord> variants, 
 // XXH3 of a record's stored fields (RankPack::stored_hash).
 uint64_t stored_hash(const SkuRecord& r);
 
-// The data line of variant `i` (table order) of an item document's data: the stored fields of
-// that variant as encode_stored() wrote them, with its verdict object when flagged. Empty if none.
+// The data line of variant `i` (table order) of an item document's data (schema 5): a JSON object
+// with what the variant's entry of the variant table does not carry — "title" (on line 0, and on
+// another line only when its title differs from line 0's), "fields" (display fields), the
+// verdict object "integrity" (last) when flagged, and any of sku_id, item_id, shop_id, category,
+// brand or attrs the table had to cut (longer than 65,535 bytes; over 255 attributes). Usually
+// `{}` after line 0. Empty if there is no such line. read_variant() joins line and table.
 std::string_view variant_line(std::string_view data, size_t i);
+// Variant `i`'s whole record: its entry of the variant table (`key`: decode_item_key's i-th)
+// with its data line over it, the title from line 0 when its line has none, and the numbers from
+// the rank pack. False if the line is missing or damaged.
+bool read_variant(std::string_view data, const ListingKey& key, size_t i, SkuRecord& out);
+// Variant `i`'s title alone (line i's, else line 0's); none if the line is missing or damaged.
+std::optional<std::string> variant_title(std::string_view data, size_t i);
 // The table index of variant `sku` in the stage-1 key; npos if the item has no such variant.
 size_t variant_index(std::string_view stage1_key, std::string_view sku);
 

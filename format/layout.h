@@ -8,7 +8,7 @@
 
 namespace longtail::index {
 
-inline constexpr int kSchemaVersion = 4;  // 4: the variant table compact (format byte 4); 3: one document per item
+inline constexpr int kSchemaVersion = 5;  // 5: data lines hold what the variant table does not; 4: the variant table compact (format byte 4); 3: one document per item
                                           // 2: carried slots (format/values.h kCarriedSlots), numbers out of the data
 
 // One Xapian document per ITEM (schema 3): the variants (SKUs) of an item share its document;

@@ -7,6 +7,7 @@
 
 #include <longtail/longtail.h>
 
+#include "index/index_dir.h"
 #include "perf/generator.h"
 
 namespace longtail::test {
@@ -28,6 +29,21 @@ inline BuildOptions generated_build_options(const std::string& cat_dir, const st
   o.shards = shards;
   o.threads = threads;
   return o;
+}
+
+// generate_small_catalog() into `dir`/cat, built into `dir`/idx as one shard on one thread: the
+// build's summary and the path of its shard.
+struct SmallBuild {
+  BuildSummary summary;
+  std::string shard;
+};
+inline SmallBuild build_small_catalog(const std::string& dir, uint64_t skus, uint64_t seed) {
+  generate_small_catalog(dir + "/cat", skus, seed);
+  const BuildOptions o = generated_build_options(dir + "/cat", dir + "/idx", 1, 1);
+  SmallBuild out;
+  out.summary = build_index(o);
+  out.shard = index::live_generation(o.index_dir) + "/shard-000";
+  return out;
 }
 
 }  // namespace longtail::test

@@ -27,6 +27,7 @@
 #include "perf/generator.h"
 #include "tests/generated.h"
 #include "tests/shared_data.h"
+#include "tests/default_analyzer.h"
 #include "tests/test_util.h"
 #include "common/json_writer.h"
 
@@ -35,10 +36,7 @@ using namespace longtail::index;
 
 namespace {
 
-const analysis::Analyzer& base_analyzer() {
-  static const analysis::Analyzer a(analysis::Lexicon::load_default());
-  return a;
-}
+const analysis::Analyzer& base_analyzer() { return test::default_analyzer(); }
 
 // Every test listing is dated (sham sales needs a known listing date); older ones are set by hand.
 constexpr int64_t kListed = 1700000000;  // 2023-11-14

@@ -13,6 +13,7 @@
 #include "analyzers/analyzer.h"
 #include "index/index_dir.h"
 #include "index/synonyms.h"
+#include "tests/default_analyzer.h"
 #include "tests/test_util.h"
 
 using namespace longtail;
@@ -20,10 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const analysis::Analyzer& base_analyzer() {
-  static const analysis::Analyzer a(analysis::Lexicon::load_default());
-  return a;
-}
+const analysis::Analyzer& base_analyzer() { return test::default_analyzer(); }
 
 std::string build(const test::TempDir& tmp, const std::string& synonyms) {
   const std::string dir = tmp.path + "/idx";

@@ -317,9 +317,11 @@ TEST_CASE("every document's stage-1 key holds its sku_id, rank pack and integrit
       const std::string key = d.get_value(index::slot::kStage1Key);
       std::vector<index::Stage1Key> table;
       REQUIRE(index::decode_stage1_table(key, table));
+      std::vector<index::SkuRecord> recs;
+      REQUIRE(index::read_item(d, data, recs));
+      REQUIRE(recs.size() == table.size());
       for (size_t i = 0; i < table.size(); ++i) {
-        index::SkuRecord rec;
-        REQUIRE(index::decode_stored(index::variant_line(data, i), rec));
+        const index::SkuRecord& rec = recs[i];
         const std::string& sku = rec.sku_id;
         INFO("sku " << sku);
         const index::Stage1Key& k = table[i];
