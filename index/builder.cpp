@@ -207,17 +207,20 @@ struct Batch {
   std::vector<SkuRecord> records;
 };
 
-class BatchQueue {
+// A bounded queue of batches between two threads: push() waits while it is full, pop() while it
+// is empty; close() ends it after the batches queued, abort() at once (push() then drops).
+template <class B>
+class BoundedQueue {
  public:
-  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
-  void push(Batch b) {
+  explicit BoundedQueue(size_t capacity) : capacity_(capacity) {}
+  void push(B b) {
     std::unique_lock lk(m_);
     not_full_.wait(lk, [&] { return q_.size() < capacity_ || aborted_; });
     if (aborted_) return;
     q_.push_back(std::move(b));
     not_empty_.notify_one();
   }
-  bool pop(Batch& b) {
+  bool pop(B& b) {
     std::unique_lock lk(m_);
     not_empty_.wait(lk, [&] { return !q_.empty() || closed_ || aborted_; });
     if (aborted_ || q_.empty()) return false;
@@ -245,10 +248,11 @@ class BatchQueue {
  private:
   std::mutex m_;
   std::condition_variable not_full_, not_empty_;
-  std::deque<Batch> q_;
+  std::deque<B> q_;
   size_t capacity_;
   bool closed_ = false, aborted_ = false;
 };
+using BatchQueue = BoundedQueue<Batch>;
 
 constexpr size_t kBatchSize = 256;
 
@@ -485,42 +489,127 @@ class CatalogLearner {
   std::thread thread_;
 };
 
+// The reading half of pass 1, on its own thread: reads the catalog files, screens and parses
+// every line (rejects go to the sink, in file order: only this thread uses the sink and the
+// parser during pass 1) and, for each record that starts an item (the condition of
+// IntegrityModel::observe), analyzes its title in Query mode with the integrity model's own
+// analyzer, the costliest part of observing it. The accepted records come out of next() in
+// catalog order, in batches. An error of this thread (a reject in fail mode, a read error) is
+// rethrown by next() after the records before it; destroying the reader stops the thread.
+class CatalogReader {
+ public:
+  struct Scanned {
+    SkuRecord rec;
+    uint64_t ordinal = 0;                       // make_ordinal(file index, line number)
+    uint64_t bytes = 0, seen = 0;               // progress: catalog bytes and lines read so far
+    bool starts_item = false;                   // title_tokens are set
+    std::vector<analysis::Token> title_tokens;  // analyze(rec.title, Query)
+  };
+  using Batch = std::vector<Scanned>;
+
+  explicit CatalogReader(BuildState& st) : st_(st) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~CatalogReader() {  // an exception on the main thread: stop reading at once
+    if (!thread_.joinable()) return;
+    stop_ = true;
+    queue_.abort();
+    thread_.join();
+  }
+  // The next batch; false at the end. Rethrows the reading thread's exception.
+  bool next(Batch& b) {
+    if (queue_.pop(b)) return true;
+    if (thread_.joinable()) thread_.join();
+    if (error_) std::rethrow_exception(error_);
+    return false;
+  }
+
+ private:
+  static constexpr size_t kScanBatch = 512;
+
+  void run() {
+    try {
+      read();
+    } catch (...) {
+      error_ = std::current_exception();
+    }
+    queue_.close();  // the main thread takes the batches before the error, then the error
+  }
+
+  void read() {
+    const auto& files = st_.o.catalog_files;
+    const analysis::Analyzer& analyzer = st_.base_analyzer;  // the integrity model's (BuildState)
+    uint64_t seen = 0, bytes_done = 0;
+    std::string prev_item;
+    Batch batch;
+    batch.reserve(kScanBatch);
+    for (size_t fi = 0; fi < files.size() && !stop_; ++fi) {
+      const auto& file = files[fi];
+      LineReader reader(file);
+      LineReader::Line line;
+      SkuRecord rec;
+      while (!stop_.load(std::memory_order_relaxed) && reader.next(line)) {
+        ++seen;
+        if (!st_.sink.screen(file, line)) continue;
+        RecordError err{file, line.number, "", ""};
+        if (!st_.parser.parse_sku(line.text, rec, err)) {
+          st_.sink.reject(std::move(err), line.text);
+          continue;
+        }
+        if (rec.deleted) {
+          err.field = "deleted";
+          err.reason = "deletions belong in `longtail update`, not in a build";
+          st_.sink.reject(std::move(err), line.text);
+          continue;
+        }
+        Scanned& s = batch.emplace_back();
+        s.ordinal = make_ordinal(fi, line.number);
+        s.bytes = bytes_done + reader.bytes_read();
+        s.seen = seen;
+        if (prev_item.empty() || rec.item_id != prev_item) {
+          s.starts_item = true;
+          s.title_tokens = analyzer.analyze(rec.title, analysis::Mode::Query);
+          prev_item = rec.item_id;
+        }
+        s.rec = std::move(rec);  // parse_sku() resets the record it fills
+        if (batch.size() >= kScanBatch) {
+          queue_.push(std::move(batch));
+          batch = Batch{};
+          batch.reserve(kScanBatch);
+        }
+      }
+      bytes_done += reader.bytes_read();
+    }
+    if (!batch.empty() && !stop_) queue_.push(std::move(batch));
+  }
+
+  BuildState& st_;
+  BoundedQueue<Batch> queue_{8};
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
 // Validates every record (rejects go to the sink), gathers the statistics, the duplicate sku_ids
 // and the integrity model, and learns the catalog's words: returned (none without
-// --learn-lexicon).
+// --learn-lexicon). Three threads: the reader (reads, parses, analyzes titles), this one (the
+// models, in catalog order, as if it read the records itself) and the learner.
 std::vector<analysis::Lexicon::Entry> scan_catalog(BuildState& st) {
   const BuildOptions& o = st.o;
   CatalogLearner learner(st.base_analyzer, o.learn_lexicon);
-  uint64_t records_seen = 0, bytes_done = 0;
   st.meter.phase("scan", st.total_bytes, "bytes");
-  for (size_t fi = 0; fi < o.catalog_files.size(); ++fi) {
-    const auto& file = o.catalog_files[fi];
-    LineReader reader(file);
-    LineReader::Line line;
-    SkuRecord rec;
-    while (reader.next(line)) {
-      ++records_seen;
-      if (!st.sink.screen(file, line)) continue;
-      RecordError err{file, line.number, "", ""};
-      if (!st.parser.parse_sku(line.text, rec, err)) {
-        st.sink.reject(std::move(err), line.text);
-        continue;
-      }
-      if (rec.deleted) {
-        err.field = "deleted";
-        err.reason = "deletions belong in `longtail update`, not in a build";
-        st.sink.reject(std::move(err), line.text);
-        continue;
-      }
-      st.dups.add(DupDetector::hash(rec.sku_id), make_ordinal(fi, line.number));
+  CatalogReader reader(st);
+  CatalogReader::Batch batch;
+  while (reader.next(batch))
+    for (auto& s : batch) {
+      SkuRecord& rec = s.rec;
+      st.dups.add(DupDetector::hash(rec.sku_id), s.ordinal);
       ++st.item_records[DupDetector::hash(rec.item_id)];
       st.signals.observe(rec);
-      st.integrity.observe(rec);
-      if (o.learn_lexicon) learner.add(std::move(rec));  // parse_sku() resets the record it fills
-      st.meter.set(bytes_done + reader.bytes_read(), records_seen);
+      st.integrity.observe(rec, s.starts_item ? &s.title_tokens : nullptr);
+      if (o.learn_lexicon) learner.add(std::move(rec));
+      st.meter.set(s.bytes, s.seen);
     }
-    bytes_done += reader.bytes_read();
-  }
   learner.flush();
   st.dups.finish();
   st.signals.finish();

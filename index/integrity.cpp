@@ -179,7 +179,7 @@ dp.same_shop_max_hamming = int(t.dup_same_shop_hamming);
   dups = std::make_unique<NearDupClusterer>(dir, dp);
 }
 
-void IntegrityModel::Impl::observe(const SkuRecord& r) {
+void IntegrityModel::Impl::observe(const SkuRecord& r, const std::vector<Token>* title_query_tokens) {
   if (finished) throw UsageError("integrity: observe() after finish()");
   if (!dups) open_files();
   if (!cur_item.empty() && r.item_id == cur_item) {
@@ -215,7 +215,9 @@ void IntegrityModel::Impl::observe(const SkuRecord& r) {
   ++shop.items;
   if (!r.brand.empty()) add_brand(r.brand, r.title, ls.top);
 
-  auto toks = an().analyze(r.title, analysis::Mode::Query);
+  std::vector<Token> own_toks;
+  if (!title_query_tokens) own_toks = an().analyze(r.title, analysis::Mode::Query);
+  const std::vector<Token>& toks = title_query_tokens ? *title_query_tokens : own_toks;
   std::unordered_set<uint64_t> seen;
   for (const auto& tk : toks) {
     // Listings without a category say nothing about term-category affinity.
@@ -492,7 +494,9 @@ void IntegrityModel::set_shops(const std::unordered_map<std::string, ShopRecord>
   }
 }
 
-void IntegrityModel::observe(const SkuRecord& r) { impl_->observe(r); }
+void IntegrityModel::observe(const SkuRecord& r, const std::vector<analysis::Token>* title_query_tokens) {
+  impl_->observe(r, title_query_tokens);
+}
 void IntegrityModel::finish(int threads) { impl_->finish(threads); }
 IntegrityVerdict IntegrityModel::assess(const SkuRecord& r) const { return impl_->assess(r); }
 IntegrityVerdict IntegrityModel::reassess(const SkuRecord& r, const IntegrityVerdict& stored) const {

@@ -182,7 +182,12 @@ class IntegrityModel {
   void set_shops(const std::unordered_map<std::string, ShopRecord>& shops);
   // Pass 1. Not thread-safe. Variants of one item are best given consecutively (as catalogs
   // list them): item-level sums (sales, reviews) are taken over consecutive runs of an item_id.
-  void observe(const SkuRecord& r);
+  // A record whose item_id differs from the previous record's (or the first record) starts an
+  // item, and its title is analyzed in Query mode: `title_query_tokens`, if given, are those
+  // tokens already computed, exactly analyzer.analyze(r.title, analysis::Mode::Query) with the
+  // model's own analyzer (the builder computes them on its reading thread). Ignored for a
+  // record that does not start an item; null: observe() analyzes the title itself.
+  void observe(const SkuRecord& r, const std::vector<analysis::Token>* title_query_tokens = nullptr);
   // Freezes statistics and clusters duplicates. Throws DataError on I/O failure. `threads`
   // (>= 1) compute the items' near-duplicate fingerprints; the result does not depend on it.
   void finish(int threads = 1);

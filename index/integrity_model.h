@@ -314,7 +314,7 @@ struct IntegrityModel::Impl {
   // Spill and prints files are opened by the first observe(), so load() never truncates them.
   void open_files();
 
-  void observe(const SkuRecord& r);
+  void observe(const SkuRecord& r, const std::vector<Token>* title_query_tokens);
 
   // Fingerprint weight of a word in a leaf: specific to the leaf (P(leaf | word)^2) and rare in
   // its top category (idf), so product words, brands' distinctive words and model codes dominate

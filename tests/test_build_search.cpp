@@ -276,6 +276,51 @@ TEST_CASE("bad input: fail stops before the live index is touched, skip writes r
   CHECK(after.info().skus == 2);
 }
 
+// Pass 1 reads and parses on its own thread and hands the records over in batches of 512: rejects
+// across batches and files still come in file order, and fail mode stops at the first of them.
+TEST_CASE("rejects across many batches and two files come in file order, fail mode stops at the first", "[build][errors]") {
+  test::TempDir tmp;
+  const std::string f1 = tmp.path + "/a.jsonl", f2 = tmp.path + "/b.jsonl";
+  auto lines = [](const std::string& prefix, int n, int bad_json, int bad_price) {
+    std::string text;
+    for (int i = 1; i <= n; ++i) {
+      const std::string id = prefix + std::to_string(i);
+      if (i == bad_json) {
+        text += "{not json\n";
+        continue;
+      }
+      text += R"({"sku_id":")" + id + R"(","item_id":")" + prefix + std::to_string(i / 3) +
+              R"(","title":"测试商品 编号)" + id + R"( 保温杯","price":)" + (i == bad_price ? "-1" : "10") + "}\n";
+    }
+    return text;
+  };
+  write(f1, lines("a", 1500, 700, 1300));
+  write(f2, lines("b", 1500, 1100, 90));
+  BuildOptions o;
+  o.catalog_files = {f1, f2};
+  o.index_dir = tmp.path + "/idx";
+  CHECK_THROWS_WITH(build_index(o), Catch::Matchers::StartsWith(f1 + ":700: json: invalid JSON"));
+
+  o.on_error = OnError::Skip;
+  o.rejects_file = tmp.path + "/rejects.txt";
+  auto s = build_index(o);
+  CHECK(s.accepted == 2996);
+  REQUIRE(s.errors.size() == 4);
+  CHECK(s.errors[0].to_string().rfind(f1 + ":700: json: invalid JSON", 0) == 0);
+  CHECK(s.errors[1].to_string() == f1 + ":1300: price: must not be negative");
+  CHECK(s.errors[2].to_string() == f2 + ":90: price: must not be negative");
+  CHECK(s.errors[3].to_string().rfind(f2 + ":1100: json: invalid JSON", 0) == 0);
+  std::ifstream rj(o.rejects_file);
+  std::string all((std::istreambuf_iterator<char>(rj)), std::istreambuf_iterator<char>());
+  const auto p1 = all.find("# " + f1 + ":700:"), p2 = all.find("# " + f1 + ":1300:"), p3 = all.find("# " + f2 + ":90:"),
+             p4 = all.find("# " + f2 + ":1100:");
+  CHECK(p1 < p2);
+  CHECK(p2 < p3);
+  CHECK(p3 < p4);
+  CHECK(p4 != std::string::npos);
+  CHECK(Searcher(o.index_dir).info().skus == 2996);
+}
+
 TEST_CASE("an index built by another schema or analyzer is refused with a clear message", "[build][errors]") {
   test::TempDir tmp;
   std::string dir = tmp.path + "/idx";
