@@ -737,13 +737,14 @@ void TypedSearch::page() {
     Xapian::MSetIterator it = mset[c.stage1_rank];
     Xapian::Document doc = it.get_document();
     const std::string item_data = state.stored_data(doc, *it);
-    const std::string key = doc.get_value(slot::kStage1Key);
     std::vector<index::ListingKey> table;
-    if (!index::decode_item_key(key, table))
+    size_t vi = 0;  // the candidate's variant in the table
+    if (index::decode_item_key(doc.get_value(slot::kStage1Key), table))
+      while (vi < table.size() && table[vi].pack.sku != c.sku) ++vi;
+    if (vi >= table.size())
       throw DataError(state.index_dir + ": damaged stage-1 key in document " + std::to_string(*it));
-    const size_t vi = variant_of(c, it, key);
     index::SkuRecord r;
-    if (vi >= table.size() || !index::read_variant(item_data, table[vi], vi, r))
+    if (!index::read_variant(item_data, table[vi], vi, r))
       throw DataError(state.index_dir + ": damaged stored fields in document " + std::to_string(*it));
     Hit h = hit_from_record(std::move(r), uint32_t(i + 1));
     h.price = c.price;

@@ -435,7 +435,10 @@ void take_numbers(const RankPack& p, SkuRecord& out) {
 
 bool read_record(const Xapian::Document& doc, SkuRecord& out) { return read_record(doc, doc.get_data(), out); }
 
-bool read_variant(std::string_view data, const ListingKey& key, size_t i, SkuRecord& out) {
+namespace {
+// A variant's record from its table entry with its data line's members over it (`titled`: the
+// line has a title) and the numbers from its rank pack. False if the line is damaged.
+bool join_variant(std::string_view line, const ListingKey& key, SkuRecord& out, bool& titled) {
   out = SkuRecord{};
   const RankPack& p = key.pack;
   out.sku_id = p.sku;
@@ -444,14 +447,21 @@ bool read_variant(std::string_view data, const ListingKey& key, size_t i, SkuRec
   out.category = p.category;
   out.brand = p.brand;
   out.attrs = key.attrs;
+  titled = false;
+  if (!merge_stored(line, out, &titled)) return false;
+  take_numbers(p, out);
+  return true;
+}
+}  // namespace
+
+bool read_variant(std::string_view data, const ListingKey& key, size_t i, SkuRecord& out) {
   bool titled = false;
-  if (!merge_stored(variant_line(data, i), out, &titled)) return false;
+  if (!join_variant(variant_line(data, i), key, out, titled)) return false;
   if (!titled && i > 0) {
     auto title = variant_title(data, 0);
     if (!title) return false;
     out.title = std::move(*title);
   }
-  take_numbers(p, out);
   return true;
 }
 
@@ -488,8 +498,10 @@ bool read_item(const Xapian::Document& doc, std::string_view data, std::vector<S
   records.assign(table.size(), SkuRecord{});
   if (values) values->assign(table.size(), ListingValues{});
   for (size_t i = 0; i < table.size(); ++i) {
-    if (!read_variant(data, table[i], i, records[i])) return false;
     const std::string_view line = variant_line(data, i);
+    bool titled = false;
+    if (!join_variant(line, table[i], records[i], titled)) return false;
+    if (!titled && i > 0) records[i].title = records[0].title;  // line 0's, read just before
     if (!values) continue;
     ListingValues& v = (*values)[i];
     const RankPack& p = table[i].pack;
